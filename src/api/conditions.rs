@@ -1,0 +1,103 @@
+//! meta/v1 conditions: the condition types and reasons of every kind, and one way to set them.
+//!
+//! `lastTransitionTime` moves only when a condition's status changes, so a reconcile that finds
+//! nothing new produces an identical status (and therefore no write).
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use schemars::{Schema, SchemaGenerator, json_schema};
+
+/// The object is fully reconciled and serving its purpose.
+pub const READY: &str = "Ready";
+/// The spec passed the checks the API server's schema cannot express.
+pub const VALID: &str = "Valid";
+/// The controller is still moving the world towards the spec (kstatus "InProgress").
+pub const RECONCILING: &str = "Reconciling";
+/// Progress is blocked by something the user must change (kstatus "Failed").
+pub const STALLED: &str = "Stalled";
+
+/// Schema of a conditions list: a list-type map keyed by `type`, so server-side apply merges entries.
+pub fn conditions_schema(generator: &mut SchemaGenerator) -> Schema {
+    let item = generator.subschema_for::<Condition>();
+    json_schema!({
+        "type": "array",
+        "items": item,
+        "x-kubernetes-list-type": "map",
+        "x-kubernetes-list-map-keys": ["type"],
+    })
+}
+
+/// A condition as the controller wants it; `set` turns it into a meta/v1 Condition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DesiredCondition<'a> {
+    pub type_: &'a str,
+    pub status: bool,
+    pub reason: &'a str,
+    pub message: String,
+}
+
+impl<'a> DesiredCondition<'a> {
+    pub fn new(type_: &'a str, status: bool, reason: &'a str, message: impl Into<String>) -> Self {
+        Self { type_, status, reason, message: message.into() }
+    }
+}
+
+/// Sets `desired` in `conditions`, keeping `lastTransitionTime` when the status is unchanged.
+pub fn set(conditions: &mut Vec<Condition>, desired: DesiredCondition<'_>, generation: Option<i64>, now: &Time) {
+    let status = if desired.status { "True" } else { "False" }.to_string();
+    let existing = conditions.iter().position(|c| c.type_ == desired.type_);
+    let last_transition_time = match existing {
+        Some(i) if conditions[i].status == status => conditions[i].last_transition_time.clone(),
+        _ => now.clone(),
+    };
+    let condition = Condition {
+        type_: desired.type_.to_string(),
+        status,
+        reason: desired.reason.to_string(),
+        message: desired.message,
+        observed_generation: generation,
+        last_transition_time,
+    };
+    match existing {
+        Some(i) => conditions[i] = condition,
+        None => conditions.push(condition),
+    }
+}
+
+/// Removes the condition of `type_`, if present.
+pub fn remove(conditions: &mut Vec<Condition>, type_: &str) {
+    conditions.retain(|c| c.type_ != type_);
+}
+
+/// The condition of `type_`, if present.
+pub fn find<'c>(conditions: &'c [Condition], type_: &str) -> Option<&'c Condition> {
+    conditions.iter().find(|c| c.type_ == type_)
+}
+
+/// Whether the condition of `type_` is present with status True.
+pub fn is_true(conditions: &[Condition], type_: &str) -> bool {
+    find(conditions, type_).is_some_and(|c| c.status == "True")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn time(s: &str) -> Time {
+        Time(s.parse().expect("test timestamp"))
+    }
+
+    #[test]
+    fn transition_time_moves_only_when_status_changes() {
+        let mut conditions = Vec::new();
+        let t1 = time("2026-01-01T00:00:00Z");
+        let t2 = time("2026-01-01T00:01:00Z");
+        set(&mut conditions, DesiredCondition::new(READY, false, "Starting", "starting"), Some(1), &t1);
+        set(&mut conditions, DesiredCondition::new(READY, false, "Starting", "still starting"), Some(2), &t2);
+        assert_eq!(conditions.len(), 1);
+        assert_eq!(conditions[0].last_transition_time, t1);
+        assert_eq!(conditions[0].observed_generation, Some(2));
+        set(&mut conditions, DesiredCondition::new(READY, true, "Running", "running"), Some(2), &t2);
+        assert_eq!(conditions[0].last_transition_time, t2);
+        assert!(is_true(&conditions, READY));
+    }
+}

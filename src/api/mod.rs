@@ -1,0 +1,25 @@
+//! The ECS API as Kubernetes custom resources (`ecs.kube-ecs.dev/v1alpha1`).
+//!
+//! One file per kind. Field names follow ECS's own JSON (camelCase) so that the `containerDefinitions`
+//! of a real task definition can be pasted into a manifest. The spec belongs to the user: the operator
+//! writes only `status`, and defaults the user omitted are resolved into status, never into spec.
+
+pub mod cluster;
+pub mod common;
+pub mod conditions;
+pub mod schema;
+pub mod service;
+pub mod task;
+pub mod task_definition;
+
+pub use cluster::{EcsCluster, EcsClusterSpec, EcsClusterStatus};
+pub use service::{Service, ServiceSpec, ServiceStatus};
+pub use task::{Task, TaskSpec, TaskStatus};
+pub use task_definition::{TaskDefinition, TaskDefinitionSpec, TaskDefinitionStatus};
+
+/// API group of every kube-ecs resource.
+pub const GROUP: &str = "ecs.kube-ecs.dev";
+/// The one served and stored version.
+pub const VERSION: &str = "v1alpha1";
+/// The cluster a Task or Service runs on when it names none, as in ECS.
+pub const DEFAULT_CLUSTER: &str = "default";
