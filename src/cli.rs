@@ -1,0 +1,93 @@
+//! Command-line interface: parsed once into typed options, then dispatched.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+
+use crate::local_cluster::{LocalCluster, LocalClusterOptions};
+
+/// The Amazon ECS experience on any Kubernetes cluster.
+#[derive(Parser, Debug)]
+#[command(name = "kube-ecs", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Write the CustomResourceDefinitions generated from the Rust types.
+    Crdgen {
+        /// Directories to write `*.yaml` into (e.g. `crds` and `charts/kube-ecs/crds`); stdout if none.
+        #[arg(long = "out")]
+        out: Vec<PathBuf>,
+    },
+    /// Start a local control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok) and keep
+    /// it up until Ctrl-C.
+    LocalCluster {
+        /// Directory with the control-plane binaries (`make tools` prints it).
+        #[arg(long, env = "KUBE_ECS_TOOLS_BIN")]
+        tools_bin: PathBuf,
+        /// Generic simulated nodes to create.
+        #[arg(long, default_value_t = 3)]
+        nodes: u32,
+        /// Also write the admin kubeconfig here (stays after the cluster stops).
+        #[arg(long)]
+        kubeconfig_out: Option<PathBuf>,
+    },
+}
+
+/// Runs the parsed command.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Crdgen { out } => crdgen(&out),
+        Command::LocalCluster { tools_bin, nodes, kubeconfig_out } => local_cluster(tools_bin, nodes, kubeconfig_out).await,
+    }
+}
+
+fn crdgen(out: &[PathBuf]) -> anyhow::Result<()> {
+    let crds = crate::crdgen::all();
+    if out.is_empty() {
+        for (_, crd) in &crds {
+            print!("---\n{}", crate::crdgen::render(crd)?);
+        }
+        return Ok(());
+    }
+    for dir in out {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        for (file, crd) in &crds {
+            let path = dir.join(file);
+            std::fs::write(&path, crate::crdgen::render(crd)?).with_context(|| format!("writing {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+async fn local_cluster(tools_bin: PathBuf, nodes: u32, kubeconfig_out: Option<PathBuf>) -> anyhow::Result<()> {
+    let mut options = LocalClusterOptions::new(tools_bin);
+    options.generic_nodes = nodes;
+    eprintln!("starting the local control plane ...");
+    let cluster = LocalCluster::start(options).await?;
+    let kubeconfig = match &kubeconfig_out {
+        Some(path) => {
+            std::fs::copy(cluster.kubeconfig(), path).with_context(|| format!("writing {}", path.display()))?;
+            path.clone()
+        }
+        None => cluster.kubeconfig().to_path_buf(),
+    };
+    eprintln!("control plane ready in {:.1}s at {}", cluster.started_in().as_secs_f64(), cluster.server());
+    let kubectl = cluster.tools_bin().join("kubectl");
+    let _ = std::process::Command::new(&kubectl)
+        .arg(format!("--kubeconfig={}", kubeconfig.display()))
+        .args(["get", "nodes", "-o", "wide"])
+        .status();
+    println!("\nkubeconfig: {}", kubeconfig.display());
+    println!("try:        {} --kubeconfig={} get nodes", kubectl.display(), kubeconfig.display());
+    println!("logs:       {}", cluster.dir().display());
+    println!("press Ctrl-C to stop");
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    eprintln!("stopping ...");
+    drop(cluster);
+    Ok(())
+}
