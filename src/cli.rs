@@ -42,7 +42,9 @@ pub enum Command {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Crdgen { out } => crdgen(&out),
-        Command::LocalCluster { tools_bin, nodes, kubeconfig_out } => local_cluster(tools_bin, nodes, kubeconfig_out).await,
+        Command::LocalCluster { tools_bin, nodes, kubeconfig_out } => {
+            local_cluster(tools_bin, nodes, kubeconfig_out).await
+        }
     }
 }
 
@@ -58,7 +60,8 @@ fn crdgen(out: &[PathBuf]) -> anyhow::Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         for (file, crd) in &crds {
             let path = dir.join(file);
-            std::fs::write(&path, crate::crdgen::render(crd)?).with_context(|| format!("writing {}", path.display()))?;
+            std::fs::write(&path, crate::crdgen::render(crd)?)
+                .with_context(|| format!("writing {}", path.display()))?;
         }
     }
     Ok(())

@@ -1,7 +1,7 @@
 //! Generates the CustomResourceDefinitions from the Rust types: the only source of CRD truth.
 
-use kube::CustomResourceExt;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::CustomResourceExt;
 
 use crate::api::{EcsCluster, Service, Task, TaskDefinition};
 

@@ -5,9 +5,9 @@
 //! fresh free ports and a fresh data directory; stopping (drop, normal exit, or the parent's death)
 //! leaves no process and no data behind.
 
-mod process;
 mod pki;
 mod ports;
+mod process;
 mod stages;
 
 use std::path::{Path, PathBuf};
@@ -119,26 +119,28 @@ impl LocalCluster {
             }
         }
         let credentials = pki::generate(&self.dir)?;
-        let [etcd_client, etcd_peer, apiserver, kcm, scheduler, kwok]: [u16; 6] = ports::pick_free_ports(6)?
-            .try_into()
-            .map_err(|_| Error::Startup("could not pick 6 free ports".into()))?;
+        let [etcd_client, etcd_peer, apiserver, kcm, scheduler, kwok]: [u16; 6] =
+            ports::pick_free_ports(6)?.try_into().map_err(|_| Error::Startup("could not pick 6 free ports".into()))?;
         self.server = format!("https://127.0.0.1:{apiserver}");
         write_kubeconfig(&self.kubeconfig, &self.server, &credentials.admin_token)?;
 
         let etcd_dir = self.dir.join("etcd");
-        self.spawn("etcd", &[
-            "--name=local".into(),
-            format!("--data-dir={}", etcd_dir.display()),
-            format!("--listen-client-urls=http://127.0.0.1:{etcd_client}"),
-            format!("--advertise-client-urls=http://127.0.0.1:{etcd_client}"),
-            format!("--listen-peer-urls=http://127.0.0.1:{etcd_peer}"),
-            format!("--initial-advertise-peer-urls=http://127.0.0.1:{etcd_peer}"),
-            format!("--initial-cluster=local=http://127.0.0.1:{etcd_peer}"),
-            // Throwaway data: durability only costs time here.
-            "--unsafe-no-fsync".into(),
-            "--quota-backend-bytes=8589934592".into(),
-            "--log-level=warn".into(),
-        ])?;
+        self.spawn(
+            "etcd",
+            &[
+                "--name=local".into(),
+                format!("--data-dir={}", etcd_dir.display()),
+                format!("--listen-client-urls=http://127.0.0.1:{etcd_client}"),
+                format!("--advertise-client-urls=http://127.0.0.1:{etcd_client}"),
+                format!("--listen-peer-urls=http://127.0.0.1:{etcd_peer}"),
+                format!("--initial-advertise-peer-urls=http://127.0.0.1:{etcd_peer}"),
+                format!("--initial-cluster=local=http://127.0.0.1:{etcd_peer}"),
+                // Throwaway data: durability only costs time here.
+                "--unsafe-no-fsync".into(),
+                "--quota-backend-bytes=8589934592".into(),
+                "--log-level=warn".into(),
+            ],
+        )?;
 
         self.apiserver_args = vec![
             format!("--etcd-servers=http://127.0.0.1:{etcd_client}"),
@@ -195,27 +197,34 @@ impl LocalCluster {
             ),
         )
         .map_err(|e| Error::io("writing the scheduler configuration", e))?;
-        self.spawn("kube-scheduler", &[
-            format!("--config={}", scheduler_config.display()),
-            format!("--authentication-kubeconfig={kcm_kubeconfig}"),
-            format!("--authorization-kubeconfig={kcm_kubeconfig}"),
-            "--bind-address=127.0.0.1".into(),
-            format!("--secure-port={scheduler}"),
-            format!("--cert-dir={}", self.dir.join("scheduler-certs").display()),
-        ])?;
+        self.spawn(
+            "kube-scheduler",
+            &[
+                format!("--config={}", scheduler_config.display()),
+                format!("--authentication-kubeconfig={kcm_kubeconfig}"),
+                format!("--authorization-kubeconfig={kcm_kubeconfig}"),
+                "--bind-address=127.0.0.1".into(),
+                format!("--secure-port={scheduler}"),
+                format!("--cert-dir={}", self.dir.join("scheduler-certs").display()),
+            ],
+        )?;
 
         let kwok_config = self.dir.join("kwok.yaml");
-        std::fs::write(&kwok_config, stages::KWOK_CONFIG).map_err(|e| Error::io("writing the kwok configuration", e))?;
-        self.spawn("kwok", &[
-            format!("--kubeconfig={kcm_kubeconfig}"),
-            format!("--config={}", kwok_config.display()),
-            "--manage-all-nodes=false".into(),
-            format!("--manage-nodes-with-annotation-selector={KWOK_NODE_ANNOTATION}=fake"),
-            format!("--server-address=127.0.0.1:{kwok}"),
-            "--cidr=10.0.0.0/16".into(),
-            "--node-ip=10.250.0.1".into(),
-            "--node-lease-duration-seconds=40".into(),
-        ])?;
+        std::fs::write(&kwok_config, stages::KWOK_CONFIG)
+            .map_err(|e| Error::io("writing the kwok configuration", e))?;
+        self.spawn(
+            "kwok",
+            &[
+                format!("--kubeconfig={kcm_kubeconfig}"),
+                format!("--config={}", kwok_config.display()),
+                "--manage-all-nodes=false".into(),
+                format!("--manage-nodes-with-annotation-selector={KWOK_NODE_ANNOTATION}=fake"),
+                format!("--server-address=127.0.0.1:{kwok}"),
+                "--cidr=10.0.0.0/16".into(),
+                "--node-ip=10.250.0.1".into(),
+                "--node-lease-duration-seconds=40".into(),
+            ],
+        )?;
 
         self.wait_for_controllers(&client, options.ready_timeout).await?;
         for i in 0..options.generic_nodes {
@@ -245,7 +254,9 @@ impl LocalCluster {
             if let Some(status) = p.exited() {
                 let log = self.dir.join(format!("{}.log", p.name()));
                 let tail = std::fs::read_to_string(&log)
-                    .map(|s| s.lines().rev().take(15).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n"))
+                    .map(|s| {
+                        s.lines().rev().take(15).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n")
+                    })
                     .unwrap_or_default();
                 return Err(Error::Startup(format!("{} exited ({status}); last log lines:\n{tail}", p.name())));
             }

@@ -1,0 +1,40 @@
+# kube-ecs developer commands. `make run` is the demo, `make test` runs every test (CI runs it).
+SHELL := /bin/bash
+CARGO ?= cargo
+
+.PHONY: deps tools build crds test unit-test run bench fmt lint clean-cache
+
+deps:
+	@hack/install-deps.sh
+
+# Control-plane binaries (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok,
+# helm) built from tools/*/go.mod into ~/.cache/kube-ecs; prints the bin directory.
+tools: deps
+	@hack/build-tools.sh
+
+build: deps
+	$(CARGO) build --locked --bins
+
+# Regenerate the CRDs (crds/ and the chart's copy) from the Rust types.
+crds: build
+	target/debug/kube-ecs crdgen --out crds --out charts/kube-ecs/crds
+
+# Every test: unit tests and integration tests against a real local control plane.
+test: deps
+	@export KUBE_ECS_TOOLS_BIN=$$(hack/build-tools.sh | tail -n1) && \
+	  $(CARGO) test --locked --no-fail-fast -- --test-threads=4
+
+unit-test:
+	$(CARGO) test --locked --lib --bins
+
+# The demo: local control plane, CRDs, operator, a simulated EcsCluster and the examples, live view.
+run: deps
+	@export KUBE_ECS_TOOLS_BIN=$$(hack/build-tools.sh | tail -n1) && \
+	  $(CARGO) build --locked --bins && target/debug/kube-ecs local-cluster
+
+fmt:
+	$(CARGO) fmt --all
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --locked --all-targets -- -D warnings

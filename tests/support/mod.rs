@@ -1,0 +1,186 @@
+//! Shared test harness: one local control plane per test binary, a fresh namespace per test, and
+//! waits on conditions with a timeout and a clear failure message (never sleeps).
+//!
+//! The cluster must start: if it cannot, every test fails with the reason (tests never skip).
+#![allow(dead_code)]
+
+use std::fmt::Debug;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Namespace;
+use kube::api::{Api, PostParams};
+use kube::runtime::wait::await_condition;
+use kube::{Client, Resource};
+use kube_ecs::local_cluster::{LocalCluster, LocalClusterOptions};
+use serde::de::DeserializeOwned;
+
+/// Generic simulated nodes in every test cluster.
+pub const GENERIC_NODES: u32 = 3;
+/// Default time a wait may take before the test fails.
+pub const WAIT: Duration = Duration::from_secs(60);
+
+/// The directory with the built control-plane tools: `KUBE_ECS_TOOLS_BIN`, or what `make tools`
+/// (hack/build-tools.sh) builds or finds in its cache.
+pub fn tools_bin() -> PathBuf {
+    if let Some(dir) = std::env::var_os("KUBE_ECS_TOOLS_BIN") {
+        return PathBuf::from(dir);
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("hack/build-tools.sh");
+    let output = Command::new("bash").arg(&script).output().expect("running hack/build-tools.sh");
+    assert!(output.status.success(), "hack/build-tools.sh failed:\n{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    PathBuf::from(stdout.lines().last().expect("build-tools.sh prints the bin directory").trim())
+}
+
+/// The test binary's cluster, started on first use and stopped when the test binary exits.
+pub fn cluster() -> &'static LocalCluster {
+    static CLUSTER: OnceLock<LocalCluster> = OnceLock::new();
+    CLUSTER.get_or_init(|| {
+        // Started on its own runtime: each #[tokio::test] has a runtime that ends with the test.
+        std::thread::spawn(|| {
+            let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+            let mut options = LocalClusterOptions::new(tools_bin());
+            options.generic_nodes = GENERIC_NODES;
+            runtime.block_on(LocalCluster::start(options))
+        })
+        .join()
+        .expect("cluster start thread")
+        .unwrap_or_else(|e| panic!("the local control plane must start for integration tests: {e}"))
+    })
+}
+
+/// A client of the test cluster, bound to the calling test's runtime.
+pub async fn client() -> Client {
+    cluster().client().await.expect("client for the local cluster")
+}
+
+/// Creates a fresh namespace named after `prefix` and returns its name.
+pub async fn namespace(client: &Client, prefix: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let name = format!("{prefix}-{}-{}", std::process::id() % 100_000, COUNTER.fetch_add(1, Ordering::SeqCst));
+    let api: Api<Namespace> = Api::all(client.clone());
+    let ns: Namespace = serde_json::from_value(serde_json::json!({"metadata": {"name": name}})).expect("namespace");
+    api.create(&PostParams::default(), &ns).await.expect("creating the test namespace");
+    name
+}
+
+/// Waits until `condition` holds for the named object, or fails the test saying what was awaited and
+/// what the object last looked like.
+pub async fn wait_for<K>(api: &Api<K>, name: &str, what: &str, condition: impl Fn(&K) -> bool) -> K
+where
+    K: Resource + Clone + Debug + DeserializeOwned + Send + 'static + serde::Serialize,
+{
+    wait_for_within(api, name, what, WAIT, condition).await
+}
+
+/// `wait_for` with an explicit timeout.
+pub async fn wait_for_within<K>(
+    api: &Api<K>,
+    name: &str,
+    what: &str,
+    timeout: Duration,
+    condition: impl Fn(&K) -> bool,
+) -> K
+where
+    K: Resource + Clone + Debug + DeserializeOwned + Send + 'static + serde::Serialize,
+{
+    let cond = move |obj: Option<&K>| obj.is_some_and(&condition);
+    match tokio::time::timeout(timeout, await_condition(api.clone(), name, cond)).await {
+        Ok(Ok(Some(obj))) => obj,
+        outcome => {
+            let last = api.get_opt(name).await.ok().flatten();
+            let shown =
+                last.map(|o| serde_yaml::to_string(&o).unwrap_or_default()).unwrap_or_else(|| "<absent>".into());
+            panic!("timed out after {timeout:?} waiting for {name}: {what} ({outcome:?}); last seen:\n{shown}");
+        }
+    }
+}
+
+/// Waits until `check` over a fresh list returns true, failing with `what` and the last list seen.
+pub async fn wait_for_list<K>(api: &Api<K>, what: &str, check: impl Fn(&[K]) -> bool) -> Vec<K>
+where
+    K: Resource + Clone + Debug + DeserializeOwned + Send + 'static,
+{
+    use futures::StreamExt;
+    use kube::runtime::{WatchStreamExt, watcher};
+    // Driven by a watch, so the check re-runs on every change instead of polling.
+    let stream = watcher(api.clone(), watcher::Config::default()).default_backoff();
+    let mut store_items: Vec<K> = Vec::new();
+    let wait = async {
+        let stream = stream;
+        futures::pin_mut!(stream);
+        let mut items: std::collections::BTreeMap<String, K> = Default::default();
+        let mut init: std::collections::BTreeMap<String, K> = Default::default();
+        while let Some(event) = stream.next().await {
+            match event {
+                Ok(watcher::Event::Apply(o)) => {
+                    items.insert(key(&o), o);
+                }
+                Ok(watcher::Event::Delete(o)) => {
+                    items.remove(&key(&o));
+                }
+                Ok(watcher::Event::Init) => init.clear(),
+                Ok(watcher::Event::InitApply(o)) => {
+                    init.insert(key(&o), o);
+                }
+                Ok(watcher::Event::InitDone) => items = std::mem::take(&mut init),
+                Err(_) => continue,
+            }
+            let list: Vec<K> = items.values().cloned().collect();
+            if check(&list) {
+                return list;
+            }
+        }
+        Vec::new()
+    };
+    match tokio::time::timeout(WAIT, wait).await {
+        Ok(list) => list,
+        Err(_) => {
+            store_items.extend(api.list(&Default::default()).await.map(|l| l.items).unwrap_or_default());
+            panic!("timed out after {WAIT:?} waiting for: {what}; last list: {store_items:#?}");
+        }
+    }
+}
+
+fn key<K: Resource>(o: &K) -> String {
+    format!("{}/{}", o.meta().namespace.clone().unwrap_or_default(), o.meta().name.clone().unwrap_or_default())
+}
+
+/// Runs the built kubectl against the test cluster; returns (success, stdout, stderr).
+pub fn kubectl(args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+    run_tool("kubectl", args, stdin)
+}
+
+/// Runs the built helm against the test cluster.
+pub fn helm(args: &[&str]) -> (bool, String, String) {
+    run_tool("helm", args, None)
+}
+
+fn run_tool(tool: &str, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+    use std::io::Write;
+    let cluster = cluster();
+    let mut command = Command::new(cluster.tools_bin().join(tool));
+    command
+        .env("KUBECONFIG", cluster.kubeconfig())
+        .env("HELM_CACHE_HOME", cluster.dir().join("helm-cache"))
+        .env("HELM_CONFIG_HOME", cluster.dir().join("helm-config"))
+        .env("HELM_DATA_HOME", cluster.dir().join("helm-data"))
+        .args(args)
+        .stdin(if stdin.is_some() { std::process::Stdio::piped() } else { std::process::Stdio::null() })
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = command.spawn().unwrap_or_else(|e| panic!("running {tool}: {e}"));
+    if let Some(input) = stdin {
+        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("writing stdin");
+    }
+    let output = child.wait_with_output().unwrap_or_else(|e| panic!("waiting for {tool}: {e}"));
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
