@@ -17,6 +17,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Run the operator: reconcile EcsClusters, TaskDefinitions, Tasks and Services.
+    Run(RunArgs),
     /// Write the CustomResourceDefinitions generated from the Rust types.
     Crdgen {
         /// Directories to write `*.yaml` into (e.g. `crds` and `charts/kube-ecs/crds`); stdout if none.
@@ -38,14 +40,56 @@ pub enum Command {
     },
 }
 
+/// Options of the operator.
+#[derive(clap::Args, Debug, Clone)]
+pub struct RunArgs {
+    /// How long a STOPPED task stays visible before it is deleted, in seconds (ECS keeps them an hour).
+    #[arg(long, env = "KUBE_ECS_STOPPED_TASK_RETENTION", default_value_t = 3600)]
+    pub stopped_task_retention_seconds: u64,
+    /// Log format: `text` or `json`.
+    #[arg(long, env = "KUBE_ECS_LOG_FORMAT", default_value = "text")]
+    pub log_format: String,
+}
+
+impl RunArgs {
+    /// The operator configuration these options describe.
+    pub fn operator_config(&self) -> crate::context::OperatorConfig {
+        crate::context::OperatorConfig {
+            stopped_task_retention: std::time::Duration::from_secs(self.stopped_task_retention_seconds),
+            ..Default::default()
+        }
+    }
+}
+
 /// Runs the parsed command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Run(args) => run_operator(args).await,
         Command::Crdgen { out } => crdgen(&out),
         Command::LocalCluster { tools_bin, nodes, kubeconfig_out } => {
             local_cluster(tools_bin, nodes, kubeconfig_out).await
         }
     }
+}
+
+async fn run_operator(args: RunArgs) -> anyhow::Result<()> {
+    init_logging(&args.log_format);
+    let client = kube::Client::try_default().await.context("connecting to Kubernetes")?;
+    let ctx = std::sync::Arc::new(crate::context::Context::new(client, args.operator_config()));
+    tracing::info!("kube-ecs operator starting");
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    crate::controllers::run(ctx, shutdown).await;
+    tracing::info!("kube-ecs operator stopped");
+    Ok(())
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,kube_runtime=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = if format == "json" { builder.json().try_init() } else { builder.try_init() };
 }
 
 fn crdgen(out: &[PathBuf]) -> anyhow::Result<()> {

@@ -1,6 +1,12 @@
 //! kube-ecs: the Amazon ECS model (clusters, task definitions, tasks, services) on Kubernetes.
 
 pub mod api;
+pub mod apply;
 pub mod cli;
+pub mod context;
+pub mod controllers;
 pub mod crdgen;
+pub mod error;
+pub mod labels;
 pub mod local_cluster;
+pub mod revisions;

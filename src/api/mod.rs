@@ -11,6 +11,7 @@ pub mod schema;
 pub mod service;
 pub mod task;
 pub mod task_definition;
+pub mod task_definition_validation;
 
 pub use cluster::{EcsCluster, EcsClusterSpec, EcsClusterStatus};
 pub use service::{Service, ServiceSpec, ServiceStatus};

@@ -18,6 +18,8 @@ use kube::{Client, Resource};
 use kube_ecs::local_cluster::{LocalCluster, LocalClusterOptions};
 use serde::de::DeserializeOwned;
 
+pub mod operator;
+
 /// Generic simulated nodes in every test cluster.
 pub const GENERIC_NODES: u32 = 3;
 /// Default time a wait may take before the test fails.

@@ -1,0 +1,76 @@
+//! What every reconcile shares: the client, the configuration parsed once at start, the event recorder.
+
+use std::time::Duration;
+
+use kube::Client;
+use kube::Resource;
+use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+
+/// Operator settings, parsed once from the command line.
+#[derive(Clone, Debug)]
+pub struct OperatorConfig {
+    /// How long a STOPPED task stays visible before it is deleted (ECS: at least one hour).
+    pub stopped_task_retention: Duration,
+    /// The name events are reported under.
+    pub reporter: String,
+    /// This instance's identity (pod name), for events and the leader lease.
+    pub instance: String,
+}
+
+impl Default for OperatorConfig {
+    fn default() -> Self {
+        Self {
+            stopped_task_retention: Duration::from_secs(3600),
+            reporter: "kube-ecs".into(),
+            instance: std::env::var("HOSTNAME").unwrap_or_else(|_| "kube-ecs".into()),
+        }
+    }
+}
+
+/// Shared state of all controllers.
+#[derive(Clone)]
+pub struct Context {
+    pub client: Client,
+    pub config: OperatorConfig,
+    recorder: Recorder,
+}
+
+impl Context {
+    pub fn new(client: Client, config: OperatorConfig) -> Self {
+        let reporter = Reporter { controller: config.reporter.clone(), instance: Some(config.instance.clone()) };
+        let recorder = Recorder::new(client.clone(), reporter);
+        Self { client, config, recorder }
+    }
+
+    /// Publishes an Event on `object`. Failures are logged, never fatal: events are advisory.
+    pub async fn event<K: Resource<DynamicType = ()>>(
+        &self,
+        object: &K,
+        warning: bool,
+        reason: &str,
+        action: &str,
+        note: impl Into<String>,
+    ) {
+        let event = Event {
+            type_: if warning { EventType::Warning } else { EventType::Normal },
+            reason: reason.into(),
+            note: Some(truncate(note.into(), 1000)),
+            action: action.into(),
+            secondary: None,
+        };
+        if let Err(e) = self.recorder.publish(&event, &object.object_ref(&())).await {
+            tracing::warn!(error = %e, reason, "publishing an event failed");
+        }
+    }
+}
+
+fn truncate(mut s: String, max: usize) -> String {
+    if s.len() > max {
+        let mut cut = max;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+    }
+    s
+}

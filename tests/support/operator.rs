@@ -1,0 +1,55 @@
+//! The operator under test: CRDs installed and every controller running in-process against the test
+//! binary's cluster, once per test binary, on a runtime of its own (test runtimes end with their test).
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{Api, Patch, PatchParams};
+use kube::runtime::wait::{await_condition, conditions};
+use kube_ecs::context::{Context, OperatorConfig};
+
+/// Operator settings used by the tests: a short stopped-task retention so retention is testable.
+pub fn test_config() -> OperatorConfig {
+    OperatorConfig { stopped_task_retention: Duration::from_secs(3600), ..Default::default() }
+}
+
+/// Installs the CRDs and starts the controllers (once per test binary).
+pub fn start() {
+    static STARTED: OnceLock<()> = OnceLock::new();
+    STARTED.get_or_init(|| {
+        let cluster = super::cluster();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("operator-under-test".into())
+            .spawn(move || {
+                let runtime = tokio::runtime::Runtime::new().expect("operator runtime");
+                runtime.block_on(async move {
+                    let client = cluster.client().await.expect("operator client");
+                    install_crds(&client).await;
+                    let _ = ready_tx.send(());
+                    let ctx = Arc::new(Context::new(client, test_config()));
+                    kube_ecs::controllers::run(ctx, futures::future::pending()).await;
+                });
+            })
+            .expect("operator thread");
+        ready_rx.recv_timeout(Duration::from_secs(120)).expect("CRDs installed and operator started");
+    });
+}
+
+async fn install_crds(client: &kube::Client) {
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    for (_, crd) in kube_ecs::crdgen::all() {
+        let name = crd.metadata.name.clone().expect("CRD name");
+        crds.patch(&name, &PatchParams::apply("kube-ecs-tests").force(), &Patch::Apply(&crd))
+            .await
+            .unwrap_or_else(|e| panic!("installing CRD {name}: {e}"));
+        tokio::time::timeout(
+            Duration::from_secs(30),
+            await_condition(crds.clone(), &name, conditions::is_crd_established()),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("CRD {name} not Established within 30s"))
+        .unwrap_or_else(|e| panic!("watching CRD {name}: {e}"));
+    }
+}
