@@ -3,6 +3,7 @@
 pub mod api;
 pub mod apply;
 pub mod cli;
+pub mod cluster;
 pub mod context;
 pub mod controllers;
 pub mod crdgen;
@@ -10,3 +11,5 @@ pub mod error;
 pub mod labels;
 pub mod local_cluster;
 pub mod revisions;
+pub mod task_status;
+pub mod translate;

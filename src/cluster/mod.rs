@@ -1,0 +1,2 @@
+//! STUB: EcsCluster building blocks.
+pub mod placement;

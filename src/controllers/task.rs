@@ -1,0 +1,357 @@
+//! Task controller: runs each Task as one Pod and keeps the Task's ECS status.
+//!
+//! Pipeline per reconcile: read the Pod (and, when it is going away, its Node) -> plan (pure, in
+//! `task_plan`) -> act on the Pod -> apply the status if it changed. Creating the Pod resolves the
+//! task definition, checks the EcsCluster, computes placement and translates the revision; that work
+//! happens once, and what later reconciles need is recorded on the Pod itself.
+
+use std::sync::Arc;
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::{Node, Pod, ServiceAccount};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
+use kube::runtime::controller::{Action, Controller};
+use kube::runtime::reflector::ObjectRef;
+use kube::runtime::watcher;
+use kube::{Resource, ResourceExt};
+
+use super::task_plan::{self, NodeFacts, PLACED, PodAction, PodRecord};
+use crate::api::conditions::{self, DesiredCondition};
+use crate::api::{EcsCluster, Task, TaskDefinition, TaskStatus};
+use crate::apply;
+use crate::cluster::placement;
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::labels;
+use crate::revisions;
+use crate::translate::{self, PodInputs, PodPurpose};
+
+/// Annotation on a Node: a spot interruption notice was received for it.
+pub const SPOT_INTERRUPTION_ANNOTATION: &str = "ecs.kube-ecs.dev/interrupt";
+
+/// Why a Task could not be started.
+mod reasons {
+    pub const TASK_DEFINITION: &str = "TaskDefinitionUnavailable";
+    pub const CLUSTER_NOT_FOUND: &str = "ClusterNotFound";
+    pub const NAMESPACE_NOT_ALLOWED: &str = "NamespaceNotAllowed";
+    pub const PLACEMENT: &str = "InvalidPlacement";
+    pub const TRANSLATION: &str = "InvalidTaskDefinition";
+}
+
+pub async fn run(ctx: Arc<Context>, shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static) {
+    let tasks: Api<Task> = Api::all(ctx.client.clone());
+    let pods: Api<Pod> = Api::all(ctx.client.clone());
+    let controller = Controller::new(tasks, watcher::Config::default());
+    let store = controller.store();
+    let cluster_store = store.clone();
+    let definition_store = store.clone();
+    controller
+        .owns(pods, watcher::Config::default().labels(labels::TASK_NAME))
+        // A Task waiting for its cluster or task definition starts as soon as that appears.
+        .watches(Api::<EcsCluster>::all(ctx.client.clone()), watcher::Config::default(), move |cluster| {
+            let name = cluster.name_any();
+            waiting_tasks(&cluster_store, |t| t.spec.cluster.as_deref().unwrap_or(crate::api::DEFAULT_CLUSTER) == name)
+        })
+        .watches(Api::<TaskDefinition>::all(ctx.client.clone()), watcher::Config::default(), move |td| {
+            let namespace = td.namespace();
+            waiting_tasks(&definition_store, |t| t.namespace() == namespace)
+        })
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile, super::error_policy, ctx)
+        .for_each(|_| futures::future::ready(()))
+        .await;
+}
+
+fn waiting_tasks(
+    store: &kube::runtime::reflector::Store<Task>,
+    matches: impl Fn(&Task) -> bool,
+) -> Vec<ObjectRef<Task>> {
+    store
+        .state()
+        .iter()
+        .filter(|t| t.status.as_ref().and_then(|s| s.pod.as_ref()).is_none() && matches(t))
+        .map(|t| ObjectRef::from_obj(t.as_ref()))
+        .collect()
+}
+
+#[tracing::instrument(skip_all, fields(name = %task.name_any(), namespace = task.namespace().unwrap_or_default()))]
+async fn reconcile(task: Arc<Task>, ctx: Arc<Context>) -> Result<Action> {
+    let namespace = task.namespace().unwrap_or_default();
+    let name = task.name_any();
+    let tasks: Api<Task> = Api::namespaced(ctx.client.clone(), &namespace);
+    let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), &namespace);
+    let now = Time(jiff::Timestamp::now());
+
+    let pod = pods.get_opt(&name).await?;
+    if let Some(pod) = &pod {
+        let owner_uid = pod.owner_references().iter().find(|o| o.controller == Some(true)).map(|o| o.uid.clone());
+        if owner_uid != task.metadata.uid {
+            // A Pod of an earlier Task with the same name is still being garbage-collected.
+            return Ok(Action::requeue(std::time::Duration::from_secs(1)));
+        }
+    }
+    let node = node_facts(&ctx, &task, pod.as_ref()).await?;
+    let plan = task_plan::plan(&task, pod.as_ref(), &node, &now, ctx.config.stopped_task_retention);
+    let previous = task.status.clone().unwrap_or_default();
+
+    match &plan.action {
+        PodAction::Create => return start(&task, &ctx, &pods, &tasks, previous, plan.status, &now).await,
+        PodAction::DeleteTask => {
+            tasks.delete(&name, &DeleteParams::background()).await.map(|_| ()).or_else(ignore_not_found)?;
+            return Ok(Action::await_change());
+        }
+        _ => {}
+    }
+    if plan.status != previous {
+        apply::apply_status(&tasks, &name, serde_json::to_value(&plan.status)?).await?;
+    }
+    if let Some((warning, reason, message)) = &plan.event {
+        ctx.event(task.as_ref(), *warning, reason, "Reconcile", message).await;
+    }
+    match plan.action {
+        PodAction::Delete { grace } => {
+            let params =
+                DeleteParams { grace_period_seconds: grace.map(|g| g.max(0) as u32), ..DeleteParams::background() };
+            pods.delete(&name, &params).await.map(|_| ()).or_else(ignore_not_found)?;
+        }
+        PodAction::ReleaseFinalizer => release_finalizer(&pods, pod.as_ref()).await?,
+        PodAction::None | PodAction::Create | PodAction::DeleteTask => {}
+    }
+    Ok(plan.requeue_after.map_or_else(Action::await_change, Action::requeue))
+}
+
+/// Resolves, places and translates the task, then creates its Pod. Problems become conditions.
+async fn start(
+    task: &Task,
+    ctx: &Context,
+    pods: &Api<Pod>,
+    tasks: &Api<Task>,
+    previous: TaskStatus,
+    mut status: TaskStatus,
+    now: &Time,
+) -> Result<Action> {
+    let namespace = task.namespace().unwrap_or_default();
+    match build_pod(task, ctx, &namespace).await {
+        Ok((pod, service_account)) => {
+            if let Some(account) = service_account {
+                let accounts: Api<ServiceAccount> = Api::namespaced(ctx.client.clone(), &namespace);
+                let account_name = account.name_any();
+                apply::apply(&accounts, &account_name, &account).await?;
+            }
+            match pods
+                .create(&PostParams { field_manager: Some(apply::FIELD_MANAGER.into()), ..Default::default() }, &pod)
+                .await
+            {
+                Ok(_) => {}
+                Err(kube::Error::Api(e)) if e.code == 409 => {}
+                Err(e) => return Err(e.into()),
+            }
+            // No status write here: the Pod's own events bring the next reconcile, which records it.
+            Ok(Action::await_change())
+        }
+        Err(StartProblem { condition, reason, message, retry }) => {
+            status.last_status = Some(crate::task_status::TaskLifecycle::Provisioning.as_str().into());
+            let generation = task.metadata.generation;
+            conditions::set(
+                &mut status.conditions,
+                DesiredCondition::new(condition, false, reason, &message),
+                generation,
+                now,
+            );
+            conditions::set(
+                &mut status.conditions,
+                DesiredCondition::new(conditions::READY, false, reason, &message),
+                generation,
+                now,
+            );
+            conditions::set(
+                &mut status.conditions,
+                DesiredCondition::new(conditions::STALLED, true, reason, &message),
+                generation,
+                now,
+            );
+            if status != previous {
+                apply::apply_status(tasks, &task.name_any(), serde_json::to_value(&status)?).await?;
+                ctx.event(task, true, reason, "RunTask", &message).await;
+            }
+            match retry {
+                Some(error) => Err(error),
+                None => Ok(Action::await_change()),
+            }
+        }
+    }
+}
+
+struct StartProblem {
+    condition: &'static str,
+    reason: &'static str,
+    message: String,
+    /// Transient problems are returned as errors (backoff); user problems wait for a change.
+    retry: Option<Error>,
+}
+
+async fn build_pod(task: &Task, ctx: &Context, namespace: &str) -> Result<(Pod, Option<ServiceAccount>), StartProblem> {
+    let problem = |condition, reason, message: String, transient: bool| StartProblem {
+        condition,
+        reason,
+        retry: transient.then(|| Error::MissingDependency(message.clone())),
+        message,
+    };
+    let resolved =
+        revisions::resolve(&ctx.client, namespace, &task.spec.task_definition, false).await.map_err(|e| {
+            let transient = matches!(
+                e,
+                revisions::ResolveError::Kube(_)
+                    | revisions::ResolveError::FamilyNotFound { .. }
+                    | revisions::ResolveError::NoActiveRevision { .. }
+            );
+            problem(conditions::VALID, reasons::TASK_DEFINITION, e.to_string(), transient)
+        })?;
+    let cluster_name = task.spec.cluster.clone().unwrap_or_else(|| crate::api::DEFAULT_CLUSTER.into());
+    let clusters: Api<EcsCluster> = Api::all(ctx.client.clone());
+    let cluster = clusters
+        .get_opt(&cluster_name)
+        .await
+        .map_err(|e| problem(PLACED, reasons::CLUSTER_NOT_FOUND, e.to_string(), true))?
+        .ok_or_else(|| {
+            problem(
+                PLACED,
+                reasons::CLUSTER_NOT_FOUND,
+                format!("cluster {cluster_name:?} not found (ClusterNotFoundException)"),
+                false,
+            )
+        })?;
+    if !placement::namespace_allowed(&cluster, namespace) {
+        return Err(problem(
+            PLACED,
+            reasons::NAMESPACE_NOT_ALLOWED,
+            format!(
+                "cluster {cluster_name:?} does not admit tasks from namespace {namespace:?} (spec.allowedNamespaces)"
+            ),
+            false,
+        ));
+    }
+    let mut constraints = resolved.spec.placement_constraints.clone();
+    constraints.extend(task.spec.placement_constraints.iter().cloned());
+    let placement = placement::placement_for(&cluster, namespace, &task.spec.capacity_provider_strategy, &constraints)
+        .map_err(|e| problem(PLACED, reasons::PLACEMENT, e.to_string(), false))?;
+    let inputs = PodInputs {
+        task_definition: &resolved.spec,
+        task_definition_ref: &resolved.reference,
+        overrides: task.spec.overrides.as_ref(),
+        placement: &placement,
+        purpose: PodPurpose::Task,
+    };
+    let translated = translate::pod_template(&inputs)
+        .map_err(|e| problem(conditions::VALID, reasons::TRANSLATION, e.to_string(), false))?;
+    let record =
+        PodRecord::from_mappings(&resolved.reference, &translated.containers, translated.unsupported.clone(), None);
+    let pod = assemble_pod(task, translated.template, &record)
+        .map_err(|e| problem(conditions::VALID, reasons::TRANSLATION, e.to_string(), false))?;
+    let task_role = task
+        .spec
+        .overrides
+        .as_ref()
+        .and_then(|o| o.task_role_arn.clone())
+        .or_else(|| resolved.spec.task_role_arn.clone());
+    let service_account =
+        task_role.as_deref().and_then(translate::task_role_service_account).map(|(name, annotations)| ServiceAccount {
+            metadata: kube::api::ObjectMeta {
+                name: Some(name),
+                namespace: Some(namespace.to_string()),
+                annotations: Some(annotations),
+                labels: Some([(labels::MANAGED_BY.to_string(), labels::MANAGED_BY_VALUE.to_string())].into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        });
+    Ok((pod, service_account))
+}
+
+/// The Task's Pod: named after the Task (so there is never a second one), owned by it, carrying the
+/// record later reconciles read, and held by a finalizer until its final state is recorded.
+fn assemble_pod(
+    task: &Task,
+    template: k8s_openapi::api::core::v1::PodTemplateSpec,
+    record: &PodRecord,
+) -> Result<Pod, serde_json::Error> {
+    let mut metadata = template.metadata.unwrap_or_default();
+    metadata.name = Some(task.name_any());
+    metadata.namespace = task.namespace();
+    let labels = metadata.labels.get_or_insert_with(Default::default);
+    labels.insert(labels::TASK_NAME.into(), task.name_any());
+    labels.insert(labels::MANAGED_BY.into(), labels::MANAGED_BY_VALUE.into());
+    if let Some(group) = &task.spec.group {
+        if let Some(value) = sanitize_label_value(group) {
+            labels.insert("ecs.kube-ecs.dev/group".into(), value);
+        }
+    }
+    metadata
+        .annotations
+        .get_or_insert_with(Default::default)
+        .insert(task_plan::POD_RECORD_ANNOTATION.into(), serde_json::to_string(record)?);
+    metadata.owner_references = task.controller_owner_ref(&()).map(|o| vec![o]);
+    metadata.finalizers = Some(vec![labels::TASK_RECORD_FINALIZER.into()]);
+    Ok(Pod { metadata, spec: template.spec, status: None })
+}
+
+fn sanitize_label_value(value: &str) -> Option<String> {
+    let cleaned: String =
+        value.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).take(63).collect();
+    let trimmed = cleaned.trim_matches(|c: char| !c.is_ascii_alphanumeric()).to_string();
+    (!trimmed.is_empty()).then_some(trimmed)
+}
+
+/// Facts about the Pod's node, read only when the Pod is going away (or gone) without us.
+async fn node_facts(ctx: &Context, task: &Task, pod: Option<&Pod>) -> Result<NodeFacts> {
+    let going = match pod {
+        Some(p) => p.metadata.deletion_timestamp.is_some(),
+        None => task.status.as_ref().is_some_and(|s| s.pod.is_some() && s.stopped_at.is_none()),
+    };
+    let node_name = pod
+        .and_then(|p| p.spec.as_ref().and_then(|s| s.node_name.clone()))
+        .or_else(|| task.status.as_ref().and_then(|s| s.container_instance.clone()));
+    let Some(node_name) = node_name.filter(|_| going) else {
+        return Ok(NodeFacts { name: None, ..Default::default() });
+    };
+    let node = Api::<Node>::all(ctx.client.clone()).get_opt(&node_name).await?;
+    let annotations = node.as_ref().and_then(|n| n.metadata.annotations.clone()).unwrap_or_default();
+    let disrupted_by_gc = pod.is_some_and(|p| {
+        p.status.as_ref().and_then(|s| s.conditions.as_ref()).is_some_and(|cs| {
+            cs.iter().any(|c| {
+                c.type_ == "DisruptionTarget" && c.status == "True" && c.reason.as_deref() == Some("DeletionByPodGC")
+            })
+        })
+    });
+    Ok(NodeFacts {
+        name: Some(node_name),
+        gone: node.is_none() || disrupted_by_gc,
+        spot_interrupted: annotations.contains_key(SPOT_INTERRUPTION_ANNOTATION),
+        terminating: node.as_ref().is_some_and(|n| n.metadata.deletion_timestamp.is_some()),
+    })
+}
+
+async fn release_finalizer(pods: &Api<Pod>, pod: Option<&Pod>) -> Result<()> {
+    let Some(pod) = pod else { return Ok(()) };
+    let remaining: Vec<String> =
+        pod.finalizers().iter().filter(|f| *f != labels::TASK_RECORD_FINALIZER).cloned().collect();
+    if remaining.len() == pod.finalizers().len() {
+        return Ok(());
+    }
+    // The resourceVersion makes this a compare-and-swap on the finalizer list.
+    let patch = serde_json::json!({
+        "metadata": { "finalizers": remaining, "resourceVersion": pod.resource_version() }
+    });
+    pods.patch(&pod.name_any(), &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .map(|_| ())
+        .or_else(ignore_not_found)
+}
+
+fn ignore_not_found(e: kube::Error) -> Result<()> {
+    match e {
+        kube::Error::Api(ae) if ae.code == 404 => Ok(()),
+        e => Err(e.into()),
+    }
+}

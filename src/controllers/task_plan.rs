@@ -1,0 +1,457 @@
+//! The Task lifecycle as a pure function: from the Task, its Pod (if any) and a few facts about the
+//! Pod's node, what the Task's status becomes and what must be done to the Pod.
+//!
+//! Invariants: lastStatus only moves forward; a STOPPED task never runs again and is never given a
+//! new Pod; a stop is recorded (stop code, reason, every container's state) before the Pod's
+//! finalizer is released, so nothing is lost whoever deletes the Pod.
+
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use serde::{Deserialize, Serialize};
+
+use crate::api::conditions::{self, DesiredCondition};
+use crate::api::task::{Task, TaskStatus};
+use crate::task_status::{self, PodObservation, TaskLifecycle};
+use crate::translate::{ContainerKind, ContainerMapping};
+
+/// Condition types of a Task besides Ready/Valid/Stalled.
+pub const PLACED: &str = "Placed";
+
+/// Reasons of Task conditions and Events.
+pub mod reasons {
+    pub const RUNNING: &str = "TaskRunning";
+    pub const STARTING: &str = "TaskStarting";
+    pub const STOPPING: &str = "TaskStopping";
+    pub const STOPPED: &str = "TaskStopped";
+    pub const PLACED: &str = "Placed";
+    pub const UNPLACEABLE: &str = "Unplaceable";
+    pub const VALID: &str = "Valid";
+}
+
+/// What the controller writes on the Pod so that every later reconcile can read the task's shape
+/// from the Pod alone (the resolved revision may be deregistered or changed since).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodRecord {
+    /// `family:revision` the Pod runs.
+    pub task_definition: String,
+    pub containers: Vec<ContainerRecord>,
+    /// Fields of the definition accepted but not applied.
+    #[serde(default)]
+    pub unsupported: Vec<String>,
+    /// Node pool (capacity provider) chosen for the task.
+    #[serde(default)]
+    pub capacity_provider: Option<String>,
+}
+
+/// One container of the Pod in ECS terms.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerRecord {
+    pub ecs_name: String,
+    pub kubernetes_name: String,
+    pub essential: bool,
+    pub image: String,
+    pub has_health_check: bool,
+    /// `main`, `init` or `sidecar`.
+    pub kind: String,
+}
+
+impl PodRecord {
+    pub fn container_mappings(&self) -> Vec<ContainerMapping> {
+        self.containers
+            .iter()
+            .map(|c| ContainerMapping {
+                ecs_name: c.ecs_name.clone(),
+                kubernetes_name: c.kubernetes_name.clone(),
+                essential: c.essential,
+                image: c.image.clone(),
+                has_health_check: c.has_health_check,
+                kind: match c.kind.as_str() {
+                    "init" => ContainerKind::InitRunToCompletion,
+                    "sidecar" => ContainerKind::Sidecar,
+                    _ => ContainerKind::Main,
+                },
+            })
+            .collect()
+    }
+
+    pub fn from_mappings(
+        task_definition: &str,
+        mappings: &[ContainerMapping],
+        unsupported: Vec<String>,
+        capacity_provider: Option<String>,
+    ) -> Self {
+        Self {
+            task_definition: task_definition.to_string(),
+            containers: mappings
+                .iter()
+                .map(|m| ContainerRecord {
+                    ecs_name: m.ecs_name.clone(),
+                    kubernetes_name: m.kubernetes_name.clone(),
+                    essential: m.essential,
+                    image: m.image.clone(),
+                    has_health_check: m.has_health_check,
+                    kind: match m.kind {
+                        ContainerKind::Main => "main",
+                        ContainerKind::InitRunToCompletion => "init",
+                        ContainerKind::Sidecar => "sidecar",
+                    }
+                    .into(),
+                })
+                .collect(),
+            unsupported,
+            capacity_provider,
+        }
+    }
+}
+
+/// What is known about the node of a Pod that is going away without kube-ecs having asked.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NodeFacts {
+    pub name: Option<String>,
+    /// The Node object no longer exists.
+    pub gone: bool,
+    /// The node is a spot instance being interrupted.
+    pub spot_interrupted: bool,
+    /// The node is being drained/terminated (scale-in).
+    pub terminating: bool,
+}
+
+/// What the controller must do after computing the plan.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PodAction {
+    /// Nothing to do to the Pod.
+    None,
+    /// No Pod yet: resolve the definition and create it.
+    Create,
+    /// Delete the Pod, giving its containers `grace` to stop.
+    Delete { grace: Option<i64> },
+    /// The stop is recorded: release the Pod's finalizer.
+    ReleaseFinalizer,
+    /// Retention is over: delete the Task itself.
+    DeleteTask,
+}
+
+/// The outcome of planning one reconcile.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    pub status: TaskStatus,
+    pub action: PodAction,
+    pub requeue_after: Option<Duration>,
+    /// A lifecycle transition worth an Event: (warning, reason, message).
+    pub event: Option<(bool, String, String)>,
+}
+
+/// Plans a reconcile of `task` whose Pod is `pod`.
+pub fn plan(task: &Task, pod: Option<&Pod>, node: &NodeFacts, now: &Time, retention: Duration) -> Plan {
+    let previous = task.status.clone().unwrap_or_default();
+    let mut status = previous.clone();
+    status.observed_generation = task.metadata.generation;
+    status.desired_status = Some(desired_status(task).to_string());
+    if status.created_at.is_none() {
+        status.created_at = task.metadata.creation_timestamp.clone().or_else(|| Some(now.clone()));
+    }
+    status.cluster = Some(task.spec.cluster.clone().unwrap_or_else(|| crate::api::DEFAULT_CLUSTER.into()));
+    let generation = task.metadata.generation;
+
+    if previous.last_status.as_deref() == Some(TaskLifecycle::Stopped.as_str()) {
+        return plan_stopped(task, pod, status, now, retention);
+    }
+
+    let Some(pod) = pod else {
+        if previous.pod.is_some() {
+            // The Pod vanished without passing our finalizer (force-deleted): record what we know.
+            let (code, reason) = previous
+                .stop_code
+                .clone()
+                .map(|c| (c, previous.stopped_reason.clone().unwrap_or_default()))
+                .unwrap_or_else(|| external_stop(node, previous.pod.as_deref().unwrap_or_default()));
+            stop_now(&mut status, &code, &reason, now, generation);
+            return finish(previous, status, PodAction::None, Some(retention));
+        }
+        if desired_status(task) == "STOPPED" {
+            let reason = task.spec.stopped_reason.clone().unwrap_or_else(|| "Task stopped by user".into());
+            stop_now(&mut status, task_status::USER_INITIATED, &reason, now, generation);
+            return finish(previous, status, PodAction::None, Some(retention));
+        }
+        return Plan { status, action: PodAction::Create, requeue_after: None, event: None };
+    };
+
+    let record = pod_record(pod);
+    let mappings = record.container_mappings();
+    let observation = task_status::observe_pod(pod, &mappings);
+    let pod_name = pod.metadata.name.clone().unwrap_or_default();
+    status.pod = Some(pod_name.clone());
+    status.task_definition = Some(record.task_definition.clone());
+    status.capacity_provider_name = record.capacity_provider.clone();
+    status.unsupported_fields = record.unsupported.clone();
+    status.container_instance = pod.spec.as_ref().and_then(|s| s.node_name.clone());
+    apply_observation(&mut status, &observation, &mappings);
+
+    if pod.metadata.deletion_timestamp.is_some() {
+        // The Pod is going: record its final state, then let it go.
+        if status.stop_code.is_none() {
+            let (code, reason) = external_stop(node, &pod_name);
+            status.stop_code = Some(code);
+            status.stopped_reason = Some(reason);
+        }
+        stop_now(&mut status, "", "", now, generation);
+        status.execution_stopped_at = observation.execution_stopped_at.clone().or_else(|| Some(now.clone()));
+        return finish(previous, status, PodAction::ReleaseFinalizer, Some(retention));
+    }
+
+    let stop = if status.stop_code.is_some() {
+        None // already stopping: keep the first stop code and reason
+    } else if desired_status(task) == "STOPPED" {
+        Some((
+            task_status::USER_INITIATED.to_string(),
+            task.spec.stopped_reason.clone().unwrap_or_else(|| "Task stopped by user".into()),
+        ))
+    } else if let Some(failure) = &observation.start_failure {
+        Some((task_status::TASK_FAILED_TO_START.to_string(), format!("{}: {}", failure.reason, failure.message)))
+    } else if observation.essential_exit.is_some() {
+        Some((
+            task_status::ESSENTIAL_CONTAINER_EXITED.to_string(),
+            task_status::ESSENTIAL_CONTAINER_EXITED_REASON.to_string(),
+        ))
+    } else if observation.all_containers_stopped {
+        Some((
+            task_status::ESSENTIAL_CONTAINER_EXITED.to_string(),
+            task_status::ESSENTIAL_CONTAINER_EXITED_REASON.to_string(),
+        ))
+    } else if node.spot_interrupted {
+        Some((task_status::SPOT_INTERRUPTION.to_string(), "Your Spot Task was interrupted.".to_string()))
+    } else if node.terminating {
+        Some((
+            task_status::TERMINATION_NOTICE.to_string(),
+            format!("Host EC2 (instance {}) is being terminated.", node.name.clone().unwrap_or_default()),
+        ))
+    } else {
+        None
+    };
+    if let Some((code, reason)) = stop {
+        status.stop_code = Some(code);
+        status.stopped_reason = Some(reason);
+        status.stopping_at = Some(now.clone());
+    }
+    if status.stop_code.is_some() {
+        let target =
+            if observation.all_containers_stopped { TaskLifecycle::Deprovisioning } else { TaskLifecycle::Stopping };
+        status.last_status = Some(task_status::advance(previous.last_status.as_deref(), target).as_str().into());
+        status.desired_status = Some("STOPPED".into());
+        set_stopping_conditions(&mut status, now, generation);
+        let grace = pod.spec.as_ref().and_then(|s| s.termination_grace_period_seconds);
+        return finish(previous, status, PodAction::Delete { grace }, None);
+    }
+
+    let candidate = observation.last_status.unwrap_or(TaskLifecycle::Provisioning);
+    let next = task_status::advance(previous.last_status.as_deref(), candidate);
+    status.last_status = Some(next.as_str().into());
+    if next == TaskLifecycle::Running && status.started_at.is_none() {
+        status.started_at = observation.started_at.clone().or_else(|| Some(now.clone()));
+    }
+    match &observation.unschedulable {
+        Some(reason) => {
+            conditions::set(
+                &mut status.conditions,
+                DesiredCondition::new(PLACED, false, reasons::UNPLACEABLE, reason.clone()),
+                generation,
+                now,
+            );
+        }
+        None if status.container_instance.is_some() => {
+            let message =
+                format!("placed on container instance {}", status.container_instance.clone().unwrap_or_default());
+            conditions::set(
+                &mut status.conditions,
+                DesiredCondition::new(PLACED, true, reasons::PLACED, message),
+                generation,
+                now,
+            );
+        }
+        None => {}
+    }
+    let running = next == TaskLifecycle::Running;
+    let (reason, message) = if running {
+        (reasons::RUNNING, "the task is RUNNING".to_string())
+    } else {
+        (reasons::STARTING, format!("the task is {}", next.as_str()))
+    };
+    conditions::set(
+        &mut status.conditions,
+        DesiredCondition::new(conditions::READY, running, reason, message),
+        generation,
+        now,
+    );
+    conditions::set(
+        &mut status.conditions,
+        DesiredCondition::new(conditions::VALID, true, reasons::VALID, "the task definition resolved"),
+        generation,
+        now,
+    );
+    conditions::remove(&mut status.conditions, conditions::STALLED);
+    finish(previous, status, PodAction::None, None)
+}
+
+fn plan_stopped(task: &Task, pod: Option<&Pod>, status: TaskStatus, now: &Time, retention: Duration) -> Plan {
+    let previous = task.status.clone().unwrap_or_default();
+    let mut status = status;
+    // A stopped task's desired status is STOPPED, whatever the spec says.
+    status.desired_status = Some("STOPPED".into());
+    if let Some(pod) = pod {
+        let action = if has_our_finalizer(pod) {
+            if pod.metadata.deletion_timestamp.is_some() {
+                PodAction::ReleaseFinalizer
+            } else {
+                PodAction::Delete { grace: Some(0) }
+            }
+        } else if pod.metadata.deletion_timestamp.is_none() {
+            PodAction::Delete { grace: Some(0) }
+        } else {
+            PodAction::None
+        };
+        if action != PodAction::None {
+            return Plan { status: status.clone(), action, requeue_after: None, event: None }
+                .unchanged_or(previous, status);
+        }
+    }
+    let stopped_at = status.stopped_at.as_ref().map(|t| t.0).unwrap_or(now.0);
+    let age = now.0.duration_since(stopped_at);
+    let remaining = std::time::Duration::try_from(age).map(|a| retention.saturating_sub(a)).unwrap_or(retention);
+    if remaining.is_zero() {
+        return Plan { status: previous.clone(), action: PodAction::DeleteTask, requeue_after: None, event: None };
+    }
+    Plan { status: status.clone(), action: PodAction::None, requeue_after: Some(remaining), event: None }
+        .unchanged_or(previous, status)
+}
+
+impl Plan {
+    fn unchanged_or(mut self, previous: TaskStatus, status: TaskStatus) -> Self {
+        self.status = if status == previous { previous } else { status };
+        self
+    }
+}
+
+fn finish(previous: TaskStatus, status: TaskStatus, action: PodAction, requeue_after: Option<Duration>) -> Plan {
+    let event = (previous.last_status != status.last_status).then(|| {
+        let last = status.last_status.clone().unwrap_or_default();
+        match (&status.stop_code, last.as_str()) {
+            (Some(code), "STOPPED" | "STOPPING" | "DEPROVISIONING") => (
+                code != task_status::USER_INITIATED,
+                code.clone(),
+                format!("task {}: {}", last, status.stopped_reason.clone().unwrap_or_default()),
+            ),
+            _ => (false, format!("Task{}", title(&last)), format!("task is {last}")),
+        }
+    });
+    Plan { status, action, requeue_after, event }
+}
+
+fn title(s: &str) -> String {
+    let lower = s.to_lowercase();
+    let mut chars = lower.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+fn stop_now(status: &mut TaskStatus, code: &str, reason: &str, now: &Time, generation: Option<i64>) {
+    if status.stop_code.is_none() && !code.is_empty() {
+        status.stop_code = Some(code.to_string());
+        status.stopped_reason = Some(reason.to_string());
+    }
+    status.stopping_at.get_or_insert_with(|| now.clone());
+    status.execution_stopped_at.get_or_insert_with(|| now.clone());
+    status.stopped_at = Some(now.clone());
+    status.last_status = Some(TaskLifecycle::Stopped.as_str().into());
+    status.desired_status = Some("STOPPED".into());
+    for c in &mut status.containers {
+        if c.last_status.as_deref() != Some("STOPPED") {
+            c.last_status = Some("STOPPED".into());
+        }
+    }
+    let message = format!(
+        "{}: {}",
+        status.stop_code.clone().unwrap_or_default(),
+        status.stopped_reason.clone().unwrap_or_default()
+    );
+    conditions::set(
+        &mut status.conditions,
+        DesiredCondition::new(conditions::READY, false, reasons::STOPPED, message),
+        generation,
+        now,
+    );
+    conditions::remove(&mut status.conditions, conditions::STALLED);
+}
+
+fn set_stopping_conditions(status: &mut TaskStatus, now: &Time, generation: Option<i64>) {
+    let message = format!(
+        "stopping ({}): {}",
+        status.stop_code.clone().unwrap_or_default(),
+        status.stopped_reason.clone().unwrap_or_default()
+    );
+    conditions::set(
+        &mut status.conditions,
+        DesiredCondition::new(conditions::READY, false, reasons::STOPPING, message),
+        generation,
+        now,
+    );
+}
+
+fn apply_observation(status: &mut TaskStatus, observation: &PodObservation, mappings: &[ContainerMapping]) {
+    // Keep a container's recorded stop (exit code) even if a later observation lost it.
+    let mut containers = observation.containers.clone();
+    for c in &mut containers {
+        if let Some(old) = status.containers.iter().find(|o| o.name == c.name) {
+            if c.exit_code.is_none() && old.exit_code.is_some() {
+                c.exit_code = old.exit_code;
+                c.last_status = old.last_status.clone();
+                c.reason = old.reason.clone();
+            }
+        }
+    }
+    status.containers = containers;
+    status.health_status = Some(observation.health_status.as_str().into());
+    if status.pull_started_at.is_none() {
+        status.pull_started_at = observation.pull_started_at.clone();
+    }
+    if status.pull_stopped_at.is_none() {
+        status.pull_stopped_at = observation.pull_stopped_at.clone();
+    }
+    let _ = mappings;
+}
+
+/// Why a Pod went away when kube-ecs did not ask: node gone, spot interruption, or someone else.
+fn external_stop(node: &NodeFacts, pod_name: &str) -> (String, String) {
+    let instance = node.name.clone().unwrap_or_default();
+    if node.spot_interrupted {
+        (task_status::SPOT_INTERRUPTION.into(), "Your Spot Task was interrupted.".into())
+    } else if node.gone || node.terminating {
+        (task_status::TERMINATION_NOTICE.into(), format!("Host EC2 (instance {instance}) terminated."))
+    } else {
+        (task_status::USER_INITIATED.into(), format!("Pod {pod_name} was deleted outside kube-ecs"))
+    }
+}
+
+fn desired_status(task: &Task) -> &str {
+    task.spec.desired_status.as_deref().unwrap_or("RUNNING")
+}
+
+/// The record the controller left on the Pod.
+pub fn pod_record(pod: &Pod) -> PodRecord {
+    pod.metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(POD_RECORD_ANNOTATION))
+        .and_then(|json| serde_json::from_str(json).ok())
+        .unwrap_or_default()
+}
+
+/// Annotation holding the [`PodRecord`].
+pub const POD_RECORD_ANNOTATION: &str = "ecs.kube-ecs.dev/task-record";
+
+/// Whether the Pod still carries the task-record finalizer.
+pub fn has_our_finalizer(pod: &Pod) -> bool {
+    pod.metadata.finalizers.as_ref().is_some_and(|f| f.iter().any(|f| f == crate::labels::TASK_RECORD_FINALIZER))
+}
