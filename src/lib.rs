@@ -11,5 +11,6 @@ pub mod error;
 pub mod labels;
 pub mod local_cluster;
 pub mod revisions;
+pub mod service_plan;
 pub mod task_status;
 pub mod translate;

@@ -224,6 +224,16 @@ pub struct ServiceStatus {
     /// Fields accepted for compatibility that kube-ecs does not act on, as JSON paths.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unsupported_fields: Vec<String>,
+    /// The last revision whose deployment COMPLETED: where the circuit breaker rolls back to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_completed_task_definition: Option<String>,
+    /// A revision whose deployment tripped the circuit breaker: not deployed again until the spec
+    /// names another revision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_task_definition: Option<String>,
+    /// Deployments started so far (numbers deployment IDs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_count: Option<i64>,
     /// `Ready`, `Valid`, `Reconciling`, `Stalled`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(schema_with = "super::conditions::conditions_schema")]

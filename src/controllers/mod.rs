@@ -1,5 +1,6 @@
 //! The kube-runtime controllers, one file per kind, and the loop that runs them together.
 
+pub mod admission;
 pub mod task;
 pub mod task_definition;
 pub mod task_plan;

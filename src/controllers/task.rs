@@ -16,28 +16,18 @@ use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
 
-use super::task_plan::{self, NodeFacts, PLACED, PodAction, PodRecord};
+use super::admission::{self, Refusal};
+use super::task_plan::{self, NodeFacts, PodAction, PodRecord};
 use crate::api::conditions::{self, DesiredCondition};
 use crate::api::{EcsCluster, Task, TaskDefinition, TaskStatus};
 use crate::apply;
-use crate::cluster::placement;
 use crate::context::Context;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::labels;
-use crate::revisions;
 use crate::translate::{self, PodInputs, PodPurpose};
 
 /// Annotation on a Node: a spot interruption notice was received for it.
 pub const SPOT_INTERRUPTION_ANNOTATION: &str = "ecs.kube-ecs.dev/interrupt";
-
-/// Why a Task could not be started.
-mod reasons {
-    pub const TASK_DEFINITION: &str = "TaskDefinitionUnavailable";
-    pub const CLUSTER_NOT_FOUND: &str = "ClusterNotFound";
-    pub const NAMESPACE_NOT_ALLOWED: &str = "NamespaceNotAllowed";
-    pub const PLACEMENT: &str = "InvalidPlacement";
-    pub const TRANSLATION: &str = "InvalidTaskDefinition";
-}
 
 pub async fn run(ctx: Arc<Context>, shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static) {
     let tasks: Api<Task> = Api::all(ctx.client.clone());
@@ -150,7 +140,7 @@ async fn start(
             // No status write here: the Pod's own events bring the next reconcile, which records it.
             Ok(Action::await_change())
         }
-        Err(StartProblem { condition, reason, message, retry }) => {
+        Err(Refusal { condition, reason, message, retry }) => {
             status.last_status = Some(crate::task_status::TaskLifecycle::Provisioning.as_str().into());
             let generation = task.metadata.generation;
             conditions::set(
@@ -183,59 +173,13 @@ async fn start(
     }
 }
 
-struct StartProblem {
-    condition: &'static str,
-    reason: &'static str,
-    message: String,
-    /// Transient problems are returned as errors (backoff); user problems wait for a change.
-    retry: Option<Error>,
-}
-
-async fn build_pod(task: &Task, ctx: &Context, namespace: &str) -> Result<(Pod, Option<ServiceAccount>), StartProblem> {
-    let problem = |condition, reason, message: String, transient: bool| StartProblem {
-        condition,
-        reason,
-        retry: transient.then(|| Error::MissingDependency(message.clone())),
-        message,
-    };
-    let resolved =
-        revisions::resolve(&ctx.client, namespace, &task.spec.task_definition, false).await.map_err(|e| {
-            let transient = matches!(
-                e,
-                revisions::ResolveError::Kube(_)
-                    | revisions::ResolveError::FamilyNotFound { .. }
-                    | revisions::ResolveError::NoActiveRevision { .. }
-            );
-            problem(conditions::VALID, reasons::TASK_DEFINITION, e.to_string(), transient)
-        })?;
+async fn build_pod(task: &Task, ctx: &Context, namespace: &str) -> Result<(Pod, Option<ServiceAccount>), Refusal> {
+    let resolved = admission::resolve(ctx, namespace, &task.spec.task_definition, false).await?;
     let cluster_name = task.spec.cluster.clone().unwrap_or_else(|| crate::api::DEFAULT_CLUSTER.into());
-    let clusters: Api<EcsCluster> = Api::all(ctx.client.clone());
-    let cluster = clusters
-        .get_opt(&cluster_name)
-        .await
-        .map_err(|e| problem(PLACED, reasons::CLUSTER_NOT_FOUND, e.to_string(), true))?
-        .ok_or_else(|| {
-            problem(
-                PLACED,
-                reasons::CLUSTER_NOT_FOUND,
-                format!("cluster {cluster_name:?} not found (ClusterNotFoundException)"),
-                false,
-            )
-        })?;
-    if !placement::namespace_allowed(&cluster, namespace) {
-        return Err(problem(
-            PLACED,
-            reasons::NAMESPACE_NOT_ALLOWED,
-            format!(
-                "cluster {cluster_name:?} does not admit tasks from namespace {namespace:?} (spec.allowedNamespaces)"
-            ),
-            false,
-        ));
-    }
     let mut constraints = resolved.spec.placement_constraints.clone();
     constraints.extend(task.spec.placement_constraints.iter().cloned());
-    let placement = placement::placement_for(&cluster, namespace, &task.spec.capacity_provider_strategy, &constraints)
-        .map_err(|e| problem(PLACED, reasons::PLACEMENT, e.to_string(), false))?;
+    let (_cluster, placement) =
+        admission::admit(ctx, &cluster_name, namespace, &task.spec.capacity_provider_strategy, &constraints).await?;
     let inputs = PodInputs {
         task_definition: &resolved.spec,
         task_definition_ref: &resolved.reference,
@@ -244,11 +188,11 @@ async fn build_pod(task: &Task, ctx: &Context, namespace: &str) -> Result<(Pod, 
         purpose: PodPurpose::Task,
     };
     let translated = translate::pod_template(&inputs)
-        .map_err(|e| problem(conditions::VALID, reasons::TRANSLATION, e.to_string(), false))?;
+        .map_err(|e| Refusal::new(conditions::VALID, admission::reasons::TRANSLATION, e.to_string(), false))?;
     let record =
         PodRecord::from_mappings(&resolved.reference, &translated.containers, translated.unsupported.clone(), None);
     let pod = assemble_pod(task, translated.template, &record)
-        .map_err(|e| problem(conditions::VALID, reasons::TRANSLATION, e.to_string(), false))?;
+        .map_err(|e| Refusal::new(conditions::VALID, admission::reasons::TRANSLATION, e.to_string(), false))?;
     let task_role = task
         .spec
         .overrides

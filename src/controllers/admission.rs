@@ -1,0 +1,85 @@
+//! Whether a Task or Service may run on its EcsCluster, and where: shared by both controllers.
+
+use kube::api::Api;
+
+use crate::api::common::{CapacityProviderStrategyItem, PlacementConstraint};
+use crate::api::EcsCluster;
+use crate::cluster::placement::{self, Placement};
+use crate::context::Context;
+use crate::error::Error;
+
+/// Condition type for placement problems.
+pub const PLACED: &str = "Placed";
+
+/// Reasons a workload cannot be admitted.
+pub mod reasons {
+    pub const CLUSTER_NOT_FOUND: &str = "ClusterNotFound";
+    pub const NAMESPACE_NOT_ALLOWED: &str = "NamespaceNotAllowed";
+    pub const PLACEMENT: &str = "InvalidPlacement";
+    pub const TASK_DEFINITION: &str = "TaskDefinitionUnavailable";
+    pub const TRANSLATION: &str = "InvalidTaskDefinition";
+}
+
+/// Something that keeps a Task or Service from starting: which condition it sets and why.
+#[derive(Debug)]
+pub struct Refusal {
+    pub condition: &'static str,
+    pub reason: &'static str,
+    pub message: String,
+    /// Transient problems are returned as errors (backoff); user problems wait for a change.
+    pub retry: Option<Error>,
+}
+
+impl Refusal {
+    pub fn new(condition: &'static str, reason: &'static str, message: String, transient: bool) -> Self {
+        Self { condition, reason, retry: transient.then(|| Error::MissingDependency(message.clone())), message }
+    }
+}
+
+/// Checks the cluster exists and admits `namespace`, and computes the placement of its pods.
+pub async fn admit(
+    ctx: &Context,
+    cluster_name: &str,
+    namespace: &str,
+    strategy: &[CapacityProviderStrategyItem],
+    constraints: &[PlacementConstraint],
+) -> Result<(EcsCluster, Placement), Refusal> {
+    let clusters: Api<EcsCluster> = Api::all(ctx.client.clone());
+    let cluster = clusters
+        .get_opt(cluster_name)
+        .await
+        .map_err(|e| Refusal::new(PLACED, reasons::CLUSTER_NOT_FOUND, e.to_string(), true))?
+        .ok_or_else(|| {
+            Refusal::new(PLACED, reasons::CLUSTER_NOT_FOUND, format!("cluster {cluster_name:?} not found (ClusterNotFoundException)"), false)
+        })?;
+    if !placement::namespace_allowed(&cluster, namespace) {
+        return Err(Refusal::new(
+            PLACED,
+            reasons::NAMESPACE_NOT_ALLOWED,
+            format!("cluster {cluster_name:?} does not admit tasks from namespace {namespace:?} (spec.allowedNamespaces)"),
+            false,
+        ));
+    }
+    let placement = placement::placement_for(&cluster, namespace, strategy, constraints)
+        .map_err(|e| Refusal::new(PLACED, reasons::PLACEMENT, e.to_string(), false))?;
+    Ok((cluster, placement))
+}
+
+/// Resolves a task-definition reference for starting work; a deregistered revision is refused unless
+/// `allow_inactive` (work that already runs it).
+pub async fn resolve(
+    ctx: &Context,
+    namespace: &str,
+    reference: &str,
+    allow_inactive: bool,
+) -> Result<crate::revisions::ResolvedRevision, Refusal> {
+    use crate::revisions::{self, ResolveError};
+    revisions::resolve(&ctx.client, namespace, reference, allow_inactive).await.map_err(|e| {
+        // Not registered yet may just mean the TaskDefinition controller has not caught up.
+        let transient = matches!(
+            e,
+            ResolveError::Kube(_) | ResolveError::FamilyNotFound { .. } | ResolveError::NoActiveRevision { .. }
+        );
+        Refusal::new(crate::api::conditions::VALID, reasons::TASK_DEFINITION, e.to_string(), transient)
+    })
+}

@@ -1,0 +1,225 @@
+//! The Kubernetes objects of an ECS service: a Deployment (REPLICA) or DaemonSet (DAEMON) running the
+//! translated pod template, and a Service exposing the container ports named by loadBalancers and
+//! serviceRegistries. Pure builders: no client.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
+use k8s_openapi::api::core::v1::{PodTemplateSpec, Service as KubeService};
+use kube::{Resource, ResourceExt};
+
+use crate::api::service::Service;
+use crate::api::task_definition::TaskDefinitionSpec;
+use crate::controllers::task_plan::{PodRecord, POD_RECORD_ANNOTATION};
+use crate::labels;
+
+use super::rolling::RollingBounds;
+
+/// Label on a service's pods naming the task-definition revision they run (`family.revision`).
+pub const SERVICE_REVISION_LABEL: &str = "ecs.kube-ecs.dev/service-revision";
+/// Annotation on the Deployment/DaemonSet: the `family:revision` it runs.
+pub const TASK_DEFINITION_ANNOTATION: &str = "ecs.kube-ecs.dev/task-definition";
+
+/// Everything the workload builders need.
+pub struct WorkloadInputs<'a> {
+    pub service: &'a Service,
+    pub template: PodTemplateSpec,
+    pub record: &'a PodRecord,
+    pub desired_count: i32,
+    pub bounds: RollingBounds,
+    /// Stop rolling out (circuit breaker tripped without rollback).
+    pub paused: bool,
+}
+
+/// Label value naming a revision (`web:3` -> `web.3`); label values cannot hold `:`.
+pub fn revision_label_value(reference: &str) -> String {
+    let value: String = reference
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '.' })
+        .collect();
+    let value: String = value.chars().rev().take(63).collect::<Vec<_>>().into_iter().rev().collect();
+    value.trim_matches(|c: char| !c.is_ascii_alphanumeric()).to_string()
+}
+
+/// The selector of every pod of `service`.
+pub fn selector(service: &Service) -> BTreeMap<String, String> {
+    [(labels::SERVICE_NAME.to_string(), service.name_any())].into()
+}
+
+/// The selector as a string (status.selector, for the scale subresource and HPAs).
+pub fn selector_string(service: &Service) -> String {
+    format!("{}={}", labels::SERVICE_NAME, service.name_any())
+}
+
+fn pod_template(inputs: &WorkloadInputs) -> Result<PodTemplateSpec, serde_json::Error> {
+    let mut template = inputs.template.clone();
+    let metadata = template.metadata.get_or_insert_with(Default::default);
+    let pod_labels = metadata.labels.get_or_insert_with(Default::default);
+    pod_labels.extend(selector(inputs.service));
+    pod_labels.insert(SERVICE_REVISION_LABEL.into(), revision_label_value(&inputs.record.task_definition));
+    pod_labels.insert(labels::MANAGED_BY.into(), labels::MANAGED_BY_VALUE.into());
+    metadata
+        .annotations
+        .get_or_insert_with(Default::default)
+        .insert(POD_RECORD_ANNOTATION.into(), serde_json::to_string(inputs.record)?);
+    if let (Some(grace), Some(spec)) = (inputs.service.spec.health_check_grace_period_seconds, template.spec.as_mut()) {
+        // ECS ignores failing health checks for this long after a task starts: liveness checks wait.
+        for c in &mut spec.containers {
+            if let Some(probe) = c.liveness_probe.as_mut() {
+                probe.initial_delay_seconds = Some(probe.initial_delay_seconds.unwrap_or(0).max(grace));
+            }
+        }
+    }
+    Ok(template)
+}
+
+fn object_meta(service: &Service, reference: &str) -> serde_json::Value {
+    serde_json::json!({
+        "name": service.name_any(),
+        "namespace": service.namespace(),
+        "labels": { labels::SERVICE_NAME: service.name_any(), labels::MANAGED_BY: labels::MANAGED_BY_VALUE },
+        "annotations": { TASK_DEFINITION_ANNOTATION: reference },
+        "ownerReferences": service.controller_owner_ref(&()).into_iter().collect::<Vec<_>>(),
+    })
+}
+
+/// The Deployment of a REPLICA service.
+pub fn deployment(inputs: &WorkloadInputs) -> Result<Deployment, serde_json::Error> {
+    let template = pod_template(inputs)?;
+    serde_json::from_value(serde_json::json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": object_meta(inputs.service, &inputs.record.task_definition),
+        "spec": {
+            "replicas": inputs.desired_count,
+            "selector": { "matchLabels": selector(inputs.service) },
+            "paused": inputs.paused,
+            "revisionHistoryLimit": 5,
+            "strategy": {
+                "type": "RollingUpdate",
+                "rollingUpdate": { "maxSurge": inputs.bounds.max_surge, "maxUnavailable": inputs.bounds.max_unavailable },
+            },
+            "template": template,
+        },
+    }))
+}
+
+/// The DaemonSet of a DAEMON service: one task per container instance of the cluster.
+pub fn daemon_set(inputs: &WorkloadInputs, minimum_healthy_percent: i32) -> Result<DaemonSet, serde_json::Error> {
+    let template = pod_template(inputs)?;
+    let max_unavailable = format!("{}%", (100 - minimum_healthy_percent.clamp(0, 100)).max(1));
+    serde_json::from_value(serde_json::json!({
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": object_meta(inputs.service, &inputs.record.task_definition),
+        "spec": {
+            "selector": { "matchLabels": selector(inputs.service) },
+            "revisionHistoryLimit": 5,
+            "updateStrategy": { "type": "RollingUpdate", "rollingUpdate": { "maxUnavailable": max_unavailable } },
+            "template": template,
+        },
+    }))
+}
+
+/// The Kubernetes Service for the container ports named by loadBalancers and serviceRegistries, or
+/// None when the service names none.
+pub fn kube_service(service: &Service, definition: &TaskDefinitionSpec, reference: &str) -> Option<KubeService> {
+    let mut ports: Vec<serde_json::Value> = Vec::new();
+    let mut annotations = BTreeMap::new();
+    let targets = service
+        .spec
+        .load_balancers
+        .iter()
+        .map(|lb| (lb.container_name.clone(), lb.container_port))
+        .chain(service.spec.service_registries.iter().map(|r| (r.container_name.clone(), r.container_port.or(r.port))));
+    for (container, port) in targets {
+        let Some(port) = port else { continue };
+        if ports.iter().any(|p| p["port"] == port) {
+            continue;
+        }
+        let protocol = definition
+            .container_definitions
+            .iter()
+            .filter(|c| container.as_deref().is_none_or(|n| n == c.name))
+            .flat_map(|c| c.port_mappings.iter())
+            .find(|m| m.container_port == Some(port))
+            .and_then(|m| m.protocol.clone())
+            .unwrap_or_else(|| "tcp".into())
+            .to_uppercase();
+        ports.push(serde_json::json!({
+            "name": format!("{}-{port}", protocol.to_lowercase()),
+            "port": port,
+            "targetPort": port,
+            "protocol": protocol,
+        }));
+    }
+    for (i, lb) in service.spec.load_balancers.iter().enumerate() {
+        if let Some(arn) = &lb.target_group_arn {
+            annotations.insert(format!("ecs.kube-ecs.dev/target-group-arn-{i}"), arn.clone());
+        }
+        if let Some(name) = &lb.load_balancer_name {
+            annotations.insert(format!("ecs.kube-ecs.dev/load-balancer-name-{i}"), name.clone());
+        }
+    }
+    for (i, r) in service.spec.service_registries.iter().enumerate() {
+        if let Some(arn) = &r.registry_arn {
+            annotations.insert(format!("ecs.kube-ecs.dev/registry-arn-{i}"), arn.clone());
+        }
+    }
+    if ports.is_empty() {
+        return None;
+    }
+    let mut meta = object_meta(service, reference);
+    if let Some(map) = meta["annotations"].as_object_mut() {
+        for (k, v) in annotations {
+            map.insert(k, v.into());
+        }
+    }
+    serde_json::from_value(serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": meta,
+        "spec": { "selector": selector(service), "ports": ports, "type": "ClusterIP" },
+    }))
+    .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(yaml: &str) -> Service {
+        let spec = serde_yaml::from_str(yaml).expect("service spec");
+        let mut s = Service::new("web", spec);
+        s.metadata.namespace = Some("shop".into());
+        s.metadata.uid = Some("uid-1".into());
+        s
+    }
+
+    #[test]
+    fn revision_labels_are_valid_label_values() {
+        assert_eq!(revision_label_value("web:3"), "web.3");
+        assert_eq!(revision_label_value("My_App:12"), "My_App.12");
+    }
+
+    #[test]
+    fn load_balancer_ports_become_a_cluster_ip_service() {
+        let svc = service(
+            "taskDefinition: web\nloadBalancers:\n- containerName: app\n  containerPort: 8080\n  targetGroupArn: arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/web/abc\n",
+        );
+        let def: TaskDefinitionSpec = serde_yaml::from_str(
+            "containerDefinitions:\n- name: app\n  image: web:1\n  portMappings:\n  - containerPort: 8080\n    protocol: tcp\n",
+        )
+        .expect("definition");
+        let k = kube_service(&svc, &def, "web:1").expect("a service");
+        let spec = k.spec.expect("spec");
+        let ports = spec.ports.expect("ports");
+        assert_eq!(ports.len(), 1);
+        assert_eq!(ports[0].port, 8080);
+        assert_eq!(ports[0].protocol.as_deref(), Some("TCP"));
+        assert_eq!(spec.selector.expect("selector").get(labels::SERVICE_NAME).map(String::as_str), Some("web"));
+        assert!(k.metadata.annotations.expect("annotations").contains_key("ecs.kube-ecs.dev/target-group-arn-0"));
+        assert_eq!(k.metadata.owner_references.expect("owner").len(), 1);
+        assert!(kube_service(&service("taskDefinition: web\n"), &def, "web:1").is_none());
+    }
+}
