@@ -2,8 +2,8 @@
 
 use kube::api::Api;
 
-use crate::api::common::{CapacityProviderStrategyItem, PlacementConstraint};
 use crate::api::EcsCluster;
+use crate::api::common::{CapacityProviderStrategyItem, PlacementConstraint};
 use crate::cluster::placement::{self, Placement};
 use crate::context::Context;
 use crate::error::Error;
@@ -50,13 +50,20 @@ pub async fn admit(
         .await
         .map_err(|e| Refusal::new(PLACED, reasons::CLUSTER_NOT_FOUND, e.to_string(), true))?
         .ok_or_else(|| {
-            Refusal::new(PLACED, reasons::CLUSTER_NOT_FOUND, format!("cluster {cluster_name:?} not found (ClusterNotFoundException)"), false)
+            Refusal::new(
+                PLACED,
+                reasons::CLUSTER_NOT_FOUND,
+                format!("cluster {cluster_name:?} not found (ClusterNotFoundException)"),
+                false,
+            )
         })?;
     if !placement::namespace_allowed(&cluster, namespace) {
         return Err(Refusal::new(
             PLACED,
             reasons::NAMESPACE_NOT_ALLOWED,
-            format!("cluster {cluster_name:?} does not admit tasks from namespace {namespace:?} (spec.allowedNamespaces)"),
+            format!(
+                "cluster {cluster_name:?} does not admit tasks from namespace {namespace:?} (spec.allowedNamespaces)"
+            ),
             false,
         ));
     }

@@ -1,6 +1,7 @@
 //! The kube-runtime controllers, one file per kind, and the loop that runs them together.
 
 pub mod admission;
+pub mod service;
 pub mod task;
 pub mod task_definition;
 pub mod task_plan;
@@ -27,5 +28,9 @@ pub fn error_policy<K>(_object: Arc<K>, error: &Error, _ctx: Arc<Context>) -> Ac
 /// Runs every controller until `shutdown` resolves.
 pub async fn run(ctx: Arc<Context>, shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static) {
     let shutdown = futures::FutureExt::shared(Box::pin(shutdown));
-    futures::join!(task_definition::run(ctx.clone(), shutdown.clone()), task::run(ctx.clone(), shutdown.clone()));
+    futures::join!(
+        task_definition::run(ctx.clone(), shutdown.clone()),
+        task::run(ctx.clone(), shutdown.clone()),
+        service::run(ctx.clone(), shutdown.clone()),
+    );
 }

@@ -129,9 +129,17 @@ pub fn plan(inputs: &RolloutInputs) -> RolloutPlan {
                 stopped_at: Some(now.clone()),
             },
         );
-        let exit = if failure.exit_codes.is_empty() { String::new() } else { format!(" (exit codes: {})", failure.exit_codes.join(", ")) };
-        messages.push(format!("(service {name}) has stopped 1 running tasks: (task {}) {}: {}{exit}.", pod.name, failure.stop_code, failure.reason));
-        if Some(&pod.task_definition) == primary_target.as_ref() && (failure.failed_to_start || failure.essential_exit) {
+        let exit = if failure.exit_codes.is_empty() {
+            String::new()
+        } else {
+            format!(" (exit codes: {})", failure.exit_codes.join(", "))
+        };
+        messages.push(format!(
+            "(service {name}) has stopped 1 running tasks: (task {}) {}: {}{exit}.",
+            pod.name, failure.stop_code, failure.reason
+        ));
+        if Some(&pod.task_definition) == primary_target.as_ref() && (failure.failed_to_start || failure.essential_exit)
+        {
             new_failures += 1;
         }
     }
@@ -140,7 +148,9 @@ pub fn plan(inputs: &RolloutInputs) -> RolloutPlan {
     let mut paused = false;
     let mut deploy = primary_target.clone().unwrap_or_else(|| inputs.target.to_string());
     if let Some(primary) = status.deployments.iter_mut().find(|d| d.status == PRIMARY) {
-        let running = count(inputs.pods, &primary.task_definition, |p| p.lifecycle == TaskLifecycle::Running && p.failure.is_none());
+        let running = count(inputs.pods, &primary.task_definition, |p| {
+            p.lifecycle == TaskLifecycle::Running && p.failure.is_none()
+        });
         if primary.rollout_state.as_deref() == Some(IN_PROGRESS) {
             // Consecutive failures: a task of the deployment reaching RUNNING resets the count.
             if running > primary.running_count && new_failures == 0 {
@@ -161,12 +171,22 @@ pub fn plan(inputs: &RolloutInputs) -> RolloutPlan {
             primary.updated_at = Some(now.clone());
             status.failed_task_definition = Some(primary.task_definition.clone());
             let failed_id = primary.id.clone();
-            events.push((true, reasons::CIRCUIT_BREAKER.into(), format!("(service {name}) (deployment {failed_id}) deployment failed: tasks failed to start.")));
-            messages.push(format!("(service {name}) (deployment {failed_id}) deployment failed: tasks failed to start."));
-            let rollback_to = status.last_completed_task_definition.clone().filter(|r| breaker.rollback && *r != status.failed_task_definition.clone().unwrap_or_default());
+            events.push((
+                true,
+                reasons::CIRCUIT_BREAKER.into(),
+                format!("(service {name}) (deployment {failed_id}) deployment failed: tasks failed to start."),
+            ));
+            messages
+                .push(format!("(service {name}) (deployment {failed_id}) deployment failed: tasks failed to start."));
+            let rollback_to = status
+                .last_completed_task_definition
+                .clone()
+                .filter(|r| breaker.rollback && *r != status.failed_task_definition.clone().unwrap_or_default());
             match rollback_to {
                 Some(previous_ref) => {
-                    messages.push(format!("(service {name}) rolling back to {previous_ref} after deployment {failed_id} failed."));
+                    messages.push(format!(
+                        "(service {name}) rolling back to {previous_ref} after deployment {failed_id} failed."
+                    ));
                     events.push((true, reasons::ROLLING_BACK.into(), format!("rolling back to {previous_ref}")));
                     start_deployment(&mut status, &previous_ref, inputs.desired_count, now, &name, &mut messages);
                     if let Some(d) = status.deployments.iter_mut().find(|d| d.status == PRIMARY) {
@@ -185,8 +205,12 @@ pub fn plan(inputs: &RolloutInputs) -> RolloutPlan {
     // Counts per deployment; ACTIVE deployments without tasks are done.
     let desired = inputs.desired_count;
     for d in &mut status.deployments {
-        let running = count(inputs.pods, &d.task_definition, |p| p.lifecycle == TaskLifecycle::Running && p.failure.is_none() && !p.deleting);
-        let pending = count(inputs.pods, &d.task_definition, |p| p.lifecycle < TaskLifecycle::Running && p.failure.is_none() && !p.deleting);
+        let running = count(inputs.pods, &d.task_definition, |p| {
+            p.lifecycle == TaskLifecycle::Running && p.failure.is_none() && !p.deleting
+        });
+        let pending = count(inputs.pods, &d.task_definition, |p| {
+            p.lifecycle < TaskLifecycle::Running && p.failure.is_none() && !p.deleting
+        });
         let desired_here = if d.status == PRIMARY { desired } else { running + pending };
         if (d.running_count, d.pending_count, d.desired_count) != (running, pending, desired_here) {
             d.running_count = running;
@@ -197,12 +221,22 @@ pub fn plan(inputs: &RolloutInputs) -> RolloutPlan {
     }
     // ACTIVE deployments leave once their tasks are gone; the newest FAILED one stays as the record of
     // what the circuit breaker stopped.
-    let newest_failed = status.deployments.iter().find(|d| d.status != PRIMARY && d.rollout_state.as_deref() == Some(FAILED)).map(|d| d.id.clone());
-    status.deployments.retain(|d| d.status == PRIMARY || d.running_count + d.pending_count > 0 || Some(&d.id) == newest_failed.as_ref());
+    let newest_failed = status
+        .deployments
+        .iter()
+        .find(|d| d.status != PRIMARY && d.rollout_state.as_deref() == Some(FAILED))
+        .map(|d| d.id.clone());
+    status.deployments.retain(|d| {
+        d.status == PRIMARY || d.running_count + d.pending_count > 0 || Some(&d.id) == newest_failed.as_ref()
+    });
 
     let others_left = status.deployments.iter().any(|d| d.status != PRIMARY && d.running_count + d.pending_count > 0);
     if let Some(primary) = status.deployments.iter_mut().find(|d| d.status == PRIMARY) {
-        if primary.rollout_state.as_deref() == Some(IN_PROGRESS) && inputs.workload_settled && !others_left && primary.running_count == desired {
+        if primary.rollout_state.as_deref() == Some(IN_PROGRESS)
+            && inputs.workload_settled
+            && !others_left
+            && primary.running_count == desired
+        {
             primary.rollout_state = Some(COMPLETED.into());
             primary.rollout_state_reason = Some("ECS deployment completed.".into());
             primary.updated_at = Some(now.clone());
@@ -236,7 +270,14 @@ pub fn plan(inputs: &RolloutInputs) -> RolloutPlan {
     RolloutPlan { status, deploy, paused, delete_pods, events }
 }
 
-fn start_deployment(status: &mut ServiceStatus, target: &str, desired: i32, now: &Time, name: &str, messages: &mut Vec<String>) {
+fn start_deployment(
+    status: &mut ServiceStatus,
+    target: &str,
+    desired: i32,
+    now: &Time,
+    name: &str,
+    messages: &mut Vec<String>,
+) {
     // Tasks already running the target revision belong to the new deployment (a rollback adopts them).
     status.deployments.retain(|d| d.task_definition != target || d.rollout_state.as_deref() == Some(FAILED));
     for d in &mut status.deployments {
@@ -282,13 +323,33 @@ fn set_conditions(status: &mut ServiceStatus, generation: Option<i64>, now: &Tim
     } else {
         (reasons::DEPLOYING, format!("{running}/{desired} tasks running; deployment {rollout}"))
     };
-    conditions::set(&mut status.conditions, DesiredCondition::new(conditions::READY, steady, ready_reason, ready_message.clone()), generation, now);
-    conditions::set(&mut status.conditions, DesiredCondition::new(conditions::VALID, true, "Valid", "the service is valid"), generation, now);
+    conditions::set(
+        &mut status.conditions,
+        DesiredCondition::new(conditions::READY, steady, ready_reason, ready_message.clone()),
+        generation,
+        now,
+    );
+    conditions::set(
+        &mut status.conditions,
+        DesiredCondition::new(conditions::VALID, true, "Valid", "the service is valid"),
+        generation,
+        now,
+    );
     if rollout == FAILED {
-        conditions::set(&mut status.conditions, DesiredCondition::new(conditions::STALLED, true, reasons::CIRCUIT_BREAKER, ready_message), generation, now);
+        conditions::set(
+            &mut status.conditions,
+            DesiredCondition::new(conditions::STALLED, true, reasons::CIRCUIT_BREAKER, ready_message),
+            generation,
+            now,
+        );
         conditions::remove(&mut status.conditions, conditions::RECONCILING);
     } else if !steady {
-        conditions::set(&mut status.conditions, DesiredCondition::new(conditions::RECONCILING, true, reasons::DEPLOYING, ready_message), generation, now);
+        conditions::set(
+            &mut status.conditions,
+            DesiredCondition::new(conditions::RECONCILING, true, reasons::DEPLOYING, ready_message),
+            generation,
+            now,
+        );
         conditions::remove(&mut status.conditions, conditions::STALLED);
     } else {
         conditions::remove(&mut status.conditions, conditions::RECONCILING);
@@ -344,7 +405,15 @@ mod tests {
         let svc = service(true);
         let t = time("2026-01-01T00:00:00Z");
         let pods: Vec<_> = (0..3).map(|i| pod(&format!("p{i}"), "web:1", TaskLifecycle::Running, None)).collect();
-        let inputs = RolloutInputs { service: &svc, previous: &ServiceStatus::default(), target: "web:1", desired_count: 3, pods: &pods, workload_settled: true, now: &t };
+        let inputs = RolloutInputs {
+            service: &svc,
+            previous: &ServiceStatus::default(),
+            target: "web:1",
+            desired_count: 3,
+            pods: &pods,
+            workload_settled: true,
+            now: &t,
+        };
         let first = plan(&inputs);
         assert_eq!(first.status.rollout_state.as_deref(), Some(COMPLETED));
         assert_eq!(first.status.last_completed_task_definition.as_deref(), Some("web:1"));
@@ -359,12 +428,26 @@ mod tests {
         let svc = service(true);
         let t = time("2026-01-01T00:00:00Z");
         let good: Vec<_> = (0..3).map(|i| pod(&format!("p{i}"), "web:1", TaskLifecycle::Running, None)).collect();
-        let base = RolloutInputs { service: &svc, previous: &ServiceStatus::default(), target: "web:1", desired_count: 3, pods: &good, workload_settled: true, now: &t };
+        let base = RolloutInputs {
+            service: &svc,
+            previous: &ServiceStatus::default(),
+            target: "web:1",
+            desired_count: 3,
+            pods: &good,
+            workload_settled: true,
+            now: &t,
+        };
         let mut status = plan(&base).status;
         for round in 0..3 {
             let mut pods = good.clone();
             pods.push(pod(&format!("bad{round}"), "web:2", TaskLifecycle::Pending, failed_to_start()));
-            let step = plan(&RolloutInputs { previous: &status, target: "web:2", pods: &pods, workload_settled: false, ..base });
+            let step = plan(&RolloutInputs {
+                previous: &status,
+                target: "web:2",
+                pods: &pods,
+                workload_settled: false,
+                ..base
+            });
             assert_eq!(step.delete_pods, vec![format!("bad{round}")]);
             status = step.status;
             if round < 2 {
@@ -372,13 +455,15 @@ mod tests {
             } else {
                 assert_eq!(step.deploy, "web:1", "rolled back");
                 assert_eq!(status.failed_task_definition.as_deref(), Some("web:2"));
-                let failed = status.deployments.iter().find(|d| d.task_definition == "web:2").expect("failed deployment listed");
+                let failed =
+                    status.deployments.iter().find(|d| d.task_definition == "web:2").expect("failed deployment listed");
                 assert_eq!(failed.rollout_state.as_deref(), Some(FAILED));
                 assert_eq!(failed.failed_tasks, 3);
             }
         }
         // The failed revision is not deployed again while the spec still names it.
-        let step = plan(&RolloutInputs { previous: &status, target: "web:2", pods: &good, workload_settled: true, ..base });
+        let step =
+            plan(&RolloutInputs { previous: &status, target: "web:2", pods: &good, workload_settled: true, ..base });
         assert_eq!(step.deploy, "web:1");
         assert_eq!(step.status.rollout_state.as_deref(), Some(COMPLETED), "{:#?}", step.status.deployments);
     }

@@ -10,7 +10,7 @@ use kube::{Resource, ResourceExt};
 
 use crate::api::service::Service;
 use crate::api::task_definition::TaskDefinitionSpec;
-use crate::controllers::task_plan::{PodRecord, POD_RECORD_ANNOTATION};
+use crate::controllers::task_plan::{POD_RECORD_ANNOTATION, PodRecord};
 use crate::labels;
 
 use super::rolling::RollingBounds;
@@ -33,10 +33,8 @@ pub struct WorkloadInputs<'a> {
 
 /// Label value naming a revision (`web:3` -> `web.3`); label values cannot hold `:`.
 pub fn revision_label_value(reference: &str) -> String {
-    let value: String = reference
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '.' })
-        .collect();
+    let value: String =
+        reference.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '.' }).collect();
     let value: String = value.chars().rev().take(63).collect::<Vec<_>>().into_iter().rev().collect();
     value.trim_matches(|c: char| !c.is_ascii_alphanumeric()).to_string()
 }
@@ -126,12 +124,10 @@ pub fn daemon_set(inputs: &WorkloadInputs, minimum_healthy_percent: i32) -> Resu
 pub fn kube_service(service: &Service, definition: &TaskDefinitionSpec, reference: &str) -> Option<KubeService> {
     let mut ports: Vec<serde_json::Value> = Vec::new();
     let mut annotations = BTreeMap::new();
-    let targets = service
-        .spec
-        .load_balancers
-        .iter()
-        .map(|lb| (lb.container_name.clone(), lb.container_port))
-        .chain(service.spec.service_registries.iter().map(|r| (r.container_name.clone(), r.container_port.or(r.port))));
+    let targets =
+        service.spec.load_balancers.iter().map(|lb| (lb.container_name.clone(), lb.container_port)).chain(
+            service.spec.service_registries.iter().map(|r| (r.container_name.clone(), r.container_port.or(r.port))),
+        );
     for (container, port) in targets {
         let Some(port) = port else { continue };
         if ports.iter().any(|p| p["port"] == port) {

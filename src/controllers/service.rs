@@ -1,0 +1,438 @@
+//! Service controller: an ECS service as a Deployment (REPLICA) or DaemonSet (DAEMON) plus a
+//! Kubernetes Service for its load-balanced ports, with ECS deployments, circuit breaker and events.
+//!
+//! Pipeline per reconcile: resolve the target revision and admission (client) -> observe the service's
+//! pods (pure mapping) -> plan deployments (pure, `service_plan::rollout`) -> apply the workload only
+//! when its desired content changed (hash annotation) -> replace failed tasks -> one status apply.
+//! Essential semantics: a pod whose essential container exited is deleted, so the workload replaces
+//! the whole task, and the stop is recorded on the service.
+
+use std::sync::Arc;
+
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
+use k8s_openapi::api::core::v1::{Pod, Service as KubeService};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::api::{Api, DeleteParams, ListParams, ObjectMeta, Preconditions};
+use kube::runtime::controller::{Action, Controller};
+use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
+use kube::runtime::reflector::ObjectRef;
+use kube::runtime::watcher;
+use kube::{Resource, ResourceExt};
+use sha2::{Digest, Sha256};
+
+use super::admission::{self, Refusal};
+use super::task_plan::{self, PodRecord};
+use crate::api::conditions::{self, DesiredCondition};
+use crate::api::service::{Service, ServiceStatus};
+use crate::api::{EcsCluster, TaskDefinition};
+use crate::apply;
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::labels;
+use crate::service_plan::rolling;
+use crate::service_plan::rollout::{self, PodFailure, PodView, RolloutInputs};
+use crate::service_plan::workload::{self, WorkloadInputs};
+use crate::task_status::{self, TaskLifecycle};
+use crate::translate::{self, PodInputs, PodPurpose};
+
+/// Finalizer that lets a deleted service drain (status DRAINING) before its workload goes.
+pub const DRAIN_FINALIZER: &str = "ecs.kube-ecs.dev/service-drain";
+/// Annotation on owned objects: hash of the desired content last applied (skip no-op applies).
+pub const APPLIED_HASH: &str = "ecs.kube-ecs.dev/applied-hash";
+
+pub async fn run(ctx: Arc<Context>, shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static) {
+    let client = ctx.client.clone();
+    let controller = Controller::new(Api::<Service>::all(client.clone()), watcher::Config::default());
+    let store = controller.store();
+    let (by_namespace, by_cluster) = (store.clone(), store.clone());
+    controller
+        .owns(Api::<Deployment>::all(client.clone()), watcher::Config::default().labels(labels::SERVICE_NAME))
+        .owns(Api::<DaemonSet>::all(client.clone()), watcher::Config::default().labels(labels::SERVICE_NAME))
+        .owns(Api::<KubeService>::all(client.clone()), watcher::Config::default().labels(labels::SERVICE_NAME))
+        .watches(Api::<Pod>::all(client.clone()), watcher::Config::default().labels(labels::SERVICE_NAME), |pod| {
+            let name = pod.labels().get(labels::SERVICE_NAME).cloned();
+            name.zip(pod.namespace()).map(|(n, ns)| ObjectRef::new(&n).within(&ns))
+        })
+        .watches(Api::<TaskDefinition>::all(client.clone()), watcher::Config::default(), move |td| {
+            let ns = td.namespace();
+            by_namespace
+                .state()
+                .iter()
+                .filter(|s| s.namespace() == ns)
+                .map(|s| ObjectRef::from_obj(s.as_ref()))
+                .collect::<Vec<_>>()
+        })
+        .watches(Api::<EcsCluster>::all(client.clone()), watcher::Config::default(), move |cluster| {
+            let name = cluster.name_any();
+            by_cluster
+                .state()
+                .iter()
+                .filter(|s| s.spec.cluster.as_deref().unwrap_or(crate::api::DEFAULT_CLUSTER) == name)
+                .map(|s| ObjectRef::from_obj(s.as_ref()))
+                .collect::<Vec<_>>()
+        })
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile, super::error_policy, ctx)
+        .for_each(|_| futures::future::ready(()))
+        .await;
+}
+
+#[tracing::instrument(skip_all, fields(name = %service.name_any(), namespace = service.namespace().unwrap_or_default()))]
+async fn reconcile(service: Arc<Service>, ctx: Arc<Context>) -> Result<Action> {
+    let namespace = service.namespace().unwrap_or_default();
+    let services: Api<Service> = Api::namespaced(ctx.client.clone(), &namespace);
+    let result = finalizer(&services, DRAIN_FINALIZER, service, |event| async {
+        match event {
+            FinalizerEvent::Apply(service) => apply_service(&service, &ctx).await,
+            FinalizerEvent::Cleanup(service) => drain(&service, &ctx).await,
+        }
+    })
+    .await;
+    result.map_err(|e| match e {
+        kube::runtime::finalizer::Error::ApplyFailed(e) | kube::runtime::finalizer::Error::CleanupFailed(e) => e,
+        kube::runtime::finalizer::Error::AddFinalizer(e) | kube::runtime::finalizer::Error::RemoveFinalizer(e) => {
+            Error::Kube(e)
+        }
+        other => Error::InvalidSpec(other.to_string()),
+    })
+}
+
+fn is_daemon(service: &Service) -> bool {
+    service.spec.scheduling_strategy.as_deref() == Some("DAEMON")
+}
+
+async fn apply_service(service: &Service, ctx: &Context) -> Result<Action> {
+    let namespace = service.namespace().unwrap_or_default();
+    let name = service.name_any();
+    let services: Api<Service> = Api::namespaced(ctx.client.clone(), &namespace);
+    let now = Time(jiff::Timestamp::now());
+    let previous = service.status.clone().unwrap_or_default();
+
+    // A revision the service already runs stays usable after deregistration.
+    let running_refs: Vec<&str> = previous.deployments.iter().map(|d| d.task_definition.as_str()).collect();
+    let pinned_and_running = running_refs.iter().any(|r| *r == service.spec.task_definition);
+    let target = match admission::resolve(ctx, &namespace, &service.spec.task_definition, pinned_and_running).await {
+        Ok(target) => target,
+        Err(refusal) => return refuse(service, ctx, &services, previous, refusal, &now).await,
+    };
+    let cluster_name = service.spec.cluster.clone().unwrap_or_else(|| crate::api::DEFAULT_CLUSTER.into());
+    let mut constraints = target.spec.placement_constraints.clone();
+    constraints.extend(service.spec.placement_constraints.iter().cloned());
+    let placement =
+        match admission::admit(ctx, &cluster_name, &namespace, &service.spec.capacity_provider_strategy, &constraints)
+            .await
+        {
+            Ok((_, placement)) => placement,
+            Err(refusal) => return refuse(service, ctx, &services, previous, refusal, &now).await,
+        };
+
+    let pods = Api::<Pod>::namespaced(ctx.client.clone(), &namespace)
+        .list(&ListParams::default().labels(&format!("{}={}", labels::SERVICE_NAME, name)))
+        .await?
+        .items;
+    let views: Vec<PodView> = pods.iter().map(pod_view).collect();
+    let (workload_ref, settled, daemon_desired) = workload_state(ctx, service).await?;
+    let desired_count = if is_daemon(service) { daemon_desired } else { service.spec.desired_count.unwrap_or(1) };
+    let plan = rollout::plan(&RolloutInputs {
+        service,
+        previous: &previous,
+        target: &target.reference,
+        desired_count,
+        pods: &views,
+        workload_settled: settled && workload_ref.as_deref() == previous.task_definition.as_deref(),
+        now: &now,
+    });
+
+    let deployed = if plan.deploy == target.reference {
+        target.clone()
+    } else {
+        match admission::resolve(ctx, &namespace, &plan.deploy, true).await {
+            Ok(r) => r,
+            Err(refusal) => return refuse(service, ctx, &services, previous, refusal, &now).await,
+        }
+    };
+    let translated = match translate::pod_template(&PodInputs {
+        task_definition: &deployed.spec,
+        task_definition_ref: &deployed.reference,
+        overrides: None,
+        placement: &placement,
+        purpose: PodPurpose::Service,
+    }) {
+        Ok(t) => t,
+        Err(e) => {
+            let refusal = Refusal::new(conditions::VALID, admission::reasons::TRANSLATION, e.to_string(), false);
+            return refuse(service, ctx, &services, previous, refusal, &now).await;
+        }
+    };
+    let record =
+        PodRecord::from_mappings(&deployed.reference, &translated.containers, translated.unsupported.clone(), None);
+    let (max_percent, min_percent) = percentages(service);
+    let bounds = rolling::replica_bounds(desired_count, max_percent, min_percent);
+    let inputs = WorkloadInputs {
+        service,
+        template: translated.template,
+        record: &record,
+        desired_count,
+        bounds,
+        paused: plan.paused,
+    };
+    apply_workload(ctx, service, &inputs, min_percent).await?;
+    apply_kube_service(ctx, service, workload::kube_service(service, &deployed.spec, &deployed.reference)).await?;
+
+    let pod_api: Api<Pod> = Api::namespaced(ctx.client.clone(), &namespace);
+    for pod_name in &plan.delete_pods {
+        let uid = pods
+            .iter()
+            .find(|p| p.metadata.name.as_deref() == Some(pod_name.as_str()))
+            .and_then(|p| p.metadata.uid.clone());
+        let params = DeleteParams {
+            preconditions: Some(Preconditions { uid, resource_version: None }),
+            ..DeleteParams::background()
+        };
+        match pod_api.delete(pod_name, &params).await {
+            Ok(_) => {}
+            Err(kube::Error::Api(e)) if e.code == 404 || e.code == 409 => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+
+    let mut status = plan.status;
+    status.observed_generation = service.metadata.generation;
+    status.status = Some("ACTIVE".into());
+    status.selector = Some(workload::selector_string(service));
+    status.unsupported_fields = translated.unsupported;
+    if bounds.adjusted {
+        status.unsupported_fields.push(
+            "deploymentConfiguration: maximumPercent and minimumHealthyPercent leave no room to deploy; maxUnavailable raised to 1".into(),
+        );
+    }
+    conditions::remove(&mut status.conditions, admission::PLACED);
+    if status != previous {
+        apply::apply_status(&services, &service.name_any(), serde_json::to_value(&status)?).await?;
+    }
+    for (warning, reason, message) in plan.events {
+        ctx.event(service, warning, &reason, "Deploy", message).await;
+    }
+    Ok(Action::await_change())
+}
+
+fn percentages(service: &Service) -> (i32, i32) {
+    let config = service.spec.deployment_configuration.clone().unwrap_or_default();
+    if is_daemon(service) {
+        (
+            config.maximum_percent.unwrap_or(rolling::DAEMON_MAXIMUM_PERCENT),
+            config.minimum_healthy_percent.unwrap_or(rolling::DAEMON_MINIMUM_HEALTHY_PERCENT),
+        )
+    } else {
+        (
+            config.maximum_percent.unwrap_or(rolling::DEFAULT_MAXIMUM_PERCENT),
+            config.minimum_healthy_percent.unwrap_or(rolling::DEFAULT_MINIMUM_HEALTHY_PERCENT),
+        )
+    }
+}
+
+/// The service's pod in planner terms.
+fn pod_view(pod: &Pod) -> PodView {
+    let record = task_plan::pod_record(pod);
+    let observation = task_status::observe_pod(pod, &record.container_mappings());
+    let exit_codes: Vec<String> =
+        observation.containers.iter().filter_map(|c| c.exit_code.map(|code| format!("{}={code}", c.name))).collect();
+    let failure = if let Some(start) = &observation.start_failure {
+        Some(PodFailure {
+            stop_code: task_status::TASK_FAILED_TO_START.into(),
+            reason: format!("{}: {}", start.reason, start.message),
+            exit_codes,
+            failed_to_start: true,
+            essential_exit: false,
+        })
+    } else if observation.essential_exit.is_some() {
+        Some(PodFailure {
+            stop_code: task_status::ESSENTIAL_CONTAINER_EXITED.into(),
+            reason: task_status::ESSENTIAL_CONTAINER_EXITED_REASON.into(),
+            exit_codes,
+            failed_to_start: false,
+            essential_exit: true,
+        })
+    } else {
+        None
+    };
+    PodView {
+        name: pod.name_any(),
+        task_definition: record.task_definition,
+        lifecycle: observation.last_status.unwrap_or(TaskLifecycle::Provisioning),
+        failure,
+        deleting: pod.metadata.deletion_timestamp.is_some(),
+    }
+}
+
+/// The revision the current workload runs, whether it has fully rolled out, and (DAEMON) how many
+/// tasks it wants.
+async fn workload_state(ctx: &Context, service: &Service) -> Result<(Option<String>, bool, i32)> {
+    let namespace = service.namespace().unwrap_or_default();
+    let name = service.name_any();
+    let annotation = |meta: &ObjectMeta| {
+        meta.annotations.as_ref().and_then(|a| a.get(workload::TASK_DEFINITION_ANNOTATION).cloned())
+    };
+    if is_daemon(service) {
+        let Some(ds) = Api::<DaemonSet>::namespaced(ctx.client.clone(), &namespace).get_opt(&name).await? else {
+            return Ok((None, false, 0));
+        };
+        let status = ds.status.clone().unwrap_or_default();
+        let settled = status.observed_generation >= ds.metadata.generation
+            && status.updated_number_scheduled.unwrap_or(0) == status.desired_number_scheduled
+            && status.number_available.unwrap_or(0) == status.desired_number_scheduled;
+        return Ok((annotation(&ds.metadata), settled, status.desired_number_scheduled));
+    }
+    let Some(deployment) = Api::<Deployment>::namespaced(ctx.client.clone(), &namespace).get_opt(&name).await? else {
+        return Ok((None, false, 0));
+    };
+    let replicas = deployment.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+    let status = deployment.status.clone().unwrap_or_default();
+    let settled = status.observed_generation >= deployment.metadata.generation
+        && status.updated_replicas.unwrap_or(0) == replicas
+        && status.available_replicas.unwrap_or(0) == replicas
+        && status.replicas.unwrap_or(0) == replicas;
+    Ok((annotation(&deployment.metadata), settled, replicas))
+}
+
+fn content_hash<T: serde::Serialize>(object: &T) -> Result<String> {
+    Ok(hex::encode(&Sha256::digest(serde_json::to_vec(object)?)[..8]))
+}
+
+fn stamp(meta: &mut ObjectMeta, hash: &str) {
+    meta.annotations.get_or_insert_with(Default::default).insert(APPLIED_HASH.into(), hash.into());
+}
+
+fn applied_hash(meta: &ObjectMeta) -> Option<&str> {
+    meta.annotations.as_ref().and_then(|a| a.get(APPLIED_HASH)).map(String::as_str)
+}
+
+/// Applies the Deployment or DaemonSet when its desired content changed; removes the other kind.
+async fn apply_workload(ctx: &Context, service: &Service, inputs: &WorkloadInputs<'_>, min_percent: i32) -> Result<()> {
+    let namespace = service.namespace().unwrap_or_default();
+    let name = service.name_any();
+    let deployments: Api<Deployment> = Api::namespaced(ctx.client.clone(), &namespace);
+    let daemon_sets: Api<DaemonSet> = Api::namespaced(ctx.client.clone(), &namespace);
+    if is_daemon(service) {
+        let mut desired = workload::daemon_set(inputs, min_percent)?;
+        let hash = content_hash(&desired)?;
+        let current = daemon_sets.get_opt(&name).await?;
+        if current.as_ref().and_then(|c| applied_hash(&c.metadata)) != Some(hash.as_str()) {
+            stamp(&mut desired.metadata, &hash);
+            apply::apply(&daemon_sets, &name, &desired).await?;
+        }
+        delete_if_present(&deployments, &name).await
+    } else {
+        let mut desired = workload::deployment(inputs)?;
+        let hash = content_hash(&desired)?;
+        let current = deployments.get_opt(&name).await?;
+        if current.as_ref().and_then(|c| applied_hash(&c.metadata)) != Some(hash.as_str()) {
+            stamp(&mut desired.metadata, &hash);
+            apply::apply(&deployments, &name, &desired).await?;
+        }
+        delete_if_present(&daemon_sets, &name).await
+    }
+}
+
+async fn apply_kube_service(ctx: &Context, service: &Service, desired: Option<KubeService>) -> Result<()> {
+    let api: Api<KubeService> = Api::namespaced(ctx.client.clone(), &service.namespace().unwrap_or_default());
+    let name = service.name_any();
+    let Some(mut desired) = desired else {
+        return delete_if_present(&api, &name).await;
+    };
+    let hash = content_hash(&desired)?;
+    let current = api.get_opt(&name).await?;
+    if current.as_ref().and_then(|c| applied_hash(&c.metadata)) != Some(hash.as_str()) {
+        stamp(&mut desired.metadata, &hash);
+        apply::apply(&api, &name, &desired).await?;
+    }
+    Ok(())
+}
+
+/// Deletes an object this service owns, if present (never someone else's of the same name).
+async fn delete_if_present<K>(api: &Api<K>, name: &str) -> Result<()>
+where
+    K: Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let Some(existing) = api.get_opt(name).await? else { return Ok(()) };
+    let ours = existing.meta().labels.as_ref().is_some_and(|l| l.contains_key(labels::SERVICE_NAME));
+    if ours {
+        match api.delete(name, &DeleteParams::background()).await {
+            Ok(_) => {}
+            Err(kube::Error::Api(e)) if e.code == 404 => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+/// Records why the service cannot run (conditions + Event); transient causes retry with backoff.
+async fn refuse(
+    service: &Service,
+    ctx: &Context,
+    services: &Api<Service>,
+    previous: ServiceStatus,
+    refusal: Refusal,
+    now: &Time,
+) -> Result<Action> {
+    let mut status = previous.clone();
+    let generation = service.metadata.generation;
+    status.observed_generation = generation;
+    status.status.get_or_insert_with(|| "ACTIVE".into());
+    let Refusal { condition, reason, message, retry } = refusal;
+    conditions::set(&mut status.conditions, DesiredCondition::new(condition, false, reason, &message), generation, now);
+    conditions::set(
+        &mut status.conditions,
+        DesiredCondition::new(conditions::READY, false, reason, &message),
+        generation,
+        now,
+    );
+    conditions::set(
+        &mut status.conditions,
+        DesiredCondition::new(conditions::STALLED, true, reason, &message),
+        generation,
+        now,
+    );
+    conditions::remove(&mut status.conditions, conditions::RECONCILING);
+    if status != previous {
+        apply::apply_status(services, &service.name_any(), serde_json::to_value(&status)?).await?;
+        ctx.event(service, true, reason, "CreateService", &message).await;
+    }
+    match retry {
+        Some(error) => Err(error),
+        None => Ok(Action::await_change()),
+    }
+}
+
+/// A deleted service drains: DRAINING, its workload scaled to zero, then the finalizer goes and
+/// garbage collection removes the workload and the Kubernetes Service.
+async fn drain(service: &Service, ctx: &Context) -> Result<Action> {
+    let namespace = service.namespace().unwrap_or_default();
+    let name = service.name_any();
+    let services: Api<Service> = Api::namespaced(ctx.client.clone(), &namespace);
+    let previous = service.status.clone().unwrap_or_default();
+    if previous.status.as_deref() != Some("DRAINING") {
+        let mut status = previous.clone();
+        status.status = Some("DRAINING".into());
+        status.desired_count = Some(0);
+        apply::apply_status(&services, &name, serde_json::to_value(&status)?).await?;
+        ctx.event(service, false, "Draining", "DeleteService", format!("service {name} is DRAINING")).await;
+    }
+    let deployments: Api<Deployment> = Api::namespaced(ctx.client.clone(), &namespace);
+    if let Some(d) = deployments.get_opt(&name).await? {
+        if d.spec.as_ref().and_then(|s| s.replicas) != Some(0) {
+            let patch = serde_json::json!({"spec": {"replicas": 0}});
+            deployments.patch(&name, &kube::api::PatchParams::default(), &kube::api::Patch::Merge(&patch)).await?;
+        }
+    }
+    let remaining = Api::<Pod>::namespaced(ctx.client.clone(), &namespace)
+        .list(&ListParams::default().labels(&format!("{}={}", labels::SERVICE_NAME, name)))
+        .await?
+        .items
+        .len();
+    if remaining > 0 && !is_daemon(service) {
+        return Err(Error::MissingDependency(format!("service {name} draining: {remaining} tasks left")));
+    }
+    Ok(Action::await_change())
+}
