@@ -30,7 +30,7 @@ unit-test:
 # The demo: local control plane, CRDs, operator, a simulated EcsCluster and the examples, live view.
 run: deps
 	@export KUBE_ECS_TOOLS_BIN=$$(hack/build-tools.sh | tail -n1) && \
-	  $(CARGO) build --locked --bins && target/debug/kube-ecs local-cluster
+	  $(CARGO) build --locked --bins && target/debug/kube-ecs demo
 
 fmt:
 	$(CARGO) fmt --all

@@ -19,6 +19,19 @@ pub struct Cli {
 pub enum Command {
     /// Run the operator: reconcile EcsClusters, TaskDefinitions, Tasks and Services.
     Run(RunArgs),
+    /// The demo: start a local control plane, install the CRDs, run the operator, apply the example
+    /// ECS manifests and show their live status until Ctrl-C.
+    Demo {
+        /// Directory with the control-plane binaries (`make tools` prints it).
+        #[arg(long, env = "KUBE_ECS_TOOLS_BIN")]
+        tools_bin: PathBuf,
+        /// Manifests to apply.
+        #[arg(long, default_value = "examples")]
+        examples: PathBuf,
+        /// Stop after this many seconds instead of waiting for Ctrl-C.
+        #[arg(long)]
+        seconds: Option<u64>,
+    },
     /// Write the CustomResourceDefinitions generated from the Rust types.
     Crdgen {
         /// Directories to write `*.yaml` into (e.g. `crds` and `charts/kube-ecs/crds`); stdout if none.
@@ -66,6 +79,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Run(args) => run_operator(args).await,
         Command::Crdgen { out } => crdgen(&out),
+        Command::Demo { tools_bin, examples, seconds } => {
+            init_logging_with("text", "warn");
+            crate::demo::run(tools_bin, &examples, seconds.map(std::time::Duration::from_secs)).await
+        }
         Command::LocalCluster { tools_bin, nodes, kubeconfig_out } => {
             local_cluster(tools_bin, nodes, kubeconfig_out).await
         }
@@ -86,9 +103,14 @@ async fn run_operator(args: RunArgs) -> anyhow::Result<()> {
 }
 
 fn init_logging(format: &str) {
+    init_logging_with(format, "info,kube_runtime=warn");
+}
+
+/// Logs go to stderr (stdout carries command output, e.g. the demo's live view).
+fn init_logging_with(format: &str, default_filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,kube_runtime=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = if format == "json" { builder.json().try_init() } else { builder.try_init() };
 }
 

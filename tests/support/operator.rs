@@ -4,9 +4,6 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::{Api, Patch, PatchParams};
-use kube::runtime::wait::{await_condition, conditions};
 use kube_ecs::context::{Context, OperatorConfig};
 
 /// Operator settings used by the tests: a short stopped-task retention so retention is testable.
@@ -38,18 +35,5 @@ pub fn start() {
 }
 
 async fn install_crds(client: &kube::Client) {
-    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    for (_, crd) in kube_ecs::crdgen::all() {
-        let name = crd.metadata.name.clone().expect("CRD name");
-        crds.patch(&name, &PatchParams::apply("kube-ecs-tests").force(), &Patch::Apply(&crd))
-            .await
-            .unwrap_or_else(|e| panic!("installing CRD {name}: {e}"));
-        tokio::time::timeout(
-            Duration::from_secs(30),
-            await_condition(crds.clone(), &name, conditions::is_crd_established()),
-        )
-        .await
-        .unwrap_or_else(|_| panic!("CRD {name} not Established within 30s"))
-        .unwrap_or_else(|e| panic!("watching CRD {name}: {e}"));
-    }
+    kube_ecs::crd_install::install_crds(client, "kube-ecs-tests").await.expect("installing the CRDs");
 }

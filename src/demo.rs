@@ -1,0 +1,141 @@
+//! The one-command demo: a local control plane, the CRDs, the operator, the example ECS manifests,
+//! and a live view of clusters, container instances, services and tasks until Ctrl-C.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use k8s_openapi::api::core::v1::Node;
+use kube::api::{Api, ListParams};
+use kube::{Client, ResourceExt};
+
+use crate::api::{EcsCluster, Service, Task};
+use crate::context::{Context, OperatorConfig};
+use crate::local_cluster::{LocalCluster, LocalClusterOptions};
+
+/// Label on the nodes of an EcsCluster's pools.
+const CLUSTER_LABEL: &str = "ecs.kube-ecs.dev/cluster";
+
+/// Runs the demo until Ctrl-C (or for `duration`, when given: used by tests and CI).
+pub async fn run(tools_bin: PathBuf, examples: &Path, duration: Option<Duration>) -> anyhow::Result<()> {
+    eprintln!("[demo] starting the local control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok) ...");
+    let cluster = LocalCluster::start(LocalClusterOptions::new(&tools_bin)).await?;
+    eprintln!("[demo] control plane ready in {:.1}s; kubeconfig: {}", cluster.started_in().as_secs_f64(), cluster.kubeconfig().display());
+    let client = cluster.client().await?;
+    eprintln!("[demo] installing the CRDs ...");
+    crate::crd_install::install_crds(&client, "kube-ecs-demo").await?;
+    eprintln!("[demo] starting the operator ...");
+    let ctx = Arc::new(Context::new(client.clone(), OperatorConfig::default()));
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let operator = tokio::spawn(crate::controllers::run(ctx, async move {
+        let _ = stop_rx.await;
+    }));
+    eprintln!("[demo] applying {} ...", examples.display());
+    let kubectl = cluster.tools_bin().join("kubectl");
+    let output = std::process::Command::new(&kubectl)
+        .arg(format!("--kubeconfig={}", cluster.kubeconfig().display()))
+        .args(["apply", "--server-side", "--field-manager=kube-ecs-demo", "-f"])
+        .arg(examples)
+        .output()
+        .context("running kubectl apply")?;
+    eprint!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    anyhow::ensure!(output.status.success(), "kubectl apply of the examples failed");
+    eprintln!("[demo] try: {} --kubeconfig={} get ecs -A", kubectl.display(), cluster.kubeconfig().display());
+
+    let deadline = duration.map(|d| tokio::time::Instant::now() + d);
+    let mut ticker = tokio::time::interval(Duration::from_secs(2));
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break,
+            _ = ticker.tick() => {
+                let view = render(&client).await.unwrap_or_else(|e| format!("(view unavailable: {e})\n"));
+                if duration.is_none() {
+                    print!("\x1b[2J\x1b[H");
+                }
+                print!("{view}");
+                if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
+                    break;
+                }
+            }
+        }
+    }
+    eprintln!("[demo] stopping ...");
+    let _ = stop_tx.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(10), operator).await;
+    drop(cluster);
+    Ok(())
+}
+
+/// One frame of the live view.
+pub async fn render(client: &Client) -> anyhow::Result<String> {
+    let clusters = Api::<EcsCluster>::all(client.clone()).list(&ListParams::default()).await?.items;
+    let nodes = Api::<Node>::all(client.clone()).list(&ListParams::default().labels(CLUSTER_LABEL)).await?.items;
+    let services = Api::<Service>::all(client.clone()).list(&ListParams::default()).await?.items;
+    let tasks = Api::<Task>::all(client.clone()).list(&ListParams::default()).await?.items;
+    let mut out = String::new();
+    let now = jiff::Timestamp::now().strftime("%H:%M:%S");
+    let _ = writeln!(out, "kube-ecs demo — {now} — Ctrl-C to stop\n");
+    let _ = writeln!(out, "CLUSTERS\n{:<20} {:<12} {:>9} {:>8} {:>8} {:>9}", "NAME", "STATUS", "INSTANCES", "RUNNING", "PENDING", "SERVICES");
+    for c in &clusters {
+        let s = c.status.clone().unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{:<20} {:<12} {:>9} {:>8} {:>8} {:>9}",
+            c.name_any(),
+            s.status.unwrap_or_else(|| "-".into()),
+            s.registered_container_instances_count.unwrap_or(0),
+            s.running_tasks_count.unwrap_or(0),
+            s.pending_tasks_count.unwrap_or(0),
+            s.active_services_count.unwrap_or(0)
+        );
+    }
+    let _ = writeln!(out, "\nCONTAINER INSTANCES\n{:<32} {:<14} {:<10} {:<10} {:>6} {:>8}", "NAME", "INSTANCE TYPE", "CAPACITY", "POOL", "CPU", "MEMORY");
+    for n in &nodes {
+        let labels = n.labels();
+        let allocatable = n.status.as_ref().and_then(|s| s.allocatable.clone()).unwrap_or_default();
+        let get = |k: &str| labels.get(k).cloned().unwrap_or_else(|| "-".into());
+        let _ = writeln!(
+            out,
+            "{:<32} {:<14} {:<10} {:<10} {:>6} {:>8}",
+            n.name_any(),
+            get("node.kubernetes.io/instance-type"),
+            get("eks.amazonaws.com/capacityType"),
+            get("ecs.kube-ecs.dev/node-pool"),
+            allocatable.get("cpu").map(|q| q.0.clone()).unwrap_or_default(),
+            allocatable.get("memory").map(|q| q.0.clone()).unwrap_or_default()
+        );
+    }
+    let _ = writeln!(out, "\nSERVICES\n{:<28} {:>7} {:>7} {:>7} {:<16} {:<12}", "NAMESPACE/NAME", "DESIRED", "RUNNING", "PENDING", "TASKDEF", "ROLLOUT");
+    for s in &services {
+        let st = s.status.clone().unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{:<28} {:>7} {:>7} {:>7} {:<16} {:<12}",
+            format!("{}/{}", s.namespace().unwrap_or_default(), s.name_any()),
+            st.desired_count.or(s.spec.desired_count).unwrap_or(0),
+            st.running_count.unwrap_or(0),
+            st.pending_count.unwrap_or(0),
+            st.task_definition.unwrap_or_else(|| "-".into()),
+            st.rollout_state.unwrap_or_else(|| "-".into())
+        );
+        if let Some(event) = st.events.first() {
+            let _ = writeln!(out, "    latest event: {}", event.message);
+        }
+    }
+    let _ = writeln!(out, "\nTASKS\n{:<28} {:<14} {:<20} {:<10} {:<26}", "NAMESPACE/NAME", "STATUS", "TASKDEF", "HEALTH", "STOP CODE");
+    for t in &tasks {
+        let st = t.status.clone().unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{:<28} {:<14} {:<20} {:<10} {:<26}",
+            format!("{}/{}", t.namespace().unwrap_or_default(), t.name_any()),
+            st.last_status.unwrap_or_else(|| "-".into()),
+            st.task_definition.unwrap_or_else(|| "-".into()),
+            st.health_status.unwrap_or_else(|| "-".into()),
+            st.stop_code.unwrap_or_default()
+        );
+    }
+    Ok(out)
+}
