@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::Client;
 use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::wait::{await_condition, conditions};
-use kube::Client;
 
 /// Applies every CRD and waits for each to be Established.
 pub async fn install_crds(client: &Client, field_manager: &str) -> anyhow::Result<()> {
@@ -14,9 +14,12 @@ pub async fn install_crds(client: &Client, field_manager: &str) -> anyhow::Resul
     for (_, crd) in crate::crdgen::all() {
         let name = crd.metadata.name.clone().unwrap_or_default();
         crds.patch(&name, &PatchParams::apply(field_manager).force(), &Patch::Apply(&crd)).await?;
-        tokio::time::timeout(Duration::from_secs(60), await_condition(crds.clone(), &name, conditions::is_crd_established()))
-            .await
-            .map_err(|_| anyhow::anyhow!("CRD {name} not Established within 60s"))??;
+        tokio::time::timeout(
+            Duration::from_secs(60),
+            await_condition(crds.clone(), &name, conditions::is_crd_established()),
+        )
+        .await
+        .map_err(|_| anyhow::anyhow!("CRD {name} not Established within 60s"))??;
     }
     Ok(())
 }

@@ -20,9 +20,15 @@ const CLUSTER_LABEL: &str = "ecs.kube-ecs.dev/cluster";
 
 /// Runs the demo until Ctrl-C (or for `duration`, when given: used by tests and CI).
 pub async fn run(tools_bin: PathBuf, examples: &Path, duration: Option<Duration>) -> anyhow::Result<()> {
-    eprintln!("[demo] starting the local control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok) ...");
+    eprintln!(
+        "[demo] starting the local control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok) ..."
+    );
     let cluster = LocalCluster::start(LocalClusterOptions::new(&tools_bin)).await?;
-    eprintln!("[demo] control plane ready in {:.1}s; kubeconfig: {}", cluster.started_in().as_secs_f64(), cluster.kubeconfig().display());
+    eprintln!(
+        "[demo] control plane ready in {:.1}s; kubeconfig: {}",
+        cluster.started_in().as_secs_f64(),
+        cluster.kubeconfig().display()
+    );
     let client = cluster.client().await?;
     eprintln!("[demo] installing the CRDs ...");
     crate::crd_install::install_crds(&client, "kube-ecs-demo").await?;
@@ -77,7 +83,11 @@ pub async fn render(client: &Client) -> anyhow::Result<String> {
     let mut out = String::new();
     let now = jiff::Timestamp::now().strftime("%H:%M:%S");
     let _ = writeln!(out, "kube-ecs demo — {now} — Ctrl-C to stop\n");
-    let _ = writeln!(out, "CLUSTERS\n{:<20} {:<12} {:>9} {:>8} {:>8} {:>9}", "NAME", "STATUS", "INSTANCES", "RUNNING", "PENDING", "SERVICES");
+    let _ = writeln!(
+        out,
+        "CLUSTERS\n{:<20} {:<12} {:>9} {:>8} {:>8} {:>9}",
+        "NAME", "STATUS", "INSTANCES", "RUNNING", "PENDING", "SERVICES"
+    );
     for c in &clusters {
         let s = c.status.clone().unwrap_or_default();
         let _ = writeln!(
@@ -91,7 +101,11 @@ pub async fn render(client: &Client) -> anyhow::Result<String> {
             s.active_services_count.unwrap_or(0)
         );
     }
-    let _ = writeln!(out, "\nCONTAINER INSTANCES\n{:<32} {:<14} {:<10} {:<10} {:>6} {:>8}", "NAME", "INSTANCE TYPE", "CAPACITY", "POOL", "CPU", "MEMORY");
+    let _ = writeln!(
+        out,
+        "\nCONTAINER INSTANCES\n{:<32} {:<14} {:<10} {:<10} {:>6} {:>8}",
+        "NAME", "INSTANCE TYPE", "CAPACITY", "POOL", "CPU", "MEMORY"
+    );
     for n in &nodes {
         let labels = n.labels();
         let allocatable = n.status.as_ref().and_then(|s| s.allocatable.clone()).unwrap_or_default();
@@ -107,7 +121,11 @@ pub async fn render(client: &Client) -> anyhow::Result<String> {
             allocatable.get("memory").map(|q| q.0.clone()).unwrap_or_default()
         );
     }
-    let _ = writeln!(out, "\nSERVICES\n{:<28} {:>7} {:>7} {:>7} {:<16} {:<12}", "NAMESPACE/NAME", "DESIRED", "RUNNING", "PENDING", "TASKDEF", "ROLLOUT");
+    let _ = writeln!(
+        out,
+        "\nSERVICES\n{:<28} {:>7} {:>7} {:>7} {:<16} {:<12}",
+        "NAMESPACE/NAME", "DESIRED", "RUNNING", "PENDING", "TASKDEF", "ROLLOUT"
+    );
     for s in &services {
         let st = s.status.clone().unwrap_or_default();
         let _ = writeln!(
@@ -124,7 +142,11 @@ pub async fn render(client: &Client) -> anyhow::Result<String> {
             let _ = writeln!(out, "    latest event: {}", event.message);
         }
     }
-    let _ = writeln!(out, "\nTASKS\n{:<28} {:<14} {:<20} {:<10} {:<26}", "NAMESPACE/NAME", "STATUS", "TASKDEF", "HEALTH", "STOP CODE");
+    let _ = writeln!(
+        out,
+        "\nTASKS\n{:<28} {:<14} {:<20} {:<10} {:<26}",
+        "NAMESPACE/NAME", "STATUS", "TASKDEF", "HEALTH", "STOP CODE"
+    );
     for t in &tasks {
         let st = t.status.clone().unwrap_or_default();
         let _ = writeln!(

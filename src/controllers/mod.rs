@@ -9,6 +9,7 @@ pub mod task_plan;
 use std::sync::Arc;
 use std::time::Duration;
 
+use kube::core::DeserializeGuard;
 use kube::runtime::controller::Action;
 
 use crate::context::Context;
@@ -23,6 +24,40 @@ pub fn error_policy<K>(_object: Arc<K>, error: &Error, _ctx: Arc<Context>) -> Ac
         Error::MissingDependency(_) => Action::requeue(Duration::from_secs(10)),
         Error::Kube(_) | Error::Serialization(_) => Action::requeue(Duration::from_secs(2)),
     }
+}
+
+/// Reconciles a well-formed object with `reconcile`. A malformed one (accepted by the API server's
+/// schema but not by our types) is logged and skipped: watching `DeserializeGuard<K>` instead of `K`
+/// keeps one bad object from failing the list/watch of its whole kind.
+pub async fn unguarded<K, Fut>(
+    guard: Arc<DeserializeGuard<K>>,
+    ctx: Arc<Context>,
+    reconcile: impl FnOnce(Arc<K>, Arc<Context>) -> Fut,
+) -> crate::error::Result<Action>
+where
+    K: Clone,
+    Fut: std::future::Future<Output = crate::error::Result<Action>>,
+{
+    match &guard.0 {
+        Ok(object) => reconcile(Arc::new(object.clone()), ctx).await,
+        Err(invalid) => {
+            tracing::warn!(
+                name = invalid.metadata.name.as_deref().unwrap_or_default(),
+                namespace = invalid.metadata.namespace.as_deref().unwrap_or_default(),
+                error = %invalid.error,
+                "skipping a malformed object until it changes"
+            );
+            Ok(Action::await_change())
+        }
+    }
+}
+
+/// The objects of a guarded store that deserialized.
+pub fn well_formed<K: Clone>(store: &kube::runtime::reflector::Store<DeserializeGuard<K>>) -> Vec<K>
+where
+    DeserializeGuard<K>: kube::Resource<DynamicType = ()> + Clone,
+{
+    store.state().iter().filter_map(|g| g.0.as_ref().ok().cloned()).collect()
 }
 
 /// Runs every controller until `shutdown` resolves.

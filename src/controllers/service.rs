@@ -14,6 +14,7 @@ use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
 use k8s_openapi::api::core::v1::{Pod, Service as KubeService};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, DeleteParams, ListParams, ObjectMeta, Preconditions};
+use kube::core::DeserializeGuard;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
 use kube::runtime::reflector::ObjectRef;
@@ -43,7 +44,7 @@ pub const APPLIED_HASH: &str = "ecs.kube-ecs.dev/applied-hash";
 
 pub async fn run(ctx: Arc<Context>, shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static) {
     let client = ctx.client.clone();
-    let controller = Controller::new(Api::<Service>::all(client.clone()), watcher::Config::default());
+    let controller = Controller::new(Api::<DeserializeGuard<Service>>::all(client.clone()), watcher::Config::default());
     let store = controller.store();
     let (by_namespace, by_cluster) = (store.clone(), store.clone());
     controller
@@ -63,19 +64,22 @@ pub async fn run(ctx: Arc<Context>, shutdown: impl std::future::Future<Output = 
                 .map(|s| ObjectRef::from_obj(s.as_ref()))
                 .collect::<Vec<_>>()
         })
-        .watches(Api::<EcsCluster>::all(client.clone()), watcher::Config::default(), move |cluster| {
+        .watches(Api::<DeserializeGuard<EcsCluster>>::all(client.clone()), watcher::Config::default(), move |cluster| {
             let name = cluster.name_any();
-            by_cluster
-                .state()
+            super::well_formed(&by_cluster)
                 .iter()
                 .filter(|s| s.spec.cluster.as_deref().unwrap_or(crate::api::DEFAULT_CLUSTER) == name)
-                .map(|s| ObjectRef::from_obj(s.as_ref()))
+                .map(service_ref)
                 .collect::<Vec<_>>()
         })
         .graceful_shutdown_on(shutdown)
-        .run(reconcile, super::error_policy, ctx)
+        .run(|guard, ctx| super::unguarded(guard, ctx, reconcile), super::error_policy, ctx)
         .for_each(|_| futures::future::ready(()))
         .await;
+}
+
+fn service_ref(service: &Service) -> ObjectRef<DeserializeGuard<Service>> {
+    ObjectRef::new(&service.name_any()).within(&service.namespace().unwrap_or_default())
 }
 
 #[tracing::instrument(skip_all, fields(name = %service.name_any(), namespace = service.namespace().unwrap_or_default()))]

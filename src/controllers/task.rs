@@ -11,6 +11,7 @@ use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Node, Pod, ServiceAccount};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
+use kube::core::DeserializeGuard;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
@@ -30,7 +31,7 @@ use crate::translate::{self, PodInputs, PodPurpose};
 pub const SPOT_INTERRUPTION_ANNOTATION: &str = "ecs.kube-ecs.dev/interrupt";
 
 pub async fn run(ctx: Arc<Context>, shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static) {
-    let tasks: Api<Task> = Api::all(ctx.client.clone());
+    let tasks: Api<DeserializeGuard<Task>> = Api::all(ctx.client.clone());
     let pods: Api<Pod> = Api::all(ctx.client.clone());
     let controller = Controller::new(tasks, watcher::Config::default());
     let store = controller.store();
@@ -39,29 +40,38 @@ pub async fn run(ctx: Arc<Context>, shutdown: impl std::future::Future<Output = 
     controller
         .owns(pods, watcher::Config::default().labels(labels::TASK_NAME))
         // A Task waiting for its cluster or task definition starts as soon as that appears.
-        .watches(Api::<EcsCluster>::all(ctx.client.clone()), watcher::Config::default(), move |cluster| {
-            let name = cluster.name_any();
-            waiting_tasks(&cluster_store, |t| t.spec.cluster.as_deref().unwrap_or(crate::api::DEFAULT_CLUSTER) == name)
-        })
-        .watches(Api::<TaskDefinition>::all(ctx.client.clone()), watcher::Config::default(), move |td| {
-            let namespace = td.namespace();
-            waiting_tasks(&definition_store, |t| t.namespace() == namespace)
-        })
+        .watches(
+            Api::<DeserializeGuard<EcsCluster>>::all(ctx.client.clone()),
+            watcher::Config::default(),
+            move |cluster| {
+                let name = cluster.name_any();
+                waiting_tasks(&cluster_store, |t| {
+                    t.spec.cluster.as_deref().unwrap_or(crate::api::DEFAULT_CLUSTER) == name
+                })
+            },
+        )
+        .watches(
+            Api::<DeserializeGuard<TaskDefinition>>::all(ctx.client.clone()),
+            watcher::Config::default(),
+            move |td| {
+                let namespace = td.namespace();
+                waiting_tasks(&definition_store, |t| t.namespace() == namespace)
+            },
+        )
         .graceful_shutdown_on(shutdown)
-        .run(reconcile, super::error_policy, ctx)
+        .run(|guard, ctx| super::unguarded(guard, ctx, reconcile), super::error_policy, ctx)
         .for_each(|_| futures::future::ready(()))
         .await;
 }
 
 fn waiting_tasks(
-    store: &kube::runtime::reflector::Store<Task>,
+    store: &kube::runtime::reflector::Store<DeserializeGuard<Task>>,
     matches: impl Fn(&Task) -> bool,
-) -> Vec<ObjectRef<Task>> {
-    store
-        .state()
+) -> Vec<ObjectRef<DeserializeGuard<Task>>> {
+    super::well_formed(store)
         .iter()
         .filter(|t| t.status.as_ref().and_then(|s| s.pod.as_ref()).is_none() && matches(t))
-        .map(|t| ObjectRef::from_obj(t.as_ref()))
+        .map(|t| ObjectRef::new(&t.name_any()).within(&t.namespace().unwrap_or_default()))
         .collect()
 }
 

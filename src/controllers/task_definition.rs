@@ -12,6 +12,7 @@ use k8s_openapi::api::apps::v1::ControllerRevision;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::ResourceExt;
 use kube::api::{Api, ListParams, PostParams};
+use kube::core::DeserializeGuard;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::watcher;
 
@@ -32,12 +33,12 @@ pub mod reasons {
 }
 
 pub async fn run(ctx: Arc<Context>, shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static) {
-    let definitions: Api<TaskDefinition> = Api::all(ctx.client.clone());
+    let definitions: Api<DeserializeGuard<TaskDefinition>> = Api::all(ctx.client.clone());
     let snapshots: Api<ControllerRevision> = Api::all(ctx.client.clone());
     Controller::new(definitions, watcher::Config::default())
         .owns(snapshots, watcher::Config::default().labels(labels::TASK_DEFINITION_NAME))
         .graceful_shutdown_on(shutdown)
-        .run(reconcile, super::error_policy, ctx)
+        .run(|guard, ctx| super::unguarded(guard, ctx, reconcile), super::error_policy, ctx)
         .for_each(|_| futures::future::ready(()))
         .await;
 }
