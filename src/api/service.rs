@@ -231,6 +231,10 @@ pub struct ServiceStatus {
     /// names another revision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed_task_definition: Option<String>,
+    /// metadata.generation of the Deployment/DaemonSet after kube-ecs last applied it: a different
+    /// generation means someone else changed its spec, and kube-ecs restores its fields.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workload_generation: Option<i64>,
     /// Deployments started so far (numbers deployment IDs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deployment_count: Option<i64>,

@@ -72,6 +72,7 @@ pub async fn run(ctx: Arc<Context>, shutdown: impl std::future::Future<Output = 
                 .map(service_ref)
                 .collect::<Vec<_>>()
         })
+        .trigger_backoff(super::WatchBackoff::default())
         .graceful_shutdown_on(shutdown)
         .run(|guard, ctx| super::unguarded(guard, ctx, reconcile), super::error_policy, ctx)
         .for_each(|_| futures::future::ready(()))
@@ -181,7 +182,7 @@ async fn apply_service(service: &Service, ctx: &Context) -> Result<Action> {
         bounds,
         paused: plan.paused,
     };
-    apply_workload(ctx, service, &inputs, min_percent).await?;
+    let workload_generation = apply_workload(ctx, service, &inputs, min_percent, previous.workload_generation).await?;
     apply_kube_service(ctx, service, workload::kube_service(service, &deployed.spec, &deployed.reference)).await?;
 
     let pod_api: Api<Pod> = Api::namespaced(ctx.client.clone(), &namespace);
@@ -206,6 +207,7 @@ async fn apply_service(service: &Service, ctx: &Context) -> Result<Action> {
     status.status = Some("ACTIVE".into());
     status.selector = Some(workload::selector_string(service));
     status.unsupported_fields = translated.unsupported;
+    status.workload_generation = workload_generation;
     if bounds.adjusted {
         status.unsupported_fields.push(
             "deploymentConfiguration: maximumPercent and minimumHealthyPercent leave no room to deploy; maxUnavailable raised to 1".into(),
@@ -312,31 +314,54 @@ fn applied_hash(meta: &ObjectMeta) -> Option<&str> {
     meta.annotations.as_ref().and_then(|a| a.get(APPLIED_HASH)).map(String::as_str)
 }
 
-/// Applies the Deployment or DaemonSet when its desired content changed; removes the other kind.
-async fn apply_workload(ctx: &Context, service: &Service, inputs: &WorkloadInputs<'_>, min_percent: i32) -> Result<()> {
+/// Applies the Deployment or DaemonSet when its desired content changed or someone else changed its
+/// spec (its generation moved past the one recorded after our last apply); removes the other kind.
+/// Returns the workload's generation after this reconcile.
+async fn apply_workload(
+    ctx: &Context,
+    service: &Service,
+    inputs: &WorkloadInputs<'_>,
+    min_percent: i32,
+    recorded_generation: Option<i64>,
+) -> Result<Option<i64>> {
     let namespace = service.namespace().unwrap_or_default();
     let name = service.name_any();
     let deployments: Api<Deployment> = Api::namespaced(ctx.client.clone(), &namespace);
     let daemon_sets: Api<DaemonSet> = Api::namespaced(ctx.client.clone(), &namespace);
     if is_daemon(service) {
-        let mut desired = workload::daemon_set(inputs, min_percent)?;
-        let hash = content_hash(&desired)?;
-        let current = daemon_sets.get_opt(&name).await?;
-        if current.as_ref().and_then(|c| applied_hash(&c.metadata)) != Some(hash.as_str()) {
-            stamp(&mut desired.metadata, &hash);
-            apply::apply(&daemon_sets, &name, &desired).await?;
-        }
-        delete_if_present(&deployments, &name).await
+        let desired = workload::daemon_set(inputs, min_percent)?;
+        let generation = apply_if_changed(&daemon_sets, &name, desired, recorded_generation).await?;
+        delete_if_present(&deployments, &name).await?;
+        Ok(generation)
     } else {
-        let mut desired = workload::deployment(inputs)?;
-        let hash = content_hash(&desired)?;
-        let current = deployments.get_opt(&name).await?;
-        if current.as_ref().and_then(|c| applied_hash(&c.metadata)) != Some(hash.as_str()) {
-            stamp(&mut desired.metadata, &hash);
-            apply::apply(&deployments, &name, &desired).await?;
-        }
-        delete_if_present(&daemon_sets, &name).await
+        let desired = workload::deployment(inputs)?;
+        let generation = apply_if_changed(&deployments, &name, desired, recorded_generation).await?;
+        delete_if_present(&daemon_sets, &name).await?;
+        Ok(generation)
     }
+}
+
+async fn apply_if_changed<K>(
+    api: &Api<K>,
+    name: &str,
+    mut desired: K,
+    recorded_generation: Option<i64>,
+) -> Result<Option<i64>>
+where
+    K: Resource + Clone + serde::Serialize + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let hash = content_hash(&desired)?;
+    let current = api.get_opt(name).await?;
+    let unchanged = current.as_ref().is_some_and(|c| {
+        applied_hash(c.meta()) == Some(hash.as_str())
+            && (recorded_generation.is_none() || c.meta().generation == recorded_generation)
+    });
+    if unchanged {
+        return Ok(current.and_then(|c| c.meta().generation));
+    }
+    stamp(desired.meta_mut(), &hash);
+    let applied = apply::apply(api, name, &desired).await?;
+    Ok(applied.meta().generation)
 }
 
 async fn apply_kube_service(ctx: &Context, service: &Service, desired: Option<KubeService>) -> Result<()> {

@@ -58,6 +58,7 @@ pub async fn run(ctx: Arc<Context>, shutdown: impl std::future::Future<Output = 
                 waiting_tasks(&definition_store, |t| t.namespace() == namespace)
             },
         )
+        .trigger_backoff(super::WatchBackoff::default())
         .graceful_shutdown_on(shutdown)
         .run(|guard, ctx| super::unguarded(guard, ctx, reconcile), super::error_policy, ctx)
         .for_each(|_| futures::future::ready(()))

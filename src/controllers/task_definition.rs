@@ -37,6 +37,7 @@ pub async fn run(ctx: Arc<Context>, shutdown: impl std::future::Future<Output = 
     let snapshots: Api<ControllerRevision> = Api::all(ctx.client.clone());
     Controller::new(definitions, watcher::Config::default())
         .owns(snapshots, watcher::Config::default().labels(labels::TASK_DEFINITION_NAME))
+        .trigger_backoff(super::WatchBackoff::default())
         .graceful_shutdown_on(shutdown)
         .run(|guard, ctx| super::unguarded(guard, ctx, reconcile), super::error_policy, ctx)
         .for_each(|_| futures::future::ready(()))

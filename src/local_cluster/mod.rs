@@ -74,8 +74,9 @@ pub struct LocalCluster {
     kubeconfig: PathBuf,
     server: String,
     tools_bin: PathBuf,
-    /// In start order; stopped in reverse.
-    processes: Vec<ManagedProcess>,
+    /// In start order; stopped in reverse. Behind a lock so a shared (`&'static`) cluster can still
+    /// restart a component in a fault test.
+    processes: std::sync::Mutex<Vec<ManagedProcess>>,
     apiserver_args: Vec<String>,
     started_in: Duration,
 }
@@ -99,7 +100,7 @@ impl LocalCluster {
             server: String::new(),
             tools_bin: options.tools_bin.clone(),
             dir,
-            processes: Vec::new(),
+            processes: std::sync::Mutex::new(Vec::new()),
             apiserver_args: Vec::new(),
             started_in: Duration::ZERO,
         };
@@ -138,6 +139,9 @@ impl LocalCluster {
                 // Throwaway data: durability only costs time here.
                 "--unsafe-no-fsync".into(),
                 "--quota-backend-bytes=8589934592".into(),
+                // As kubeadm and kind do: lets the apiserver's watch caches advance when their type is
+                // idle, so watches resume (instead of expiring) after a kube-apiserver restart.
+                "--watch-progress-notify-interval=5s".into(),
                 "--log-level=warn".into(),
             ],
         )?;
@@ -241,16 +245,21 @@ impl LocalCluster {
         Ok(())
     }
 
-    fn spawn(&mut self, name: &str, args: &[String]) -> Result<(), Error> {
+    fn spawn(&self, name: &str, args: &[String]) -> Result<(), Error> {
         let program = self.tools_bin.join(name);
         let log = self.dir.join(format!("{name}.log"));
-        self.processes.push(ManagedProcess::spawn(name, &program, args, &log)?);
+        let process = ManagedProcess::spawn(name, &program, args, &log)?;
+        self.lock_processes().push(process);
         Ok(())
     }
 
+    fn lock_processes(&self) -> std::sync::MutexGuard<'_, Vec<ManagedProcess>> {
+        self.processes.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Fails with the tail of the process's log if a control-plane process has exited.
-    fn check_alive(&mut self) -> Result<(), Error> {
-        for p in &mut self.processes {
+    fn check_alive(&self) -> Result<(), Error> {
+        for p in self.lock_processes().iter_mut() {
             if let Some(status) = p.exited() {
                 let log = self.dir.join(format!("{}.log", p.name()));
                 let tail = std::fs::read_to_string(&log)
@@ -264,7 +273,7 @@ impl LocalCluster {
         Ok(())
     }
 
-    async fn wait_for_api(&mut self, timeout: Duration) -> Result<Client, Error> {
+    async fn wait_for_api(&self, timeout: Duration) -> Result<Client, Error> {
         let deadline = Instant::now() + timeout;
         let client = self.client().await?;
         loop {
@@ -282,7 +291,7 @@ impl LocalCluster {
 
     /// The controller-manager creates every namespace's `default` ServiceAccount: once it exists, KCM
     /// is running and talking to the API.
-    async fn wait_for_controllers(&mut self, client: &Client, timeout: Duration) -> Result<(), Error> {
+    async fn wait_for_controllers(&self, client: &Client, timeout: Duration) -> Result<(), Error> {
         let deadline = Instant::now() + timeout;
         let accounts: Api<ServiceAccount> = Api::namespaced(client.clone(), "default");
         loop {
@@ -297,7 +306,7 @@ impl LocalCluster {
         }
     }
 
-    async fn wait_for_ready_nodes(&mut self, client: &Client, count: usize, timeout: Duration) -> Result<(), Error> {
+    async fn wait_for_ready_nodes(&self, client: &Client, count: usize, timeout: Duration) -> Result<(), Error> {
         let deadline = Instant::now() + timeout;
         let nodes: Api<Node> = Api::all(client.clone());
         loop {
@@ -348,11 +357,14 @@ impl LocalCluster {
     }
 
     /// Kills kube-apiserver and starts it again with the same flags (fault tests).
-    pub async fn restart_apiserver(&mut self, timeout: Duration) -> Result<(), Error> {
-        if let Some(p) = self.processes.iter_mut().find(|p| p.name() == "kube-apiserver") {
-            p.kill();
+    pub async fn restart_apiserver(&self, timeout: Duration) -> Result<(), Error> {
+        {
+            let mut processes = self.lock_processes();
+            if let Some(p) = processes.iter_mut().find(|p| p.name() == "kube-apiserver") {
+                p.kill();
+            }
+            processes.retain(|p| p.name() != "kube-apiserver");
         }
-        self.processes.retain(|p| p.name() != "kube-apiserver");
         let args = self.apiserver_args.clone();
         self.spawn("kube-apiserver", &args)?;
         self.wait_for_api(timeout).await.map(|_| ())
@@ -360,7 +372,8 @@ impl LocalCluster {
 
     /// Stops every process (reverse start order) and removes the data directory.
     pub fn stop(&mut self) {
-        while let Some(mut p) = self.processes.pop() {
+        let mut processes = std::mem::take(&mut *self.lock_processes());
+        while let Some(mut p) = processes.pop() {
             p.stop(Duration::from_secs(5));
         }
         let _ = std::fs::remove_dir_all(&self.dir);

@@ -19,6 +19,7 @@ use kube_ecs::local_cluster::{LocalCluster, LocalClusterOptions};
 use serde::de::DeserializeOwned;
 
 pub mod operator;
+pub mod operator_process;
 
 /// Generic simulated nodes in every test cluster.
 pub const GENERIC_NODES: u32 = 3;
