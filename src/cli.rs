@@ -59,6 +59,12 @@ pub struct RunArgs {
     /// How long a STOPPED task stays visible before it is deleted, in seconds (ECS keeps them an hour).
     #[arg(long, env = "KUBE_ECS_STOPPED_TASK_RETENTION", default_value_t = 3600)]
     pub stopped_task_retention_seconds: u64,
+    /// Client-side limit on requests per second to the API server (0: unlimited).
+    #[arg(long, env = "KUBE_ECS_KUBE_API_QPS", default_value_t = 50.0)]
+    pub kube_api_qps: f64,
+    /// Requests allowed in a burst above the QPS limit.
+    #[arg(long, env = "KUBE_ECS_KUBE_API_BURST", default_value_t = 100)]
+    pub kube_api_burst: u32,
     /// Log format: `text` or `json`.
     #[arg(long, env = "KUBE_ECS_LOG_FORMAT", default_value = "text")]
     pub log_format: String,
@@ -91,7 +97,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn run_operator(args: RunArgs) -> anyhow::Result<()> {
     init_logging(&args.log_format);
-    let client = kube::Client::try_default().await.context("connecting to Kubernetes")?;
+    let client = build_client(args.kube_api_qps, args.kube_api_burst).await?;
     let ctx = std::sync::Arc::new(crate::context::Context::new(client, args.operator_config()));
     tracing::info!("kube-ecs operator starting");
     let shutdown = async {
@@ -100,6 +106,16 @@ async fn run_operator(args: RunArgs) -> anyhow::Result<()> {
     crate::controllers::run(ctx, shutdown).await;
     tracing::info!("kube-ecs operator stopped");
     Ok(())
+}
+
+/// A client from the environment (in-cluster or KUBECONFIG), rate limited when `qps` > 0.
+async fn build_client(qps: f64, burst: u32) -> anyhow::Result<kube::Client> {
+    let config = kube::Config::infer().await.context("loading the Kubernetes client configuration")?;
+    if qps <= 0.0 {
+        return Ok(kube::Client::try_from(config)?);
+    }
+    let layer = crate::rate_limit::RateLimitLayer::new(qps, burst);
+    Ok(kube::client::ClientBuilder::try_from(config)?.with_layer(&layer).build())
 }
 
 fn init_logging(format: &str) {

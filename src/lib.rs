@@ -11,6 +11,7 @@ pub mod crdgen;
 pub mod demo;
 pub mod error;
 pub mod labels;
+pub mod rate_limit;
 pub mod local_cluster;
 pub mod revisions;
 pub mod service_plan;
