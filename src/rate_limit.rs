@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use tower::{Layer, Service, ServiceExt};
+use tower::{Layer, Service};
 
 /// A token bucket shared by every request of one client.
 #[derive(Debug)]
@@ -60,39 +60,43 @@ impl RateLimitLayer {
 impl<S> Layer<S> for RateLimitLayer {
     type Service = RateLimited<S>;
     fn layer(&self, inner: S) -> RateLimited<S> {
-        RateLimited { inner, bucket: self.bucket.clone() }
+        RateLimited { inner, bucket: self.bucket.clone(), waiting: None, permitted: false }
     }
 }
 
-/// A service whose requests wait for a token first.
-#[derive(Clone, Debug)]
+/// A service whose requests wait for a token first. The wait happens in `poll_ready`, so the
+/// service needs no cloning (kube's client stack is not `Clone`) and queued requests keep their order.
 pub struct RateLimited<S> {
     inner: S,
     bucket: Arc<TokenBucket>,
+    waiting: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    permitted: bool,
 }
 
 impl<S, Req> Service<Req> for RateLimited<S>
 where
-    S: Service<Req> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-    Req: Send + 'static,
+    S: Service<Req>,
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<S::Response, S::Error>> + Send>>;
+    type Future = S::Future;
 
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        // Readiness is checked on the clone that sends the request, after the token is taken.
-        Poll::Ready(Ok(()))
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        if !self.permitted {
+            let bucket = self.bucket.clone();
+            let waiting = self.waiting.get_or_insert_with(|| Box::pin(async move { bucket.acquire().await }));
+            if waiting.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            self.waiting = None;
+            self.permitted = true;
+        }
+        self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, request: Req) -> Self::Future {
-        let inner = self.inner.clone();
-        let bucket = self.bucket.clone();
-        Box::pin(async move {
-            bucket.acquire().await;
-            inner.oneshot(request).await
-        })
+        self.permitted = false;
+        self.inner.call(request)
     }
 }
 
