@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: deps tools build crds test unit-test run bench fmt lint clean-cache
+.PHONY: deps tools build crds test unit-test run bench bench-quick fmt lint
 
 deps:
 	@hack/install-deps.sh
@@ -38,3 +38,14 @@ fmt:
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
+
+# Benchmarks: kube-ecs vs Kubernetes' own controllers on one local control plane, matched and open modes.
+# BENCH_ARGS="--n 5000" for the full run; `make bench-quick` is what CI runs (sizes only prove it works).
+BENCH_ARGS ?=
+bench: deps
+	@export KUBE_ECS_TOOLS_BIN=$$(hack/build-tools.sh | tail -n1) && \
+	  $(CARGO) build --locked --release --bins && target/release/kube-ecs-bench $(BENCH_ARGS)
+
+bench-quick: deps
+	@export KUBE_ECS_TOOLS_BIN=$$(hack/build-tools.sh | tail -n1) && \
+	  $(CARGO) build --locked --bins && target/debug/kube-ecs-bench --quick

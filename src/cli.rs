@@ -100,6 +100,16 @@ async fn run_operator(args: RunArgs) -> anyhow::Result<()> {
     let client = build_client(args.kube_api_qps, args.kube_api_burst).await?;
     let ctx = std::sync::Arc::new(crate::context::Context::new(client, args.operator_config()));
     tracing::info!("kube-ecs operator starting");
+    let resync = ctx.resync.clone();
+    tokio::spawn(async move {
+        // SIGHUP: reconcile everything once (a forced full resync).
+        if let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+            while hangups.recv().await.is_some() {
+                tracing::info!("SIGHUP: full resync");
+                let _ = resync.send(());
+            }
+        }
+    });
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -111,11 +121,13 @@ async fn run_operator(args: RunArgs) -> anyhow::Result<()> {
 /// A client from the environment (in-cluster or KUBECONFIG), rate limited when `qps` > 0.
 async fn build_client(qps: f64, burst: u32) -> anyhow::Result<kube::Client> {
     let config = kube::Config::infer().await.context("loading the Kubernetes client configuration")?;
+    let builder = kube::client::ClientBuilder::try_from(config)?
+        .with_layer(&crate::user_agent::UserAgentLayer(crate::user_agent::operator_user_agent()));
     if qps <= 0.0 {
-        return Ok(kube::Client::try_from(config)?);
+        return Ok(builder.build());
     }
     let layer = crate::rate_limit::RateLimitLayer::new(qps, burst);
-    Ok(kube::client::ClientBuilder::try_from(config)?.with_layer(&layer).build())
+    Ok(builder.with_layer(&layer).build())
 }
 
 fn init_logging(format: &str) {

@@ -33,13 +33,29 @@ pub struct Context {
     pub client: Client,
     pub config: OperatorConfig,
     recorder: Recorder,
+    /// Sending on it reconciles every object of every controller (SIGHUP; benchmarks' forced resync).
+    pub resync: tokio::sync::broadcast::Sender<()>,
 }
 
 impl Context {
     pub fn new(client: Client, config: OperatorConfig) -> Self {
         let reporter = Reporter { controller: config.reporter.clone(), instance: Some(config.instance.clone()) };
         let recorder = Recorder::new(client.clone(), reporter);
-        Self { client, config, recorder }
+        let (resync, _) = tokio::sync::broadcast::channel(4);
+        Self { client, config, recorder, resync }
+    }
+
+    /// A stream that yields whenever a full resync is requested.
+    pub fn resync_requests(&self) -> impl futures::Stream<Item = ()> + Send + 'static {
+        futures::stream::unfold(self.resync.subscribe(), |mut rx| async move {
+            loop {
+                match rx.recv().await {
+                    Ok(()) => return Some(((), rx)),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        })
     }
 
     /// Publishes an Event on `object`. Failures are logged, never fatal: events are advisory.

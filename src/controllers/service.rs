@@ -73,6 +73,7 @@ pub async fn run(ctx: Arc<Context>, shutdown: impl std::future::Future<Output = 
                 .collect::<Vec<_>>()
         })
         .trigger_backoff(super::WatchBackoff::default())
+        .reconcile_all_on(ctx.resync_requests())
         .graceful_shutdown_on(shutdown)
         .run(|guard, ctx| super::unguarded(guard, ctx, reconcile), super::error_policy, ctx)
         .for_each(|_| futures::future::ready(()))

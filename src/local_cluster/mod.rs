@@ -52,6 +52,12 @@ pub struct LocalClusterOptions {
     pub data_root: Option<PathBuf>,
     /// How long to wait for the API and the controllers to be ready.
     pub ready_timeout: Duration,
+    /// Write an audit log of every write request (`<dir>/audit.log`, JSON lines): the benchmarks count
+    /// writes per client from it.
+    pub audit_writes: bool,
+    /// QPS and burst of kube-controller-manager and kube-scheduler (default: high enough never to be a
+    /// bottleneck; the benchmarks' matched mode uses KCM's own defaults, 20/30).
+    pub controller_qps: (u32, u32),
 }
 
 impl LocalClusterOptions {
@@ -63,6 +69,8 @@ impl LocalClusterOptions {
             generic_node_memory: "32Gi".into(),
             data_root: None,
             ready_timeout: Duration::from_secs(90),
+            audit_writes: false,
+            controller_qps: (5000, 10000),
         }
     }
 }
@@ -162,8 +170,20 @@ impl LocalCluster {
             "--enable-priority-and-fairness=false".into(),
             "--max-requests-inflight=3000".into(),
             "--max-mutating-requests-inflight=1500".into(),
-            "--audit-log-path=".into(),
         ];
+        if options.audit_writes {
+            let policy = self.dir.join("audit-policy.yaml");
+            std::fs::write(
+                &policy,
+                "apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n\
+                 - level: Metadata\n  verbs: [create, update, patch, delete, deletecollection]\n- level: None\n",
+            )
+            .map_err(|e| Error::io("writing the audit policy", e))?;
+            self.apiserver_args.push(format!("--audit-policy-file={}", policy.display()));
+            self.apiserver_args.push(format!("--audit-log-path={}", self.audit_log().display()));
+            self.apiserver_args.push("--audit-log-format=json".into());
+            self.apiserver_args.push("--audit-log-mode=blocking".into());
+        }
         let apiserver_args = self.apiserver_args.clone();
         self.spawn("kube-apiserver", &apiserver_args)?;
         let client = self.wait_for_api(options.ready_timeout).await?;
@@ -181,8 +201,8 @@ impl LocalCluster {
             format!("--root-ca-file={}", self.dir.join("apiserver-certs").join("apiserver.crt").display()),
             "--use-service-account-credentials=false".into(),
             // Never the bottleneck of a test or benchmark.
-            "--kube-api-qps=5000".into(),
-            "--kube-api-burst=10000".into(),
+            format!("--kube-api-qps={}", options.controller_qps.0),
+            format!("--kube-api-burst={}", options.controller_qps.1),
             "--concurrent-deployment-syncs=20".into(),
             "--concurrent-replicaset-syncs=20".into(),
             "--concurrent-job-syncs=20".into(),
@@ -196,8 +216,10 @@ impl LocalCluster {
             &scheduler_config,
             format!(
                 "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\n\
-                 clientConnection:\n  kubeconfig: {kcm_kubeconfig}\n  qps: 5000\n  burst: 10000\n\
-                 leaderElection:\n  leaderElect: false\n"
+                 clientConnection:\n  kubeconfig: {kcm_kubeconfig}\n  qps: {qps}\n  burst: {burst}\n\
+                 leaderElection:\n  leaderElect: false\n",
+                qps = options.controller_qps.0,
+                burst = options.controller_qps.1,
             ),
         )
         .map_err(|e| Error::io("writing the scheduler configuration", e))?;
@@ -344,6 +366,11 @@ impl LocalCluster {
     /// The directory with the tools the cluster runs.
     pub fn tools_bin(&self) -> &Path {
         &self.tools_bin
+    }
+
+    /// The audit log (when started with `audit_writes`).
+    pub fn audit_log(&self) -> PathBuf {
+        self.dir.join("audit.log")
     }
 
     /// The cluster's data and log directory.

@@ -1,0 +1,510 @@
+//! `make bench`: kube-ecs against Kubernetes' own controllers on the same local control plane, in two
+//! modes — matched (operator and kube-controller-manager both at 20 QPS / burst 30) and open (both
+//! unthrottled). Prints tables; never asserts speed (CI runs `--quick` only to prove it runs).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result};
+use clap::Parser;
+use futures::{StreamExt, TryStreamExt};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{Namespace, Pod};
+use kube::Client;
+use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
+use kube_ecs::api::{Service, Task, TaskDefinition};
+use kube_ecs::local_cluster::{LocalCluster, LocalClusterOptions};
+
+#[derive(Parser, Debug)]
+#[command(about = "kube-ecs benchmarks against Kubernetes' own controllers")]
+struct Args {
+    /// Directory with the control-plane binaries.
+    #[arg(long, env = "KUBE_ECS_TOOLS_BIN")]
+    tools_bin: PathBuf,
+    /// Tasks / Jobs / Pods per comparison.
+    #[arg(long, default_value_t = 1000)]
+    n: usize,
+    /// Services (and Deployments) in the rollout comparison, and tasks per service.
+    #[arg(long, default_value_t = 20)]
+    services: usize,
+    #[arg(long, default_value_t = 50)]
+    tasks_per_service: usize,
+    /// Simulated nodes.
+    #[arg(long, default_value_t = 100)]
+    nodes: usize,
+    /// Small sizes, for CI: proves the benchmark runs.
+    #[arg(long)]
+    quick: bool,
+    /// Modes to run: matched, open.
+    #[arg(long, value_delimiter = ',', default_value = "matched,open")]
+    modes: Vec<String>,
+}
+
+const CLUSTER: &str = "bench";
+const OPERATOR_AGENT: &str = "kube-ecs/";
+const KCM_AGENT: &str = "kube-controller-manager/";
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let mut args = Args::parse();
+    if args.quick {
+        args.n = 30;
+        args.services = 2;
+        args.tasks_per_service = 5;
+        args.nodes = 5;
+    }
+    let operator_bin = std::env::current_exe()?.parent().context("bench binary directory")?.join("kube-ecs");
+    anyhow::ensure!(operator_bin.is_file(), "{} not built (cargo build --release --bins)", operator_bin.display());
+    let mut rows = Vec::new();
+    for mode in args.modes.clone() {
+        rows.extend(run_mode(&args, &mode, &operator_bin).await.with_context(|| format!("{mode} mode"))?);
+    }
+    println!("\n{:<8} {:<44} {:>12} {:>12} {:>10}", "MODE", "MEASURE", "KUBE-ECS", "PEER", "RATIO");
+    for r in &rows {
+        let ratio = match (r.ours, r.peer) {
+            (Some(o), Some(p)) if p > 0.0 => format!("{:.2}", o / p),
+            _ => "-".into(),
+        };
+        println!("{:<8} {:<44} {:>12} {:>12} {:>10}", r.mode, r.measure, fmt(r.ours), fmt(r.peer), ratio);
+    }
+    println!("\nRATIO = kube-ecs / peer (time: lower is better). Peer: bare pods (ceiling), Jobs, Deployments.");
+    Ok(())
+}
+
+struct Row {
+    mode: String,
+    measure: String,
+    ours: Option<f64>,
+    peer: Option<f64>,
+}
+
+fn fmt(v: Option<f64>) -> String {
+    v.map(|v| if v.fract() == 0.0 && v.abs() < 1e9 { format!("{v:.0}") } else { format!("{v:.2}") })
+        .unwrap_or_else(|| "-".into())
+}
+
+async fn run_mode(args: &Args, mode: &str, operator_bin: &Path) -> Result<Vec<Row>> {
+    let matched = mode == "matched";
+    eprintln!("[bench] {mode}: starting a control plane ({} nodes)", args.nodes);
+    let mut options = LocalClusterOptions::new(&args.tools_bin);
+    options.audit_writes = true;
+    options.controller_qps = if matched { (20, 30) } else { (5000, 10000) };
+    let cluster = LocalCluster::start(options).await?;
+    let client = cluster.client().await?;
+    kube_ecs::crd_install::install_crds(&client, "kube-ecs-bench").await?;
+    setup_cluster(&client, args.nodes).await?;
+    let qps_args: Vec<String> = if matched {
+        vec!["--kube-api-qps=20".into(), "--kube-api-burst=30".into()]
+    } else {
+        vec!["--kube-api-qps=0".into()]
+    };
+    let mut operator = Operator::start(operator_bin, &cluster, &qps_args)?;
+    let mut rows = Vec::new();
+    let row = |measure: &str, ours: Option<f64>, peer: Option<f64>| Row {
+        mode: mode.into(),
+        measure: measure.into(),
+        ours,
+        peer,
+    };
+
+    // 1. Ceiling: bare pods bound to nodes directly.
+    let ceiling = bare_pods(&client, args.n, args.nodes).await?;
+    rows.push(row(&format!("ceiling: {} bare pods Running (s)", args.n), None, Some(ceiling)));
+
+    // 2. Tasks vs Jobs.
+    let before = count_writes(&cluster.audit_log(), OPERATOR_AGENT)?;
+    let cpu_before = operator.cpu_seconds();
+    let tasks = tasks_to_running(&client, args.n).await?;
+    let task_writes = count_writes(&cluster.audit_log(), OPERATOR_AGENT)? - before;
+    let kcm_before = count_writes(&cluster.audit_log(), KCM_AGENT)?;
+    let jobs = jobs_to_running(&client, args.n).await?;
+    let job_writes = count_writes(&cluster.audit_log(), KCM_AGENT)? - kcm_before;
+    rows.push(row(&format!("{} Tasks vs Jobs to Running (s)", args.n), Some(tasks), Some(jobs)));
+    rows.push(row("tasks vs ceiling (s)", Some(tasks), Some(ceiling)));
+    rows.push(row(
+        "writes per Task vs per Job (controller)",
+        Some(task_writes as f64 / args.n as f64),
+        Some(job_writes as f64 / args.n as f64),
+    ));
+    rows.push(row("operator CPU seconds for the tasks", Some(operator.cpu_seconds() - cpu_before), None));
+    rows.push(row(&format!("operator RSS MiB with {} tasks", args.n), Some(operator.rss_mib()), None));
+
+    // 3. Service rollout vs Deployment rollout.
+    let before = count_writes(&cluster.audit_log(), OPERATOR_AGENT)?;
+    let (svc_up, svc_roll) = services_rollout(&client, args.services, args.tasks_per_service).await?;
+    let service_writes = count_writes(&cluster.audit_log(), OPERATOR_AGENT)? - before;
+    let (dep_up, dep_roll) = deployments_rollout(&client, args.services, args.tasks_per_service).await?;
+    let label = format!("{}x{}", args.services, args.tasks_per_service);
+    rows.push(row(&format!("{label} Services vs Deployments up (s)"), Some(svc_up), Some(dep_up)));
+    rows.push(row(&format!("{label} rollout to a new revision (s)"), Some(svc_roll), Some(dep_roll)));
+    rows.push(row(
+        "operator writes per service (create+rollout)",
+        Some(service_writes as f64 / args.services as f64),
+        None,
+    ));
+
+    // 4. Steady state and a forced full resync.
+    let before = count_writes(&cluster.audit_log(), OPERATOR_AGENT)?;
+    let cpu_before = operator.cpu_seconds();
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    operator.signal(libc::SIGHUP);
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let idle_writes = count_writes(&cluster.audit_log(), OPERATOR_AGENT)? - before;
+    rows.push(row("steady state + full resync: operator writes", Some(idle_writes as f64), None));
+    rows.push(row("steady state 20s: operator CPU seconds", Some(operator.cpu_seconds() - cpu_before), None));
+
+    // 5./6. Cold start with everything present.
+    operator.kill();
+    let before = count_writes(&cluster.audit_log(), OPERATOR_AGENT)?;
+    let started = Instant::now();
+    let mut operator = Operator::start(operator_bin, &cluster, &qps_args)?;
+    let settle = operator.wait_until_idle(Duration::from_secs(300)).await;
+    let cold = started.elapsed().as_secs_f64() - settle;
+    let cold_writes = count_writes(&cluster.audit_log(), OPERATOR_AGENT)? - before;
+    rows.push(row(&format!("cold start with {} tasks: first full pass (s)", args.n), Some(cold), None));
+    rows.push(row("cold start: operator writes", Some(cold_writes as f64), None));
+    rows.push(row("operator peak RSS MiB (whole run)", Some(operator.peak_rss_mib()), None));
+    operator.kill();
+    Ok(rows)
+}
+
+async fn setup_cluster(client: &Client, nodes: usize) -> Result<()> {
+    let clusters: Api<kube_ecs::api::EcsCluster> = Api::all(client.clone());
+    let manifest = serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "EcsCluster", "metadata": {"name": CLUSTER}, "spec": {}});
+    clusters.patch(CLUSTER, &PatchParams::apply("bench").force(), &Patch::Apply(&manifest)).await?;
+    futures::stream::iter(0..nodes)
+        .map(|i| {
+            let client = client.clone();
+            async move {
+                kube_ecs::local_cluster::create_simulated_node(
+                    &client,
+                    &format!("bench-{i:03}"),
+                    &[("ecs.kube-ecs.dev/cluster", CLUSTER)],
+                    "64",
+                    "256Gi",
+                )
+                .await
+            }
+        })
+        .buffer_unordered(16)
+        .try_collect::<Vec<_>>()
+        .await?;
+    Ok(())
+}
+
+async fn namespace(client: &Client, name: &str) -> Result<()> {
+    let ns: Namespace = serde_json::from_value(serde_json::json!({"metadata": {"name": name}}))?;
+    Api::<Namespace>::all(client.clone()).create(&PostParams::default(), &ns).await?;
+    // The default ServiceAccount must exist before pods can be created.
+    let accounts: Api<k8s_openapi::api::core::v1::ServiceAccount> = Api::namespaced(client.clone(), name);
+    while accounts.get_opt("default").await?.is_none() {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
+}
+
+fn pod_template() -> serde_json::Value {
+    serde_json::json!({
+        "metadata": {"labels": {"bench": "true"}},
+        "spec": {
+            "restartPolicy": "Never",
+            "nodeSelector": {"ecs.kube-ecs.dev/cluster": CLUSTER},
+            "containers": [{"name": "app", "image": "busybox:1.36"}]
+        }
+    })
+}
+
+async fn create_all<K>(api: &Api<K>, n: usize, make: impl Fn(usize) -> K) -> Result<()>
+where
+    K: kube::Resource + Clone + serde::Serialize + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let objects: Vec<K> = (0..n).map(make).collect();
+    futures::stream::iter(objects)
+        .map(|o| {
+            let api = api.clone();
+            async move { api.create(&PostParams::default(), &o).await.map(|_| ()) }
+        })
+        .buffer_unordered(32)
+        .try_collect::<Vec<_>>()
+        .await?;
+    Ok(())
+}
+
+/// Waits (by polling lists; a benchmark, not a test) until `done` holds over `api`'s objects.
+async fn until<K>(api: &Api<K>, params: &ListParams, done: impl Fn(&[K]) -> bool) -> Result<()>
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    loop {
+        let items = api.list(params).await?.items;
+        if done(&items) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn pod_started(p: &Pod) -> bool {
+    matches!(p.status.as_ref().and_then(|s| s.phase.as_deref()), Some("Running") | Some("Succeeded"))
+}
+
+async fn bare_pods(client: &Client, n: usize, nodes: usize) -> Result<f64> {
+    namespace(client, "ceiling").await?;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "ceiling");
+    let start = Instant::now();
+    create_all(&pods, n, |i| {
+        let mut t = pod_template();
+        t["metadata"]["name"] = format!("p-{i:05}").into();
+        t["spec"]["nodeName"] = format!("bench-{:03}", i % nodes).into();
+        serde_json::from_value(t).expect("pod")
+    })
+    .await?;
+    until(&pods, &ListParams::default(), |l| l.len() == n && l.iter().all(pod_started)).await?;
+    Ok(start.elapsed().as_secs_f64())
+}
+
+async fn tasks_to_running(client: &Client, n: usize) -> Result<f64> {
+    namespace(client, "tasks").await?;
+    let definitions: Api<TaskDefinition> = Api::namespaced(client.clone(), "tasks");
+    let td = serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "TaskDefinition", "metadata": {"name": "bench"},
+        "spec": {"containerDefinitions": [{"name": "app", "image": "busybox:1.36", "memory": 32}]}});
+    definitions.patch("bench", &PatchParams::apply("bench"), &Patch::Apply(&td)).await?;
+    until(&definitions, &ListParams::default(), |l| {
+        l.iter().any(|t| t.status.as_ref().and_then(|s| s.revision).is_some())
+    })
+    .await?;
+    let tasks: Api<Task> = Api::namespaced(client.clone(), "tasks");
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "tasks");
+    let start = Instant::now();
+    create_all(&tasks, n, |i| {
+        serde_json::from_value(serde_json::json!({"metadata": {"name": format!("t-{i:05}")}, "spec": {"taskDefinition": "bench", "cluster": CLUSTER}}))
+            .expect("task")
+    })
+    .await?;
+    until(&pods, &ListParams::default(), |l| l.len() == n && l.iter().all(pod_started)).await?;
+    until(&tasks, &ListParams::default(), |l| {
+        l.iter().filter(|t| t.status.as_ref().and_then(|s| s.last_status.as_deref()) == Some("RUNNING")).count() == n
+    })
+    .await?;
+    Ok(start.elapsed().as_secs_f64())
+}
+
+async fn jobs_to_running(client: &Client, n: usize) -> Result<f64> {
+    namespace(client, "jobs").await?;
+    let jobs: Api<Job> = Api::namespaced(client.clone(), "jobs");
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "jobs");
+    let start = Instant::now();
+    create_all(&jobs, n, |i| {
+        serde_json::from_value(serde_json::json!({"metadata": {"name": format!("j-{i:05}")}, "spec": {"backoffLimit": 0, "template": pod_template()}}))
+            .expect("job")
+    })
+    .await?;
+    until(&pods, &ListParams::default(), |l| l.len() >= n && l.iter().filter(|p| pod_started(p)).count() >= n).await?;
+    Ok(start.elapsed().as_secs_f64())
+}
+
+async fn services_rollout(client: &Client, services: usize, per: usize) -> Result<(f64, f64)> {
+    namespace(client, "services").await?;
+    let definitions: Api<TaskDefinition> = Api::namespaced(client.clone(), "services");
+    let td = |image: &str| {
+        serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "TaskDefinition", "metadata": {"name": "web"},
+        "spec": {"containerDefinitions": [{"name": "app", "image": image, "memory": 32}]}})
+    };
+    definitions.patch("web", &PatchParams::apply("bench"), &Patch::Apply(&td("nginx:1.27"))).await?;
+    until(&definitions, &ListParams::default(), |l| {
+        l.iter().any(|t| t.status.as_ref().and_then(|s| s.revision) == Some(1))
+    })
+    .await?;
+    let api: Api<Service> = Api::namespaced(client.clone(), "services");
+    let steady = |reference: &'static str| {
+        move |l: &[Service]| {
+            l.len() == services
+                && l.iter().all(|s| {
+                    s.status.as_ref().is_some_and(|st| {
+                        st.task_definition.as_deref() == Some(reference)
+                            && st.rollout_state.as_deref() == Some("COMPLETED")
+                            && st.running_count == Some(per as i32)
+                    })
+                })
+        }
+    };
+    let start = Instant::now();
+    create_all(&api, services, |i| {
+        serde_json::from_value(serde_json::json!({"metadata": {"name": format!("s-{i:03}")},
+            "spec": {"taskDefinition": "web", "cluster": CLUSTER, "desiredCount": per}}))
+        .expect("service")
+    })
+    .await?;
+    until(&api, &ListParams::default(), steady("web:1")).await?;
+    let up = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    definitions.patch("web", &PatchParams::apply("bench"), &Patch::Apply(&td("nginx:1.28"))).await?;
+    until(&api, &ListParams::default(), steady("web:2")).await?;
+    Ok((up, start.elapsed().as_secs_f64()))
+}
+
+async fn deployments_rollout(client: &Client, count: usize, per: usize) -> Result<(f64, f64)> {
+    namespace(client, "deployments").await?;
+    let api: Api<Deployment> = Api::namespaced(client.clone(), "deployments");
+    let make = |i: usize, image: &str| -> Deployment {
+        let mut template = pod_template();
+        template["spec"]["restartPolicy"] = "Always".into();
+        template["metadata"]["labels"]["app"] = format!("d-{i:03}").into();
+        template["spec"]["containers"][0]["image"] = image.into();
+        serde_json::from_value(serde_json::json!({"metadata": {"name": format!("d-{i:03}")},
+            "spec": {"replicas": per, "selector": {"matchLabels": {"app": format!("d-{i:03}")}}, "template": template,
+                "strategy": {"rollingUpdate": {"maxSurge": per, "maxUnavailable": 0}}}}))
+        .expect("deployment")
+    };
+    let settled = |image: &'static str| {
+        move |l: &[Deployment]| {
+            l.len() == count
+                && l.iter().all(|d| {
+                    let st = d.status.clone().unwrap_or_default();
+                    let spec_image = d
+                        .spec
+                        .as_ref()
+                        .and_then(|s| s.template.spec.as_ref())
+                        .and_then(|p| p.containers[0].image.clone());
+                    spec_image.as_deref() == Some(image)
+                        && st.observed_generation == d.metadata.generation
+                        && st.updated_replicas == Some(per as i32)
+                        && st.available_replicas == Some(per as i32)
+                        && st.replicas == Some(per as i32)
+                })
+        }
+    };
+    let start = Instant::now();
+    create_all(&api, count, |i| make(i, "nginx:1.27")).await?;
+    until(&api, &ListParams::default(), settled("nginx:1.27")).await?;
+    let up = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    futures::stream::iter(0..count)
+        .map(|i| {
+            let api = api.clone();
+            async move {
+                let patch = serde_json::json!({"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "nginx:1.28"}]}}}});
+                api.patch(&format!("d-{i:03}"), &PatchParams::default(), &Patch::Strategic(&patch)).await.map(|_| ())
+            }
+        })
+        .buffer_unordered(16)
+        .try_collect::<Vec<_>>()
+        .await?;
+    until(&api, &ListParams::default(), settled("nginx:1.28")).await?;
+    Ok((up, start.elapsed().as_secs_f64()))
+}
+
+/// Object writes (not Events) in the audit log whose User-Agent starts with `agent`.
+fn count_writes(audit_log: &Path, agent: &str) -> Result<u64> {
+    let text = std::fs::read_to_string(audit_log).unwrap_or_default();
+    let mut count = 0;
+    for line in text.lines() {
+        let Ok(event) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+        // Events are reported, not counted: they are advisory records, not object writes.
+        if event["stage"] == "ResponseComplete"
+            && event["objectRef"]["resource"] != "events"
+            && event["userAgent"].as_str().is_some_and(|ua| ua.starts_with(agent))
+        {
+            count += 1;
+        }
+    }
+    Ok(count)
+}
+
+/// The operator under measurement, as a process.
+struct Operator {
+    child: Child,
+    peak_rss_kib: u64,
+}
+
+impl Operator {
+    fn start(bin: &Path, cluster: &LocalCluster, extra: &[String]) -> Result<Self> {
+        let log = std::fs::File::create(cluster.dir().join("bench-operator.log"))?;
+        let child = Command::new(bin)
+            .arg("run")
+            .args(extra)
+            .env("KUBECONFIG", cluster.kubeconfig())
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()?;
+        Ok(Self { child, peak_rss_kib: 0 })
+    }
+
+    fn status_field(&self, field: &str) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with(field))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|v| v.parse().ok())
+            })
+            .unwrap_or(0)
+    }
+
+    fn rss_mib(&mut self) -> f64 {
+        let rss = self.status_field("VmRSS:");
+        self.peak_rss_kib = self.peak_rss_kib.max(self.status_field("VmHWM:"));
+        rss as f64 / 1024.0
+    }
+
+    fn peak_rss_mib(&mut self) -> f64 {
+        self.peak_rss_kib = self.peak_rss_kib.max(self.status_field("VmHWM:"));
+        self.peak_rss_kib as f64 / 1024.0
+    }
+
+    fn cpu_seconds(&self) -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or_default().split_whitespace().collect();
+        let ticks: u64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
+            + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
+        // SAFETY: sysconf is always safe to call.
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+        ticks as f64 / hz
+    }
+
+    fn signal(&self, signal: i32) {
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(self.child.id() as i32, signal) };
+    }
+
+    /// Waits until the operator's CPU use stays flat for 2s; returns that quiet tail in seconds, so
+    /// the caller can subtract it from the elapsed time.
+    async fn wait_until_idle(&mut self, limit: Duration) -> f64 {
+        let start = Instant::now();
+        let mut last = self.cpu_seconds();
+        let mut quiet_since: Option<Instant> = None;
+        let mut busy = false;
+        while start.elapsed() < limit {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let now = self.cpu_seconds();
+            let _ = self.rss_mib();
+            if now - last > 0.005 {
+                busy = true;
+                quiet_since = None;
+            } else if busy {
+                let since = *quiet_since.get_or_insert_with(Instant::now);
+                if since.elapsed() >= Duration::from_secs(2) {
+                    return since.elapsed().as_secs_f64();
+                }
+            }
+            last = now;
+        }
+        0.0
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Operator {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
