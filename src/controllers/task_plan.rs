@@ -400,10 +400,17 @@ fn set_stopping_conditions(status: &mut TaskStatus, now: &Time, generation: Opti
 }
 
 fn apply_observation(status: &mut TaskStatus, observation: &PodObservation, mappings: &[ContainerMapping]) {
-    // Keep a container's recorded stop (exit code) even if a later observation lost it.
+    // Keep a container's recorded stop (exit code) even if a later observation lost it; a container
+    // that was HEALTHY and is no longer passing its check is UNHEALTHY (not merely UNKNOWN).
     let mut containers = observation.containers.clone();
     for c in &mut containers {
         if let Some(old) = status.containers.iter().find(|o| o.name == c.name) {
+            if old.health_status.as_deref() == Some("HEALTHY")
+                && c.health_status.as_deref() == Some("UNKNOWN")
+                && c.last_status.as_deref() == Some("RUNNING")
+            {
+                c.health_status = Some("UNHEALTHY".into());
+            }
             if c.exit_code.is_none() && old.exit_code.is_some() {
                 c.exit_code = old.exit_code;
                 c.last_status = old.last_status.clone();
@@ -411,15 +418,15 @@ fn apply_observation(status: &mut TaskStatus, observation: &PodObservation, mapp
             }
         }
     }
+    let essential: Vec<bool> = mappings.iter().map(|m| m.essential).collect();
+    status.health_status = Some(crate::task_status::task_health(&containers, &essential).as_str().into());
     status.containers = containers;
-    status.health_status = Some(observation.health_status.as_str().into());
     if status.pull_started_at.is_none() {
         status.pull_started_at = observation.pull_started_at.clone();
     }
     if status.pull_stopped_at.is_none() {
         status.pull_stopped_at = observation.pull_stopped_at.clone();
     }
-    let _ = mappings;
 }
 
 /// Why a Pod went away when kube-ecs did not ask: node gone, spot interruption, or someone else.

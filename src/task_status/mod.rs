@@ -1,10 +1,17 @@
-//! STUB (replaced by the full mapping): observed Pod -> ECS task status pieces.
+//! The observed Pod in ECS terms: the task's lifecycle candidate, every container's state, health,
+//! essential exits, start failures and unplaceable reasons. Pure: no client.
+//! The forward-only rule and the stop decisions live in `controllers::task_plan`.
+
+mod containers;
+mod placement;
 
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use crate::api::task::ContainerStatus;
-use crate::translate::ContainerMapping;
+use crate::translate::{ContainerKind, ContainerMapping};
+
+pub use containers::{PULL_ERROR, START_ERROR};
 
 pub const TASK_FAILED_TO_START: &str = "TaskFailedToStart";
 pub const ESSENTIAL_CONTAINER_EXITED: &str = "EssentialContainerExited";
@@ -13,7 +20,9 @@ pub const SERVICE_SCHEDULER_INITIATED: &str = "ServiceSchedulerInitiated";
 pub const SPOT_INTERRUPTION: &str = "SpotInterruption";
 pub const TERMINATION_NOTICE: &str = "TerminationNotice";
 pub const ESSENTIAL_CONTAINER_EXITED_REASON: &str = "Essential container in task exited";
+pub const FAILED_HEALTH_CHECKS_REASON: &str = "Task failed container health checks";
 
+/// ECS task lifecycle states, in their order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum TaskLifecycle {
     Provisioning,
@@ -25,6 +34,17 @@ pub enum TaskLifecycle {
     Deprovisioning,
     Stopped,
 }
+
+const ORDER: [TaskLifecycle; 8] = [
+    TaskLifecycle::Provisioning,
+    TaskLifecycle::Pending,
+    TaskLifecycle::Activating,
+    TaskLifecycle::Running,
+    TaskLifecycle::Deactivating,
+    TaskLifecycle::Stopping,
+    TaskLifecycle::Deprovisioning,
+    TaskLifecycle::Stopped,
+];
 
 impl TaskLifecycle {
     pub fn as_str(&self) -> &'static str {
@@ -39,22 +59,13 @@ impl TaskLifecycle {
             TaskLifecycle::Stopped => "STOPPED",
         }
     }
+
     pub fn parse(s: &str) -> Option<Self> {
-        [
-            TaskLifecycle::Provisioning,
-            TaskLifecycle::Pending,
-            TaskLifecycle::Activating,
-            TaskLifecycle::Running,
-            TaskLifecycle::Deactivating,
-            TaskLifecycle::Stopping,
-            TaskLifecycle::Deprovisioning,
-            TaskLifecycle::Stopped,
-        ]
-        .into_iter()
-        .find(|l| l.as_str() == s)
+        ORDER.into_iter().find(|l| l.as_str() == s)
     }
 }
 
+/// `candidate`, unless the task is already further along: lastStatus never moves backwards.
 pub fn advance(current: Option<&str>, candidate: TaskLifecycle) -> TaskLifecycle {
     match current.and_then(TaskLifecycle::parse) {
         Some(c) if c > candidate => c,
@@ -62,6 +73,7 @@ pub fn advance(current: Option<&str>, candidate: TaskLifecycle) -> TaskLifecycle
     }
 }
 
+/// Container or task health.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HealthStatus {
     Healthy,
@@ -77,21 +89,33 @@ impl HealthStatus {
             HealthStatus::Unknown => "UNKNOWN",
         }
     }
+
+    pub fn parse(s: Option<&str>) -> Self {
+        match s {
+            Some("HEALTHY") => HealthStatus::Healthy,
+            Some("UNHEALTHY") => HealthStatus::Unhealthy,
+            _ => HealthStatus::Unknown,
+        }
+    }
 }
 
+/// An essential container that terminated.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EssentialExit {
     pub container: String,
     pub exit_code: Option<i32>,
 }
 
+/// A container that could not start.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StartFailure {
     pub container: String,
+    /// `CannotPullContainerError` or `CannotStartContainerError`.
     pub reason: String,
     pub message: String,
 }
 
+/// Everything the Task and Service controllers read off a Pod.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PodObservation {
     pub last_status: Option<TaskLifecycle>,
@@ -99,6 +123,7 @@ pub struct PodObservation {
     pub health_status: HealthStatus,
     pub essential_exit: Option<EssentialExit>,
     pub start_failure: Option<StartFailure>,
+    /// ECS-style placement failure (`RESOURCE:CPU`, `RESOURCE:MEMORY`, ...) while unscheduled.
     pub unschedulable: Option<String>,
     pub pull_started_at: Option<Time>,
     pub pull_stopped_at: Option<Time>,
@@ -107,57 +132,105 @@ pub struct PodObservation {
     pub all_containers_stopped: bool,
 }
 
+/// Reads a Pod in ECS terms. `containers` is the ECS <-> Kubernetes mapping recorded at creation.
 pub fn observe_pod(pod: &Pod, containers: &[ContainerMapping]) -> PodObservation {
     let status = pod.status.clone().unwrap_or_default();
-    let statuses = status.container_statuses.unwrap_or_default();
-    let mut out = Vec::new();
+    let main_statuses = status.container_statuses.clone().unwrap_or_default();
+    let init_statuses = status.init_container_statuses.clone().unwrap_or_default();
+    let mut observed = Vec::new();
     let mut essential_exit = None;
-    let mut running = 0;
-    for m in containers {
-        let st = statuses.iter().find(|s| s.name == m.kubernetes_name);
-        let state = st.and_then(|s| s.state.clone()).unwrap_or_default();
-        let (last, code) = if let Some(t) = state.terminated {
-            if m.essential && essential_exit.is_none() {
-                essential_exit = Some(EssentialExit { container: m.ecs_name.clone(), exit_code: Some(t.exit_code) });
+    let mut start_failure = None;
+    let mut main_running = 0;
+    let mut main_stopped = 0;
+    let mut mains = 0;
+    let mut started_at: Option<Time> = None;
+    let mut finished_at: Option<Time> = None;
+    for mapping in containers {
+        let source = if mapping.kind == ContainerKind::Main { &main_statuses } else { &init_statuses };
+        let k8s = source.iter().find(|s| s.name == mapping.kubernetes_name);
+        let view = containers::observe(mapping, k8s);
+        if mapping.kind == ContainerKind::Main {
+            mains += 1;
+            match view.status.last_status.as_deref() {
+                Some("RUNNING") => main_running += 1,
+                Some("STOPPED") => main_stopped += 1,
+                _ => {}
             }
-            ("STOPPED", Some(t.exit_code))
-        } else if state.running.is_some() {
-            running += 1;
-            ("RUNNING", None)
-        } else {
-            ("PENDING", None)
-        };
-        out.push(ContainerStatus {
-            name: m.ecs_name.clone(),
-            kubernetes_name: (m.kubernetes_name != m.ecs_name).then(|| m.kubernetes_name.clone()),
-            image: Some(m.image.clone()),
-            essential: Some(m.essential),
-            last_status: Some(last.into()),
-            exit_code: code,
-            reason: None,
-            health_status: Some("UNKNOWN".into()),
-        });
+        }
+        if mapping.essential && view.exited && essential_exit.is_none() {
+            essential_exit =
+                Some(EssentialExit { container: mapping.ecs_name.clone(), exit_code: view.status.exit_code });
+        }
+        if start_failure.is_none() {
+            start_failure = view.start_failure.clone();
+        }
+        if let Some(t) = view.started_at {
+            if mapping.kind == ContainerKind::Main && started_at.as_ref().is_none_or(|s| t.0 > s.0) {
+                started_at = Some(t);
+            }
+        }
+        if let Some(t) = view.finished_at {
+            if finished_at.as_ref().is_none_or(|f| t.0 > f.0) {
+                finished_at = Some(t);
+            }
+        }
+        observed.push(view.status);
     }
     let scheduled = pod.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_some();
+    let phase = status.phase.clone().unwrap_or_default();
+    let all_stopped = phase == "Succeeded" || phase == "Failed" || (mains > 0 && main_stopped == mains);
     let last_status = if !scheduled {
         TaskLifecycle::Provisioning
-    } else if running > 0 {
+    } else if mains > 0 && main_running + main_stopped == mains && main_running > 0 {
         TaskLifecycle::Running
     } else {
         TaskLifecycle::Pending
     };
-    let phase = status.phase.unwrap_or_default();
+    let essentials: Vec<bool> = containers.iter().map(|m| m.essential).collect();
+    let scheduled_at = status
+        .conditions
+        .as_ref()
+        .and_then(|cs| cs.iter().find(|c| c.type_ == "PodScheduled" && c.status == "True"))
+        .and_then(|c| c.last_transition_time.clone());
+    let first_container_start = observed
+        .iter()
+        .zip(containers)
+        .filter_map(|(_, m)| {
+            let source = if m.kind == ContainerKind::Main { &main_statuses } else { &init_statuses };
+            source.iter().find(|s| s.name == m.kubernetes_name).and_then(containers::started_time)
+        })
+        .min_by_key(|t| t.0);
     PodObservation {
         last_status: Some(last_status),
-        containers: out,
-        health_status: HealthStatus::Unknown,
+        health_status: task_health(&observed, &essentials),
+        containers: observed,
         essential_exit,
-        start_failure: None,
-        unschedulable: None,
-        pull_started_at: None,
-        pull_stopped_at: None,
-        started_at: None,
-        execution_stopped_at: None,
-        all_containers_stopped: phase == "Succeeded" || phase == "Failed",
+        start_failure,
+        unschedulable: if scheduled { None } else { placement::unschedulable_reason(pod) },
+        pull_started_at: scheduled_at,
+        pull_stopped_at: first_container_start,
+        started_at: (last_status == TaskLifecycle::Running).then_some(started_at).flatten(),
+        execution_stopped_at: all_stopped.then_some(finished_at).flatten(),
+        all_containers_stopped: all_stopped,
     }
 }
+
+/// Task health over essential containers: UNHEALTHY beats UNKNOWN beats HEALTHY.
+pub fn task_health(containers: &[ContainerStatus], essential: &[bool]) -> HealthStatus {
+    let healths: Vec<HealthStatus> = containers
+        .iter()
+        .zip(essential)
+        .filter(|(_, e)| **e)
+        .map(|(c, _)| HealthStatus::parse(c.health_status.as_deref()))
+        .collect();
+    if healths.contains(&HealthStatus::Unhealthy) {
+        HealthStatus::Unhealthy
+    } else if healths.is_empty() || healths.contains(&HealthStatus::Unknown) {
+        HealthStatus::Unknown
+    } else {
+        HealthStatus::Healthy
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,109 @@
+//! One Kubernetes container status as an ECS container record.
+
+use k8s_openapi::api::core::v1::ContainerStatus as KubeContainerStatus;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
+use super::StartFailure;
+use crate::api::task::ContainerStatus;
+use crate::translate::{ContainerKind, ContainerMapping};
+
+/// ECS's reason for an image that cannot be pulled.
+pub const PULL_ERROR: &str = "CannotPullContainerError";
+/// ECS's reason for a container that cannot be created or started.
+pub const START_ERROR: &str = "CannotStartContainerError";
+
+const PULL_WAITING: [&str; 5] =
+    ["ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull", "RegistryUnavailable"];
+const START_WAITING: [&str; 4] =
+    ["CreateContainerConfigError", "CreateContainerError", "RunContainerError", "PreCreateHookError"];
+
+pub struct ContainerView {
+    pub status: ContainerStatus,
+    /// The container terminated (now, or before a restart).
+    pub exited: bool,
+    pub start_failure: Option<StartFailure>,
+    pub started_at: Option<Time>,
+    pub finished_at: Option<Time>,
+}
+
+pub fn observe(mapping: &ContainerMapping, k8s: Option<&KubeContainerStatus>) -> ContainerView {
+    let mut status = ContainerStatus {
+        name: mapping.ecs_name.clone(),
+        kubernetes_name: (mapping.kubernetes_name != mapping.ecs_name).then(|| mapping.kubernetes_name.clone()),
+        image: Some(mapping.image.clone()),
+        essential: Some(mapping.essential),
+        last_status: Some("PENDING".into()),
+        exit_code: None,
+        reason: None,
+        health_status: Some("UNKNOWN".into()),
+    };
+    let mut view = ContainerView {
+        status: status.clone(),
+        exited: false,
+        start_failure: None,
+        started_at: None,
+        finished_at: None,
+    };
+    let Some(k8s) = k8s else { return view };
+    let state = k8s.state.clone().unwrap_or_default();
+    if let Some(t) = &state.terminated {
+        status.last_status = Some("STOPPED".into());
+        status.exit_code = Some(t.exit_code);
+        status.reason = terminated_reason(t.reason.as_deref(), t.message.as_deref());
+        view.finished_at = t.finished_at.clone();
+        // A run-to-completion init container that succeeded did its job; it is not a task exit.
+        view.exited = !(mapping.kind == ContainerKind::InitRunToCompletion && t.exit_code == 0);
+    } else if let Some(r) = &state.running {
+        status.last_status = Some("RUNNING".into());
+        view.started_at = r.started_at.clone();
+        // Restarted in place (a Service pod): ECS would have stopped the task when it exited.
+        if let Some(last) = k8s.last_state.as_ref().and_then(|l| l.terminated.as_ref()) {
+            if k8s.restart_count > 0 {
+                view.exited = true;
+                status.exit_code = Some(last.exit_code);
+                status.reason = terminated_reason(last.reason.as_deref(), last.message.as_deref());
+            }
+        }
+    } else if let Some(w) = &state.waiting {
+        let reason = w.reason.clone().unwrap_or_default();
+        let ecs_reason = if PULL_WAITING.contains(&reason.as_str()) {
+            Some(PULL_ERROR)
+        } else if START_WAITING.contains(&reason.as_str()) {
+            Some(START_ERROR)
+        } else {
+            None
+        };
+        if let Some(ecs_reason) = ecs_reason {
+            let message = w.message.clone().unwrap_or(reason);
+            status.reason = Some(format!("{ecs_reason}: {message}"));
+            view.start_failure =
+                Some(StartFailure { container: mapping.ecs_name.clone(), reason: ecs_reason.into(), message });
+        }
+    }
+    if mapping.has_health_check && status.last_status.as_deref() == Some("RUNNING") {
+        status.health_status = Some(if k8s.ready { "HEALTHY" } else { "UNKNOWN" }.into());
+    }
+    view.status = status;
+    view
+}
+
+/// When the container started, if it has.
+pub fn started_time(k8s: &KubeContainerStatus) -> Option<Time> {
+    let state = k8s.state.as_ref()?;
+    state
+        .running
+        .as_ref()
+        .and_then(|r| r.started_at.clone())
+        .or_else(|| state.terminated.as_ref().and_then(|t| t.started_at.clone()))
+}
+
+fn terminated_reason(reason: Option<&str>, message: Option<&str>) -> Option<String> {
+    match reason {
+        Some("OOMKilled") => Some("OutOfMemoryError: Container killed due to memory usage".into()),
+        Some("Completed") | None => message.map(str::to_string),
+        Some(r) => Some(match message {
+            Some(m) if !m.is_empty() => format!("{r}: {m}"),
+            _ => r.to_string(),
+        }),
+    }
+}
