@@ -35,6 +35,8 @@ pub struct Context {
     recorder: Recorder,
     /// Sending on it reconciles every object of every controller (SIGHUP; benchmarks' forced resync).
     pub resync: tokio::sync::broadcast::Sender<()>,
+    /// Watch-fed caches reconciles read instead of the API server.
+    pub caches: std::sync::Arc<crate::caches::SharedCaches>,
 }
 
 impl Context {
@@ -42,7 +44,12 @@ impl Context {
         let reporter = Reporter { controller: config.reporter.clone(), instance: Some(config.instance.clone()) };
         let recorder = Recorder::new(client.clone(), reporter);
         let (resync, _) = tokio::sync::broadcast::channel(4);
-        Self { client, config, recorder, resync }
+        Self { client, config, recorder, resync, caches: Default::default() }
+    }
+
+    /// The read side of the caches.
+    pub fn caches(&self) -> &crate::caches::Caches {
+        &self.caches.read
     }
 
     /// A stream that yields whenever a full resync is requested.

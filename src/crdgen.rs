@@ -3,7 +3,7 @@
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;
 
-use crate::api::{EcsCluster, Service, Task, TaskDefinition};
+use crate::api::{ContainerInstance, EcsCluster, Service, Task, TaskDefinition};
 
 /// Every CRD kube-ecs serves, with the file name it is written to.
 pub fn all() -> Vec<(&'static str, CustomResourceDefinition)> {
@@ -12,6 +12,7 @@ pub fn all() -> Vec<(&'static str, CustomResourceDefinition)> {
         ("taskdefinitions.yaml", TaskDefinition::crd()),
         ("tasks.yaml", Task::crd()),
         ("services.yaml", Service::crd()),
+        ("containerinstances.yaml", ContainerInstance::crd()),
     ]
 }
 

@@ -106,21 +106,51 @@ impl ResolveError {
     }
 }
 
-/// Resolves `reference` in `namespace`. With `allow_inactive`, an INACTIVE revision resolves too (for
-/// tasks and services that already run it).
-pub async fn resolve(
-    client: &Client,
+/// Which revision a reference names, before its snapshot is read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Selected {
+    pub reference: String,
+    pub family: String,
+    pub revision: i64,
+    pub task_definition_name: String,
+    pub status: String,
+}
+
+impl Selected {
+    pub fn snapshot_name(&self) -> String {
+        snapshot_name(&self.task_definition_name, self.revision)
+    }
+
+    /// Completes the resolution with the revision's snapshot.
+    pub fn with_snapshot(self, snapshot: &ControllerRevision) -> Result<ResolvedRevision, ResolveError> {
+        let spec = snapshot_spec(snapshot)
+            .map_err(|reason| ResolveError::CorruptSnapshot { name: self.snapshot_name(), reason })?;
+        Ok(ResolvedRevision {
+            reference: self.reference,
+            family: self.family,
+            revision: self.revision,
+            task_definition_name: self.task_definition_name,
+            spec,
+            status: self.status,
+        })
+    }
+}
+
+/// Selects the revision `reference` names among `definitions` (the TaskDefinitions of `namespace`).
+/// With `allow_inactive`, an INACTIVE revision is selected too (for work that already runs it).
+pub fn select(
+    definitions: &[TaskDefinition],
     namespace: &str,
     reference: &str,
     allow_inactive: bool,
-) -> Result<ResolvedRevision, ResolveError> {
+) -> Result<Selected, ResolveError> {
     let parsed = Reference::parse(reference).map_err(ResolveError::InvalidReference)?;
-    let definitions: Api<TaskDefinition> = Api::namespaced(client.clone(), namespace);
-    let td = find_family(&definitions, &parsed.family).await?.ok_or_else(|| ResolveError::FamilyNotFound {
-        family: parsed.family.clone(),
-        namespace: namespace.to_string(),
-    })?;
-    let td_name = td.metadata.name.clone().unwrap_or_default();
+    // Usual case: family == object name; otherwise the object whose family it is.
+    let td = definitions
+        .iter()
+        .find(|td| td.metadata.name.as_deref() == Some(parsed.family.as_str()) && family_of(td) == parsed.family)
+        .or_else(|| definitions.iter().find(|td| family_of(td) == parsed.family))
+        .ok_or_else(|| ResolveError::FamilyNotFound { family: parsed.family.clone(), namespace: namespace.into() })?;
     let records = td.status.as_ref().map(|s| s.revisions.clone()).unwrap_or_default();
     let record = match parsed.revision {
         Some(rev) => records
@@ -137,30 +167,29 @@ pub async fn resolve(
     if record.status != ACTIVE && !allow_inactive {
         return Err(ResolveError::Inactive { reference });
     }
-    let snapshots: Api<ControllerRevision> = Api::namespaced(client.clone(), namespace);
-    let name = snapshot_name(&td_name, record.revision);
-    let snapshot = snapshots.get(&name).await?;
-    let spec = snapshot_spec(&snapshot).map_err(|reason| ResolveError::CorruptSnapshot { name, reason })?;
-    Ok(ResolvedRevision {
+    Ok(Selected {
         reference,
         family: parsed.family,
         revision: record.revision,
-        task_definition_name: td_name,
-        spec,
+        task_definition_name: td.metadata.name.clone().unwrap_or_default(),
         status: record.status.clone(),
     })
 }
 
-/// The TaskDefinition of `family`: the one whose status (or spec, before its first reconcile) names it.
-async fn find_family(api: &Api<TaskDefinition>, family: &str) -> Result<Option<TaskDefinition>, kube::Error> {
-    // Usual case: family == object name.
-    if let Some(td) = api.get_opt(family).await? {
-        if family_of(&td) == family {
-            return Ok(Some(td));
-        }
-    }
-    let all = api.list(&ListParams::default()).await?;
-    Ok(all.items.into_iter().find(|td| family_of(td) == family))
+/// Resolves `reference` in `namespace` by reading the API server (tools and tests; the controllers
+/// resolve from their caches).
+pub async fn resolve(
+    client: &Client,
+    namespace: &str,
+    reference: &str,
+    allow_inactive: bool,
+) -> Result<ResolvedRevision, ResolveError> {
+    let definitions: Api<TaskDefinition> = Api::namespaced(client.clone(), namespace);
+    let all = definitions.list(&ListParams::default()).await?.items;
+    let selected = select(&all, namespace, reference, allow_inactive)?;
+    let snapshot =
+        Api::<ControllerRevision>::namespaced(client.clone(), namespace).get(&selected.snapshot_name()).await?;
+    selected.with_snapshot(&snapshot)
 }
 
 /// The spec stored in a snapshot.

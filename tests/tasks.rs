@@ -142,3 +142,102 @@ async fn desired_status_stopped_stops_the_task_user_initiated() {
     assert_eq!(status.desired_status.as_deref(), Some("STOPPED"));
     support::wait_for_list(&pods, "the task's pod is gone", |list| list.is_empty()).await;
 }
+
+async fn definition(client: &Client, ns: &str, name: &str, containers: serde_json::Value) {
+    let definitions: Api<TaskDefinition> = Api::namespaced(client.clone(), ns);
+    apply(
+        &definitions,
+        serde_json::json!({
+            "apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "TaskDefinition",
+            "metadata": {"name": name}, "spec": {"containerDefinitions": containers}
+        }),
+    )
+    .await;
+}
+
+fn task_of(name: &str, definition: &str, cluster: &str) -> serde_json::Value {
+    serde_json::json!({
+        "apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "Task",
+        "metadata": {"name": name}, "spec": {"taskDefinition": definition, "cluster": cluster}
+    })
+}
+
+fn condition<'a>(task: &'a Task, type_: &str) -> Option<&'a k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition> {
+    task.status.as_ref().and_then(|s| s.conditions.iter().find(|c| c.type_ == type_))
+}
+
+#[tokio::test]
+async fn a_task_too_big_for_any_instance_stays_provisioning_with_resource_memory() {
+    let (client, ns, tasks, _pods) = setup("task-unplaceable").await;
+    definition(&client, &ns, "huge", serde_json::json!([{"name": "app", "image": "nginx:1.27", "memory": 65536}]))
+        .await;
+    apply(&tasks, task_of("huge-1", "huge", &ns)).await;
+    let task = support::wait_for(&tasks, "huge-1", "Placed=False with RESOURCE:MEMORY", |t| {
+        condition(t, "Placed").is_some_and(|c| c.status == "False" && c.message.contains("RESOURCE:MEMORY"))
+    })
+    .await;
+    assert_eq!(last_status(&task), Some("PROVISIONING"));
+    let events = support::kubectl(
+        &["get", "events", "-n", &ns, "--field-selector", "involvedObject.name=huge-1", "-o", "name"],
+        None,
+    );
+    assert!(events.0, "listing events: {}", events.2);
+}
+
+#[tokio::test]
+async fn an_image_that_cannot_be_pulled_fails_the_task_to_start() {
+    let (client, ns, tasks, pods) = setup("task-pull").await;
+    definition(
+        &client,
+        &ns,
+        "broken",
+        serde_json::json!([{"name": "app", "image": "unreachable.invalid/app:1", "memory": 64}]),
+    )
+    .await;
+    apply(&tasks, task_of("broken-1", "broken", &ns)).await;
+    let task = support::wait_for(&tasks, "broken-1", "task STOPPED", |t| last_status(t) == Some("STOPPED")).await;
+    let status = task.status.clone().expect("status");
+    assert_eq!(status.stop_code.as_deref(), Some("TaskFailedToStart"));
+    assert!(status.stopped_reason.as_deref().is_some_and(|r| r.starts_with("CannotPullContainerError")), "{status:?}");
+    assert!(
+        container(&task, "app")
+            .and_then(|c| c.reason.clone())
+            .is_some_and(|r| r.starts_with("CannotPullContainerError"))
+    );
+    support::wait_for_list(&pods, "the task's pod is gone", |list| list.is_empty()).await;
+}
+
+#[tokio::test]
+async fn depends_on_orders_startup_with_init_and_sidecar_containers() {
+    let (client, ns, tasks, pods) = setup("task-depends").await;
+    definition(
+        &client,
+        &ns,
+        "ordered",
+        serde_json::json!([
+            {"name": "app", "image": "app:1", "memory": 128, "dependsOn": [
+                {"containerName": "migrate", "condition": "SUCCESS"},
+                {"containerName": "envoy", "condition": "HEALTHY"}]},
+            {"name": "envoy", "image": "envoy:1", "memory": 64, "essential": false,
+             "healthCheck": {"command": ["CMD-SHELL", "curl -f localhost:9901/ready"], "interval": 10}},
+            {"name": "migrate", "image": "migrate:1", "memory": 64, "essential": false}
+        ]),
+    )
+    .await;
+    apply(&tasks, task_of("ordered-1", "ordered", &ns)).await;
+    support::wait_for(&tasks, "ordered-1", "task RUNNING", |t| last_status(t) == Some("RUNNING")).await;
+    let pod = pods.get("ordered-1").await.expect("pod");
+    let spec = pod.spec.expect("spec");
+    let init: Vec<(String, Option<String>, bool)> = spec
+        .init_containers
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| (c.name, c.restart_policy, c.startup_probe.is_some()))
+        .collect();
+    assert_eq!(
+        init,
+        vec![("envoy".to_string(), Some("Always".to_string()), true), ("migrate".to_string(), None, false)],
+        "HEALTHY dependency -> gated native sidecar; SUCCESS dependency -> init container"
+    );
+    assert_eq!(spec.containers.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), vec!["app"]);
+}

@@ -7,6 +7,7 @@
 pub mod cluster;
 pub mod common;
 pub mod conditions;
+pub mod container_instance;
 pub mod schema;
 pub mod service;
 pub mod task;
@@ -14,6 +15,7 @@ pub mod task_definition;
 pub mod task_definition_validation;
 
 pub use cluster::{EcsCluster, EcsClusterSpec, EcsClusterStatus};
+pub use container_instance::{ContainerInstance, ContainerInstanceSpec, ContainerInstanceStatus};
 pub use service::{Service, ServiceSpec, ServiceStatus};
 pub use task::{Task, TaskSpec, TaskStatus};
 pub use task_definition::{TaskDefinition, TaskDefinitionSpec, TaskDefinitionStatus};

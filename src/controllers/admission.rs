@@ -1,5 +1,6 @@
 //! Whether a Task or Service may run on its EcsCluster, and where: shared by both controllers.
 
+use k8s_openapi::api::apps::v1::ControllerRevision;
 use kube::api::Api;
 
 use crate::api::EcsCluster;
@@ -43,12 +44,20 @@ pub async fn admit(
     namespace: &str,
     strategy: &[CapacityProviderStrategyItem],
     constraints: &[PlacementConstraint],
+    group: placement::GroupLabel<'_>,
 ) -> Result<(EcsCluster, Placement), Refusal> {
-    let clusters: Api<EcsCluster> = Api::all(ctx.client.clone());
-    let cluster = clusters
-        .get_opt(cluster_name)
-        .await
-        .map_err(|e| Refusal::new(PLACED, reasons::CLUSTER_NOT_FOUND, e.to_string(), true))?
+    ctx.caches().ready().await;
+    let cluster = ctx
+        .caches()
+        .cluster(cluster_name)
+        .map_err(|e| {
+            Refusal::new(
+                PLACED,
+                reasons::CLUSTER_NOT_FOUND,
+                format!("cluster {cluster_name:?} is malformed: {e}"),
+                false,
+            )
+        })?
         .ok_or_else(|| {
             Refusal::new(
                 PLACED,
@@ -67,7 +76,7 @@ pub async fn admit(
             false,
         ));
     }
-    let placement = placement::placement_for(&cluster, namespace, strategy, constraints)
+    let placement = placement::placement_for(&cluster, namespace, strategy, constraints, group)
         .map_err(|e| Refusal::new(PLACED, reasons::PLACEMENT, e.to_string(), false))?;
     Ok((cluster, placement))
 }
@@ -81,7 +90,22 @@ pub async fn resolve(
     allow_inactive: bool,
 ) -> Result<crate::revisions::ResolvedRevision, Refusal> {
     use crate::revisions::{self, ResolveError};
-    revisions::resolve(&ctx.client, namespace, reference, allow_inactive).await.map_err(|e| {
+    let caches = ctx.caches();
+    caches.ready().await;
+    let resolved = async {
+        let selected = revisions::select(&caches.definitions_in(namespace), namespace, reference, allow_inactive)?;
+        // A snapshot is immutable, so a cached copy is as good as a fresh one; it may lag the
+        // TaskDefinition's status by a moment, then it is read once.
+        match caches.snapshot(namespace, &selected.snapshot_name()) {
+            Some(snapshot) => selected.with_snapshot(&snapshot),
+            None => {
+                let snapshots: Api<ControllerRevision> = Api::namespaced(ctx.client.clone(), namespace);
+                let snapshot = snapshots.get(&selected.snapshot_name()).await?;
+                selected.with_snapshot(&snapshot)
+            }
+        }
+    };
+    resolved.await.map_err(|e: ResolveError| {
         // Not registered yet may just mean the TaskDefinition controller has not caught up.
         let transient = matches!(
             e,

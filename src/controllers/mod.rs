@@ -1,6 +1,7 @@
 //! The kube-runtime controllers, one file per kind, and the loop that runs them together.
 
 pub mod admission;
+pub mod cluster;
 pub mod service;
 pub mod task;
 pub mod task_definition;
@@ -98,9 +99,50 @@ impl kube::runtime::utils::Backoff for WatchBackoff {
 /// Runs every controller until `shutdown` resolves.
 pub async fn run(ctx: Arc<Context>, shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static) {
     let shutdown = futures::FutureExt::shared(Box::pin(shutdown));
+    let Some(subscriptions) = Subscriptions::take(&ctx) else {
+        tracing::error!("the controllers of this context already run");
+        return;
+    };
+    let Subscriptions { task, service, cluster, mut feeds } = subscriptions;
+    let Some(task_pods) = feeds.task_pods.take() else { return };
+    let feeding = tokio::spawn(feeds.run(ctx.client.clone()));
     futures::join!(
         task_definition::run(ctx.clone(), shutdown.clone()),
-        task::run(ctx.clone(), shutdown.clone()),
-        service::run(ctx.clone(), shutdown.clone()),
+        task::run(ctx.clone(), task, task_pods, shutdown.clone()),
+        service::run(ctx.clone(), service, shutdown.clone()),
+        cluster::run(ctx.clone(), cluster, shutdown.clone()),
     );
+    feeding.abort();
+}
+
+/// Every controller's subscriptions to the shared watches, made before the watches start.
+struct Subscriptions {
+    task: task::Triggers,
+    service: service::Triggers,
+    cluster: cluster::Triggers,
+    feeds: crate::caches::Feeds,
+}
+
+impl Subscriptions {
+    fn take(ctx: &Context) -> Option<Self> {
+        let c = &ctx.caches;
+        let task = task::Triggers {
+            tasks: c.task_changes()?,
+            definitions: c.definition_changes()?,
+            clusters: c.cluster_changes()?,
+            nodes: c.node_changes()?,
+        };
+        let service = service::Triggers {
+            services: c.service_changes()?,
+            definitions: c.definition_changes()?,
+            clusters: c.cluster_changes()?,
+        };
+        let cluster = cluster::Triggers {
+            clusters: c.cluster_changes()?,
+            nodes: c.node_changes()?,
+            tasks: c.task_changes()?,
+            services: c.service_changes()?,
+        };
+        Some(Self { task, service, cluster, feeds: c.take_feeds()? })
+    }
 }

@@ -28,6 +28,7 @@ use crate::api::conditions::{self, DesiredCondition};
 use crate::api::service::{Service, ServiceStatus};
 use crate::api::{EcsCluster, TaskDefinition};
 use crate::apply;
+use crate::caches::Changes;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::labels;
@@ -42,9 +43,20 @@ pub const DRAIN_FINALIZER: &str = "ecs.kube-ecs.dev/service-drain";
 /// Annotation on owned objects: hash of the desired content last applied (skip no-op applies).
 pub const APPLIED_HASH: &str = "ecs.kube-ecs.dev/applied-hash";
 
-pub async fn run(ctx: Arc<Context>, shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static) {
+/// The shared watches the Service controller reacts to.
+pub struct Triggers {
+    pub services: Changes<DeserializeGuard<Service>>,
+    pub definitions: Changes<DeserializeGuard<TaskDefinition>>,
+    pub clusters: Changes<DeserializeGuard<EcsCluster>>,
+}
+
+pub async fn run(
+    ctx: Arc<Context>,
+    shared: Triggers,
+    shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
+) {
     let client = ctx.client.clone();
-    let controller = Controller::new(Api::<DeserializeGuard<Service>>::all(client.clone()), watcher::Config::default());
+    let controller = Controller::for_shared_stream(shared.services, ctx.caches().services.clone());
     let store = controller.store();
     let (by_namespace, by_cluster) = (store.clone(), store.clone());
     controller
@@ -55,7 +67,7 @@ pub async fn run(ctx: Arc<Context>, shutdown: impl std::future::Future<Output = 
             let name = pod.labels().get(labels::SERVICE_NAME).cloned();
             name.zip(pod.namespace()).map(|(n, ns)| ObjectRef::new(&n).within(&ns))
         })
-        .watches(Api::<TaskDefinition>::all(client.clone()), watcher::Config::default(), move |td| {
+        .watches_shared_stream(shared.definitions, move |td| {
             let ns = td.namespace();
             by_namespace
                 .state()
@@ -64,7 +76,7 @@ pub async fn run(ctx: Arc<Context>, shutdown: impl std::future::Future<Output = 
                 .map(|s| ObjectRef::from_obj(s.as_ref()))
                 .collect::<Vec<_>>()
         })
-        .watches(Api::<DeserializeGuard<EcsCluster>>::all(client.clone()), watcher::Config::default(), move |cluster| {
+        .watches_shared_stream(shared.clusters, move |cluster| {
             let name = cluster.name_any();
             super::well_formed(&by_cluster)
                 .iter()
@@ -125,13 +137,19 @@ async fn apply_service(service: &Service, ctx: &Context) -> Result<Action> {
     let cluster_name = service.spec.cluster.clone().unwrap_or_else(|| crate::api::DEFAULT_CLUSTER.into());
     let mut constraints = target.spec.placement_constraints.clone();
     constraints.extend(service.spec.placement_constraints.iter().cloned());
-    let placement =
-        match admission::admit(ctx, &cluster_name, &namespace, &service.spec.capacity_provider_strategy, &constraints)
-            .await
-        {
-            Ok((_, placement)) => placement,
-            Err(refusal) => return refuse(service, ctx, &services, previous, refusal, &now).await,
-        };
+    let placement = match admission::admit(
+        ctx,
+        &cluster_name,
+        &namespace,
+        &service.spec.capacity_provider_strategy,
+        &constraints,
+        Some((labels::SERVICE_NAME, &name)),
+    )
+    .await
+    {
+        Ok((_, placement)) => placement,
+        Err(refusal) => return refuse(service, ctx, &services, previous, refusal, &now).await,
+    };
 
     let pods = Api::<Pod>::namespaced(ctx.client.clone(), &namespace)
         .list(&ListParams::default().labels(&format!("{}={}", labels::SERVICE_NAME, name)))

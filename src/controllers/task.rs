@@ -22,42 +22,78 @@ use super::task_plan::{self, NodeFacts, PodAction, PodRecord};
 use crate::api::conditions::{self, DesiredCondition};
 use crate::api::{EcsCluster, Task, TaskDefinition, TaskStatus};
 use crate::apply;
+use crate::caches::Changes;
+use crate::cluster::pools;
 use crate::context::Context;
 use crate::error::Result;
 use crate::labels;
 use crate::translate::{self, PodInputs, PodPurpose};
 
-/// Annotation on a Node: a spot interruption notice was received for it.
-pub const SPOT_INTERRUPTION_ANNOTATION: &str = "ecs.kube-ecs.dev/interrupt";
+/// Label on a Task's Pod: its ECS task group (`distinctInstance` keeps a group's pods apart).
+pub const TASK_GROUP_LABEL: &str = "ecs.kube-ecs.dev/group";
 
-pub async fn run(ctx: Arc<Context>, shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static) {
-    let tasks: Api<DeserializeGuard<Task>> = Api::all(ctx.client.clone());
-    let pods: Api<Pod> = Api::all(ctx.client.clone());
-    let controller = Controller::new(tasks, watcher::Config::default());
+/// Annotation on a Node: a spot interruption notice was received for it.
+pub const SPOT_INTERRUPTION_ANNOTATION: &str = pools::keys::INTERRUPT;
+
+/// The shared watches the Task controller reacts to.
+pub struct Triggers {
+    pub tasks: Changes<DeserializeGuard<Task>>,
+    pub definitions: Changes<DeserializeGuard<TaskDefinition>>,
+    pub clusters: Changes<DeserializeGuard<EcsCluster>>,
+    pub nodes: Changes<Node>,
+}
+
+pub async fn run(
+    ctx: Arc<Context>,
+    shared: Triggers,
+    pod_cache: kube::runtime::reflector::store::Writer<Pod>,
+    shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
+) {
+    use kube::runtime::WatchStreamExt;
+    // The watch of every Pod kube-ecs made (Tasks' and Services') both triggers reconciles and feeds
+    // the cache reconciles (and the cluster's container-instance view) read them from.
+    let managed = format!("{}={}", labels::MANAGED_BY, labels::MANAGED_BY_VALUE);
+    let pods = watcher::watcher(Api::<Pod>::all(ctx.client.clone()), watcher::Config::default().labels(&managed))
+        .backoff(super::WatchBackoff::default())
+        .modify(crate::caches::strip)
+        .reflect(pod_cache)
+        .touched_objects();
+    let controller = Controller::for_shared_stream(shared.tasks, ctx.caches().tasks.clone());
     let store = controller.store();
     let cluster_store = store.clone();
     let definition_store = store.clone();
+    let node_store = store.clone();
     controller
-        .owns(pods, watcher::Config::default().labels(labels::TASK_NAME))
+        .owns_stream(pods)
         // A Task waiting for its cluster or task definition starts as soon as that appears.
-        .watches(
-            Api::<DeserializeGuard<EcsCluster>>::all(ctx.client.clone()),
-            watcher::Config::default(),
-            move |cluster| {
-                let name = cluster.name_any();
-                waiting_tasks(&cluster_store, |t| {
-                    t.spec.cluster.as_deref().unwrap_or(crate::api::DEFAULT_CLUSTER) == name
+        .watches_shared_stream(shared.clusters, move |cluster| {
+            let name = cluster.name_any();
+            waiting_tasks(&cluster_store, |t| t.spec.cluster.as_deref().unwrap_or(crate::api::DEFAULT_CLUSTER) == name)
+        })
+        .watches_shared_stream(shared.definitions, move |td| {
+            let namespace = td.namespace();
+            waiting_tasks(&definition_store, |t| t.namespace() == namespace)
+        })
+        // A spot interruption notice or a node going away stops the tasks on it.
+        .watches_shared_stream(shared.nodes, move |node| {
+            let name = node.name_any();
+            let disrupted = node.metadata.deletion_timestamp.is_some()
+                || node.annotations().contains_key(SPOT_INTERRUPTION_ANNOTATION)
+                || node
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.taints.as_ref())
+                    .is_some_and(|ts| ts.iter().any(|t| t.key == pools::keys::DRAINING_TAINT));
+            super::well_formed(&node_store)
+                .iter()
+                .filter(|t| {
+                    disrupted
+                        && t.status.as_ref().and_then(|s| s.container_instance.as_deref()) == Some(name.as_str())
+                        && t.status.as_ref().is_some_and(|s| s.stopped_at.is_none())
                 })
-            },
-        )
-        .watches(
-            Api::<DeserializeGuard<TaskDefinition>>::all(ctx.client.clone()),
-            watcher::Config::default(),
-            move |td| {
-                let namespace = td.namespace();
-                waiting_tasks(&definition_store, |t| t.namespace() == namespace)
-            },
-        )
+                .map(|t| ObjectRef::new(&t.name_any()).within(&t.namespace().unwrap_or_default()))
+                .collect::<Vec<_>>()
+        })
         .trigger_backoff(super::WatchBackoff::default())
         .reconcile_all_on(ctx.resync_requests())
         .graceful_shutdown_on(shutdown)
@@ -85,7 +121,8 @@ async fn reconcile(task: Arc<Task>, ctx: Arc<Context>) -> Result<Action> {
     let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), &namespace);
     let now = Time(jiff::Timestamp::now());
 
-    let pod = pods.get_opt(&name).await?;
+    ctx.caches().ready().await;
+    let pod = ctx.caches().task_pod(&namespace, &name);
     if let Some(pod) = &pod {
         let owner_uid = pod.owner_references().iter().find(|o| o.controller == Some(true)).map(|o| o.uid.clone());
         if owner_uid != task.metadata.uid {
@@ -187,11 +224,19 @@ async fn start(
 
 async fn build_pod(task: &Task, ctx: &Context, namespace: &str) -> Result<(Pod, Option<ServiceAccount>), Refusal> {
     let resolved = admission::resolve(ctx, namespace, &task.spec.task_definition, false).await?;
+    let group = task.spec.group.as_deref().and_then(sanitize_label_value);
     let cluster_name = task.spec.cluster.clone().unwrap_or_else(|| crate::api::DEFAULT_CLUSTER.into());
     let mut constraints = resolved.spec.placement_constraints.clone();
     constraints.extend(task.spec.placement_constraints.iter().cloned());
-    let (_cluster, placement) =
-        admission::admit(ctx, &cluster_name, namespace, &task.spec.capacity_provider_strategy, &constraints).await?;
+    let (_cluster, placement) = admission::admit(
+        ctx,
+        &cluster_name,
+        namespace,
+        &task.spec.capacity_provider_strategy,
+        &constraints,
+        group.as_deref().map(|g| (TASK_GROUP_LABEL, g)),
+    )
+    .await?;
     let inputs = PodInputs {
         task_definition: &resolved.spec,
         task_definition_ref: &resolved.reference,
@@ -240,7 +285,7 @@ fn assemble_pod(
     labels.insert(labels::MANAGED_BY.into(), labels::MANAGED_BY_VALUE.into());
     if let Some(group) = &task.spec.group {
         if let Some(value) = sanitize_label_value(group) {
-            labels.insert("ecs.kube-ecs.dev/group".into(), value);
+            labels.insert(TASK_GROUP_LABEL.into(), value);
         }
     }
     metadata
@@ -259,19 +304,15 @@ fn sanitize_label_value(value: &str) -> Option<String> {
     (!trimmed.is_empty()).then_some(trimmed)
 }
 
-/// Facts about the Pod's node, read only when the Pod is going away (or gone) without us.
+/// Facts about the Pod's node (from the cache): whether it is gone, interrupted or being drained.
 async fn node_facts(ctx: &Context, task: &Task, pod: Option<&Pod>) -> Result<NodeFacts> {
-    let going = match pod {
-        Some(p) => p.metadata.deletion_timestamp.is_some(),
-        None => task.status.as_ref().is_some_and(|s| s.pod.is_some() && s.stopped_at.is_none()),
-    };
     let node_name = pod
         .and_then(|p| p.spec.as_ref().and_then(|s| s.node_name.clone()))
         .or_else(|| task.status.as_ref().and_then(|s| s.container_instance.clone()));
-    let Some(node_name) = node_name.filter(|_| going) else {
+    let Some(node_name) = node_name else {
         return Ok(NodeFacts { name: None, ..Default::default() });
     };
-    let node = Api::<Node>::all(ctx.client.clone()).get_opt(&node_name).await?;
+    let node = ctx.caches().node(&node_name);
     let annotations = node.as_ref().and_then(|n| n.metadata.annotations.clone()).unwrap_or_default();
     let disrupted_by_gc = pod.is_some_and(|p| {
         p.status.as_ref().and_then(|s| s.conditions.as_ref()).is_some_and(|cs| {
@@ -280,11 +321,17 @@ async fn node_facts(ctx: &Context, task: &Task, pod: Option<&Pod>) -> Result<Nod
             })
         })
     });
+    let draining = node.as_ref().is_some_and(|n| {
+        n.spec
+            .as_ref()
+            .and_then(|s| s.taints.as_ref())
+            .is_some_and(|ts| ts.iter().any(|t| t.key == pools::keys::DRAINING_TAINT))
+    });
     Ok(NodeFacts {
         name: Some(node_name),
         gone: node.is_none() || disrupted_by_gc,
         spot_interrupted: annotations.contains_key(SPOT_INTERRUPTION_ANNOTATION),
-        terminating: node.as_ref().is_some_and(|n| n.metadata.deletion_timestamp.is_some()),
+        terminating: draining || node.as_ref().is_some_and(|n| n.metadata.deletion_timestamp.is_some()),
     })
 }
 

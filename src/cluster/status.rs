@@ -1,0 +1,248 @@
+//! Cluster and container-instance status (pure): what ECS's DescribeClusters and
+//! DescribeContainerInstances report, computed from the cluster's nodes, pods, tasks and services.
+
+use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+
+use super::pools::{self, Provider, keys};
+use crate::api::cluster::NodePoolStatus;
+use crate::api::container_instance::{ContainerInstanceSpec, ContainerInstanceStatus, InstanceResources};
+use crate::api::{EcsCluster, Service, Task};
+use crate::task_status::TaskLifecycle;
+
+/// Everything the status is computed from.
+pub struct Observed<'a> {
+    pub cluster: &'a EcsCluster,
+    /// The cluster's container instances.
+    pub nodes: Vec<&'a Node>,
+    /// Pods kube-ecs made, anywhere (filtered by node here).
+    pub pods: &'a [std::sync::Arc<Pod>],
+    pub tasks: Vec<&'a Task>,
+    pub services: Vec<&'a Service>,
+}
+
+/// Counts as ECS reports them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub registered_instances: i32,
+    pub running_tasks: i32,
+    pub pending_tasks: i32,
+    pub active_services: i32,
+}
+
+pub fn counts(observed: &Observed<'_>) -> Counts {
+    let mut counts = Counts {
+        registered_instances: observed.nodes.iter().filter(|n| node_ready(n)).count() as i32,
+        ..Default::default()
+    };
+    for task in &observed.tasks {
+        match task.status.as_ref().and_then(|s| s.last_status.as_deref()) {
+            Some(s) if s == TaskLifecycle::Running.as_str() => counts.running_tasks += 1,
+            Some(s) if s == TaskLifecycle::Stopped.as_str() => {}
+            _ => counts.pending_tasks += 1,
+        }
+    }
+    for service in &observed.services {
+        let Some(status) = service.status.as_ref() else { continue };
+        // A service's tasks are pods of its workload, counted from its status.
+        counts.running_tasks += status.running_count.unwrap_or(0);
+        counts.pending_tasks += status.pending_count.unwrap_or(0);
+        if status.status.as_deref().unwrap_or("ACTIVE") == "ACTIVE" && service.metadata.deletion_timestamp.is_none() {
+            counts.active_services += 1;
+        }
+    }
+    counts
+}
+
+pub fn node_ready(node: &Node) -> bool {
+    crate::local_cluster::node_is_ready(node)
+}
+
+/// A node being drained: spot interruption notice, scale-in, or deletion.
+pub fn node_draining(node: &Node) -> bool {
+    node.metadata.deletion_timestamp.is_some()
+        || node.metadata.annotations.as_ref().is_some_and(|a| a.contains_key(keys::INTERRUPT))
+        || node
+            .spec
+            .as_ref()
+            .and_then(|s| s.taints.as_ref())
+            .is_some_and(|ts| ts.iter().any(|t| t.key == keys::DRAINING_TAINT))
+}
+
+/// Per-pool counts.
+pub fn pool_statuses(cluster: &EcsCluster, nodes: &[&Node]) -> Vec<NodePoolStatus> {
+    let name = cluster.metadata.name.as_deref().unwrap_or_default();
+    cluster
+        .spec
+        .node_pools
+        .iter()
+        .map(|pool| {
+            let members: Vec<&&Node> = nodes.iter().filter(|n| pools::node_in_pool(name, pool, n)).collect();
+            let provider = Provider::of(pool).unwrap_or(Provider::Nodes);
+            NodePoolStatus {
+                name: pool.name.clone(),
+                provider: provider.as_str().into(),
+                desired_instances: match provider {
+                    Provider::Nodes => pool.instances.unwrap_or(members.len() as i32),
+                    _ => pools::desired_instances(pool) as i32,
+                },
+                registered_instances: members.iter().filter(|n| node_ready(n)).count() as i32,
+            }
+        })
+        .collect()
+}
+
+/// The container-instance view of one node.
+pub fn container_instance(
+    cluster: &EcsCluster,
+    node: &Node,
+    pods: &[std::sync::Arc<Pod>],
+) -> (ContainerInstanceSpec, ContainerInstanceStatus) {
+    let cluster_name = cluster.metadata.name.clone().unwrap_or_default();
+    let node_name = node.metadata.name.clone().unwrap_or_default();
+    let labels = node.metadata.labels.clone().unwrap_or_default();
+    let capacity_type = labels.get(keys::EKS_CAPACITY_TYPE).cloned().or_else(|| {
+        labels.get(keys::KARPENTER_CAPACITY_TYPE).map(|v| if v == "spot" { "SPOT".into() } else { "ON_DEMAND".into() })
+    });
+    let spec = ContainerInstanceSpec {
+        cluster: cluster_name,
+        pool: pools::pool_of(cluster, node).map(|p| p.name.clone()),
+        ec2_instance_id: node_name.clone(),
+        instance_type: labels.get(keys::INSTANCE_TYPE).cloned(),
+        capacity_type,
+        availability_zone: labels.get(keys::ZONE).cloned(),
+    };
+    let allocatable = node.status.as_ref().and_then(|s| s.allocatable.clone()).unwrap_or_default();
+    let registered = InstanceResources {
+        cpu: allocatable.get("cpu").map_or(0, cpu_units),
+        memory: allocatable.get("memory").map_or(0, memory_mib),
+    };
+    let mut reserved = InstanceResources::default();
+    let (mut running, mut pending) = (0, 0);
+    for pod in pods.iter().filter(|p| p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(node_name.as_str()))
+    {
+        let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref()).unwrap_or("Pending");
+        if matches!(phase, "Succeeded" | "Failed") {
+            continue;
+        }
+        if phase == "Running" {
+            running += 1
+        } else {
+            pending += 1
+        }
+        for container in pod.spec.iter().flat_map(|s| s.containers.iter()) {
+            let requests = container.resources.as_ref().and_then(|r| r.requests.clone()).unwrap_or_default();
+            reserved.cpu += requests.get("cpu").map_or(0, cpu_units);
+            reserved.memory += requests.get("memory").map_or(0, memory_mib);
+        }
+    }
+    let status = ContainerInstanceStatus {
+        status: Some(
+            if node_draining(node) {
+                "DRAINING"
+            } else if node_ready(node) {
+                "ACTIVE"
+            } else {
+                "INACTIVE"
+            }
+            .into(),
+        ),
+        agent_connected: node_ready(node),
+        remaining_resources: Some(InstanceResources {
+            cpu: registered.cpu - reserved.cpu,
+            memory: registered.memory - reserved.memory,
+        }),
+        registered_resources: Some(registered),
+        running_tasks_count: running,
+        pending_tasks_count: pending,
+    };
+    (spec, status)
+}
+
+/// CPU units (1024 per core) of a Kubernetes CPU quantity.
+pub fn cpu_units(q: &Quantity) -> i64 {
+    let s = q.0.trim();
+    let millis = match s.strip_suffix('m') {
+        Some(m) => m.parse::<f64>().unwrap_or(0.0),
+        None => s.parse::<f64>().unwrap_or(0.0) * 1000.0,
+    };
+    (millis * 1024.0 / 1000.0).round() as i64
+}
+
+/// MiB of a Kubernetes memory quantity.
+pub fn memory_mib(q: &Quantity) -> i64 {
+    let s = q.0.trim();
+    let units: [(&str, f64); 10] = [
+        ("Ki", 1024.0),
+        ("Mi", 1024.0 * 1024.0),
+        ("Gi", 1024.0 * 1024.0 * 1024.0),
+        ("Ti", 1024f64.powi(4)),
+        ("k", 1e3),
+        ("M", 1e6),
+        ("G", 1e9),
+        ("T", 1e12),
+        ("m", 1e-3),
+        ("", 1.0),
+    ];
+    for (suffix, factor) in units {
+        if let Some(number) = s.strip_suffix(suffix) {
+            if let Ok(n) = number.parse::<f64>() {
+                return (n * factor / (1024.0 * 1024.0)).floor() as i64;
+            }
+        }
+    }
+    0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantities_in_ecs_units() {
+        let q = |s: &str| Quantity(s.into());
+        assert_eq!(cpu_units(&q("2")), 2048);
+        assert_eq!(cpu_units(&q("250m")), 256);
+        assert_eq!(cpu_units(&q("1500m")), 1536);
+        assert_eq!(memory_mib(&q("1792Mi")), 1792);
+        assert_eq!(memory_mib(&q("4Gi")), 4096);
+        assert_eq!(memory_mib(&q("134217728")), 128);
+        assert_eq!(memory_mib(&q("1G")), 953);
+    }
+
+    #[test]
+    fn container_instance_subtracts_what_its_pods_reserve() {
+        let cluster: EcsCluster = serde_json::from_value(serde_json::json!({
+            "apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "EcsCluster", "metadata": {"name": "prod"},
+            "spec": {"nodePools": [{"name": "od", "provider": "simulated", "instanceType": "t3.medium"}]}
+        }))
+        .expect("cluster");
+        let pool = cluster.spec.node_pools[0].clone();
+        let mut node = pools::simulated_node("prod", &pool, 0, super::super::catalog::lookup("t3.medium").expect("t3"));
+        node.status.get_or_insert_with(Default::default).conditions =
+            Some(vec![k8s_openapi::api::core::v1::NodeCondition {
+                type_: "Ready".into(),
+                status: "True".into(),
+                ..Default::default()
+            }]);
+        let pod = |name: &str, phase: &str| -> std::sync::Arc<Pod> {
+            std::sync::Arc::new(
+                serde_json::from_value(serde_json::json!({
+                    "metadata": {"name": name},
+                    "spec": {"nodeName": "prod-od-0", "containers": [{"name": "app", "resources": {"requests": {"cpu": "250m", "memory": "512Mi"}}}]},
+                    "status": {"phase": phase}
+                }))
+                .expect("pod"),
+            )
+        };
+        let pods = vec![pod("a", "Running"), pod("b", "Pending"), pod("c", "Succeeded")];
+        let (spec, status) = container_instance(&cluster, &node, &pods);
+        assert_eq!(spec.pool.as_deref(), Some("od"));
+        assert_eq!(spec.capacity_type.as_deref(), Some("ON_DEMAND"));
+        assert_eq!(status.status.as_deref(), Some("ACTIVE"));
+        assert!(status.agent_connected);
+        assert_eq!(status.registered_resources, Some(InstanceResources { cpu: 2048, memory: 3840 }));
+        assert_eq!(status.remaining_resources, Some(InstanceResources { cpu: 2048 - 512, memory: 3840 - 1024 }));
+        assert_eq!((status.running_tasks_count, status.pending_tasks_count), (1, 1));
+    }
+}

@@ -1,0 +1,437 @@
+//! EcsCluster controller: provisions each pool's nodes through its provider, keeps one
+//! ContainerInstance per node, reports DescribeClusters-style status, and refuses to let a cluster
+//! with running tasks or active services go (ECS's ClusterContainsTasks/ServicesException).
+//!
+//! Pipeline: validate (pure) -> providers (simulated: create/drain/delete KWOK nodes; karpenter:
+//! apply NodePool + EC2NodeClass; nodes: read only) -> container instances -> status, each write
+//! skipped when nothing changed. Triggers: the cluster, nodes, tasks and services (debounced).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::{Node, Taint};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
+use kube::core::DeserializeGuard;
+use kube::runtime::controller::{self, Action, Controller};
+use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Resource, ResourceExt};
+
+use crate::api::conditions::{self, DesiredCondition};
+use crate::api::container_instance::ContainerInstance;
+use crate::api::{EcsCluster, EcsClusterStatus, Service, Task};
+use crate::apply;
+use crate::caches::Changes;
+use crate::cluster::pools::{self, Provider, keys};
+use crate::cluster::{karpenter, status};
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::labels;
+
+/// Held on every EcsCluster until no task runs and no service is active on it.
+pub const PROTECTION_FINALIZER: &str = "ecs.kube-ecs.dev/cluster-protection";
+
+pub mod reasons {
+    pub const ACTIVE: &str = "Active";
+    pub const PROVISIONING: &str = "Provisioning";
+    pub const INVALID: &str = "InvalidCluster";
+    pub const DELETION_BLOCKED: &str = "ClusterContainsTasksOrServices";
+    pub const PROVIDER_FAILED: &str = "ProviderFailed";
+}
+
+/// The shared watches the cluster controller reacts to.
+pub struct Triggers {
+    pub clusters: Changes<DeserializeGuard<EcsCluster>>,
+    pub nodes: Changes<Node>,
+    pub tasks: Changes<DeserializeGuard<Task>>,
+    pub services: Changes<DeserializeGuard<Service>>,
+}
+
+/// Reconcile context: the shared one plus this controller's ContainerInstance cache.
+struct ClusterContext {
+    ctx: Arc<Context>,
+    instances: Store<ContainerInstance>,
+}
+
+pub async fn run(
+    ctx: Arc<Context>,
+    shared: Triggers,
+    shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
+) {
+    let (instances, writer) = reflector::store();
+    let managed = format!("{}={}", labels::MANAGED_BY, labels::MANAGED_BY_VALUE);
+    let instance_events = watcher::watcher(
+        Api::<ContainerInstance>::all(ctx.client.clone()),
+        watcher::Config::default().labels(&managed),
+    )
+    .backoff(super::WatchBackoff::default())
+    .modify(crate::caches::strip)
+    .reflect(writer)
+    .touched_objects();
+    let clusters = ctx.caches().clusters.clone();
+    let by_node = clusters.clone();
+    let cluster_of_task = |cluster: Option<&str>| ObjectRef::new(cluster.unwrap_or(crate::api::DEFAULT_CLUSTER));
+    let reconcile_context = Arc::new(ClusterContext { ctx: ctx.clone(), instances });
+    Controller::for_shared_stream(shared.clusters, clusters)
+        .with_config(controller::Config::default().debounce(Duration::from_millis(500)))
+        .owns_stream(instance_events)
+        .watches_shared_stream(shared.nodes, move |node| {
+            super::well_formed(&by_node)
+                .iter()
+                .filter(|c| pools::node_in_cluster(c, &node) || node_labelled_for(&node, c))
+                .map(|c| ObjectRef::new(&c.name_any()))
+                .collect::<Vec<_>>()
+        })
+        .watches_shared_stream(shared.tasks, move |task| {
+            task.0.as_ref().ok().map(|t| cluster_of_task(t.spec.cluster.as_deref()))
+        })
+        .watches_shared_stream(shared.services, move |service| {
+            service.0.as_ref().ok().map(|s| cluster_of_task(s.spec.cluster.as_deref()))
+        })
+        .trigger_backoff(super::WatchBackoff::default())
+        .reconcile_all_on(ctx.resync_requests())
+        .graceful_shutdown_on(shutdown)
+        .run(
+            |guard, rc: Arc<ClusterContext>| super::unguarded(guard, rc.ctx.clone(), move |c, _| reconcile(c, rc)),
+            |guard, error, rc| super::error_policy(guard, error, rc.ctx.clone()),
+            reconcile_context,
+        )
+        .for_each(|_| futures::future::ready(()))
+        .await;
+}
+
+/// Simulated nodes keep their cluster label even after their pool is removed from the spec.
+fn node_labelled_for(node: &Node, cluster: &EcsCluster) -> bool {
+    pools::labelled_for_cluster(&cluster.name_any(), node)
+}
+
+#[tracing::instrument(skip_all, fields(name = %cluster.name_any()))]
+async fn reconcile(cluster: Arc<EcsCluster>, rc: Arc<ClusterContext>) -> Result<Action> {
+    let ctx = &rc.ctx;
+    ctx.caches().ready().await;
+    let name = cluster.name_any();
+    let clusters: Api<EcsCluster> = Api::all(ctx.client.clone());
+    let now = Time(jiff::Timestamp::now());
+    let previous = cluster.status.clone().unwrap_or_default();
+    let tasks: Vec<Task> = super::well_formed(&ctx.caches().tasks)
+        .into_iter()
+        .filter(|t| t.spec.cluster.as_deref().unwrap_or(crate::api::DEFAULT_CLUSTER) == name)
+        .collect();
+    let services: Vec<Service> = super::well_formed(&ctx.caches().services)
+        .into_iter()
+        .filter(|s| s.spec.cluster.as_deref().unwrap_or(crate::api::DEFAULT_CLUSTER) == name)
+        .collect();
+
+    if cluster.metadata.deletion_timestamp.is_some() {
+        return finalize(&cluster, ctx, &clusters, &tasks, &services, previous, &now).await;
+    }
+    if !cluster.finalizers().iter().any(|f| f == PROTECTION_FINALIZER) {
+        let mut finalizers = cluster.finalizers().to_vec();
+        finalizers.push(PROTECTION_FINALIZER.into());
+        // The resourceVersion makes this a compare-and-swap on the finalizer list.
+        let patch =
+            serde_json::json!({"metadata": {"finalizers": finalizers, "resourceVersion": cluster.resource_version()}});
+        clusters.patch(&name, &PatchParams::default(), &Patch::Merge(&patch)).await?;
+    }
+
+    let problems = pools::validate(&cluster);
+    let mut provider_problems = Vec::new();
+    let mut provisioning = false;
+    if problems.is_empty() {
+        provisioning |= provision_simulated(&cluster, ctx).await?;
+        for pool in &cluster.spec.node_pools {
+            if Provider::of(pool) == Ok(Provider::Karpenter) {
+                if let Err(e) = apply_karpenter(&cluster, pool, ctx).await {
+                    provider_problems.push(format!("spec.nodePools[{}] (karpenter): {e}", pool.name));
+                }
+            }
+        }
+    }
+
+    let all_nodes = ctx.caches().all_nodes();
+    let nodes: Vec<&Node> =
+        all_nodes.iter().map(AsRef::as_ref).filter(|n| pools::node_in_cluster(&cluster, n)).collect();
+    sync_container_instances(&cluster, &nodes, &rc).await?;
+
+    let pods = ctx.caches().task_pods.state();
+    let observed = status::Observed {
+        cluster: &cluster,
+        nodes: nodes.clone(),
+        pods: &pods,
+        tasks: tasks.iter().collect(),
+        services: services.iter().collect(),
+    };
+    let counts = status::counts(&observed);
+    let pools_status = status::pool_statuses(&cluster, &nodes);
+    provisioning |= pools_status.iter().any(|p| p.provider != "nodes" && p.registered_instances < p.desired_instances);
+
+    let mut next = EcsClusterStatus {
+        observed_generation: cluster.metadata.generation,
+        registered_container_instances_count: Some(counts.registered_instances),
+        running_tasks_count: Some(counts.running_tasks),
+        pending_tasks_count: Some(counts.pending_tasks),
+        active_services_count: Some(counts.active_services),
+        pools: pools_status,
+        ..previous.clone()
+    };
+    let generation = cluster.metadata.generation;
+    let set = |conditions: &mut Vec<_>, type_, ok, reason, message: &str| {
+        conditions::set(conditions, DesiredCondition::new(type_, ok, reason, message), generation, &now)
+    };
+    let invalid = problems.iter().chain(provider_problems.iter()).cloned().collect::<Vec<_>>();
+    if let Some(first) = invalid.first() {
+        let message =
+            if invalid.len() > 1 { format!("{first} (and {} more)", invalid.len() - 1) } else { first.clone() };
+        let reason = if problems.is_empty() { reasons::PROVIDER_FAILED } else { reasons::INVALID };
+        next.status = Some("FAILED".into());
+        set(&mut next.conditions, conditions::VALID, problems.is_empty(), reason, &message);
+        set(&mut next.conditions, conditions::READY, false, reason, &message);
+        set(&mut next.conditions, conditions::STALLED, true, reason, &message);
+        conditions::remove(&mut next.conditions, conditions::RECONCILING);
+    } else {
+        set(&mut next.conditions, conditions::VALID, true, "Valid", "the cluster spec is valid");
+        conditions::remove(&mut next.conditions, conditions::STALLED);
+        if provisioning {
+            let message = "container instances are being provisioned";
+            next.status = Some("PROVISIONING".into());
+            set(&mut next.conditions, conditions::READY, false, reasons::PROVISIONING, message);
+            set(&mut next.conditions, conditions::RECONCILING, true, reasons::PROVISIONING, message);
+        } else {
+            let message = format!("{} container instances registered", counts.registered_instances);
+            next.status = Some("ACTIVE".into());
+            set(&mut next.conditions, conditions::READY, true, reasons::ACTIVE, &message);
+            conditions::remove(&mut next.conditions, conditions::RECONCILING);
+        }
+    }
+    if next != previous {
+        if next.status != previous.status
+            || next.conditions.iter().any(|c| c.type_ == conditions::STALLED)
+                && previous.conditions.iter().all(|c| c.type_ != conditions::STALLED)
+        {
+            let warning = next.status.as_deref() == Some("FAILED");
+            let note =
+                conditions::find(&next.conditions, conditions::READY).map(|c| c.message.clone()).unwrap_or_default();
+            ctx.event(cluster.as_ref(), warning, next.status.as_deref().unwrap_or_default(), "Reconcile", note).await;
+        }
+        apply::apply_status(&clusters, &name, serde_json::to_value(&next)?).await?;
+    }
+    Ok(Action::requeue(if provisioning { Duration::from_secs(2) } else { Duration::from_secs(60) }))
+}
+
+/// Deletion: wait until no task runs and no service is active on the cluster, then remove what the
+/// providers made and release the finalizer.
+async fn finalize(
+    cluster: &EcsCluster,
+    ctx: &Context,
+    clusters: &Api<EcsCluster>,
+    tasks: &[Task],
+    services: &[Service],
+    previous: EcsClusterStatus,
+    now: &Time,
+) -> Result<Action> {
+    let name = cluster.name_any();
+    let running =
+        tasks.iter().filter(|t| t.status.as_ref().and_then(|s| s.last_status.as_deref()) != Some("STOPPED")).count();
+    let active = services.iter().filter(|s| s.metadata.deletion_timestamp.is_none()).count();
+    if running > 0 || active > 0 {
+        let message = format!(
+            "cluster {name:?} still has {running} task(s) not STOPPED and {active} active service(s) \
+             (ECS: ClusterContainsTasksException / ClusterContainsServicesException); it is deleted once they are gone"
+        );
+        let mut next = previous.clone();
+        next.status = Some("DEPROVISIONING".into());
+        conditions::set(
+            &mut next.conditions,
+            DesiredCondition::new(conditions::READY, false, reasons::DELETION_BLOCKED, &message),
+            cluster.metadata.generation,
+            now,
+        );
+        if next != previous {
+            ctx.event(cluster, true, reasons::DELETION_BLOCKED, "Delete", &message).await;
+            apply::apply_status(clusters, &name, serde_json::to_value(&next)?).await?;
+        }
+        return Ok(Action::requeue(Duration::from_secs(10)));
+    }
+    let nodes: Api<Node> = Api::all(ctx.client.clone());
+    for node in ctx.caches().all_nodes() {
+        if is_simulated_node_of(&node, &name) && node.metadata.deletion_timestamp.is_none() {
+            nodes.delete(&node.name_any(), &DeleteParams::background()).await.map(|_| ()).or_else(ignore_not_found)?;
+        }
+    }
+    // Karpenter objects and ContainerInstances are owned by the cluster: garbage collection removes them.
+    let remaining: Vec<String> = cluster.finalizers().iter().filter(|f| *f != PROTECTION_FINALIZER).cloned().collect();
+    let patch =
+        serde_json::json!({"metadata": {"finalizers": remaining, "resourceVersion": cluster.resource_version()}});
+    clusters
+        .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .map(|_| ())
+        .or_else(ignore_not_found)?;
+    Ok(Action::await_change())
+}
+
+fn is_simulated_node_of(node: &Node, cluster: &str) -> bool {
+    let labels = node.metadata.labels.clone().unwrap_or_default();
+    labels.get(keys::CLUSTER).is_some_and(|c| c == cluster)
+        && labels.get(keys::POOL).is_some()
+        && node.metadata.annotations.as_ref().is_some_and(|a| a.contains_key("kwok.x-k8s.io/node"))
+        && labels.get(labels::MANAGED_BY).is_some_and(|m| m == labels::MANAGED_BY_VALUE)
+}
+
+/// Simulated pools: creates missing nodes; drains (NoExecute taint) and then deletes nodes beyond the
+/// pool's count, of removed pools, and spot-interrupted ones (which are then replaced, as an
+/// Auto Scaling group would). Returns whether nodes are still coming or going.
+async fn provision_simulated(cluster: &EcsCluster, ctx: &Context) -> Result<bool> {
+    let name = cluster.name_any();
+    let nodes: Api<Node> = Api::all(ctx.client.clone());
+    let cached = ctx.caches().all_nodes();
+    let ours: Vec<&Node> = cached.iter().map(AsRef::as_ref).filter(|n| is_simulated_node_of(n, &name)).collect();
+    let pods = ctx.caches().task_pods.state();
+    let mut busy = false;
+    for pool in cluster.spec.node_pools.iter().filter(|p| Provider::of(p) == Ok(Provider::Simulated)) {
+        let Some(instance) = pools::simulated_instance(pool) else { continue };
+        for index in 0..pools::desired_instances(pool) {
+            let node_name = pools::simulated_node_name(&name, &pool.name, index);
+            if ours.iter().any(|n| n.name_any() == node_name) {
+                continue;
+            }
+            let mut node = pools::simulated_node(&name, pool, index, instance);
+            node.metadata
+                .labels
+                .get_or_insert_with(Default::default)
+                .insert(labels::MANAGED_BY.into(), labels::MANAGED_BY_VALUE.into());
+            match nodes
+                .create(&PostParams { field_manager: Some(apply::FIELD_MANAGER.into()), ..Default::default() }, &node)
+                .await
+            {
+                Ok(_) => busy = true,
+                Err(kube::Error::Api(e)) if e.code == 409 => busy = true,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    for node in ours {
+        let node_name = node.name_any();
+        let labels_of = node.metadata.labels.clone().unwrap_or_default();
+        let pool = labels_of.get(keys::POOL).and_then(|p| cluster.spec.node_pools.iter().find(|x| &x.name == p));
+        let index: Option<u32> = node_name.rsplit('-').next().and_then(|i| i.parse().ok());
+        let surplus = match (pool, index) {
+            (Some(pool), Some(index)) => {
+                Provider::of(pool) != Ok(Provider::Simulated) || index >= pools::desired_instances(pool)
+            }
+            _ => true,
+        };
+        let interrupted = node.metadata.annotations.as_ref().is_some_and(|a| a.contains_key(keys::INTERRUPT));
+        if !(surplus || interrupted) || node.metadata.deletion_timestamp.is_some() {
+            continue;
+        }
+        busy = true;
+        if !status::node_draining(node) || !has_draining_taint(node) {
+            // NoExecute: the taint manager evicts every pod on it; the Task controller records why.
+            let mut taints = node.spec.as_ref().and_then(|s| s.taints.clone()).unwrap_or_default();
+            taints.push(Taint {
+                key: keys::DRAINING_TAINT.into(),
+                value: Some(if interrupted { "spot-interruption" } else { "scale-in" }.into()),
+                effect: "NoExecute".into(),
+                time_added: None,
+            });
+            let patch = serde_json::json!({"spec": {"taints": taints}});
+            nodes
+                .patch(&node_name, &PatchParams::default(), &Patch::Merge(&patch))
+                .await
+                .map(|_| ())
+                .or_else(ignore_not_found)?;
+            continue;
+        }
+        let remaining = pods.iter().filter(|p| {
+            p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(node_name.as_str())
+                && p.status
+                    .as_ref()
+                    .and_then(|s| s.phase.as_deref())
+                    .is_none_or(|ph| !matches!(ph, "Succeeded" | "Failed"))
+                && p.metadata.deletion_timestamp.is_none()
+        });
+        if remaining.count() == 0 {
+            nodes.delete(&node_name, &DeleteParams::background()).await.map(|_| ()).or_else(ignore_not_found)?;
+        }
+    }
+    Ok(busy)
+}
+
+fn has_draining_taint(node: &Node) -> bool {
+    node.spec
+        .as_ref()
+        .and_then(|s| s.taints.as_ref())
+        .is_some_and(|ts| ts.iter().any(|t| t.key == keys::DRAINING_TAINT))
+}
+
+async fn apply_karpenter(
+    cluster: &EcsCluster,
+    pool: &crate::api::cluster::NodePool,
+    ctx: &Context,
+) -> std::result::Result<(), String> {
+    let owner = cluster.controller_owner_ref(&());
+    let (node_pool, node_class) = karpenter::objects(&cluster.name_any(), pool, owner)?;
+    for (object, resource) in
+        [(node_class, karpenter::node_class_resource()), (node_pool, karpenter::node_pool_resource())]
+    {
+        let api: Api<kube::core::DynamicObject> = Api::all_with(ctx.client.clone(), &resource);
+        let name = object.metadata.name.clone().unwrap_or_default();
+        api.patch(&name, &PatchParams::apply(apply::FIELD_MANAGER).force(), &Patch::Apply(&object)).await.map_err(
+            |e| match e {
+                kube::Error::Api(ae) if ae.code == 404 => {
+                    format!(
+                        "the {} API ({}) is not installed: install Karpenter first",
+                        resource.kind, resource.api_version
+                    )
+                }
+                e => e.to_string(),
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// One ContainerInstance per node of the cluster, written only when it differs from the cache.
+async fn sync_container_instances(cluster: &EcsCluster, nodes: &[&Node], rc: &ClusterContext) -> Result<()> {
+    let api: Api<ContainerInstance> = Api::all(rc.ctx.client.clone());
+    let pods = rc.ctx.caches().task_pods.state();
+    let name = cluster.name_any();
+    let owner = cluster.controller_owner_ref(&());
+    for node in nodes {
+        let (spec, instance_status) = status::container_instance(cluster, node, &pods);
+        let node_name = node.name_any();
+        let current = rc.instances.get(&ObjectRef::new(&node_name));
+        if current.as_ref().map(|c| &c.spec) != Some(&spec) {
+            let mut desired = ContainerInstance::new(&node_name, spec);
+            desired.metadata.owner_references = owner.clone().map(|o| vec![o]);
+            desired.metadata.labels = Some(
+                [
+                    (labels::MANAGED_BY.to_string(), labels::MANAGED_BY_VALUE.to_string()),
+                    (keys::CLUSTER.to_string(), name.clone()),
+                ]
+                .into(),
+            );
+            apply::apply(&api, &node_name, &desired).await?;
+        }
+        if current.as_ref().and_then(|c| c.status.as_ref()) != Some(&instance_status) {
+            apply::apply_status(&api, &node_name, serde_json::to_value(&instance_status)?).await?;
+        }
+    }
+    for stale in rc.instances.state() {
+        let belongs = stale.spec.cluster == name;
+        if belongs && !nodes.iter().any(|n| n.name_any() == stale.name_any()) {
+            api.delete(&stale.name_any(), &DeleteParams::background()).await.map(|_| ()).or_else(ignore_not_found)?;
+        }
+    }
+    Ok(())
+}
+
+fn ignore_not_found(e: kube::Error) -> Result<()> {
+    match e {
+        kube::Error::Api(ae) if ae.code == 404 => Ok(()),
+        e => Err(Error::from(e)),
+    }
+}
