@@ -118,6 +118,8 @@ where
         futures::pin_mut!(stream);
         let mut items: std::collections::BTreeMap<String, K> = Default::default();
         let mut init: std::collections::BTreeMap<String, K> = Default::default();
+        // Until the first full list arrives, "nothing seen" is not "nothing there".
+        let mut listed = false;
         while let Some(event) = stream.next().await {
             match event {
                 Ok(watcher::Event::Apply(o)) => {
@@ -130,8 +132,14 @@ where
                 Ok(watcher::Event::InitApply(o)) => {
                     init.insert(key(&o), o);
                 }
-                Ok(watcher::Event::InitDone) => items = std::mem::take(&mut init),
+                Ok(watcher::Event::InitDone) => {
+                    items = std::mem::take(&mut init);
+                    listed = true;
+                }
                 Err(_) => continue,
+            }
+            if !listed {
+                continue;
             }
             let list: Vec<K> = items.values().cloned().collect();
             if check(&list) {
