@@ -26,10 +26,6 @@ use kube::{Client, Resource};
 use crate::api::{EcsCluster, Service, Task, TaskDefinition};
 use crate::labels;
 
-type Waiting<'a> = std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<(), kube::runtime::reflector::store::WriterDropped>> + Send + 'a>,
->;
-
 /// Read-only handles to the caches.
 #[derive(Clone)]
 pub struct Caches {
@@ -41,7 +37,13 @@ pub struct Caches {
     pub services: Store<DeserializeGuard<Service>>,
     /// Pods kube-ecs made (of Tasks and Services); fed by the Task controller's own watch of them.
     pub task_pods: Store<Pod>,
+    /// Which caches have had their first full list.
+    listed: std::sync::Arc<tokio::sync::watch::Sender<std::collections::BTreeSet<&'static str>>>,
 }
+
+/// Every cache, by the name [`Caches::mark_listed`] is called with.
+const CACHED_KINDS: [&str; 7] =
+    ["taskdefinitions", "controllerrevisions", "ecsclusters", "nodes", "tasks", "services", "pods"];
 
 /// The write side, taken once by [`Feeds::run`] (and the Task controller for its Pods).
 pub struct Feeds {
@@ -101,7 +103,16 @@ impl Default for SharedCaches {
         let (tasks, tasks_w) = reflector::store();
         let (services, services_w) = reflector::store();
         Self {
-            read: Caches { definitions, snapshots, clusters, nodes, tasks, services, task_pods },
+            read: Caches {
+                definitions,
+                snapshots,
+                clusters,
+                nodes,
+                tasks,
+                services,
+                task_pods,
+                listed: std::sync::Arc::new(tokio::sync::watch::Sender::new(Default::default())),
+            },
             feeds: Mutex::new(Some(Feeds {
                 definitions: definitions_w,
                 snapshots: snapshots_w,
@@ -154,7 +165,7 @@ impl SharedCaches {
 
 impl Feeds {
     /// Runs the shared watches until the process stops.
-    pub async fn run(self, client: Client) {
+    pub async fn run(self, client: Client, caches: Caches) {
         let Feeds {
             definitions,
             snapshots,
@@ -176,21 +187,31 @@ impl Feeds {
         .backoff(super::controllers::WatchBackoff::default())
         .modify(strip)
         .reflect(snapshots)
-        .for_each(|_| futures::future::ready(()));
+        .for_each(|event| {
+            if matches!(event, Ok(watcher::Event::InitDone)) {
+                caches.mark_listed("controllerrevisions");
+            }
+            futures::future::ready(())
+        });
         futures::join!(
-            feed(Api::all(client.clone()), definitions, definition_fanout, strip_guarded),
+            feed(Api::all(client.clone()), definitions, definition_fanout, strip_guarded, (&caches, "taskdefinitions")),
             snapshots,
-            feed(Api::all(client.clone()), clusters, cluster_fanout, strip_guarded),
-            feed(Api::all(client.clone()), nodes, node_fanout, strip_node),
-            feed(Api::all(client.clone()), tasks, task_fanout, strip_guarded),
-            feed(Api::all(client), services, service_fanout, strip_guarded),
+            feed(Api::all(client.clone()), clusters, cluster_fanout, strip_guarded, (&caches, "ecsclusters")),
+            feed(Api::all(client.clone()), nodes, node_fanout, strip_node, (&caches, "nodes")),
+            feed(Api::all(client.clone()), tasks, task_fanout, strip_guarded, (&caches, "tasks")),
+            feed(Api::all(client), services, service_fanout, strip_guarded, (&caches, "services")),
         );
     }
 }
 
 /// One watch: updates the cache, then tells the subscribers.
-async fn feed<K>(api: Api<K>, writer: Writer<K>, fanout: Fanout<K>, strip: fn(&mut K))
-where
+async fn feed<K>(
+    api: Api<K>,
+    writer: Writer<K>,
+    fanout: Fanout<K>,
+    strip: fn(&mut K),
+    (caches, kind): (&Caches, &'static str),
+) where
     K: Resource<DynamicType = ()> + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + Sync + 'static,
 {
     let store = writer.as_reader();
@@ -205,7 +226,10 @@ where
                     fanout.send(std::sync::Arc::new(object))
                 }
                 // After a (re)list, everything may have changed while the watch was down.
-                Ok(watcher::Event::InitDone) => store.state().into_iter().for_each(|o| fanout.send(o)),
+                Ok(watcher::Event::InitDone) => {
+                    caches.mark_listed(kind);
+                    store.state().into_iter().for_each(|o| fanout.send(o));
+                }
                 _ => {}
             }
             futures::future::ready(())
@@ -233,23 +257,20 @@ fn strip_node(node: &mut Node) {
 }
 
 impl Caches {
-    /// Waits until every cache has its first full list. Says which one it waits for when that takes long.
+    /// Records that the cache of `kind` has its first full list.
+    pub fn mark_listed(&self, kind: &'static str) {
+        self.listed.send_if_modified(|listed| listed.insert(kind));
+    }
+
+    /// Waits until every cache has its first full list. Says which ones it waits for when that takes
+    /// long. (Our own signal: kube's `Store::wait_until_ready` wakes only one of several waiters.)
     pub async fn ready(&self) {
-        let waits: [(&str, Box<dyn Fn() -> _ + Send + Sync>); 7] = [
-            ("taskdefinitions", Box::new(|| Box::pin(self.definitions.wait_until_ready()) as Waiting<'_>)),
-            ("controllerrevisions", Box::new(|| Box::pin(self.snapshots.wait_until_ready()) as Waiting<'_>)),
-            ("ecsclusters", Box::new(|| Box::pin(self.clusters.wait_until_ready()) as Waiting<'_>)),
-            ("nodes", Box::new(|| Box::pin(self.nodes.wait_until_ready()) as Waiting<'_>)),
-            ("tasks", Box::new(|| Box::pin(self.tasks.wait_until_ready()) as Waiting<'_>)),
-            ("services", Box::new(|| Box::pin(self.services.wait_until_ready()) as Waiting<'_>)),
-            // Without its full list, a Pod missing from the cache could be mistaken for one deleted.
-            ("pods", Box::new(|| Box::pin(self.task_pods.wait_until_ready()) as Waiting<'_>)),
-        ];
-        for (kind, wait) in waits {
-            if tokio::time::timeout(std::time::Duration::from_secs(10), wait()).await.is_err() {
-                tracing::warn!(kind, "still waiting for the first list of this cache");
-                let _ = wait().await;
-            }
+        let mut listed = self.listed.subscribe();
+        let all = |l: &std::collections::BTreeSet<&'static str>| l.len() == CACHED_KINDS.len();
+        if tokio::time::timeout(std::time::Duration::from_secs(10), listed.wait_for(all)).await.is_err() {
+            let missing: Vec<&str> = CACHED_KINDS.iter().copied().filter(|k| !listed.borrow().contains(k)).collect();
+            tracing::warn!(?missing, "still waiting for the first list of these caches");
+            let _ = listed.wait_for(all).await;
         }
     }
 

@@ -68,14 +68,49 @@ pub struct RunArgs {
     /// Log format: `text` or `json`.
     #[arg(long, env = "KUBE_ECS_LOG_FORMAT", default_value = "text")]
     pub log_format: String,
+    /// Address of the /metrics, /healthz and /readyz endpoint (empty: off).
+    #[arg(long, env = "KUBE_ECS_METRICS_BIND_ADDRESS", default_value = "0.0.0.0:8080")]
+    pub metrics_bind_address: String,
+    /// Run the controllers only while holding the leader Lease (for several replicas).
+    #[arg(long, env = "KUBE_ECS_LEADER_ELECTION")]
+    pub leader_election: bool,
+    /// Namespace of the leader Lease (defaults to the pod's namespace, else `default`).
+    #[arg(long, env = "POD_NAMESPACE", default_value = "default")]
+    pub leader_election_namespace: String,
+    /// Name of the leader Lease.
+    #[arg(long, default_value = "kube-ecs-leader")]
+    pub leader_election_lease_name: String,
+    /// Seconds a lease is valid without renewal; a standby takes over within this after the leader dies.
+    #[arg(long, default_value_t = 15)]
+    pub leader_election_lease_seconds: u64,
+    /// This instance's identity (the pod name in a cluster).
+    #[arg(long, env = "POD_NAME")]
+    pub identity: Option<String>,
 }
 
 impl RunArgs {
     /// The operator configuration these options describe.
     pub fn operator_config(&self) -> crate::context::OperatorConfig {
-        crate::context::OperatorConfig {
+        let mut config = crate::context::OperatorConfig {
             stopped_task_retention: std::time::Duration::from_secs(self.stopped_task_retention_seconds),
             ..Default::default()
+        };
+        if let Some(identity) = &self.identity {
+            config.instance = identity.clone();
+        }
+        config
+    }
+
+    fn lease_settings(&self, identity: String) -> crate::leader::LeaseSettings {
+        let duration = std::time::Duration::from_secs(self.leader_election_lease_seconds.max(3));
+        crate::leader::LeaseSettings {
+            namespace: self.leader_election_namespace.clone(),
+            name: self.leader_election_lease_name.clone(),
+            identity,
+            lease_duration: duration,
+            // client-go's proportions: renew deadline 2/3 and retry period 2/15 of the lease.
+            renew_deadline: duration * 2 / 3,
+            retry_period: duration * 2 / 15,
         }
     }
 }
@@ -110,12 +145,83 @@ async fn run_operator(args: RunArgs) -> anyhow::Result<()> {
             }
         }
     });
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
+    let started = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    if !args.metrics_bind_address.is_empty() {
+        let addr: std::net::SocketAddr =
+            args.metrics_bind_address.parse().context("--metrics-bind-address must be host:port")?;
+        let (ctx, started) = (ctx.clone(), started.clone());
+        tokio::spawn(async move {
+            if let Err(e) = crate::http_server::serve(addr, ctx, started).await {
+                tracing::error!(error = %e, %addr, "the metrics endpoint stopped");
+            }
+        });
+    }
+    let metrics = crate::metrics::Metrics::global();
+    let elector = args.leader_election.then(|| {
+        crate::leader::LeaderElector::new(ctx.client.clone(), args.lease_settings(ctx.config.instance.clone()))
+    });
+    if let Some(elector) = &elector {
+        // A standby is ready: it serves its endpoints and waits for the lease.
+        started.store(true, std::sync::atomic::Ordering::Relaxed);
+        tokio::select! {
+            () = elector.acquire() => {}
+            () = termination() => return Ok(()),
+        }
+    }
+    // The controllers stop on SIGTERM/Ctrl-C or when the lease is lost. The watcher runs as its own
+    // task: the shutdown future must be shareable between the controllers.
+    let elector = std::sync::Arc::new(elector);
+    let lost = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    {
+        let (elector, lost) = (elector.clone(), lost.clone());
+        tokio::spawn(async move {
+            match elector.as_ref() {
+                Some(elector) => tokio::select! {
+                    () = termination() => {}
+                    () = elector.hold() => lost.store(true, std::sync::atomic::Ordering::Relaxed),
+                },
+                None => termination().await,
+            }
+            let _ = stop_tx.send(());
+        });
+    }
+    let shutdown = async move {
+        let _ = stop_rx.await;
     };
+    let caches = ctx.caches().clone();
+    let ready_flag = started.clone();
+    tokio::spawn(async move {
+        caches.ready().await;
+        ready_flag.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+    metrics.ready.store(true, std::sync::atomic::Ordering::Relaxed);
     crate::controllers::run(ctx, shutdown).await;
+    metrics.ready.store(false, std::sync::atomic::Ordering::Relaxed);
+    if lost.load(std::sync::atomic::Ordering::Relaxed) {
+        anyhow::bail!("lost the leader lease: stopped reconciling (a restart makes this instance a standby)");
+    }
+    if let Some(elector) = elector.as_ref() {
+        elector.release().await;
+    }
     tracing::info!("kube-ecs operator stopped");
     Ok(())
+}
+
+/// Ctrl-C or SIGTERM (what Kubernetes sends before killing the pod).
+async fn termination() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => futures::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
 }
 
 /// A client from the environment (in-cluster or KUBECONFIG), rate limited when `qps` > 0.

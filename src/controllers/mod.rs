@@ -18,8 +18,9 @@ use crate::error::Error;
 
 /// Retry policy shared by the controllers: user errors wait for a change (with a slow safety retry),
 /// transient errors retry soon.
-pub fn error_policy<K>(_object: Arc<K>, error: &Error, _ctx: Arc<Context>) -> Action {
+pub fn error_policy<K: kube::Resource<DynamicType = ()>>(_object: Arc<K>, error: &Error, _ctx: Arc<Context>) -> Action {
     tracing::warn!(category = error.category(), %error, "reconcile failed");
+    crate::metrics::Metrics::global().reconcile_failed(static_kind::<K>(), error.category());
     match error {
         Error::InvalidSpec(_) => Action::requeue(Duration::from_secs(300)),
         Error::MissingDependency(_) => Action::requeue(Duration::from_secs(10)),
@@ -36,11 +37,18 @@ pub async fn unguarded<K, Fut>(
     reconcile: impl FnOnce(Arc<K>, Arc<Context>) -> Fut,
 ) -> crate::error::Result<Action>
 where
-    K: Clone,
+    K: Clone + kube::Resource<DynamicType = ()>,
     Fut: std::future::Future<Output = crate::error::Result<Action>>,
 {
     match &guard.0 {
-        Ok(object) => reconcile(Arc::new(object.clone()), ctx).await,
+        Ok(object) => {
+            let metrics = crate::metrics::Metrics::global();
+            metrics.reconcile_started();
+            let started = std::time::Instant::now();
+            let outcome = reconcile(Arc::new(object.clone()), ctx).await;
+            metrics.reconcile_finished(static_kind::<K>(), started.elapsed());
+            outcome
+        }
         Err(invalid) => {
             tracing::warn!(
                 name = invalid.metadata.name.as_deref().unwrap_or_default(),
@@ -50,6 +58,14 @@ where
             );
             Ok(Action::await_change())
         }
+    }
+}
+
+/// The kind of `K` as a metric label (every kube-ecs kind is a compile-time constant).
+fn static_kind<K: kube::Resource<DynamicType = ()>>() -> &'static str {
+    match K::kind(&()) {
+        std::borrow::Cow::Borrowed(kind) => kind,
+        std::borrow::Cow::Owned(_) => "other",
     }
 }
 
@@ -105,7 +121,7 @@ pub async fn run(ctx: Arc<Context>, shutdown: impl std::future::Future<Output = 
     };
     let Subscriptions { task, service, cluster, mut feeds } = subscriptions;
     let Some(task_pods) = feeds.task_pods.take() else { return };
-    let feeding = tokio::spawn(feeds.run(ctx.client.clone()));
+    let feeding = tokio::spawn(feeds.run(ctx.client.clone(), ctx.caches().clone()));
     futures::join!(
         task_definition::run(ctx.clone(), shutdown.clone()),
         task::run(ctx.clone(), task, task_pods, shutdown.clone()),

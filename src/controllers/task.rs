@@ -57,6 +57,14 @@ pub async fn run(
         .backoff(super::WatchBackoff::default())
         .modify(crate::caches::strip)
         .reflect(pod_cache)
+        .inspect({
+            let caches = ctx.caches().clone();
+            move |event| {
+                if matches!(event, Ok(watcher::Event::InitDone)) {
+                    caches.mark_listed("pods");
+                }
+            }
+        })
         .touched_objects();
     let controller = Controller::for_shared_stream(shared.tasks, ctx.caches().tasks.clone());
     let store = controller.store();

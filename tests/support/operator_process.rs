@@ -12,14 +12,24 @@ pub struct OperatorProcess {
 impl OperatorProcess {
     /// Starts the operator against the test cluster with `args` added to `kube-ecs run`.
     pub fn start(label: &str, args: &[&str]) -> Self {
+        Self::start_with_kubeconfig(label, args, super::cluster().kubeconfig())
+    }
+
+    /// `start` with another identity (a kubeconfig impersonating a ServiceAccount, say).
+    pub fn start_with_kubeconfig(label: &str, args: &[&str], kubeconfig: &std::path::Path) -> Self {
         let cluster = super::cluster();
+        // Several operators run at once in a test binary: no fixed metrics port unless asked for.
+        let mut args: Vec<&str> = args.to_vec();
+        if !args.contains(&"--metrics-bind-address") {
+            args.extend(["--metrics-bind-address", ""]);
+        }
         let log = cluster.dir().join(format!("operator-{label}-{}.log", std::process::id()));
         let out = std::fs::File::create(&log).expect("operator log file");
         let err = out.try_clone().expect("operator log handle");
         let child = Command::new(env!("CARGO_BIN_EXE_kube-ecs"))
             .arg("run")
             .args(args)
-            .env("KUBECONFIG", cluster.kubeconfig())
+            .env("KUBECONFIG", kubeconfig)
             .env("RUST_LOG", std::env::var("OPERATOR_LOG").unwrap_or_else(|_| "info,kube_runtime=warn".into()))
             .stdin(Stdio::null())
             .stdout(out)
