@@ -7,13 +7,17 @@ use crate::api::{ContainerInstance, EcsCluster, Service, Task, TaskDefinition};
 
 /// Every CRD kube-ecs serves, with the file name it is written to.
 pub fn all() -> Vec<(&'static str, CustomResourceDefinition)> {
-    vec![
+    let mut crds = vec![
         ("ecsclusters.yaml", EcsCluster::crd()),
         ("taskdefinitions.yaml", TaskDefinition::crd()),
         ("tasks.yaml", Task::crd()),
         ("services.yaml", Service::crd()),
         ("containerinstances.yaml", ContainerInstance::crd()),
-    ]
+    ];
+    for (_, crd) in &mut crds {
+        crate::api::rules::apply(crd);
+    }
+    crds
 }
 
 /// The YAML document written for one CRD, with a header saying where it comes from.

@@ -8,6 +8,7 @@ pub mod cluster;
 pub mod common;
 pub mod conditions;
 pub mod container_instance;
+pub mod rules;
 pub mod schema;
 pub mod service;
 pub mod task;

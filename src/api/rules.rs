@@ -1,0 +1,447 @@
+//! Apply-time validation: bounds and CEL rules (`x-kubernetes-validations`) added to the schemas
+//! generated from the Rust types, so `kubectl apply` rejects what ECS would reject, with a message
+//! naming the rule (ECS's wording where ECS has one).
+//!
+//! Kept as one table per kind, next to each other, rather than scattered over field attributes: the
+//! rules read as a specification and their CEL cost bounds (maxItems, maxLength) sit beside them.
+
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use serde_json::{Value, json};
+
+/// Adds the rules of `crd`'s kind to its schema.
+pub fn apply(crd: &mut CustomResourceDefinition) {
+    let kind = crd.spec.names.kind.clone();
+    for version in &mut crd.spec.versions {
+        let Some(schema) = version.schema.as_mut().and_then(|s| s.open_api_v3_schema.as_mut()) else { continue };
+        let Ok(mut root) = serde_json::to_value(&*schema) else { continue };
+        match kind.as_str() {
+            "TaskDefinition" => task_definition(&mut root),
+            "Task" => task(&mut root),
+            "Service" => service(&mut root),
+            "EcsCluster" => cluster(&mut root),
+            _ => {}
+        }
+        if let Ok(patched) = serde_json::from_value(root) {
+            *schema = patched;
+        }
+    }
+}
+
+/// The schema node at `path`: dot-separated property names, `[]` after a name for its items.
+fn at<'a>(root: &'a mut Value, path: &str) -> &'a mut Value {
+    let mut node = root;
+    for segment in path.split('.').filter(|s| !s.is_empty()) {
+        let (name, items) = match segment.strip_suffix("[]") {
+            Some(name) => (name, true),
+            None => (segment, false),
+        };
+        node = &mut node["properties"][name];
+        if items {
+            node = &mut node["items"];
+        }
+    }
+    node
+}
+
+fn rule(root: &mut Value, path: &str, rule: &str, message: &str) {
+    let node = at(root, path);
+    let rules = node.as_object_mut().map(|o| o.entry("x-kubernetes-validations").or_insert_with(|| json!([])));
+    if let Some(Value::Array(rules)) = rules {
+        rules.push(json!({"rule": rule, "message": message}));
+    }
+}
+
+fn set(root: &mut Value, path: &str, key: &str, value: Value) {
+    if let Some(node) = at(root, path).as_object_mut() {
+        node.insert(key.into(), value);
+    }
+}
+
+const NAME_PATTERN: &str = "^[a-zA-Z0-9_-]{1,255}$";
+const REFERENCE_PATTERN: &str = "^[a-zA-Z0-9_-]{1,255}(:[1-9][0-9]{0,8})?$";
+
+/// Fargate's valid task cpu -> memory (MiB) combinations.
+fn fargate_pairs() -> String {
+    let range =
+        |from: i64, to: i64, step: i64| (from..=to).step_by(step as usize).map(|m| m.to_string()).collect::<Vec<_>>();
+    let pairs = [
+        ("256", vec!["512".to_string(), "1024".into(), "2048".into()]),
+        ("512", range(1024, 4096, 1024)),
+        ("1024", range(2048, 8192, 1024)),
+        ("2048", range(4096, 16384, 1024)),
+        ("4096", range(8192, 30720, 1024)),
+        ("8192", range(16384, 61440, 4096)),
+        ("16384", range(32768, 122880, 8192)),
+    ];
+    let entries: Vec<String> = pairs
+        .iter()
+        .map(|(cpu, memories)| {
+            format!("'{cpu}': [{}]", memories.iter().map(|m| format!("'{m}'")).collect::<Vec<_>>().join(", "))
+        })
+        .collect();
+    format!("{{{}}}", entries.join(", "))
+}
+
+fn task_definition(root: &mut Value) {
+    let c = "spec.containerDefinitions";
+    set(root, c, "minItems", json!(1));
+    set(root, c, "maxItems", json!(10));
+    set(root, "spec.family", "pattern", json!(NAME_PATTERN));
+    set(root, "spec.family", "maxLength", json!(255));
+    set(root, &format!("{c}[].name"), "maxLength", json!(255));
+    set(root, &format!("{c}[].name"), "pattern", json!(NAME_PATTERN));
+    set(root, &format!("{c}[].dependsOn"), "maxItems", json!(10));
+    set(root, &format!("{c}[].dependsOn[].containerName"), "maxLength", json!(255));
+    set(root, &format!("{c}[].dependsOn[].condition"), "enum", json!(["START", "COMPLETE", "SUCCESS", "HEALTHY"]));
+    set(root, &format!("{c}[].portMappings"), "maxItems", json!(100));
+    set(root, &format!("{c}[].portMappings[].protocol"), "enum", json!(["tcp", "udp"]));
+    set(root, &format!("{c}[].portMappings[].appProtocol"), "enum", json!(["http", "http2", "grpc"]));
+    set(root, &format!("{c}[].healthCheck.command"), "maxItems", json!(64));
+    set(root, &format!("{c}[].ulimits"), "maxItems", json!(64));
+    set(root, "spec.networkMode", "enum", json!(["bridge", "host", "awsvpc", "none"]));
+    set(root, "spec.requiresCompatibilities", "maxItems", json!(4));
+    set(root, "spec.requiresCompatibilities[]", "enum", json!(["EC2", "FARGATE", "EXTERNAL", "MANAGED_INSTANCES"]));
+    set(root, "spec.placementConstraints", "maxItems", json!(10));
+    set(root, "spec.placementConstraints[].type", "enum", json!(["memberOf"]));
+    set(root, "spec.pidMode", "enum", json!(["host", "task"]));
+    set(root, "spec.ipcMode", "enum", json!(["host", "task", "none"]));
+    set(root, "spec.deregisteredRevisions", "maxItems", json!(10000));
+
+    rule(
+        root,
+        c,
+        "self.exists(c, !has(c.essential) || c.essential)",
+        "at least one container must be essential (essential defaults to true)",
+    );
+    rule(
+        root,
+        c,
+        "self.all(c, self.exists_one(d, d.name == c.name))",
+        "container names must be unique within a task definition",
+    );
+    rule(
+        root,
+        c,
+        "self.all(c, !has(c.dependsOn) || c.dependsOn.all(d, d.containerName != c.name))",
+        "dependsOn: a container cannot depend on itself",
+    );
+    rule(
+        root,
+        c,
+        "self.all(c, !has(c.dependsOn) || c.dependsOn.all(d, self.exists(t, t.name == d.containerName)))",
+        "dependsOn.containerName must name a container of this task definition",
+    );
+    rule(
+        root,
+        c,
+        "self.all(c, !has(c.dependsOn) || c.dependsOn.all(d, !(d.condition in ['COMPLETE', 'SUCCESS']) || self.exists(t, t.name == d.containerName && has(t.essential) && !t.essential)))",
+        "dependsOn: a COMPLETE or SUCCESS dependency must target a non-essential container (an essential container that exits stops the task)",
+    );
+    rule(
+        root,
+        c,
+        "self.all(c, !has(c.dependsOn) || c.dependsOn.all(d, d.condition != 'HEALTHY' || self.exists(t, t.name == d.containerName && has(t.healthCheck))))",
+        "dependsOn: a HEALTHY dependency must target a container with a healthCheck",
+    );
+
+    let item = format!("{c}[]");
+    rule(root, &item, "!has(self.memory) || self.memory >= 6", "memory: a container needs at least 6 MiB");
+    rule(
+        root,
+        &item,
+        "!has(self.memoryReservation) || self.memoryReservation >= 6",
+        "memoryReservation: a container needs at least 6 MiB",
+    );
+    rule(
+        root,
+        &item,
+        "!has(self.memory) || !has(self.memoryReservation) || self.memory > self.memoryReservation",
+        "memory must be greater than memoryReservation (the hard limit above the soft limit)",
+    );
+    rule(
+        root,
+        &item,
+        "!has(self.cpu) || (self.cpu >= 0 && self.cpu <= 196608)",
+        "cpu: container CPU units must be between 0 and 196608",
+    );
+    rule(
+        root,
+        &item,
+        "!has(self.stopTimeout) || (self.stopTimeout >= 0 && self.stopTimeout <= 120)",
+        "stopTimeout must be between 0 and 120 seconds",
+    );
+    rule(
+        root,
+        &item,
+        "!has(self.startTimeout) || (self.startTimeout >= 2 && self.startTimeout <= 600)",
+        "startTimeout must be between 2 and 600 seconds",
+    );
+    rule(
+        root,
+        &item,
+        "!has(self.portMappings) || self.portMappings.all(p, !has(p.containerPort) || self.portMappings.exists_one(q, has(q.containerPort) && q.containerPort == p.containerPort && (has(q.protocol) ? q.protocol : 'tcp') == (has(p.protocol) ? p.protocol : 'tcp')))",
+        "portMappings: a containerPort may appear once per protocol",
+    );
+    rule(
+        root,
+        &item,
+        "!has(self.ulimits) || self.ulimits.all(u, u.softLimit <= u.hardLimit)",
+        "ulimits: softLimit must not exceed hardLimit",
+    );
+    let port = format!("{c}[].portMappings[]");
+    rule(
+        root,
+        &port,
+        "!has(self.containerPort) || (self.containerPort >= 0 && self.containerPort <= 65535)",
+        "containerPort must be between 0 and 65535",
+    );
+    rule(
+        root,
+        &port,
+        "!has(self.hostPort) || (self.hostPort >= 0 && self.hostPort <= 65535)",
+        "hostPort must be between 0 and 65535",
+    );
+    let health = format!("{c}[].healthCheck");
+    rule(
+        root,
+        &health,
+        "self.command.size() >= 1 && self.command[0] in ['CMD', 'CMD-SHELL', 'NONE']",
+        "healthCheck.command must start with CMD or CMD-SHELL (or be [\"NONE\"])",
+    );
+    rule(
+        root,
+        &health,
+        "self.command[0] == 'NONE' || self.command.size() >= 2",
+        "healthCheck.command needs the command after CMD or CMD-SHELL",
+    );
+    rule(
+        root,
+        &health,
+        "!has(self.interval) || (self.interval >= 5 && self.interval <= 300)",
+        "healthCheck.interval must be between 5 and 300 seconds",
+    );
+    rule(
+        root,
+        &health,
+        "!has(self.timeout) || (self.timeout >= 2 && self.timeout <= 60)",
+        "healthCheck.timeout must be between 2 and 60 seconds",
+    );
+    rule(
+        root,
+        &health,
+        "!has(self.retries) || (self.retries >= 1 && self.retries <= 10)",
+        "healthCheck.retries must be between 1 and 10",
+    );
+    rule(
+        root,
+        &health,
+        "!has(self.startPeriod) || (self.startPeriod >= 0 && self.startPeriod <= 300)",
+        "healthCheck.startPeriod must be between 0 and 300 seconds",
+    );
+    rule(
+        root,
+        "spec.placementConstraints[]",
+        "self.type != 'memberOf' || has(self.expression)",
+        "placementConstraints: memberOf needs an expression",
+    );
+
+    rule(
+        root,
+        "spec",
+        "!has(self.requiresCompatibilities) || !('FARGATE' in self.requiresCompatibilities) || (has(self.cpu) && has(self.memory))",
+        "requiresCompatibilities FARGATE: task-level cpu and memory are required",
+    );
+    rule(
+        root,
+        "spec",
+        &format!(
+            "!has(self.requiresCompatibilities) || !('FARGATE' in self.requiresCompatibilities) || !has(self.cpu) || !has(self.memory) || (string(self.cpu) in {pairs} && string(self.memory) in {pairs}[string(self.cpu)])",
+            pairs = fargate_pairs()
+        ),
+        "No Fargate configuration exists for the given cpu and memory (requiresCompatibilities FARGATE; e.g. cpu 256 with memory 512, 1024 or 2048)",
+    );
+    rule(
+        root,
+        "spec",
+        "!has(self.requiresCompatibilities) || !('FARGATE' in self.requiresCompatibilities) || !has(self.networkMode) || self.networkMode == 'awsvpc'",
+        "requiresCompatibilities FARGATE: networkMode must be awsvpc",
+    );
+    rule(
+        root,
+        "spec",
+        "!has(self.networkMode) || self.networkMode != 'awsvpc' || !has(self.containerDefinitions) || self.containerDefinitions.all(c, !has(c.portMappings) || c.portMappings.all(p, !has(p.hostPort) || !has(p.containerPort) || p.hostPort == p.containerPort))",
+        "networkMode awsvpc: hostPort must equal containerPort or be omitted",
+    );
+}
+
+fn placement(root: &mut Value, spec: &str) {
+    set(root, &format!("{spec}.placementConstraints"), "maxItems", json!(10));
+    set(root, &format!("{spec}.placementConstraints[].type"), "enum", json!(["memberOf", "distinctInstance"]));
+    rule(
+        root,
+        &format!("{spec}.placementConstraints[]"),
+        "self.type != 'memberOf' || has(self.expression)",
+        "placementConstraints: memberOf needs an expression",
+    );
+    let strategy = format!("{spec}.capacityProviderStrategy");
+    set(root, &strategy, "maxItems", json!(20));
+    rule(
+        root,
+        &strategy,
+        "self.filter(i, has(i.base) && i.base > 0).size() <= 1",
+        "capacityProviderStrategy: only one capacity provider can have a base defined",
+    );
+    rule(
+        root,
+        &strategy,
+        "self.all(i, self.exists_one(j, j.capacityProvider == i.capacityProvider))",
+        "capacityProviderStrategy: each capacity provider may appear once",
+    );
+    set(root, &format!("{strategy}[].capacityProvider"), "maxLength", json!(255));
+    rule(
+        root,
+        &format!("{strategy}[]"),
+        "!has(self.base) || (self.base >= 0 && self.base <= 100000)",
+        "base must be between 0 and 100000",
+    );
+    rule(
+        root,
+        &format!("{strategy}[]"),
+        "!has(self.weight) || (self.weight >= 0 && self.weight <= 1000)",
+        "weight must be between 0 and 1000",
+    );
+}
+
+fn reference(root: &mut Value, path: &str) {
+    set(root, path, "maxLength", json!(266));
+    rule(
+        root,
+        path,
+        &format!("self.matches('{REFERENCE_PATTERN}')"),
+        "taskDefinition must be `family` or `family:revision` (a family is 1-255 letters, digits, hyphens and underscores)",
+    );
+}
+
+fn task(root: &mut Value) {
+    reference(root, "spec.taskDefinition");
+    placement(root, "spec");
+    set(root, "spec.desiredStatus", "enum", json!(["RUNNING", "STOPPED"]));
+    set(root, "spec.overrides.containerOverrides", "maxItems", json!(10));
+    rule(
+        root,
+        "spec.overrides.containerOverrides[]",
+        "!has(self.memory) || self.memory >= 6",
+        "containerOverrides.memory: at least 6 MiB",
+    );
+    rule(
+        root,
+        "spec.overrides.containerOverrides[]",
+        "!has(self.cpu) || self.cpu >= 0",
+        "containerOverrides.cpu must not be negative",
+    );
+    // A task runs what it was started with; only desiredStatus/stoppedReason change afterwards (StopTask).
+    for field in [
+        "taskDefinition",
+        "cluster",
+        "overrides",
+        "group",
+        "startedBy",
+        "capacityProviderStrategy",
+        "placementConstraints",
+    ] {
+        rule(
+            root,
+            "spec",
+            &format!(
+                "has(self.{field}) == has(oldSelf.{field}) && (!has(self.{field}) || self.{field} == oldSelf.{field})"
+            ),
+            &format!("spec.{field} is immutable: a task runs what it was started with (stop it and run a new Task)"),
+        );
+    }
+    rule(
+        root,
+        "spec",
+        "!has(oldSelf.desiredStatus) || oldSelf.desiredStatus != 'STOPPED' || (has(self.desiredStatus) && self.desiredStatus == 'STOPPED')",
+        "desiredStatus: a stopped task cannot be started again (run a new Task)",
+    );
+}
+
+fn service(root: &mut Value) {
+    reference(root, "spec.taskDefinition");
+    placement(root, "spec");
+    set(root, "spec.schedulingStrategy", "enum", json!(["REPLICA", "DAEMON"]));
+    set(root, "spec.placementStrategy", "maxItems", json!(5));
+    set(root, "spec.placementStrategy[].type", "enum", json!(["random", "spread", "binpack"]));
+    set(root, "spec.loadBalancers", "maxItems", json!(5));
+    rule(root, "spec", "!has(self.desiredCount) || self.desiredCount >= 0", "desiredCount must not be negative");
+    rule(
+        root,
+        "spec",
+        "!has(self.schedulingStrategy) || self.schedulingStrategy != 'DAEMON' || !has(self.placementStrategy)",
+        "placementStrategy is not supported with the DAEMON scheduling strategy",
+    );
+    rule(
+        root,
+        "spec",
+        "!has(self.healthCheckGracePeriodSeconds) || (self.healthCheckGracePeriodSeconds >= 0 && self.healthCheckGracePeriodSeconds <= 2147483647)",
+        "healthCheckGracePeriodSeconds must not be negative",
+    );
+    let config = "spec.deploymentConfiguration";
+    rule(
+        root,
+        config,
+        "!has(self.minimumHealthyPercent) || (self.minimumHealthyPercent >= 0 && self.minimumHealthyPercent <= 100)",
+        "minimumHealthyPercent must be between 0 and 100",
+    );
+    rule(
+        root,
+        config,
+        "!has(self.maximumPercent) || self.maximumPercent >= 100",
+        "maximumPercent must be at least 100",
+    );
+    rule(
+        root,
+        "spec.loadBalancers[]",
+        "has(self.containerName) && has(self.containerPort)",
+        "loadBalancers: containerName and containerPort are required",
+    );
+}
+
+fn cluster(root: &mut Value) {
+    set(root, "spec.nodePools", "maxItems", json!(20));
+    set(root, "spec.nodePools[].name", "maxLength", json!(40));
+    set(root, "spec.nodePools[].name", "pattern", json!("^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"));
+    set(root, "spec.nodePools[].provider", "enum", json!(["nodes", "simulated", "karpenter"]));
+    set(root, "spec.nodePools[].capacityType", "enum", json!(["ON_DEMAND", "SPOT"]));
+    set(
+        root,
+        "spec.nodePools[].amiFamily",
+        "enum",
+        json!(["AmazonLinux1", "AmazonLinux2", "AmazonLinux2023", "Bottlerocket"]),
+    );
+    set(root, "spec.containerInsights", "enum", json!(["enabled", "disabled"]));
+    rule(
+        root,
+        "spec.nodePools",
+        "self.all(p, self.exists_one(q, q.name == p.name))",
+        "nodePools: pool names must be unique",
+    );
+    rule(
+        root,
+        "spec.nodePools[]",
+        "!has(self.instances) || (self.instances >= 0 && self.instances <= 1000)",
+        "instances must be between 0 and 1000",
+    );
+    rule(
+        root,
+        "spec.nodePools[]",
+        "!has(self.ebsVolumeSizeGiB) || (self.ebsVolumeSizeGiB >= 1 && self.ebsVolumeSizeGiB <= 16384)",
+        "ebsVolumeSizeGiB must be between 1 and 16384",
+    );
+    rule(
+        root,
+        "spec.nodePools[]",
+        "!has(self.provider) || self.provider == 'nodes' || has(self.instanceType)",
+        "instanceType is required for simulated and karpenter pools",
+    );
+}
