@@ -38,6 +38,10 @@ pub enum Command {
         #[arg(long = "out")]
         out: Vec<PathBuf>,
     },
+    /// Turn ECS JSON (AWS CLI output or input) into kube-ecs manifests on stdout; what is not imported
+    /// is listed on stderr.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Start a local control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok) and keep
     /// it up until Ctrl-C.
     LocalCluster {
@@ -50,6 +54,20 @@ pub enum Command {
         /// Also write the admin kubeconfig here (stays after the cluster stops).
         #[arg(long)]
         kubeconfig_out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImportCommand {
+    /// `aws ecs describe-task-definition` output or `register-task-definition --cli-input-json` input.
+    TaskDefinition {
+        /// The JSON file (`-` for stdin).
+        file: PathBuf,
+    },
+    /// `aws ecs describe-services` output or `create-service --cli-input-json` input.
+    Service {
+        /// The JSON file (`-` for stdin).
+        file: PathBuf,
     },
 }
 
@@ -120,6 +138,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Run(args) => run_operator(args).await,
         Command::Crdgen { out } => crdgen(&out),
+        Command::Import(what) => import(what),
         Command::Demo { tools_bin, examples, seconds } => {
             init_logging_with("text", "warn");
             crate::demo::run(tools_bin, &examples, seconds.map(std::time::Duration::from_secs)).await
@@ -234,6 +253,25 @@ async fn build_client(qps: f64, burst: u32) -> anyhow::Result<kube::Client> {
     }
     let layer = crate::rate_limit::RateLimitLayer::new(qps, burst);
     Ok(builder.with_layer(&layer).build())
+}
+
+fn import(what: ImportCommand) -> anyhow::Result<()> {
+    let (file, convert): (PathBuf, fn(&serde_json::Value) -> Result<crate::import::Imported, String>) = match what {
+        ImportCommand::TaskDefinition { file } => (file, crate::import::task_definition),
+        ImportCommand::Service { file } => (file, crate::import::service),
+    };
+    let text = if file.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin())?
+    } else {
+        std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?
+    };
+    let input: serde_json::Value = serde_json::from_str(&text).context("the input is not JSON")?;
+    let imported = convert(&input).map_err(|e| anyhow::anyhow!(e))?;
+    for warning in &imported.warnings {
+        eprintln!("warning: {warning}");
+    }
+    print!("{}", crate::import::to_yaml(&imported.manifests)?);
+    Ok(())
 }
 
 fn init_logging(format: &str) {

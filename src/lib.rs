@@ -12,6 +12,7 @@ pub mod crdgen;
 pub mod demo;
 pub mod error;
 pub mod http_server;
+pub mod import;
 pub mod insights;
 pub mod labels;
 pub mod leader;

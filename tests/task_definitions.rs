@@ -90,3 +90,29 @@ async fn deregistering_a_revision_makes_it_inactive_for_new_work() {
     assert!(revisions::resolve(&client, &ns, "web:1", true).await.is_ok(), "running work may still use it");
     assert_eq!(revisions::resolve(&client, &ns, "web", false).await.expect("latest active").reference, "web:2");
 }
+
+#[tokio::test]
+async fn a_dependency_cycle_is_invalid_registers_nothing_and_says_why() {
+    support::operator::start();
+    let client = support::client().await;
+    let ns = support::namespace(&client, "td-cycle").await;
+    let api: Api<TaskDefinition> = Api::namespaced(client.clone(), &ns);
+    let cyclic = serde_json::json!({
+        "apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "TaskDefinition", "metadata": {"name": "web"},
+        "spec": {"containerDefinitions": [
+            {"name": "app", "image": "app:1", "dependsOn": [{"containerName": "proxy", "condition": "START"}]},
+            {"name": "proxy", "image": "envoy:1", "essential": false, "dependsOn": [{"containerName": "app", "condition": "START"}]}
+        ]}
+    });
+    apply(&api, cyclic).await;
+    let td = support::wait_for(&api, "web", "Valid=False", |td| {
+        td.status.as_ref().is_some_and(|s| s.conditions.iter().any(|c| c.type_ == "Valid" && c.status == "False"))
+    })
+    .await;
+    let status = td.status.expect("status");
+    let valid = status.conditions.iter().find(|c| c.type_ == "Valid").expect("Valid");
+    assert!(valid.message.contains("dependsOn forms a cycle: app -> proxy -> app"), "{}", valid.message);
+    assert_eq!(status.revision, None, "no revision registered from an invalid definition");
+    let (ok, events, _) = support::kubectl(&["get", "events", "-n", &ns, "-o", "jsonpath={.items[*].reason}"], None);
+    assert!(ok && events.contains("InvalidTaskDefinition"), "an Event says so: {events}");
+}

@@ -86,8 +86,8 @@ pub struct ServiceSpec {
     /// `TASK_DEFINITION`, `SERVICE` or `NONE` (accepted).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub propagate_tags: Option<String>,
-    /// Whether ECS-managed tags are added (accepted).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Whether ECS-managed tags are added (accepted). Spelled as in ECS's JSON.
+    #[serde(rename = "enableECSManagedTags", default, skip_serializing_if = "Option::is_none")]
     pub enable_ecs_managed_tags: Option<bool>,
     /// Whether ECS Exec is enabled (accepted; use `kubectl exec`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
