@@ -306,9 +306,16 @@ async fn crds_install_with_client_and_server_side_apply_and_explain_their_fields
         let (ok, out, err) = support::kubectl(&args, None);
         assert!(ok, "kubectl {args:?}:\n{out}\n{err}");
     }
-    let (ok, out, err) = support::kubectl(&["explain", "taskdefinition.spec.containerDefinitions.essential"], None);
-    assert!(ok, "{err}");
-    assert!(out.contains("essential") && out.contains("boolean"), "{out}");
+    // The API server republishes its OpenAPI document after a CRD update: retry until it serves it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let (out, err) = loop {
+        let (ok, out, err) = support::kubectl(&["explain", "taskdefinition.spec.containerDefinitions.essential"], None);
+        if ok || std::time::Instant::now() > deadline {
+            break (out, err);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    };
+    assert!(out.contains("essential") && out.contains("boolean"), "{out}{err}");
     // The field's doc comment in src/api/task_definition.rs.
     assert!(out.contains("the task stops when this container stops"), "explain shows the doc comment:\n{out}");
 }

@@ -118,6 +118,10 @@ async fn run_mode(args: &Args, mode: &str, operator_bin: &Path) -> Result<Vec<Ro
     let cpu_before = operator.cpu_seconds();
     let tasks = tasks_to_running(&client, args.n).await?;
     let task_writes = count_writes(&cluster.audit_log(), OPERATOR_AGENT)? - before;
+    eprintln!(
+        "[bench] {mode}: operator writes while starting the tasks, by resource: {:?}",
+        writes_by_resource(&cluster.audit_log(), OPERATOR_AGENT)
+    );
     let kcm_before = count_writes(&cluster.audit_log(), KCM_AGENT)?;
     let jobs = jobs_to_running(&client, args.n).await?;
     let job_writes = count_writes(&cluster.audit_log(), KCM_AGENT)? - kcm_before;
@@ -411,6 +415,25 @@ fn count_writes(audit_log: &Path, agent: &str) -> Result<u64> {
         }
     }
     Ok(count)
+}
+
+/// Operator writes in the whole audit log so far, by verb and resource (events included).
+fn writes_by_resource(audit_log: &Path, agent: &str) -> std::collections::BTreeMap<String, u64> {
+    let text = std::fs::read_to_string(audit_log).unwrap_or_default();
+    let mut by = std::collections::BTreeMap::new();
+    for line in text.lines() {
+        let Ok(event) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+        if event["stage"] == "ResponseComplete" && event["userAgent"].as_str().is_some_and(|ua| ua.starts_with(agent)) {
+            let key = format!(
+                "{} {}{}",
+                event["verb"].as_str().unwrap_or_default(),
+                event["objectRef"]["resource"].as_str().unwrap_or_default(),
+                event["objectRef"]["subresource"].as_str().map(|s| format!("/{s}")).unwrap_or_default()
+            );
+            *by.entry(key).or_insert(0) += 1;
+        }
+    }
+    by
 }
 
 /// The operator under measurement, as a process.

@@ -345,13 +345,15 @@ async fn provision_simulated(cluster: &EcsCluster, ctx: &Context) -> Result<bool
                 .or_else(ignore_not_found)?;
             continue;
         }
+        // Terminating pods count too: a task's pod is held (finalizer) until the Task records why it
+        // stopped, and that record needs the node and its interruption notice.
         let remaining = pods.iter().filter(|p| {
             p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(node_name.as_str())
-                && p.status
-                    .as_ref()
-                    .and_then(|s| s.phase.as_deref())
-                    .is_none_or(|ph| !matches!(ph, "Succeeded" | "Failed"))
-                && p.metadata.deletion_timestamp.is_none()
+                && (p.metadata.deletion_timestamp.is_some()
+                    || p.status
+                        .as_ref()
+                        .and_then(|s| s.phase.as_deref())
+                        .is_none_or(|ph| !matches!(ph, "Succeeded" | "Failed")))
         });
         if remaining.count() == 0 {
             nodes.delete(&node_name, &DeleteParams::background()).await.map(|_| ()).or_else(ignore_not_found)?;

@@ -29,6 +29,9 @@ use crate::error::Result;
 use crate::labels;
 use crate::translate::{self, PodInputs, PodPurpose};
 
+/// How long the Task controller lets a task's changes settle before it reconciles.
+const TASK_DEBOUNCE: std::time::Duration = std::time::Duration::from_millis(700);
+
 /// Label on a Task's Pod: its ECS task group (`distinctInstance` keeps a group's pods apart).
 pub const TASK_GROUP_LABEL: &str = "ecs.kube-ecs.dev/group";
 
@@ -66,7 +69,11 @@ pub async fn run(
             }
         })
         .touched_objects();
-    let controller = Controller::for_shared_stream(shared.tasks, ctx.caches().tasks.clone());
+    // A Pod goes from created to scheduled to running within a moment on a healthy cluster: the
+    // debounce folds those events into one reconcile, so a task usually costs one Pod create and one
+    // status write on its way to RUNNING (client-side QPS is the bottleneck of a burst).
+    let controller = Controller::for_shared_stream(shared.tasks, ctx.caches().tasks.clone())
+        .with_config(kube::runtime::controller::Config::default().debounce(TASK_DEBOUNCE));
     let store = controller.store();
     let cluster_store = store.clone();
     let definition_store = store.clone();
@@ -320,7 +327,12 @@ async fn node_facts(ctx: &Context, task: &Task, pod: Option<&Pod>) -> Result<Nod
     let Some(node_name) = node_name else {
         return Ok(NodeFacts { name: None, ..Default::default() });
     };
-    let node = ctx.caches().node(&node_name);
+    // A node of the same name created after the pod is a replacement: the pod's node is gone.
+    let pod_created = pod.and_then(|p| p.metadata.creation_timestamp.clone());
+    let node = ctx.caches().node(&node_name).filter(|n| match (&n.metadata.creation_timestamp, &pod_created) {
+        (Some(node_created), Some(pod_created)) => node_created.0 <= pod_created.0,
+        _ => true,
+    });
     let annotations = node.as_ref().and_then(|n| n.metadata.annotations.clone()).unwrap_or_default();
     let disrupted_by_gc = pod.is_some_and(|p| {
         p.status.as_ref().and_then(|s| s.conditions.as_ref()).is_some_and(|cs| {

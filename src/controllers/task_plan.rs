@@ -336,24 +336,22 @@ impl Plan {
 }
 
 fn finish(previous: TaskStatus, status: TaskStatus, action: PodAction, requeue_after: Option<Duration>) -> Plan {
+    // One Event per task when it stops (a Warning unless the user stopped it). The steps on the way
+    // to RUNNING are in the status and the Pod's own events; an Event each would cost API writes a
+    // Job does not make.
     let event = (previous.last_status != status.last_status).then(|| {
         let last = status.last_status.clone().unwrap_or_default();
         match (&status.stop_code, last.as_str()) {
-            (Some(code), "STOPPED" | "STOPPING" | "DEPROVISIONING") => (
+            (Some(code), "STOPPED") => Some((
                 code != task_status::USER_INITIATED,
                 code.clone(),
                 format!("task {}: {}", last, status.stopped_reason.clone().unwrap_or_default()),
-            ),
-            _ => (false, format!("Task{}", title(&last)), format!("task is {last}")),
+            )),
+            _ => None,
         }
     });
+    let event = event.flatten();
     Plan { status, action, requeue_after, event }
-}
-
-fn title(s: &str) -> String {
-    let lower = s.to_lowercase();
-    let mut chars = lower.chars();
-    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 fn stop_now(status: &mut TaskStatus, code: &str, reason: &str, now: &Time, generation: Option<i64>) {
