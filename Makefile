@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: deps tools build crds test unit-test run bench bench-quick fmt lint
+.PHONY: deps tools gitops-check build crds test unit-test run bench bench-quick fmt lint
 
 deps:
 	@hack/install-deps.sh
@@ -11,6 +11,10 @@ deps:
 # helm) built from tools/*/go.mod into ~/.cache/kube-ecs; prints the bin directory.
 tools: deps
 	@hack/build-tools.sh
+
+# Argo CD's Lua runtime and Flux's kstatus from tools/gitops (for the GitOps health tests).
+gitops-check: deps
+	@hack/build-gitops-check.sh
 
 build: deps
 	$(CARGO) build --locked --bins
@@ -22,6 +26,7 @@ crds: build
 # Every test: unit tests and integration tests against a real local control plane.
 test: deps
 	@export KUBE_ECS_TOOLS_BIN=$$(hack/build-tools.sh | tail -n1) && \
+	  export KUBE_ECS_GITOPS_CHECK=$$(hack/build-gitops-check.sh | tail -n1) && \
 	  $(CARGO) test --locked --no-fail-fast -- --test-threads=4
 
 unit-test:

@@ -25,6 +25,7 @@ pub mod reasons {
     pub const STARTING: &str = "TaskStarting";
     pub const STOPPING: &str = "TaskStopping";
     pub const STOPPED: &str = "TaskStopped";
+    pub const COMPLETED: &str = "TaskCompleted";
     pub const PLACED: &str = "Placed";
     pub const UNPLACEABLE: &str = "Unplaceable";
     pub const VALID: &str = "Valid";
@@ -374,13 +375,32 @@ fn stop_now(status: &mut TaskStatus, code: &str, reason: &str, now: &Time, gener
         status.stop_code.clone().unwrap_or_default(),
         status.stopped_reason.clone().unwrap_or_default()
     );
+    // For GitOps tools (kstatus, Argo CD): a task that stopped as asked or whose essential containers
+    // all exited 0 is done (Ready); any other stop is a failure (Stalled).
+    let succeeded = status.stop_code.as_deref() == Some(task_status::USER_INITIATED)
+        || (status.stop_code.as_deref() == Some(task_status::ESSENTIAL_CONTAINER_EXITED)
+            && status.containers.iter().filter(|c| c.essential.unwrap_or(true)).all(|c| c.exit_code == Some(0)));
     conditions::set(
         &mut status.conditions,
-        DesiredCondition::new(conditions::READY, false, reasons::STOPPED, message),
+        DesiredCondition::new(
+            conditions::READY,
+            succeeded,
+            if succeeded { reasons::COMPLETED } else { reasons::STOPPED },
+            &message,
+        ),
         generation,
         now,
     );
-    conditions::remove(&mut status.conditions, conditions::STALLED);
+    if succeeded {
+        conditions::remove(&mut status.conditions, conditions::STALLED);
+    } else {
+        conditions::set(
+            &mut status.conditions,
+            DesiredCondition::new(conditions::STALLED, true, reasons::STOPPED, message),
+            generation,
+            now,
+        );
+    }
 }
 
 fn set_stopping_conditions(status: &mut TaskStatus, now: &Time, generation: Option<i64>) {

@@ -1,0 +1,25 @@
+-- Argo CD health of an ECS TaskDefinition (ecs.kube-ecs.dev/v1alpha1).
+local hs = { status = "Progressing", message = "waiting for the operator" }
+if obj.status == nil then
+  return hs
+end
+local s = obj.status
+if s.observedGeneration == nil or s.observedGeneration < (obj.metadata.generation or 0) then
+  hs.message = "waiting for the operator to observe generation " .. tostring(obj.metadata.generation)
+  return hs
+end
+for _, c in ipairs(s.conditions or {}) do
+  if c.type == "Valid" and c.status == "False" then
+    hs.status = "Degraded"
+    hs.message = c.message
+    return hs
+  end
+end
+for _, c in ipairs(s.conditions or {}) do
+  if c.type == "Ready" and c.status == "True" then
+    hs.status = "Healthy"
+    hs.message = (s.taskDefinition or "") .. " " .. (s.status or "")
+    return hs
+  end
+end
+return hs
