@@ -7,16 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use k8s_openapi::api::core::v1::Node;
 use kube::api::{Api, ListParams};
 use kube::{Client, ResourceExt};
 
-use crate::api::{EcsCluster, Service, Task};
+use crate::api::{ContainerInstance, EcsCluster, Service, Task};
 use crate::context::{Context, OperatorConfig};
 use crate::local_cluster::{LocalCluster, LocalClusterOptions};
-
-/// Label on the nodes of an EcsCluster's pools.
-const CLUSTER_LABEL: &str = "ecs.kube-ecs.dev/cluster";
 
 /// Runs the demo until Ctrl-C (or for `duration`, when given: used by tests and CI).
 pub async fn run(tools_bin: PathBuf, examples: &Path, duration: Option<Duration>) -> anyhow::Result<()> {
@@ -77,7 +73,7 @@ pub async fn run(tools_bin: PathBuf, examples: &Path, duration: Option<Duration>
 /// One frame of the live view.
 pub async fn render(client: &Client) -> anyhow::Result<String> {
     let clusters = Api::<EcsCluster>::all(client.clone()).list(&ListParams::default()).await?.items;
-    let nodes = Api::<Node>::all(client.clone()).list(&ListParams::default().labels(CLUSTER_LABEL)).await?.items;
+    let instances = Api::<ContainerInstance>::all(client.clone()).list(&ListParams::default()).await?.items;
     let services = Api::<Service>::all(client.clone()).list(&ListParams::default()).await?.items;
     let tasks = Api::<Task>::all(client.clone()).list(&ListParams::default()).await?.items;
     let mut out = String::new();
@@ -103,22 +99,24 @@ pub async fn render(client: &Client) -> anyhow::Result<String> {
     }
     let _ = writeln!(
         out,
-        "\nCONTAINER INSTANCES\n{:<32} {:<14} {:<10} {:<10} {:>6} {:>8}",
-        "NAME", "INSTANCE TYPE", "CAPACITY", "POOL", "CPU", "MEMORY"
+        "\nCONTAINER INSTANCES\n{:<26} {:<10} {:<11} {:<10} {:<9} {:>7} {:>7} {:>9} {:>9}",
+        "NAME", "POOL", "TYPE", "CAPACITY", "STATUS", "RUNNING", "PENDING", "CPU FREE", "MEM FREE"
     );
-    for n in &nodes {
-        let labels = n.labels();
-        let allocatable = n.status.as_ref().and_then(|s| s.allocatable.clone()).unwrap_or_default();
-        let get = |k: &str| labels.get(k).cloned().unwrap_or_else(|| "-".into());
+    for i in &instances {
+        let st = i.status.clone().unwrap_or_default();
+        let free = st.remaining_resources.unwrap_or_default();
         let _ = writeln!(
             out,
-            "{:<32} {:<14} {:<10} {:<10} {:>6} {:>8}",
-            n.name_any(),
-            get("node.kubernetes.io/instance-type"),
-            get("eks.amazonaws.com/capacityType"),
-            get("ecs.kube-ecs.dev/node-pool"),
-            allocatable.get("cpu").map(|q| q.0.clone()).unwrap_or_default(),
-            allocatable.get("memory").map(|q| q.0.clone()).unwrap_or_default()
+            "{:<26} {:<10} {:<11} {:<10} {:<9} {:>7} {:>7} {:>9} {:>9}",
+            i.name_any(),
+            i.spec.pool.clone().unwrap_or_else(|| "-".into()),
+            i.spec.instance_type.clone().unwrap_or_else(|| "-".into()),
+            i.spec.capacity_type.clone().unwrap_or_else(|| "-".into()),
+            st.status.unwrap_or_else(|| "-".into()),
+            st.running_tasks_count,
+            st.pending_tasks_count,
+            free.cpu,
+            format!("{}Mi", free.memory)
         );
     }
     let _ = writeln!(
