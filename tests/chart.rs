@@ -4,23 +4,17 @@
 
 mod support;
 
+use support::apply;
+
 use std::path::PathBuf;
 
-use kube::api::{Api, Patch, PatchParams};
+use kube::api::Api;
 use kube_ecs::api::{EcsCluster, Service, Task, TaskDefinition};
 use support::operator_process::OperatorProcess;
 
 const CHART: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/charts/kube-ecs");
 const NAMESPACE: &str = "kube-ecs-system";
 const SERVICE_ACCOUNT: &str = "system:serviceaccount:kube-ecs-system:kube-ecs";
-
-async fn apply<K>(api: &Api<K>, manifest: serde_json::Value)
-where
-    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
-{
-    let name = manifest["metadata"]["name"].as_str().expect("manifest name").to_string();
-    api.patch(&name, &PatchParams::apply("test-user").force(), &Patch::Apply(&manifest)).await.expect("applying");
-}
 
 /// The chart rendered as release `kube-ecs` in kube-ecs-system, applied with kubectl (once per binary).
 async fn chart_applied_with_kubectl() {

@@ -4,6 +4,8 @@
 
 mod support;
 
+use support::apply;
+
 use std::sync::Mutex;
 
 use futures::{StreamExt, TryStreamExt};
@@ -17,16 +19,6 @@ use support::operator_process::OperatorProcess;
 
 /// Fault tests each run their own operator process; two at once would both reconcile.
 static SERIAL: Mutex<()> = Mutex::new(());
-
-async fn apply<K>(api: &Api<K>, manifest: serde_json::Value)
-where
-    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
-{
-    let name = manifest["metadata"]["name"].as_str().expect("manifest name").to_string();
-    api.patch(&name, &PatchParams::apply("test-user").force(), &Patch::Apply(&manifest))
-        .await
-        .expect("applying a manifest");
-}
 
 async fn crds_and_cluster(client: &Client, name: &str, nodes: u32) {
     kube_ecs::crd_install::install_crds(client, "kube-ecs-tests").await.expect("CRDs");

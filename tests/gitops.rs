@@ -4,6 +4,8 @@
 
 mod support;
 
+use support::apply;
+
 use std::path::PathBuf;
 
 use k8s_openapi::api::core::v1::Pod;
@@ -46,14 +48,6 @@ fn health(plural: &str, object: &impl serde::Serialize) -> (String, String) {
         verdict["argo"]["status"].as_str().unwrap_or_default().into(),
         verdict["kstatus"]["status"].as_str().unwrap_or_default().into(),
     )
-}
-
-async fn apply<K>(api: &Api<K>, manifest: serde_json::Value)
-where
-    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
-{
-    let name = manifest["metadata"]["name"].as_str().expect("manifest name").to_string();
-    api.patch(&name, &PatchParams::apply("test-user").force(), &Patch::Apply(&manifest)).await.expect("applying");
 }
 
 async fn setup(prefix: &str) -> (Client, String) {

@@ -3,6 +3,8 @@
 
 mod support;
 
+use support::apply;
+
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -10,20 +12,12 @@ use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::Pod;
 use kube::Client;
-use kube::api::{Api, Patch, PatchParams, PostParams};
+use kube::api::{Api, PostParams};
 use kube_ecs::api::{EcsCluster, Task, TaskDefinition};
 use support::operator_process::OperatorProcess;
 
 /// Operator processes of different tests would reconcile each other's objects.
 static SERIAL: Mutex<()> = Mutex::new(());
-
-async fn apply<K>(api: &Api<K>, manifest: serde_json::Value)
-where
-    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
-{
-    let name = manifest["metadata"]["name"].as_str().expect("manifest name").to_string();
-    api.patch(&name, &PatchParams::apply("test-user").force(), &Patch::Apply(&manifest)).await.expect("applying");
-}
 
 async fn cluster_and_definition(client: &Client, ns: &str, insights: bool) {
     kube_ecs::crd_install::install_crds(client, "kube-ecs-tests").await.expect("CRDs");

@@ -3,21 +3,13 @@
 
 mod support;
 
+use support::apply;
+
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
 use k8s_openapi::api::core::v1::{Pod, Service as KubeService};
 use kube::Client;
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
 use kube_ecs::api::{Service, TaskDefinition};
-
-async fn apply<K>(api: &Api<K>, manifest: serde_json::Value)
-where
-    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
-{
-    let name = manifest["metadata"]["name"].as_str().expect("manifest name").to_string();
-    api.patch(&name, &PatchParams::apply("test-user").force(), &Patch::Apply(&manifest))
-        .await
-        .expect("applying a manifest");
-}
 
 async fn test_cluster(client: &Client, name: &str, nodes: u32) {
     let clusters: Api<kube_ecs::api::EcsCluster> = Api::all(client.clone());

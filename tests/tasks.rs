@@ -2,6 +2,8 @@
 
 mod support;
 
+use support::apply;
+
 use k8s_openapi::api::core::v1::Pod;
 use kube::Client;
 use kube::api::{Api, Patch, PatchParams};
@@ -30,16 +32,6 @@ async fn test_cluster(client: &Client, name: &str, nodes: u32) {
         .await
         .expect("creating a simulated node");
     }
-}
-
-async fn apply<K>(api: &Api<K>, manifest: serde_json::Value)
-where
-    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
-{
-    let name = manifest["metadata"]["name"].as_str().expect("manifest name").to_string();
-    api.patch(&name, &PatchParams::apply("test-user").force(), &Patch::Apply(&manifest))
-        .await
-        .expect("applying a manifest");
 }
 
 fn last_status(task: &Task) -> Option<&str> {

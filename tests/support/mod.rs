@@ -161,6 +161,17 @@ fn key<K: Resource>(o: &K) -> String {
     format!("{}/{}", o.meta().namespace.clone().unwrap_or_default(), o.meta().name.clone().unwrap_or_default())
 }
 
+/// Server-side applies `manifest` as the test user (what `kubectl apply --server-side` does).
+pub async fn apply<K>(api: &Api<K>, manifest: serde_json::Value)
+where
+    K: Resource + Clone + DeserializeOwned + Debug,
+{
+    let name = manifest["metadata"]["name"].as_str().expect("manifest name").to_string();
+    api.patch(&name, &kube::api::PatchParams::apply("test-user").force(), &kube::api::Patch::Apply(&manifest))
+        .await
+        .unwrap_or_else(|e| panic!("applying {name}: {e}"));
+}
+
 /// Runs the built kubectl against the test cluster; returns (success, stdout, stderr).
 pub fn kubectl(args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
     run_tool("kubectl", args, stdin)
