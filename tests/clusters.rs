@@ -153,6 +153,19 @@ async fn capacity_provider_strategy_places_on_spot_and_an_interruption_stops_the
     )
     .await;
     let running = support::wait_for(&tasks, "on-spot", "task RUNNING", |t| last_status(t) == Some("RUNNING")).await;
+    // A service on the spot pool too: the interruption must not leave it short.
+    let services: Api<kube_ecs::api::Service> = Api::namespaced(client.clone(), &name);
+    apply(
+        &services,
+        serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "Service", "metadata": {"name": "spotty"},
+            "spec": {"taskDefinition": "app", "cluster": name, "desiredCount": 2,
+                "capacityProviderStrategy": [{"capacityProvider": "spot", "weight": 1}]}}),
+    )
+    .await;
+    let steady = |s: &kube_ecs::api::Service| {
+        s.status.as_ref().is_some_and(|st| st.running_count == Some(2) && st.pending_count == Some(0))
+    };
+    support::wait_for(&services, "spotty", "2 service tasks running", steady).await;
     let spot_node = format!("{name}-spot-0");
     assert_eq!(running.status.and_then(|s| s.container_instance), Some(spot_node.clone()));
 
@@ -170,8 +183,62 @@ async fn capacity_provider_strategy_places_on_spot_and_an_interruption_stops_the
         n.metadata.uid != before && kube_ecs::local_cluster::node_is_ready(n)
     })
     .await;
+    let replaced = support::wait_for(&services, "spotty", "the interrupted service tasks recorded and replaced", |s| {
+        steady(s)
+            && s.status
+                .as_ref()
+                .is_some_and(|st| st.stopped_tasks.iter().filter(|t| t.stop_code == "SpotInterruption").count() == 2)
+    })
+    .await;
+    let pods = Api::<Pod>::namespaced(client.clone(), &name)
+        .list(&ListParams::default().labels("ecs.kube-ecs.dev/service=spotty"))
+        .await
+        .expect("pods");
+    assert!(pods.items.iter().all(|p| p.metadata.deletion_timestamp.is_none()), "{:?}", replaced.status);
     support::wait_for(&clusters, &name, "2 container instances again", |c| {
         registered(c) == 2 && status_of(c) == Some("ACTIVE")
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn tasks_fill_an_instance_until_resource_memory() {
+    let (client, name, clusters) = setup("ecsc-fill").await;
+    apply(
+        &clusters,
+        cluster_manifest(
+            &name,
+            serde_json::json!({"nodePools": [
+            {"name": "small", "provider": "simulated", "instanceType": "t3.small", "instances": 1}]}),
+        ),
+    )
+    .await;
+    support::wait_for(&clusters, &name, "1 container instance", |c| registered(c) == 1).await;
+    // t3.small registers 1792 MiB: three 512 MiB tasks fit, the fourth does not.
+    definition(&client, &name, 512).await;
+    let tasks: Api<Task> = Api::namespaced(client.clone(), &name);
+    for i in 0..4 {
+        apply(&tasks, task(&format!("fill-{i}"), &name, serde_json::json!({}))).await;
+    }
+    let all = support::wait_for_list(&tasks, "three RUNNING and one unplaceable", |l| {
+        l.len() == 4
+            && l.iter().filter(|t| last_status(t) == Some("RUNNING")).count() == 3
+            && l.iter().any(|t| {
+                t.status.as_ref().is_some_and(|s| {
+                    s.conditions
+                        .iter()
+                        .any(|c| c.type_ == "Placed" && c.status == "False" && c.message.contains("RESOURCE:MEMORY"))
+                })
+            })
+    })
+    .await;
+    let waiting = all.iter().find(|t| last_status(t) != Some("RUNNING")).expect("the fourth task");
+    assert_eq!(last_status(waiting), Some("PROVISIONING"));
+    let instances = Api::<ContainerInstance>::all(client.clone());
+    support::wait_for(&instances, &format!("{name}-small-0"), "3 tasks running, 256 MiB left", |i| {
+        i.status.as_ref().is_some_and(|s| {
+            s.running_tasks_count == 3 && s.remaining_resources.as_ref().map(|r| r.memory) == Some(1792 - 3 * 512)
+        })
     })
     .await;
 }

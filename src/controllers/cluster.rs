@@ -14,7 +14,7 @@ use k8s_openapi::api::core::v1::{Node, Taint};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::core::DeserializeGuard;
-use kube::runtime::controller::{self, Action, Controller};
+use kube::runtime::controller::{Action, Controller};
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Resource, ResourceExt};
@@ -29,6 +29,11 @@ use crate::cluster::{karpenter, status};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::labels;
+
+/// Annotation on a draining simulated node: when the drain began.
+const DRAINING_SINCE: &str = "ecs.kube-ecs.dev/draining-since";
+/// A draining node is removed at the latest this long after the drain began.
+const DRAIN_TIMEOUT_SECONDS: i64 = 120;
 
 /// Held on every EcsCluster until no task runs and no service is active on it.
 pub const PROTECTION_FINALIZER: &str = "ecs.kube-ecs.dev/cluster-protection";
@@ -53,6 +58,26 @@ pub struct Triggers {
 struct ClusterContext {
     ctx: Arc<Context>,
     instances: Store<ContainerInstance>,
+    /// When each cluster's status (or its instances') was last written.
+    last_write: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
+}
+
+/// A cluster's status and container instances are written at most this often: during a burst of
+/// tasks the counts change constantly, and one write a second shows them without costing a write each.
+const STATUS_WRITE_INTERVAL: Duration = Duration::from_secs(1);
+
+impl ClusterContext {
+    fn wait_before_writing(&self, cluster: &str) -> Option<Duration> {
+        let last = self.last_write.lock().unwrap_or_else(|p| p.into_inner()).get(cluster).copied()?;
+        Some(STATUS_WRITE_INTERVAL.saturating_sub(last.elapsed())).filter(|d| !d.is_zero())
+    }
+
+    fn wrote(&self, cluster: &str) {
+        self.last_write
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(cluster.to_string(), std::time::Instant::now());
+    }
 }
 
 pub async fn run(
@@ -73,9 +98,10 @@ pub async fn run(
     let clusters = ctx.caches().clusters.clone();
     let by_node = clusters.clone();
     let cluster_of_task = |cluster: Option<&str>| ObjectRef::new(cluster.unwrap_or(crate::api::DEFAULT_CLUSTER));
-    let reconcile_context = Arc::new(ClusterContext { ctx: ctx.clone(), instances });
+    let reconcile_context = Arc::new(ClusterContext { ctx: ctx.clone(), instances, last_write: Default::default() });
+    // No debounce: kube-runtime's debounce restarts with every trigger, and a busy cluster triggers
+    // its controller continuously. Status writes are spaced out in the reconcile instead.
     Controller::for_shared_stream(shared.clusters, clusters)
-        .with_config(controller::Config::default().debounce(Duration::from_millis(500)))
         .owns_stream(instance_events)
         .watches_shared_stream(shared.nodes, move |node| {
             super::well_formed(&by_node)
@@ -153,7 +179,12 @@ async fn reconcile(cluster: Arc<EcsCluster>, rc: Arc<ClusterContext>) -> Result<
     let all_nodes = ctx.caches().all_nodes();
     let nodes: Vec<&Node> =
         all_nodes.iter().map(AsRef::as_ref).filter(|n| pools::node_in_cluster(&cluster, n)).collect();
-    sync_container_instances(&cluster, &nodes, &rc).await?;
+    if let Some(wait) = rc.wait_before_writing(&name) {
+        return Ok(Action::requeue(wait));
+    }
+    if sync_container_instances(&cluster, &nodes, &rc).await? {
+        rc.wrote(&name);
+    }
 
     let pods = ctx.caches().task_pods.state();
     let observed = status::Observed {
@@ -216,6 +247,7 @@ async fn reconcile(cluster: Arc<EcsCluster>, rc: Arc<ClusterContext>) -> Result<
             ctx.event(cluster.as_ref(), warning, next.status.as_deref().unwrap_or_default(), "Reconcile", note).await;
         }
         apply::apply_status(&clusters, &name, serde_json::to_value(&next)?).await?;
+        rc.wrote(&name);
     }
     Ok(Action::requeue(if provisioning { Duration::from_secs(2) } else { Duration::from_secs(60) }))
 }
@@ -280,7 +312,7 @@ fn is_simulated_node_of(node: &Node, cluster: &str) -> bool {
         && labels.get(labels::MANAGED_BY).is_some_and(|m| m == labels::MANAGED_BY_VALUE)
 }
 
-/// Simulated pools: creates missing nodes; drains (NoExecute taint) and then deletes nodes beyond the
+/// Simulated pools: creates missing nodes; drains (NoSchedule taint) and then deletes nodes beyond the
 /// pool's count, of removed pools, and spot-interrupted ones (which are then replaced, as an
 /// Auto Scaling group would). Returns whether nodes are still coming or going.
 async fn provision_simulated(cluster: &EcsCluster, ctx: &Context) -> Result<bool> {
@@ -328,16 +360,21 @@ async fn provision_simulated(cluster: &EcsCluster, ctx: &Context) -> Result<bool
             continue;
         }
         busy = true;
-        if !status::node_draining(node) || !has_draining_taint(node) {
-            // NoExecute: the taint manager evicts every pod on it; the Task controller records why.
+        if !has_draining_taint(node) {
+            // NoSchedule: nothing new lands here. The Task and Service controllers stop the tasks on it
+            // themselves, so each stop is recorded with its reason (SpotInterruption, TerminationNotice)
+            // and services start replacements elsewhere.
             let mut taints = node.spec.as_ref().and_then(|s| s.taints.clone()).unwrap_or_default();
             taints.push(Taint {
                 key: keys::DRAINING_TAINT.into(),
                 value: Some(if interrupted { "spot-interruption" } else { "scale-in" }.into()),
-                effect: "NoExecute".into(),
+                effect: "NoSchedule".into(),
                 time_added: None,
             });
-            let patch = serde_json::json!({"spec": {"taints": taints}});
+            let patch = serde_json::json!({
+                "metadata": {"annotations": {DRAINING_SINCE: jiff::Timestamp::now().to_string()}},
+                "spec": {"taints": taints},
+            });
             nodes
                 .patch(&node_name, &PatchParams::default(), &Patch::Merge(&patch))
                 .await
@@ -346,7 +383,16 @@ async fn provision_simulated(cluster: &EcsCluster, ctx: &Context) -> Result<bool
             continue;
         }
         // Terminating pods count too: a task's pod is held (finalizer) until the Task records why it
-        // stopped, and that record needs the node and its interruption notice.
+        // stopped, and that record needs the node and its interruption notice. Past the drain timeout
+        // the node goes anyway (pods of other owners, a stuck finalizer).
+        let draining_since = node
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(DRAINING_SINCE))
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok());
+        let timed_out = draining_since
+            .is_none_or(|since| jiff::Timestamp::now().duration_since(since).as_secs() > DRAIN_TIMEOUT_SECONDS);
         let remaining = pods.iter().filter(|p| {
             p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(node_name.as_str())
                 && (p.metadata.deletion_timestamp.is_some()
@@ -355,7 +401,7 @@ async fn provision_simulated(cluster: &EcsCluster, ctx: &Context) -> Result<bool
                         .and_then(|s| s.phase.as_deref())
                         .is_none_or(|ph| !matches!(ph, "Succeeded" | "Failed")))
         });
-        if remaining.count() == 0 {
+        if remaining.count() == 0 || timed_out {
             nodes.delete(&node_name, &DeleteParams::background()).await.map(|_| ()).or_else(ignore_not_found)?;
         }
     }
@@ -397,11 +443,13 @@ async fn apply_karpenter(
 }
 
 /// One ContainerInstance per node of the cluster, written only when it differs from the cache.
-async fn sync_container_instances(cluster: &EcsCluster, nodes: &[&Node], rc: &ClusterContext) -> Result<()> {
+/// Returns whether it wrote anything.
+async fn sync_container_instances(cluster: &EcsCluster, nodes: &[&Node], rc: &ClusterContext) -> Result<bool> {
     let api: Api<ContainerInstance> = Api::all(rc.ctx.client.clone());
     let pods = rc.ctx.caches().task_pods.state();
     let name = cluster.name_any();
     let owner = cluster.controller_owner_ref(&());
+    let mut wrote = false;
     for node in nodes {
         let (spec, instance_status) = status::container_instance(cluster, node, &pods);
         let node_name = node.name_any();
@@ -417,18 +465,21 @@ async fn sync_container_instances(cluster: &EcsCluster, nodes: &[&Node], rc: &Cl
                 .into(),
             );
             apply::apply(&api, &node_name, &desired).await?;
+            wrote = true;
         }
         if current.as_ref().and_then(|c| c.status.as_ref()) != Some(&instance_status) {
             apply::apply_status(&api, &node_name, serde_json::to_value(&instance_status)?).await?;
+            wrote = true;
         }
     }
     for stale in rc.instances.state() {
         let belongs = stale.spec.cluster == name;
         if belongs && !nodes.iter().any(|n| n.name_any() == stale.name_any()) {
             api.delete(&stale.name_any(), &DeleteParams::background()).await.map(|_| ()).or_else(ignore_not_found)?;
+            wrote = true;
         }
     }
-    Ok(())
+    Ok(wrote)
 }
 
 fn ignore_not_found(e: kube::Error) -> Result<()> {

@@ -152,6 +152,7 @@ impl Subscriptions {
             services: c.service_changes()?,
             definitions: c.definition_changes()?,
             clusters: c.cluster_changes()?,
+            nodes: c.node_changes()?,
         };
         let cluster = cluster::Triggers {
             clusters: c.cluster_changes()?,

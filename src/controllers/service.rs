@@ -48,6 +48,7 @@ pub struct Triggers {
     pub services: Changes<DeserializeGuard<Service>>,
     pub definitions: Changes<DeserializeGuard<TaskDefinition>>,
     pub clusters: Changes<DeserializeGuard<EcsCluster>>,
+    pub nodes: Changes<k8s_openapi::api::core::v1::Node>,
 }
 
 pub async fn run(
@@ -75,6 +76,25 @@ pub async fn run(
                 .filter(|s| s.namespace() == ns)
                 .map(|s| ObjectRef::from_obj(s.as_ref()))
                 .collect::<Vec<_>>()
+        })
+        // An interruption notice or drain on a node stops the service tasks on it (they are replaced).
+        .watches_shared_stream(shared.nodes, {
+            let pods = ctx.caches().task_pods.clone();
+            move |node| {
+                let disrupted = crate::cluster::status::node_draining(&node);
+                let name = node.name_any();
+                let mut services: Vec<ObjectRef<DeserializeGuard<Service>>> = pods
+                    .state()
+                    .iter()
+                    .filter(|p| {
+                        disrupted && p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(name.as_str())
+                    })
+                    .filter_map(|p| p.labels().get(labels::SERVICE_NAME).cloned().zip(p.namespace()))
+                    .map(|(service, ns)| ObjectRef::new(&service).within(&ns))
+                    .collect();
+                services.dedup();
+                services
+            }
         })
         .watches_shared_stream(shared.clusters, move |cluster| {
             let name = cluster.name_any();
@@ -155,7 +175,7 @@ async fn apply_service(service: &Service, ctx: &Context) -> Result<Action> {
         .list(&ListParams::default().labels(&format!("{}={}", labels::SERVICE_NAME, name)))
         .await?
         .items;
-    let views: Vec<PodView> = pods.iter().map(pod_view).collect();
+    let views: Vec<PodView> = pods.iter().map(|pod| pod_view(pod, ctx)).collect();
     let (workload_ref, settled, daemon_desired) = workload_state(ctx, service).await?;
     let desired_count = if is_daemon(service) { daemon_desired } else { service.spec.desired_count.unwrap_or(1) };
     let plan = rollout::plan(&RolloutInputs {
@@ -258,7 +278,7 @@ fn percentages(service: &Service) -> (i32, i32) {
 }
 
 /// The service's pod in planner terms.
-fn pod_view(pod: &Pod) -> PodView {
+fn pod_view(pod: &Pod, ctx: &Context) -> PodView {
     let record = task_plan::pod_record(pod);
     let observation = task_status::observe_pod(pod, &record.container_mappings());
     let exit_codes: Vec<String> =
@@ -279,6 +299,16 @@ fn pod_view(pod: &Pod) -> PodView {
             failed_to_start: false,
             essential_exit: true,
         })
+    } else if let Some((stop_code, reason)) = node_disruption(pod, ctx) {
+        // Its container instance is going (spot interruption, drain): the task is stopped and replaced
+        // elsewhere, recorded with ECS's stop code.
+        Some(PodFailure {
+            stop_code: stop_code.into(),
+            reason,
+            exit_codes,
+            failed_to_start: false,
+            essential_exit: false,
+        })
     } else {
         None
     };
@@ -289,6 +319,37 @@ fn pod_view(pod: &Pod) -> PodView {
         failure,
         deleting: pod.metadata.deletion_timestamp.is_some(),
     }
+}
+
+/// Why the pod's node is going, in ECS terms: a spot interruption notice, or a drain / removal.
+fn node_disruption(pod: &Pod, ctx: &Context) -> Option<(&'static str, String)> {
+    let node_name = pod.spec.as_ref()?.node_name.clone()?;
+    match ctx.caches().node(&node_name) {
+        // Only once nothing new can land there (our drain taint, or cordoned by a termination
+        // handler): a replacement must not be scheduled onto the same node.
+        Some(node) if !unschedulable(&node) => None,
+        Some(node) if node.annotations().contains_key(crate::cluster::pools::keys::INTERRUPT) => {
+            Some((task_status::SPOT_INTERRUPTION, "Your Spot Task was interrupted.".into()))
+        }
+        Some(node) if crate::cluster::status::node_draining(&node) => {
+            Some((task_status::TERMINATION_NOTICE, format!("Host EC2 (instance {node_name}) is being terminated.")))
+        }
+        // A node not (yet) in the cache is no evidence; a pod already going whose node is gone is.
+        None if pod.metadata.deletion_timestamp.is_some() => {
+            Some((task_status::TERMINATION_NOTICE, format!("Host EC2 (instance {node_name}) terminated.")))
+        }
+        _ => None,
+    }
+}
+
+fn unschedulable(node: &k8s_openapi::api::core::v1::Node) -> bool {
+    let spec = node.spec.as_ref();
+    spec.and_then(|s| s.unschedulable).unwrap_or(false)
+        || spec.and_then(|s| s.taints.as_ref()).is_some_and(|ts| {
+            ts.iter().any(|t| {
+                t.key == crate::cluster::pools::keys::DRAINING_TAINT || t.key == "node.kubernetes.io/unschedulable"
+            })
+        })
 }
 
 /// The revision the current workload runs, whether it has fully rolled out, and (DAEMON) how many

@@ -115,9 +115,16 @@ pub fn plan(inputs: &RolloutInputs) -> RolloutPlan {
     let mut delete_pods = Vec::new();
     let primary_target = status.deployments.iter().find(|d| d.status == PRIMARY).map(|d| d.task_definition.clone());
     let mut new_failures = 0;
-    for pod in inputs.pods.iter().filter(|p| !p.deleting) {
+    for pod in inputs.pods {
         let Some(failure) = &pod.failure else { continue };
-        delete_pods.push(pod.name.clone());
+        if pod.deleting {
+            // Already going (its instance was interrupted or drained): record it once.
+            if status.stopped_tasks.iter().any(|t| t.task == pod.name) {
+                continue;
+            }
+        } else {
+            delete_pods.push(pod.name.clone());
+        }
         status.stopped_tasks.insert(
             0,
             StoppedTaskRecord {
