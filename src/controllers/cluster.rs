@@ -60,6 +60,8 @@ struct ClusterContext {
     instances: Store<ContainerInstance>,
     /// When each cluster's status (or its instances') was last written.
     last_write: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
+    /// When each cluster's container-instance counts were last refreshed.
+    last_instance_refresh: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
 }
 
 /// A cluster's status and container instances are written at most this often: during a burst of
@@ -70,6 +72,20 @@ impl ClusterContext {
     fn wait_before_writing(&self, cluster: &str) -> Option<Duration> {
         let last = self.last_write.lock().unwrap_or_else(|p| p.into_inner()).get(cluster).copied()?;
         Some(STATUS_WRITE_INTERVAL.saturating_sub(last.elapsed())).filter(|d| !d.is_zero())
+    }
+
+    /// Whether the instances' counts may be rewritten now: at most every half second per instance
+    /// (5 s at least), so a cluster of any size costs at most two such writes a second.
+    fn may_refresh_instances(&self, cluster: &str, instances: usize) -> bool {
+        let interval = Duration::from_millis(500 * instances as u64).max(Duration::from_secs(5));
+        let mut last = self.last_instance_refresh.lock().unwrap_or_else(|p| p.into_inner());
+        match last.get(cluster) {
+            Some(at) if at.elapsed() < interval => false,
+            _ => {
+                last.insert(cluster.to_string(), std::time::Instant::now());
+                true
+            }
+        }
     }
 
     fn wrote(&self, cluster: &str) {
@@ -98,7 +114,12 @@ pub async fn run(
     let clusters = ctx.caches().clusters.clone();
     let by_node = clusters.clone();
     let cluster_of_task = |cluster: Option<&str>| ObjectRef::new(cluster.unwrap_or(crate::api::DEFAULT_CLUSTER));
-    let reconcile_context = Arc::new(ClusterContext { ctx: ctx.clone(), instances, last_write: Default::default() });
+    let reconcile_context = Arc::new(ClusterContext {
+        ctx: ctx.clone(),
+        instances,
+        last_write: Default::default(),
+        last_instance_refresh: Default::default(),
+    });
     // No debounce: kube-runtime's debounce restarts with every trigger, and a busy cluster triggers
     // its controller continuously. Status writes are spaced out in the reconcile instead.
     Controller::for_shared_stream(shared.clusters, clusters)
@@ -182,7 +203,9 @@ async fn reconcile(cluster: Arc<EcsCluster>, rc: Arc<ClusterContext>) -> Result<
     if let Some(wait) = rc.wait_before_writing(&name) {
         return Ok(Action::requeue(wait));
     }
-    if sync_container_instances(&cluster, &nodes, &rc).await? {
+    let refresh = rc.may_refresh_instances(&name, nodes.len());
+    let synced = sync_container_instances(&cluster, &nodes, &rc, refresh).await?;
+    if synced.wrote {
         rc.wrote(&name);
     }
 
@@ -249,7 +272,7 @@ async fn reconcile(cluster: Arc<EcsCluster>, rc: Arc<ClusterContext>) -> Result<
         apply::apply_status(&clusters, &name, serde_json::to_value(&next)?).await?;
         rc.wrote(&name);
     }
-    Ok(Action::requeue(if provisioning { Duration::from_secs(2) } else { Duration::from_secs(60) }))
+    Ok(Action::requeue(if provisioning || synced.deferred { Duration::from_secs(2) } else { Duration::from_secs(60) }))
 }
 
 /// Deletion: wait until no task runs and no service is active on the cluster, then remove what the
@@ -444,12 +467,19 @@ async fn apply_karpenter(
 
 /// One ContainerInstance per node of the cluster, written only when it differs from the cache.
 /// Returns whether it wrote anything.
-async fn sync_container_instances(cluster: &EcsCluster, nodes: &[&Node], rc: &ClusterContext) -> Result<bool> {
+/// Instances are created, updated and deleted at once; their changing counts only when `refresh`.
+async fn sync_container_instances(
+    cluster: &EcsCluster,
+    nodes: &[&Node],
+    rc: &ClusterContext,
+    refresh: bool,
+) -> Result<Synced> {
     let api: Api<ContainerInstance> = Api::all(rc.ctx.client.clone());
     let pods = rc.ctx.caches().task_pods.state();
     let name = cluster.name_any();
     let owner = cluster.controller_owner_ref(&());
     let mut wrote = false;
+    let mut deferred = false;
     for node in nodes {
         let (spec, instance_status) = status::container_instance(cluster, node, &pods);
         let node_name = node.name_any();
@@ -467,7 +497,12 @@ async fn sync_container_instances(cluster: &EcsCluster, nodes: &[&Node], rc: &Cl
             apply::apply(&api, &node_name, &desired).await?;
             wrote = true;
         }
-        if current.as_ref().and_then(|c| c.status.as_ref()) != Some(&instance_status) {
+        let current_status = current.as_ref().and_then(|c| c.status.as_ref());
+        // Status and agent changes show at once; counts and free resources at the refresh pace.
+        let state_changed = current_status
+            .is_none_or(|c| c.status != instance_status.status || c.agent_connected != instance_status.agent_connected);
+        deferred |= current_status != Some(&instance_status) && !(refresh || state_changed);
+        if current_status != Some(&instance_status) && (refresh || state_changed) {
             apply::apply_status(&api, &node_name, serde_json::to_value(&instance_status)?).await?;
             wrote = true;
         }
@@ -479,7 +514,14 @@ async fn sync_container_instances(cluster: &EcsCluster, nodes: &[&Node], rc: &Cl
             wrote = true;
         }
     }
-    Ok(wrote)
+    Ok(Synced { wrote, deferred })
+}
+
+/// What syncing the container instances did.
+struct Synced {
+    wrote: bool,
+    /// Count changes waiting for the next refresh.
+    deferred: bool,
 }
 
 fn ignore_not_found(e: kube::Error) -> Result<()> {
