@@ -256,7 +256,8 @@ async fn build_client(qps: f64, burst: u32) -> anyhow::Result<kube::Client> {
 }
 
 fn import(what: ImportCommand) -> anyhow::Result<()> {
-    let (file, convert): (PathBuf, fn(&serde_json::Value) -> Result<crate::import::Imported, String>) = match what {
+    type Convert = fn(&serde_json::Value) -> Result<crate::import::Imported, String>;
+    let (file, convert): (PathBuf, Convert) = match what {
         ImportCommand::TaskDefinition { file } => (file, crate::import::task_definition),
         ImportCommand::Service { file } => (file, crate::import::service),
     };

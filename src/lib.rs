@@ -1,4 +1,6 @@
 //! kube-ecs: the Amazon ECS model (clusters, task definitions, tasks, services) on Kubernetes.
+// kube's `#[kube(printcolumn(...))]` repeats `type_ = ...` by design; clippy reads it as a duplicate.
+#![allow(clippy::duplicated_attributes)]
 
 pub mod api;
 pub mod apply;

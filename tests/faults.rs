@@ -6,8 +6,6 @@ mod support;
 
 use support::apply;
 
-use std::sync::Mutex;
-
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;
@@ -18,7 +16,7 @@ use kube_ecs::api::{Service, Task, TaskDefinition};
 use support::operator_process::OperatorProcess;
 
 /// Fault tests each run their own operator process; two at once would both reconcile.
-static SERIAL: Mutex<()> = Mutex::new(());
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 async fn crds_and_cluster(client: &Client, name: &str, nodes: u32) {
     kube_ecs::crd_install::install_crds(client, "kube-ecs-tests").await.expect("CRDs");
@@ -64,7 +62,7 @@ fn running(t: &Task) -> bool {
 
 #[tokio::test]
 async fn operator_killed_mid_burst_loses_and_duplicates_nothing() {
-    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _serial = SERIAL.lock().await;
     let client = support::client().await;
     let ns = support::namespace(&client, "fault-burst").await;
     crds_and_cluster(&client, &ns, 6).await;
@@ -117,7 +115,7 @@ async fn operator_killed_mid_burst_loses_and_duplicates_nothing() {
 
 #[tokio::test]
 async fn apiserver_restart_mid_rollout_converges_without_operator_restart() {
-    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _serial = SERIAL.lock().await;
     let client = support::client().await;
     let ns = support::namespace(&client, "fault-apiserver").await;
     crds_and_cluster(&client, &ns, 2).await;
@@ -160,7 +158,7 @@ async fn apiserver_restart_mid_rollout_converges_without_operator_restart() {
 
 #[tokio::test]
 async fn conflicting_writer_on_an_owned_deployment_is_reverted_once() {
-    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _serial = SERIAL.lock().await;
     let client = support::client().await;
     let ns = support::namespace(&client, "fault-conflict").await;
     crds_and_cluster(&client, &ns, 1).await;
@@ -207,7 +205,7 @@ async fn conflicting_writer_on_an_owned_deployment_is_reverted_once() {
 
 #[tokio::test]
 async fn a_malformed_task_does_not_stop_the_others() {
-    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _serial = SERIAL.lock().await;
     let client = support::client().await;
     let ns = support::namespace(&client, "fault-malformed").await;
     crds_and_cluster(&client, &ns, 1).await;

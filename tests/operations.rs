@@ -5,7 +5,6 @@ mod support;
 
 use support::apply;
 
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use futures::{StreamExt, TryStreamExt};
@@ -17,7 +16,7 @@ use kube_ecs::api::{EcsCluster, Task, TaskDefinition};
 use support::operator_process::OperatorProcess;
 
 /// Operator processes of different tests would reconcile each other's objects.
-static SERIAL: Mutex<()> = Mutex::new(());
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 async fn cluster_and_definition(client: &Client, ns: &str, insights: bool) {
     kube_ecs::crd_install::install_crds(client, "kube-ecs-tests").await.expect("CRDs");
@@ -63,7 +62,7 @@ fn holder(lease: &Lease) -> Option<String> {
 
 #[tokio::test]
 async fn the_standby_takes_over_when_the_leader_dies_without_duplicating_pods() {
-    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _serial = SERIAL.lock().await;
     let client = support::client().await;
     let ns = support::namespace(&client, "ops-leader").await;
     cluster_and_definition(&client, &ns, false).await;
@@ -135,7 +134,7 @@ fn http_get(port: u16, path: &str) -> (u16, String) {
 
 #[tokio::test]
 async fn metrics_health_and_container_insights_are_served() {
-    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _serial = SERIAL.lock().await;
     let client = support::client().await;
     let ns = support::namespace(&client, "ops-metrics").await;
     cluster_and_definition(&client, &ns, true).await;

@@ -100,10 +100,10 @@ fn dependency_cycle(spec: &TaskDefinitionSpec) -> Option<Vec<String>> {
                 cycle.push(spec.container_definitions[j].name.clone());
                 return Some(cycle);
             }
-            if state[j] == 0 {
-                if let Some(cycle) = visit(j, spec, index, state, path) {
-                    return Some(cycle);
-                }
+            if state[j] == 0
+                && let Some(cycle) = visit(j, spec, index, state, path)
+            {
+                return Some(cycle);
             }
         }
         path.pop();

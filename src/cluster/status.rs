@@ -185,10 +185,10 @@ pub fn memory_mib(q: &Quantity) -> i64 {
         ("", 1.0),
     ];
     for (suffix, factor) in units {
-        if let Some(number) = s.strip_suffix(suffix) {
-            if let Ok(n) = number.parse::<f64>() {
-                return (n * factor / (1024.0 * 1024.0)).floor() as i64;
-            }
+        if let Some(number) = s.strip_suffix(suffix)
+            && let Ok(n) = number.parse::<f64>()
+        {
+            return (n * factor / (1024.0 * 1024.0)).floor() as i64;
         }
     }
     0

@@ -189,10 +189,10 @@ async fn reconcile(cluster: Arc<EcsCluster>, rc: Arc<ClusterContext>) -> Result<
     if problems.is_empty() {
         provisioning |= provision_simulated(&cluster, ctx).await?;
         for pool in &cluster.spec.node_pools {
-            if Provider::of(pool) == Ok(Provider::Karpenter) {
-                if let Err(e) = apply_karpenter(&cluster, pool, ctx).await {
-                    provider_problems.push(format!("spec.nodePools[{}] (karpenter): {e}", pool.name));
-                }
+            if Provider::of(pool) == Ok(Provider::Karpenter)
+                && let Err(e) = apply_karpenter(&cluster, pool, ctx).await
+            {
+                provider_problems.push(format!("spec.nodePools[{}] (karpenter): {e}", pool.name));
             }
         }
     }
@@ -330,7 +330,7 @@ async fn finalize(
 fn is_simulated_node_of(node: &Node, cluster: &str) -> bool {
     let labels = node.metadata.labels.clone().unwrap_or_default();
     labels.get(keys::CLUSTER).is_some_and(|c| c == cluster)
-        && labels.get(keys::POOL).is_some()
+        && labels.contains_key(keys::POOL)
         && node.metadata.annotations.as_ref().is_some_and(|a| a.contains_key("kwok.x-k8s.io/node"))
         && labels.get(labels::MANAGED_BY).is_some_and(|m| m == labels::MANAGED_BY_VALUE)
 }

@@ -529,11 +529,11 @@ async fn drain(service: &Service, ctx: &Context) -> Result<Action> {
         ctx.event(service, false, "Draining", "DeleteService", format!("service {name} is DRAINING")).await;
     }
     let deployments: Api<Deployment> = Api::namespaced(ctx.client.clone(), &namespace);
-    if let Some(d) = deployments.get_opt(&name).await? {
-        if d.spec.as_ref().and_then(|s| s.replicas) != Some(0) {
-            let patch = serde_json::json!({"spec": {"replicas": 0}});
-            deployments.patch(&name, &kube::api::PatchParams::default(), &kube::api::Patch::Merge(&patch)).await?;
-        }
+    if let Some(d) = deployments.get_opt(&name).await?
+        && d.spec.as_ref().and_then(|s| s.replicas) != Some(0)
+    {
+        let patch = serde_json::json!({"spec": {"replicas": 0}});
+        deployments.patch(&name, &kube::api::PatchParams::default(), &kube::api::Patch::Merge(&patch)).await?;
     }
     let remaining = Api::<Pod>::namespaced(ctx.client.clone(), &namespace)
         .list(&ListParams::default().labels(&format!("{}={}", labels::SERVICE_NAME, name)))

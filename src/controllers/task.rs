@@ -298,10 +298,10 @@ fn assemble_pod(
     let labels = metadata.labels.get_or_insert_with(Default::default);
     labels.insert(labels::TASK_NAME.into(), task.name_any());
     labels.insert(labels::MANAGED_BY.into(), labels::MANAGED_BY_VALUE.into());
-    if let Some(group) = &task.spec.group {
-        if let Some(value) = sanitize_label_value(group) {
-            labels.insert(TASK_GROUP_LABEL.into(), value);
-        }
+    if let Some(group) = &task.spec.group
+        && let Some(value) = sanitize_label_value(group)
+    {
+        labels.insert(TASK_GROUP_LABEL.into(), value);
     }
     metadata
         .annotations

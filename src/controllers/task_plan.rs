@@ -213,12 +213,7 @@ pub fn plan(task: &Task, pod: Option<&Pod>, node: &NodeFacts, now: &Time, retent
         ))
     } else if let Some(failure) = &observation.start_failure {
         Some((task_status::TASK_FAILED_TO_START.to_string(), format!("{}: {}", failure.reason, failure.message)))
-    } else if observation.essential_exit.is_some() {
-        Some((
-            task_status::ESSENTIAL_CONTAINER_EXITED.to_string(),
-            task_status::ESSENTIAL_CONTAINER_EXITED_REASON.to_string(),
-        ))
-    } else if observation.all_containers_stopped {
+    } else if observation.essential_exit.is_some() || observation.all_containers_stopped {
         Some((
             task_status::ESSENTIAL_CONTAINER_EXITED.to_string(),
             task_status::ESSENTIAL_CONTAINER_EXITED_REASON.to_string(),
@@ -329,6 +324,12 @@ fn plan_stopped(task: &Task, pod: Option<&Pod>, status: TaskStatus, now: &Time, 
         .unchanged_or(previous, status)
 }
 
+fn title(s: &str) -> String {
+    let lower = s.to_lowercase();
+    let mut chars = lower.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
 impl Plan {
     fn unchanged_or(mut self, previous: TaskStatus, status: TaskStatus) -> Self {
         self.status = if status == previous { previous } else { status };
@@ -337,21 +338,19 @@ impl Plan {
 }
 
 fn finish(previous: TaskStatus, status: TaskStatus, action: PodAction, requeue_after: Option<Duration>) -> Plan {
-    // One Event per task when it stops (a Warning unless the user stopped it). The steps on the way
-    // to RUNNING are in the status and the Pod's own events; an Event each would cost API writes a
-    // Job does not make.
+    // An Event for each lifecycle transition the controller records (the debounce folds quick ones,
+    // PENDING -> RUNNING usually arrives as one); a stop is a Warning unless the user asked for it.
     let event = (previous.last_status != status.last_status).then(|| {
         let last = status.last_status.clone().unwrap_or_default();
         match (&status.stop_code, last.as_str()) {
-            (Some(code), "STOPPED") => Some((
+            (Some(code), "STOPPED" | "STOPPING" | "DEPROVISIONING") => (
                 code != task_status::USER_INITIATED,
                 code.clone(),
                 format!("task {}: {}", last, status.stopped_reason.clone().unwrap_or_default()),
-            )),
-            _ => None,
+            ),
+            _ => (false, format!("Task{}", title(&last)), format!("task is {last}")),
         }
     });
-    let event = event.flatten();
     Plan { status, action, requeue_after, event }
 }
 

@@ -238,20 +238,19 @@ pub fn plan(inputs: &RolloutInputs) -> RolloutPlan {
     });
 
     let others_left = status.deployments.iter().any(|d| d.status != PRIMARY && d.running_count + d.pending_count > 0);
-    if let Some(primary) = status.deployments.iter_mut().find(|d| d.status == PRIMARY) {
-        if primary.rollout_state.as_deref() == Some(IN_PROGRESS)
-            && inputs.workload_settled
-            && !others_left
-            && primary.running_count == desired
-        {
-            primary.rollout_state = Some(COMPLETED.into());
-            primary.rollout_state_reason = Some("ECS deployment completed.".into());
-            primary.updated_at = Some(now.clone());
-            status.last_completed_task_definition = Some(primary.task_definition.clone());
-            messages.push(format!("(service {name}) (deployment {}) deployment completed.", primary.id));
-            messages.push(format!("(service {name}) has reached a steady state."));
-            events.push((false, reasons::STEADY.into(), format!("service {name} has reached a steady state")));
-        }
+    if let Some(primary) = status.deployments.iter_mut().find(|d| d.status == PRIMARY)
+        && primary.rollout_state.as_deref() == Some(IN_PROGRESS)
+        && inputs.workload_settled
+        && !others_left
+        && primary.running_count == desired
+    {
+        primary.rollout_state = Some(COMPLETED.into());
+        primary.rollout_state_reason = Some("ECS deployment completed.".into());
+        primary.updated_at = Some(now.clone());
+        status.last_completed_task_definition = Some(primary.task_definition.clone());
+        messages.push(format!("(service {name}) (deployment {}) deployment completed.", primary.id));
+        messages.push(format!("(service {name}) has reached a steady state."));
+        events.push((false, reasons::STEADY.into(), format!("service {name} has reached a steady state")));
     }
 
     let running: i32 = status.deployments.iter().map(|d| d.running_count).sum();

@@ -57,12 +57,12 @@ pub fn observe(mapping: &ContainerMapping, k8s: Option<&KubeContainerStatus>) ->
         status.last_status = Some("RUNNING".into());
         view.started_at = r.started_at.clone();
         // Restarted in place (a Service pod): ECS would have stopped the task when it exited.
-        if let Some(last) = k8s.last_state.as_ref().and_then(|l| l.terminated.as_ref()) {
-            if k8s.restart_count > 0 {
-                view.exited = true;
-                status.exit_code = Some(last.exit_code);
-                status.reason = terminated_reason(last.reason.as_deref(), last.message.as_deref());
-            }
+        if let Some(last) = k8s.last_state.as_ref().and_then(|l| l.terminated.as_ref())
+            && k8s.restart_count > 0
+        {
+            view.exited = true;
+            status.exit_code = Some(last.exit_code);
+            status.reason = terminated_reason(last.reason.as_deref(), last.message.as_deref());
         }
     } else if let Some(w) = &state.waiting {
         let reason = w.reason.clone().unwrap_or_default();

@@ -164,15 +164,16 @@ pub fn observe_pod(pod: &Pod, containers: &[ContainerMapping]) -> PodObservation
         if start_failure.is_none() {
             start_failure = view.start_failure.clone();
         }
-        if let Some(t) = view.started_at {
-            if mapping.kind == ContainerKind::Main && started_at.as_ref().is_none_or(|s| t.0 > s.0) {
-                started_at = Some(t);
-            }
+        if let Some(t) = view.started_at
+            && mapping.kind == ContainerKind::Main
+            && started_at.as_ref().is_none_or(|s| t.0 > s.0)
+        {
+            started_at = Some(t);
         }
-        if let Some(t) = view.finished_at {
-            if finished_at.as_ref().is_none_or(|f| t.0 > f.0) {
-                finished_at = Some(t);
-            }
+        if let Some(t) = view.finished_at
+            && finished_at.as_ref().is_none_or(|f| t.0 > f.0)
+        {
+            finished_at = Some(t);
         }
         observed.push(view.status);
     }

@@ -5,6 +5,7 @@
 //! - a container others wait on with START or HEALTHY runs as a native sidecar (init container with
 //!   restartPolicy Always), gated by a startup probe for HEALTHY, and keeps running;
 //! - every other container is a main container.
+//!
 //! Init and sidecar containers are ordered so each comes after what it depends on.
 
 use std::collections::BTreeSet;
