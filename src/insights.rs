@@ -21,6 +21,7 @@ pub fn render(caches: &Caches) -> String {
     let services = well_formed(&caches.services);
     let nodes = caches.all_nodes();
     let pods = caches.task_pods.state();
+    let by_node = status::pods_by_node(&pods);
     let mut out = String::new();
     let gauge = |out: &mut String, name: &str, help: &str| {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
@@ -40,7 +41,9 @@ pub fn render(caches: &Caches) -> String {
         let counts = status::counts(&observed);
         let (mut registered_cpu, mut registered_memory, mut reserved_cpu, mut reserved_memory) = (0, 0, 0, 0);
         for node in &members {
-            let (_, instance) = status::container_instance(cluster, node, &pods);
+            let node_pods =
+                by_node.get(node.metadata.name.as_deref().unwrap_or_default()).map(Vec::as_slice).unwrap_or_default();
+            let (_, instance) = status::container_instance(cluster, node, node_pods);
             let registered = instance.registered_resources.unwrap_or_default();
             let remaining = instance.remaining_resources.unwrap_or_default();
             registered_cpu += registered.cpu;

@@ -93,6 +93,7 @@ pub fn pool_statuses(cluster: &EcsCluster, nodes: &[&Node]) -> Vec<NodePoolStatu
 }
 
 /// The container-instance view of one node.
+/// `pods`: every kube-ecs pod, or (cheaper, see [`pods_by_node`]) just the node's.
 pub fn container_instance(
     cluster: &EcsCluster,
     node: &Node,
@@ -157,6 +158,17 @@ pub fn container_instance(
         pending_tasks_count: pending,
     };
     (spec, status)
+}
+
+/// kube-ecs pods grouped by the node they are bound to: one pass, instead of one per node.
+pub fn pods_by_node(pods: &[std::sync::Arc<Pod>]) -> std::collections::HashMap<String, Vec<std::sync::Arc<Pod>>> {
+    let mut by_node: std::collections::HashMap<String, Vec<std::sync::Arc<Pod>>> = Default::default();
+    for pod in pods {
+        if let Some(node) = pod.spec.as_ref().and_then(|s| s.node_name.clone()) {
+            by_node.entry(node).or_default().push(pod.clone());
+        }
+    }
+    by_node
 }
 
 /// CPU units (1024 per core) of a Kubernetes CPU quantity.

@@ -475,13 +475,14 @@ async fn sync_container_instances(
     refresh: bool,
 ) -> Result<Synced> {
     let api: Api<ContainerInstance> = Api::all(rc.ctx.client.clone());
-    let pods = rc.ctx.caches().task_pods.state();
+    let by_node = status::pods_by_node(&rc.ctx.caches().task_pods.state());
     let name = cluster.name_any();
     let owner = cluster.controller_owner_ref(&());
     let mut wrote = false;
     let mut deferred = false;
     for node in nodes {
-        let (spec, instance_status) = status::container_instance(cluster, node, &pods);
+        let node_pods = by_node.get(&node.name_any()).map(Vec::as_slice).unwrap_or_default();
+        let (spec, instance_status) = status::container_instance(cluster, node, node_pods);
         let node_name = node.name_any();
         let current = rc.instances.get(&ObjectRef::new(&node_name));
         if current.as_ref().map(|c| &c.spec) != Some(&spec) {

@@ -123,7 +123,16 @@ fn waiting_tasks(
 ) -> Vec<ObjectRef<DeserializeGuard<Task>>> {
     super::well_formed(store)
         .iter()
-        .filter(|t| t.status.as_ref().and_then(|s| s.pod.as_ref()).is_none() && matches(t))
+        // Only tasks refused for want of it: a task still starting needs no extra reconcile (and
+        // one before its new Pod reaches the cache would try to create it again).
+        .filter(|t| {
+            t.status.as_ref().is_some_and(|s| {
+                s.pod.is_none()
+                    && s.conditions
+                        .iter()
+                        .any(|c| c.status == "False" && (c.type_ == admission::PLACED || c.type_ == conditions::VALID))
+            }) && matches(t)
+        })
         .map(|t| ObjectRef::new(&t.name_any()).within(&t.namespace().unwrap_or_default()))
         .collect()
 }
