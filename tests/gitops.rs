@@ -105,6 +105,26 @@ async fn clusters_definitions_and_services_are_healthy_suspended_or_degraded() {
     })
     .await;
     assert_eq!(health("services", &steady), ("Healthy".into(), "Current".into()));
+    // A new revision: the rollout in progress is InProgress for kstatus, Progressing for Argo CD.
+    apply(
+        &definitions,
+        serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "TaskDefinition", "metadata": {"name": "web"},
+            "spec": {"containerDefinitions": [{"name": "app", "image": "nginx:1.28", "memory": 64}]}}),
+    )
+    .await;
+    let rolling = support::wait_for(&services, "web", "rolling out revision 2", |s| {
+        s.status.as_ref().is_some_and(|st| st.conditions.iter().any(|c| c.type_ == "Reconciling" && c.status == "True"))
+    })
+    .await;
+    assert_eq!(health("services", &rolling), ("Progressing".into(), "InProgress".into()));
+    let steady = support::wait_for(&services, "web", "steady on revision 2", |s| {
+        s.status.as_ref().is_some_and(|st| {
+            st.task_definition.as_deref() == Some("web:2")
+                && st.conditions.iter().any(|c| c.type_ == "Ready" && c.status == "True")
+        })
+    })
+    .await;
+    assert_eq!(health("services", &steady), ("Healthy".into(), "Current".into()));
     // The same object before the operator has seen its latest generation.
     let mut unobserved = steady.clone();
     unobserved.metadata.generation = unobserved.metadata.generation.map(|g| g + 1);
