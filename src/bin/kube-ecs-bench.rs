@@ -40,6 +40,9 @@ struct Args {
     /// Modes to run: matched, open.
     #[arg(long, value_delimiter = ',', default_value = "matched,open")]
     modes: Vec<String>,
+    /// Comparisons to run: tasks (with the ceiling), services, steady, cold (cold start).
+    #[arg(long, value_delimiter = ',', default_value = "tasks,services,steady,cold")]
+    phases: Vec<String>,
 }
 
 const CLUSTER: &str = "bench";
@@ -102,13 +105,58 @@ async fn run_mode(args: &Args, mode: &str, operator_bin: &Path) -> Result<Vec<Ro
     };
     let mut operator = Operator::start(operator_bin, &cluster, &qps_args)?;
     let mut rows = Vec::new();
-    let row = |measure: &str, ours: Option<f64>, peer: Option<f64>| Row {
-        mode: mode.into(),
-        measure: measure.into(),
-        ours,
-        peer,
-    };
+    let row = |measure: &str, ours: Option<f64>, peer: Option<f64>| mode_row(mode, measure, ours, peer);
 
+    let phase = |name: &str| args.phases.iter().any(|p| p == name);
+    if phase("tasks") {
+        rows.extend(tasks_phase(args, mode, &cluster, &client, &mut operator).await?);
+    }
+    if phase("services") {
+        rows.extend(services_phase(args, mode, &cluster, &client).await?);
+    }
+    if phase("steady") {
+        // 4. Steady state and a forced full resync.
+        let before = count_writes(&cluster.audit_log(), OPERATOR_AGENT)?;
+        let cpu_before = operator.cpu_seconds();
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        operator.signal(libc::SIGHUP);
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        let idle_writes = count_writes(&cluster.audit_log(), OPERATOR_AGENT)? - before;
+        rows.push(row("steady state + full resync: operator writes", Some(idle_writes as f64), None));
+        rows.push(row("steady state 20s: operator CPU seconds", Some(operator.cpu_seconds() - cpu_before), None));
+    }
+    if phase("cold") {
+        // 5./6. Cold start with everything present.
+        operator.kill();
+        let before = count_writes(&cluster.audit_log(), OPERATOR_AGENT)?;
+        let started = Instant::now();
+        operator = Operator::start(operator_bin, &cluster, &qps_args)?;
+        let settle = operator.wait_until_idle(Duration::from_secs(300)).await;
+        let cold = started.elapsed().as_secs_f64() - settle;
+        let cold_writes = count_writes(&cluster.audit_log(), OPERATOR_AGENT)? - before;
+        rows.push(row(&format!("cold start with {} tasks: first full pass (s)", args.n), Some(cold), None));
+        rows.push(row("cold start: operator writes", Some(cold_writes as f64), None));
+    }
+    rows.push(row("operator peak RSS MiB (whole run)", Some(operator.peak_rss_mib()), None));
+    operator.kill();
+    Ok(rows)
+}
+
+fn mode_row(mode: &str, measure: &str, ours: Option<f64>, peer: Option<f64>) -> Row {
+    Row { mode: mode.into(), measure: measure.into(), ours, peer }
+}
+
+/// 1. the bare-pod ceiling, 2. Tasks vs Jobs.
+async fn tasks_phase(
+    args: &Args,
+    mode: &str,
+    cluster: &LocalCluster,
+    client: &Client,
+    operator: &mut Operator,
+) -> Result<Vec<Row>> {
+    let client = client.clone();
+    let mut rows = Vec::new();
+    let row = |measure: &str, ours: Option<f64>, peer: Option<f64>| mode_row(mode, measure, ours, peer);
     // 1. Ceiling: bare pods bound to nodes directly.
     let ceiling = bare_pods(&client, args.n, args.nodes).await?;
     rows.push(row(&format!("ceiling: {} bare pods Running (s)", args.n), None, Some(ceiling)));
@@ -134,8 +182,14 @@ async fn run_mode(args: &Args, mode: &str, operator_bin: &Path) -> Result<Vec<Ro
     ));
     rows.push(row("operator CPU seconds for the tasks", Some(operator.cpu_seconds() - cpu_before), None));
     rows.push(row(&format!("operator RSS MiB with {} tasks", args.n), Some(operator.rss_mib()), None));
+    Ok(rows)
+}
 
-    // 3. Service rollout vs Deployment rollout.
+/// 3. Service rollout vs Deployment rollout.
+async fn services_phase(args: &Args, mode: &str, cluster: &LocalCluster, client: &Client) -> Result<Vec<Row>> {
+    let client = client.clone();
+    let mut rows = Vec::new();
+    let row = |measure: &str, ours: Option<f64>, peer: Option<f64>| mode_row(mode, measure, ours, peer);
     let before = count_writes(&cluster.audit_log(), OPERATOR_AGENT)?;
     let (svc_up, svc_roll) = services_rollout(&client, args.services, args.tasks_per_service).await?;
     let service_writes = count_writes(&cluster.audit_log(), OPERATOR_AGENT)? - before;
@@ -148,29 +202,6 @@ async fn run_mode(args: &Args, mode: &str, operator_bin: &Path) -> Result<Vec<Ro
         Some(service_writes as f64 / args.services as f64),
         None,
     ));
-
-    // 4. Steady state and a forced full resync.
-    let before = count_writes(&cluster.audit_log(), OPERATOR_AGENT)?;
-    let cpu_before = operator.cpu_seconds();
-    tokio::time::sleep(Duration::from_secs(10)).await;
-    operator.signal(libc::SIGHUP);
-    tokio::time::sleep(Duration::from_secs(10)).await;
-    let idle_writes = count_writes(&cluster.audit_log(), OPERATOR_AGENT)? - before;
-    rows.push(row("steady state + full resync: operator writes", Some(idle_writes as f64), None));
-    rows.push(row("steady state 20s: operator CPU seconds", Some(operator.cpu_seconds() - cpu_before), None));
-
-    // 5./6. Cold start with everything present.
-    operator.kill();
-    let before = count_writes(&cluster.audit_log(), OPERATOR_AGENT)?;
-    let started = Instant::now();
-    let mut operator = Operator::start(operator_bin, &cluster, &qps_args)?;
-    let settle = operator.wait_until_idle(Duration::from_secs(300)).await;
-    let cold = started.elapsed().as_secs_f64() - settle;
-    let cold_writes = count_writes(&cluster.audit_log(), OPERATOR_AGENT)? - before;
-    rows.push(row(&format!("cold start with {} tasks: first full pass (s)", args.n), Some(cold), None));
-    rows.push(row("cold start: operator writes", Some(cold_writes as f64), None));
-    rows.push(row("operator peak RSS MiB (whole run)", Some(operator.peak_rss_mib()), None));
-    operator.kill();
     Ok(rows)
 }
 

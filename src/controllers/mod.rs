@@ -119,12 +119,11 @@ pub async fn run(ctx: Arc<Context>, shutdown: impl std::future::Future<Output = 
         tracing::error!("the controllers of this context already run");
         return;
     };
-    let Subscriptions { task, service, cluster, mut feeds } = subscriptions;
-    let Some(task_pods) = feeds.task_pods.take() else { return };
+    let Subscriptions { task, service, cluster, feeds } = subscriptions;
     let feeding = tokio::spawn(feeds.run(ctx.client.clone(), ctx.caches().clone()));
     futures::join!(
         task_definition::run(ctx.clone(), shutdown.clone()),
-        task::run(ctx.clone(), task, task_pods, shutdown.clone()),
+        task::run(ctx.clone(), task, shutdown.clone()),
         service::run(ctx.clone(), service, shutdown.clone()),
         cluster::run(ctx.clone(), cluster, shutdown.clone()),
     );
@@ -147,12 +146,17 @@ impl Subscriptions {
             definitions: c.definition_changes()?,
             clusters: c.cluster_changes()?,
             nodes: c.node_changes()?,
+            pods: c.pod_changes()?,
         };
         let service = service::Triggers {
             services: c.service_changes()?,
             definitions: c.definition_changes()?,
             clusters: c.cluster_changes()?,
             nodes: c.node_changes()?,
+            pods: c.pod_changes()?,
+            deployments: c.deployment_changes()?,
+            daemon_sets: c.daemon_set_changes()?,
+            kube_services: c.kube_service_changes()?,
         };
         let cluster = cluster::Triggers {
             clusters: c.cluster_changes()?,

@@ -13,12 +13,11 @@ use futures::StreamExt;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
 use k8s_openapi::api::core::v1::{Pod, Service as KubeService};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use kube::api::{Api, DeleteParams, ListParams, ObjectMeta, Preconditions};
+use kube::api::{Api, DeleteParams, ObjectMeta, Preconditions};
 use kube::core::DeserializeGuard;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
 use kube::runtime::reflector::ObjectRef;
-use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
 use sha2::{Digest, Sha256};
 
@@ -49,6 +48,10 @@ pub struct Triggers {
     pub definitions: Changes<DeserializeGuard<TaskDefinition>>,
     pub clusters: Changes<DeserializeGuard<EcsCluster>>,
     pub nodes: Changes<k8s_openapi::api::core::v1::Node>,
+    pub pods: Changes<Pod>,
+    pub deployments: Changes<Deployment>,
+    pub daemon_sets: Changes<DaemonSet>,
+    pub kube_services: Changes<KubeService>,
 }
 
 pub async fn run(
@@ -56,15 +59,16 @@ pub async fn run(
     shared: Triggers,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
-    let client = ctx.client.clone();
     let controller = Controller::for_shared_stream(shared.services, ctx.caches().services.clone());
     let store = controller.store();
     let (by_namespace, by_cluster) = (store.clone(), store.clone());
     controller
-        .owns(Api::<Deployment>::all(client.clone()), watcher::Config::default().labels(labels::SERVICE_NAME))
-        .owns(Api::<DaemonSet>::all(client.clone()), watcher::Config::default().labels(labels::SERVICE_NAME))
-        .owns(Api::<KubeService>::all(client.clone()), watcher::Config::default().labels(labels::SERVICE_NAME))
-        .watches(Api::<Pod>::all(client.clone()), watcher::Config::default().labels(labels::SERVICE_NAME), |pod| {
+        // Workloads, Kubernetes Services and Pods come from the shared caches' watches: reconciles
+        // read them from those caches, never from the API server.
+        .owns_shared_stream(shared.deployments)
+        .owns_shared_stream(shared.daemon_sets)
+        .owns_shared_stream(shared.kube_services)
+        .watches_shared_stream(shared.pods, |pod| {
             let name = pod.labels().get(labels::SERVICE_NAME).cloned();
             name.zip(pod.namespace()).map(|(n, ns)| ObjectRef::new(&n).within(&ns))
         })
@@ -171,12 +175,9 @@ async fn apply_service(service: &Service, ctx: &Context) -> Result<Action> {
         Err(refusal) => return refuse(service, ctx, &services, previous, refusal, &now).await,
     };
 
-    let pods = Api::<Pod>::namespaced(ctx.client.clone(), &namespace)
-        .list(&ListParams::default().labels(&format!("{}={}", labels::SERVICE_NAME, name)))
-        .await?
-        .items;
+    let pods = ctx.caches().service_pods(&namespace, &name);
     let views: Vec<PodView> = pods.iter().map(|pod| pod_view(pod, ctx)).collect();
-    let (workload_ref, settled, daemon_desired) = workload_state(ctx, service).await?;
+    let (workload_ref, settled, daemon_desired) = workload_state(ctx, service);
     let desired_count = if is_daemon(service) { daemon_desired } else { service.spec.desired_count.unwrap_or(1) };
     let plan = rollout::plan(&RolloutInputs {
         service,
@@ -353,25 +354,25 @@ fn unschedulable(node: &k8s_openapi::api::core::v1::Node) -> bool {
 }
 
 /// The revision the current workload runs, whether it has fully rolled out, and (DAEMON) how many
-/// tasks it wants.
-async fn workload_state(ctx: &Context, service: &Service) -> Result<(Option<String>, bool, i32)> {
+/// tasks it wants (from the cache).
+fn workload_state(ctx: &Context, service: &Service) -> (Option<String>, bool, i32) {
     let namespace = service.namespace().unwrap_or_default();
     let name = service.name_any();
     let annotation = |meta: &ObjectMeta| {
         meta.annotations.as_ref().and_then(|a| a.get(workload::TASK_DEFINITION_ANNOTATION).cloned())
     };
     if is_daemon(service) {
-        let Some(ds) = Api::<DaemonSet>::namespaced(ctx.client.clone(), &namespace).get_opt(&name).await? else {
-            return Ok((None, false, 0));
+        let Some(ds) = ctx.caches().daemon_set(&namespace, &name) else {
+            return (None, false, 0);
         };
         let status = ds.status.clone().unwrap_or_default();
         let settled = status.observed_generation >= ds.metadata.generation
             && status.updated_number_scheduled.unwrap_or(0) == status.desired_number_scheduled
             && status.number_available.unwrap_or(0) == status.desired_number_scheduled;
-        return Ok((annotation(&ds.metadata), settled, status.desired_number_scheduled));
+        return (annotation(&ds.metadata), settled, status.desired_number_scheduled);
     }
-    let Some(deployment) = Api::<Deployment>::namespaced(ctx.client.clone(), &namespace).get_opt(&name).await? else {
-        return Ok((None, false, 0));
+    let Some(deployment) = ctx.caches().deployment(&namespace, &name) else {
+        return (None, false, 0);
     };
     let replicas = deployment.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
     let status = deployment.status.clone().unwrap_or_default();
@@ -379,7 +380,7 @@ async fn workload_state(ctx: &Context, service: &Service) -> Result<(Option<Stri
         && status.updated_replicas.unwrap_or(0) == replicas
         && status.available_replicas.unwrap_or(0) == replicas
         && status.replicas.unwrap_or(0) == replicas;
-    Ok((annotation(&deployment.metadata), settled, replicas))
+    (annotation(&deployment.metadata), settled, replicas)
 }
 
 fn content_hash<T: serde::Serialize>(object: &T) -> Result<String> {
@@ -396,7 +397,8 @@ fn applied_hash(meta: &ObjectMeta) -> Option<&str> {
 
 /// Applies the Deployment or DaemonSet when its desired content changed or someone else changed its
 /// spec (its generation moved past the one recorded after our last apply); removes the other kind.
-/// Returns the workload's generation after this reconcile.
+/// Returns the workload's generation after this reconcile. The current objects come from the cache:
+/// one a moment stale only costs a no-op apply.
 async fn apply_workload(
     ctx: &Context,
     service: &Service,
@@ -408,22 +410,26 @@ async fn apply_workload(
     let name = service.name_any();
     let deployments: Api<Deployment> = Api::namespaced(ctx.client.clone(), &namespace);
     let daemon_sets: Api<DaemonSet> = Api::namespaced(ctx.client.clone(), &namespace);
+    let cached_deployment = ctx.caches().deployment(&namespace, &name);
+    let cached_daemon_set = ctx.caches().daemon_set(&namespace, &name);
     if is_daemon(service) {
         let desired = workload::daemon_set(inputs, min_percent)?;
-        let generation = apply_if_changed(&daemon_sets, &name, desired, recorded_generation).await?;
-        delete_if_present(&deployments, &name).await?;
+        let generation =
+            apply_if_changed(&daemon_sets, cached_daemon_set.as_deref(), desired, recorded_generation).await?;
+        delete_if_present(&deployments, cached_deployment.as_deref()).await?;
         Ok(generation)
     } else {
         let desired = workload::deployment(inputs)?;
-        let generation = apply_if_changed(&deployments, &name, desired, recorded_generation).await?;
-        delete_if_present(&daemon_sets, &name).await?;
+        let generation =
+            apply_if_changed(&deployments, cached_deployment.as_deref(), desired, recorded_generation).await?;
+        delete_if_present(&daemon_sets, cached_daemon_set.as_deref()).await?;
         Ok(generation)
     }
 }
 
 async fn apply_if_changed<K>(
     api: &Api<K>,
-    name: &str,
+    current: Option<&K>,
     mut desired: K,
     recorded_generation: Option<i64>,
 ) -> Result<Option<i64>>
@@ -431,27 +437,30 @@ where
     K: Resource + Clone + serde::Serialize + serde::de::DeserializeOwned + std::fmt::Debug,
 {
     let hash = content_hash(&desired)?;
-    let current = api.get_opt(name).await?;
-    let unchanged = current.as_ref().is_some_and(|c| {
+    // A generation above the recorded one is someone else's spec change; below it, a cache that has
+    // not seen our last apply yet.
+    let unchanged = current.is_some_and(|c| {
         applied_hash(c.meta()) == Some(hash.as_str())
-            && (recorded_generation.is_none() || c.meta().generation == recorded_generation)
+            && (recorded_generation.is_none() || c.meta().generation <= recorded_generation)
     });
     if unchanged {
-        return Ok(current.and_then(|c| c.meta().generation));
+        return Ok(recorded_generation.max(current.and_then(|c| c.meta().generation)));
     }
+    let name = desired.meta().name.clone().unwrap_or_default();
     stamp(desired.meta_mut(), &hash);
-    let applied = apply::apply(api, name, &desired).await?;
+    let applied = apply::apply(api, &name, &desired).await?;
     Ok(applied.meta().generation)
 }
 
 async fn apply_kube_service(ctx: &Context, service: &Service, desired: Option<KubeService>) -> Result<()> {
-    let api: Api<KubeService> = Api::namespaced(ctx.client.clone(), &service.namespace().unwrap_or_default());
+    let namespace = service.namespace().unwrap_or_default();
+    let api: Api<KubeService> = Api::namespaced(ctx.client.clone(), &namespace);
     let name = service.name_any();
+    let current = ctx.caches().kube_service(&namespace, &name);
     let Some(mut desired) = desired else {
-        return delete_if_present(&api, &name).await;
+        return delete_if_present(&api, current.as_deref()).await;
     };
     let hash = content_hash(&desired)?;
-    let current = api.get_opt(&name).await?;
     if current.as_ref().and_then(|c| applied_hash(&c.metadata)) != Some(hash.as_str()) {
         stamp(&mut desired.metadata, &hash);
         apply::apply(&api, &name, &desired).await?;
@@ -460,14 +469,15 @@ async fn apply_kube_service(ctx: &Context, service: &Service, desired: Option<Ku
 }
 
 /// Deletes an object this service owns, if present (never someone else's of the same name).
-async fn delete_if_present<K>(api: &Api<K>, name: &str) -> Result<()>
+async fn delete_if_present<K>(api: &Api<K>, current: Option<&K>) -> Result<()>
 where
     K: Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
 {
-    let Some(existing) = api.get_opt(name).await? else { return Ok(()) };
+    let Some(existing) = current else { return Ok(()) };
     let ours = existing.meta().labels.as_ref().is_some_and(|l| l.contains_key(labels::SERVICE_NAME));
     if ours {
-        match api.delete(name, &DeleteParams::background()).await {
+        let name = existing.meta().name.clone().unwrap_or_default();
+        match api.delete(&name, &DeleteParams::background()).await {
             Ok(_) => {}
             Err(kube::Error::Api(e)) if e.code == 404 => {}
             Err(e) => return Err(e.into()),
@@ -529,17 +539,13 @@ async fn drain(service: &Service, ctx: &Context) -> Result<Action> {
         ctx.event(service, false, "Draining", "DeleteService", format!("service {name} is DRAINING")).await;
     }
     let deployments: Api<Deployment> = Api::namespaced(ctx.client.clone(), &namespace);
-    if let Some(d) = deployments.get_opt(&name).await?
+    if let Some(d) = ctx.caches().deployment(&namespace, &name)
         && d.spec.as_ref().and_then(|s| s.replicas) != Some(0)
     {
         let patch = serde_json::json!({"spec": {"replicas": 0}});
         deployments.patch(&name, &kube::api::PatchParams::default(), &kube::api::Patch::Merge(&patch)).await?;
     }
-    let remaining = Api::<Pod>::namespaced(ctx.client.clone(), &namespace)
-        .list(&ListParams::default().labels(&format!("{}={}", labels::SERVICE_NAME, name)))
-        .await?
-        .items
-        .len();
+    let remaining = ctx.caches().service_pods(&namespace, &name).len();
     if remaining > 0 && !is_daemon(service) {
         return Err(Error::MissingDependency(format!("service {name} draining: {remaining} tasks left")));
     }

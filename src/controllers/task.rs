@@ -14,7 +14,6 @@ use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::core::DeserializeGuard;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::reflector::ObjectRef;
-use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
 
 use super::admission::{self, Refusal};
@@ -44,31 +43,14 @@ pub struct Triggers {
     pub definitions: Changes<DeserializeGuard<TaskDefinition>>,
     pub clusters: Changes<DeserializeGuard<EcsCluster>>,
     pub nodes: Changes<Node>,
+    pub pods: Changes<Pod>,
 }
 
 pub async fn run(
     ctx: Arc<Context>,
     shared: Triggers,
-    pod_cache: kube::runtime::reflector::store::Writer<Pod>,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
-    use kube::runtime::WatchStreamExt;
-    // The watch of every Pod kube-ecs made (Tasks' and Services') both triggers reconciles and feeds
-    // the cache reconciles (and the cluster's container-instance view) read them from.
-    let managed = format!("{}={}", labels::MANAGED_BY, labels::MANAGED_BY_VALUE);
-    let pods = watcher::watcher(Api::<Pod>::all(ctx.client.clone()), watcher::Config::default().labels(&managed))
-        .backoff(super::WatchBackoff::default())
-        .modify(crate::caches::strip)
-        .reflect(pod_cache)
-        .inspect({
-            let caches = ctx.caches().clone();
-            move |event| {
-                if matches!(event, Ok(watcher::Event::InitDone)) {
-                    caches.mark_listed("pods");
-                }
-            }
-        })
-        .touched_objects();
     // A Pod goes from created to scheduled to running within a moment on a healthy cluster: the
     // debounce folds those events into one reconcile, so a task usually costs one Pod create and one
     // status write on its way to RUNNING (client-side QPS is the bottleneck of a burst).
@@ -79,7 +61,9 @@ pub async fn run(
     let definition_store = store.clone();
     let node_store = store.clone();
     controller
-        .owns_stream(pods)
+        // The shared watch of every Pod kube-ecs made (Tasks' and Services'): a Task's own Pod
+        // triggers it through the owner reference.
+        .owns_shared_stream(shared.pods)
         // A Task waiting for its cluster or task definition starts as soon as that appears.
         .watches_shared_stream(shared.clusters, move |cluster| {
             let name = cluster.name_any();

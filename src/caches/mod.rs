@@ -1,27 +1,32 @@
 //! Watch-fed caches of the objects reconciles read, shared by every controller.
 //!
-//! Reconciles read task definitions, their revision snapshots, clusters, nodes and task Pods from here
-//! instead of the API server: under a client-side budget (20 QPS in the matched benchmarks) a GET per
-//! reconcile would throttle the operator long before the API server is busy, and a burst of Tasks
-//! waiting for their task definition would starve the TaskDefinition controller's own requests.
+//! Reconciles read task definitions, their revision snapshots, clusters, nodes, kube-ecs Pods and
+//! the services' workloads from here instead of the API server: under a client-side budget (20 QPS in
+//! the matched benchmarks) a GET or LIST per reconcile would throttle the operator long before the API
+//! server is busy, and a burst of Tasks waiting for their task definition would starve the
+//! TaskDefinition controller's own requests.
 //!
 //! Each cache has one watch. Controllers that must react to changes subscribe to the same watch
-//! (`*_changes`), and the cache is updated before subscribers are notified, so a reconcile triggered
-//! by a change always sees that change. The fan-out is our own unbounded channel per subscriber:
-//! kube-runtime's shared-store subscription applies backpressure to the watch when one subscriber
-//! lags, and its stream can stall without a wake-up when an object is deleted before it is read.
+//! (`*_changes`, see [`fanout`]), and the cache is updated before subscribers are notified.
 
-use std::sync::Mutex;
+mod fanout;
+mod trim;
+
+use std::sync::{Arc, Mutex};
 
 use futures::StreamExt;
-use k8s_openapi::api::apps::v1::ControllerRevision;
-use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet, Deployment};
+use k8s_openapi::api::core::v1::{Node, Pod, Service as KubeService};
 use kube::api::Api;
 use kube::core::DeserializeGuard;
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::watcher::{self, watcher};
 use kube::runtime::{WatchStreamExt, reflector::store::Writer};
 use kube::{Client, Resource};
+
+pub use fanout::Changes;
+use fanout::Fanout;
+pub use trim::strip;
 
 use crate::api::{EcsCluster, Service, Task, TaskDefinition};
 use crate::labels;
@@ -35,56 +40,55 @@ pub struct Caches {
     pub nodes: Store<Node>,
     pub tasks: Store<DeserializeGuard<Task>>,
     pub services: Store<DeserializeGuard<Service>>,
-    /// Pods kube-ecs made (of Tasks and Services); fed by the Task controller's own watch of them.
+    /// Pods kube-ecs made (of Tasks and Services), trimmed (see [`trim::strip_pod`]).
     pub task_pods: Store<Pod>,
+    /// The ECS services' Deployments, DaemonSets and Kubernetes Services.
+    pub deployments: Store<Deployment>,
+    pub daemon_sets: Store<DaemonSet>,
+    pub kube_services: Store<KubeService>,
     /// Which caches have had their first full list.
-    listed: std::sync::Arc<tokio::sync::watch::Sender<std::collections::BTreeSet<&'static str>>>,
+    listed: Arc<tokio::sync::watch::Sender<std::collections::BTreeSet<&'static str>>>,
 }
 
 /// Every cache, by the name [`Caches::mark_listed`] is called with.
-const CACHED_KINDS: [&str; 7] =
-    ["taskdefinitions", "controllerrevisions", "ecsclusters", "nodes", "tasks", "services", "pods"];
+const CACHED_KINDS: [&str; 10] = [
+    "taskdefinitions",
+    "controllerrevisions",
+    "ecsclusters",
+    "nodes",
+    "tasks",
+    "services",
+    "pods",
+    "deployments",
+    "daemonsets",
+    "kubeservices",
+];
 
-/// The write side, taken once by [`Feeds::run`] (and the Task controller for its Pods).
+/// One cache's write side and the fan-out of its watch.
+struct Feed<K: Resource<DynamicType = ()> + Clone + 'static> {
+    writer: Writer<K>,
+    fanout: Fanout<K>,
+}
+
+impl<K: Resource<DynamicType = ()> + Clone + 'static> Feed<K> {
+    fn new() -> (Store<K>, Self) {
+        let (store, writer) = reflector::store();
+        (store, Self { writer, fanout: Fanout::default() })
+    }
+}
+
+/// The write side, taken once by [`Feeds::run`].
 pub struct Feeds {
-    definitions: Writer<DeserializeGuard<TaskDefinition>>,
+    definitions: Feed<DeserializeGuard<TaskDefinition>>,
     snapshots: Writer<ControllerRevision>,
-    clusters: Writer<DeserializeGuard<EcsCluster>>,
-    nodes: Writer<Node>,
-    tasks: Writer<DeserializeGuard<Task>>,
-    services: Writer<DeserializeGuard<Service>>,
-    pub task_pods: Option<Writer<Pod>>,
-    definition_fanout: Fanout<DeserializeGuard<TaskDefinition>>,
-    cluster_fanout: Fanout<DeserializeGuard<EcsCluster>>,
-    node_fanout: Fanout<Node>,
-    task_fanout: Fanout<DeserializeGuard<Task>>,
-    service_fanout: Fanout<DeserializeGuard<Service>>,
-}
-
-/// Sends every applied object (and, after each full list, every object) to each subscriber.
-pub struct Fanout<K> {
-    subscribers: Vec<tokio::sync::mpsc::UnboundedSender<std::sync::Arc<K>>>,
-}
-
-impl<K> Default for Fanout<K> {
-    fn default() -> Self {
-        Self { subscribers: Vec::new() }
-    }
-}
-
-impl<K: Send + Sync + 'static> Fanout<K> {
-    fn subscribe(&mut self) -> Changes<K> {
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        self.subscribers.push(tx);
-        Box::pin(futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|o| (o, rx)) }))
-    }
-
-    fn send(&self, object: std::sync::Arc<K>) {
-        for subscriber in &self.subscribers {
-            // A closed subscriber is a controller that stopped; the others still get it.
-            let _ = subscriber.send(object.clone());
-        }
-    }
+    clusters: Feed<DeserializeGuard<EcsCluster>>,
+    nodes: Feed<Node>,
+    tasks: Feed<DeserializeGuard<Task>>,
+    services: Feed<DeserializeGuard<Service>>,
+    pods: Feed<Pod>,
+    deployments: Feed<Deployment>,
+    daemon_sets: Feed<DaemonSet>,
+    kube_services: Feed<KubeService>,
 }
 
 /// Both halves; the writers sit here until the controllers start.
@@ -95,13 +99,16 @@ pub struct SharedCaches {
 
 impl Default for SharedCaches {
     fn default() -> Self {
-        let (definitions, definitions_w) = reflector::store();
+        let (definitions, definitions_w) = Feed::new();
         let (snapshots, snapshots_w) = reflector::store();
-        let (clusters, clusters_w) = reflector::store();
-        let (nodes, nodes_w) = reflector::store();
-        let (task_pods, task_pods_w) = reflector::store();
-        let (tasks, tasks_w) = reflector::store();
-        let (services, services_w) = reflector::store();
+        let (clusters, clusters_w) = Feed::new();
+        let (nodes, nodes_w) = Feed::new();
+        let (tasks, tasks_w) = Feed::new();
+        let (services, services_w) = Feed::new();
+        let (task_pods, pods_w) = Feed::new();
+        let (deployments, deployments_w) = Feed::new();
+        let (daemon_sets, daemon_sets_w) = Feed::new();
+        let (kube_services, kube_services_w) = Feed::new();
         Self {
             read: Caches {
                 definitions,
@@ -111,7 +118,10 @@ impl Default for SharedCaches {
                 tasks,
                 services,
                 task_pods,
-                listed: std::sync::Arc::new(tokio::sync::watch::Sender::new(Default::default())),
+                deployments,
+                daemon_sets,
+                kube_services,
+                listed: Arc::new(tokio::sync::watch::Sender::new(Default::default())),
             },
             feeds: Mutex::new(Some(Feeds {
                 definitions: definitions_w,
@@ -120,19 +130,14 @@ impl Default for SharedCaches {
                 nodes: nodes_w,
                 tasks: tasks_w,
                 services: services_w,
-                task_pods: Some(task_pods_w),
-                definition_fanout: Fanout::default(),
-                cluster_fanout: Fanout::default(),
-                node_fanout: Fanout::default(),
-                task_fanout: Fanout::default(),
-                service_fanout: Fanout::default(),
+                pods: pods_w,
+                deployments: deployments_w,
+                daemon_sets: daemon_sets_w,
+                kube_services: kube_services_w,
             })),
         }
     }
 }
-
-/// Change notifications of one shared watch (the cache is updated before each).
-pub type Changes<K> = std::pin::Pin<Box<dyn futures::Stream<Item = std::sync::Arc<K>> + Send>>;
 
 impl SharedCaches {
     fn subscribe<T>(&self, pick: impl FnOnce(&mut Feeds) -> T) -> Option<T> {
@@ -142,19 +147,31 @@ impl SharedCaches {
 
     // Subscriptions are made before the feeds start (`None` afterwards).
     pub fn definition_changes(&self) -> Option<Changes<DeserializeGuard<TaskDefinition>>> {
-        self.subscribe(|f| f.definition_fanout.subscribe())
+        self.subscribe(|f| f.definitions.fanout.subscribe())
     }
     pub fn cluster_changes(&self) -> Option<Changes<DeserializeGuard<EcsCluster>>> {
-        self.subscribe(|f| f.cluster_fanout.subscribe())
+        self.subscribe(|f| f.clusters.fanout.subscribe())
     }
     pub fn node_changes(&self) -> Option<Changes<Node>> {
-        self.subscribe(|f| f.node_fanout.subscribe())
+        self.subscribe(|f| f.nodes.fanout.subscribe())
     }
     pub fn task_changes(&self) -> Option<Changes<DeserializeGuard<Task>>> {
-        self.subscribe(|f| f.task_fanout.subscribe())
+        self.subscribe(|f| f.tasks.fanout.subscribe())
     }
     pub fn service_changes(&self) -> Option<Changes<DeserializeGuard<Service>>> {
-        self.subscribe(|f| f.service_fanout.subscribe())
+        self.subscribe(|f| f.services.fanout.subscribe())
+    }
+    pub fn pod_changes(&self) -> Option<Changes<Pod>> {
+        self.subscribe(|f| f.pods.fanout.subscribe())
+    }
+    pub fn deployment_changes(&self) -> Option<Changes<Deployment>> {
+        self.subscribe(|f| f.deployments.fanout.subscribe())
+    }
+    pub fn daemon_set_changes(&self) -> Option<Changes<DaemonSet>> {
+        self.subscribe(|f| f.daemon_sets.fanout.subscribe())
+    }
+    pub fn kube_service_changes(&self) -> Option<Changes<KubeService>> {
+        self.subscribe(|f| f.kube_services.fanout.subscribe())
     }
 
     /// Takes the writers: call once, after every controller has subscribed.
@@ -173,13 +190,15 @@ impl Feeds {
             nodes,
             tasks,
             services,
-            definition_fanout,
-            cluster_fanout,
-            node_fanout,
-            task_fanout,
-            service_fanout,
-            ..
+            pods,
+            deployments,
+            daemon_sets,
+            kube_services,
         } = self;
+        let all = watcher::Config::default;
+        // Only what kube-ecs made: Pods of Tasks and Services, the services' workloads.
+        let managed = format!("{}={}", labels::MANAGED_BY, labels::MANAGED_BY_VALUE);
+        let of_services = || watcher::Config::default().labels(labels::SERVICE_NAME);
         let snapshots = watcher(
             Api::<ControllerRevision>::all(client.clone()),
             watcher::Config::default().labels(labels::TASK_DEFINITION_NAME),
@@ -193,13 +212,18 @@ impl Feeds {
             }
             futures::future::ready(())
         });
+        let c = &caches;
         futures::join!(
-            feed(Api::all(client.clone()), definitions, definition_fanout, strip_guarded, (&caches, "taskdefinitions")),
+            feed(Api::all(client.clone()), all(), definitions, trim::strip_guarded, (c, "taskdefinitions")),
             snapshots,
-            feed(Api::all(client.clone()), clusters, cluster_fanout, strip_guarded, (&caches, "ecsclusters")),
-            feed(Api::all(client.clone()), nodes, node_fanout, strip_node, (&caches, "nodes")),
-            feed(Api::all(client.clone()), tasks, task_fanout, strip_guarded, (&caches, "tasks")),
-            feed(Api::all(client), services, service_fanout, strip_guarded, (&caches, "services")),
+            feed(Api::all(client.clone()), all(), clusters, trim::strip_guarded, (c, "ecsclusters")),
+            feed(Api::all(client.clone()), all(), nodes, trim::strip_node, (c, "nodes")),
+            feed(Api::all(client.clone()), all(), tasks, trim::strip_guarded, (c, "tasks")),
+            feed(Api::all(client.clone()), all(), services, trim::strip_guarded, (c, "services")),
+            feed(Api::all(client.clone()), all().labels(&managed), pods, trim::strip_pod, (c, "pods")),
+            feed(Api::all(client.clone()), of_services(), deployments, strip, (c, "deployments")),
+            feed(Api::all(client.clone()), of_services(), daemon_sets, strip, (c, "daemonsets")),
+            feed(Api::all(client), of_services(), kube_services, strip, (c, "kubeservices")),
         );
     }
 }
@@ -207,24 +231,22 @@ impl Feeds {
 /// One watch: updates the cache, then tells the subscribers.
 async fn feed<K>(
     api: Api<K>,
-    writer: Writer<K>,
-    fanout: Fanout<K>,
+    config: watcher::Config,
+    Feed { writer, fanout }: Feed<K>,
     strip: fn(&mut K),
     (caches, kind): (&Caches, &'static str),
 ) where
     K: Resource<DynamicType = ()> + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + Sync + 'static,
 {
     let store = writer.as_reader();
-    watcher(api, watcher::Config::default())
+    watcher(api, config)
         .backoff(super::controllers::WatchBackoff::default())
         .modify(strip)
         .reflect(writer)
         .for_each(|event| {
             match event {
                 // Deletions too: a cluster's counts change when a task goes.
-                Ok(watcher::Event::Apply(object) | watcher::Event::Delete(object)) => {
-                    fanout.send(std::sync::Arc::new(object))
-                }
+                Ok(watcher::Event::Apply(object) | watcher::Event::Delete(object)) => fanout.send(Arc::new(object)),
                 // After a (re)list, everything may have changed while the watch was down.
                 Ok(watcher::Event::InitDone) => {
                     caches.mark_listed(kind);
@@ -235,25 +257,6 @@ async fn feed<K>(
             futures::future::ready(())
         })
         .await;
-}
-
-/// Cached copies drop what no reconcile reads: managedFields is often the largest part of an object.
-pub fn strip<K: Resource>(object: &mut K) {
-    object.meta_mut().managed_fields = None;
-}
-
-fn strip_guarded<K: Resource>(object: &mut DeserializeGuard<K>) {
-    if let Ok(inner) = object.0.as_mut() {
-        strip(inner);
-    }
-}
-
-fn strip_node(node: &mut Node) {
-    strip(node);
-    // Nodes carry image lists that can be large; placement never reads them.
-    if let Some(status) = node.status.as_mut() {
-        status.images = None;
-    }
 }
 
 impl Caches {
@@ -300,11 +303,36 @@ impl Caches {
         self.nodes.get(&ObjectRef::new(name)).map(|n| (*n).clone())
     }
 
-    pub fn all_nodes(&self) -> Vec<std::sync::Arc<Node>> {
+    pub fn all_nodes(&self) -> Vec<Arc<Node>> {
         self.nodes.state()
     }
 
     pub fn task_pod(&self, namespace: &str, name: &str) -> Option<Pod> {
         self.task_pods.get(&ObjectRef::new(name).within(namespace)).map(|p| (*p).clone())
+    }
+
+    /// The (trimmed) Pods of the ECS service `name` in `namespace`.
+    pub fn service_pods(&self, namespace: &str, name: &str) -> Vec<Arc<Pod>> {
+        self.task_pods
+            .state()
+            .into_iter()
+            .filter(|p| {
+                p.metadata.namespace.as_deref() == Some(namespace)
+                    && p.metadata.labels.as_ref().and_then(|l| l.get(labels::SERVICE_NAME)).map(String::as_str)
+                        == Some(name)
+            })
+            .collect()
+    }
+
+    pub fn deployment(&self, namespace: &str, name: &str) -> Option<Arc<Deployment>> {
+        self.deployments.get(&ObjectRef::new(name).within(namespace))
+    }
+
+    pub fn daemon_set(&self, namespace: &str, name: &str) -> Option<Arc<DaemonSet>> {
+        self.daemon_sets.get(&ObjectRef::new(name).within(namespace))
+    }
+
+    pub fn kube_service(&self, namespace: &str, name: &str) -> Option<Arc<KubeService>> {
+        self.kube_services.get(&ObjectRef::new(name).within(namespace))
     }
 }
