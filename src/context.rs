@@ -37,6 +37,8 @@ pub struct Context {
     pub resync: tokio::sync::broadcast::Sender<()>,
     /// Watch-fed caches reconciles read instead of the API server.
     pub caches: std::sync::Arc<crate::caches::SharedCaches>,
+    /// When each service's status was last written (count-only changes are spaced out).
+    pub service_status_pacer: std::sync::Arc<crate::controllers::pacer::WritePacer<crate::api::service::ServiceStatus>>,
 }
 
 impl Context {
@@ -44,7 +46,7 @@ impl Context {
         let reporter = Reporter { controller: config.reporter.clone(), instance: Some(config.instance.clone()) };
         let recorder = Recorder::new(client.clone(), reporter);
         let (resync, _) = tokio::sync::broadcast::channel(4);
-        Self { client, config, recorder, resync, caches: Default::default() }
+        Self { client, config, recorder, resync, caches: Default::default(), service_status_pacer: Default::default() }
     }
 
     /// The read side of the caches.

@@ -193,6 +193,10 @@ async fn services_phase(args: &Args, mode: &str, cluster: &LocalCluster, client:
     let before = count_writes(&cluster.audit_log(), OPERATOR_AGENT)?;
     let (svc_up, svc_roll) = services_rollout(&client, args.services, args.tasks_per_service).await?;
     let service_writes = count_writes(&cluster.audit_log(), OPERATOR_AGENT)? - before;
+    eprintln!(
+        "[bench] {mode}: operator writes so far, by resource: {:?}",
+        writes_by_resource(&cluster.audit_log(), OPERATOR_AGENT)
+    );
     let (dep_up, dep_roll) = deployments_rollout(&client, args.services, args.tasks_per_service).await?;
     let label = format!("{}x{}", args.services, args.tasks_per_service);
     rows.push(row(&format!("{label} Services vs Deployments up (s)"), Some(svc_up), Some(dep_up)));
@@ -475,12 +479,17 @@ struct Operator {
 
 impl Operator {
     fn start(bin: &Path, cluster: &LocalCluster, extra: &[String]) -> Result<Self> {
-        let log = std::fs::File::create(cluster.dir().join("bench-operator.log"))?;
+        // KUBE_ECS_BENCH_OPERATOR_LOG_FILE keeps the operator's log after the run (the cluster's
+        // directory is removed).
+        let path = std::env::var_os("KUBE_ECS_BENCH_OPERATOR_LOG_FILE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| cluster.dir().join("bench-operator.log"));
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
         let child = Command::new(bin)
             .arg("run")
             .args(extra)
             .env("KUBECONFIG", cluster.kubeconfig())
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", std::env::var("KUBE_ECS_BENCH_OPERATOR_LOG").unwrap_or_else(|_| "warn".into()))
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)

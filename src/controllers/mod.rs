@@ -2,6 +2,7 @@
 
 pub mod admission;
 pub mod cluster;
+pub mod pacer;
 pub mod service;
 pub mod task;
 pub mod task_definition;

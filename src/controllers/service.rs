@@ -31,14 +31,17 @@ use crate::caches::Changes;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::labels;
-use crate::service_plan::rolling;
 use crate::service_plan::rollout::{self, PodFailure, PodView, RolloutInputs};
 use crate::service_plan::workload::{self, WorkloadInputs};
+use crate::service_plan::{counts, rolling};
 use crate::task_status::{self, TaskLifecycle};
 use crate::translate::{self, PodInputs, PodPurpose};
 
 /// Finalizer that lets a deleted service drain (status DRAINING) before its workload goes.
 pub const DRAIN_FINALIZER: &str = "ecs.kube-ecs.dev/service-drain";
+/// Status changes that only move task counts are written at most this often per service; anything
+/// else (a deployment, rollout state, events, conditions) is written at once.
+const COUNTS_WRITE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
 /// Annotation on owned objects: hash of the desired content last applied (skip no-op applies).
 pub const APPLIED_HASH: &str = "ecs.kube-ecs.dev/applied-hash";
 
@@ -149,7 +152,12 @@ async fn apply_service(service: &Service, ctx: &Context) -> Result<Action> {
     let name = service.name_any();
     let services: Api<Service> = Api::namespaced(ctx.client.clone(), &namespace);
     let now = Time(jiff::Timestamp::now());
-    let previous = service.status.clone().unwrap_or_default();
+    let key = format!("{namespace}/{name}");
+    // Our last write, when the cache has not caught up with it yet.
+    let previous = ctx
+        .service_status_pacer
+        .unseen_write(&key, service.metadata.resource_version.as_deref())
+        .unwrap_or_else(|| service.status.clone().unwrap_or_default());
 
     // A revision the service already runs stays usable after deregistration.
     let running_refs: Vec<&str> = previous.deployments.iter().map(|d| d.task_definition.as_str()).collect();
@@ -255,12 +263,29 @@ async fn apply_service(service: &Service, ctx: &Context) -> Result<Action> {
     }
     conditions::remove(&mut status.conditions, admission::PLACED);
     if status != previous {
-        apply::apply_status(&services, &service.name_any(), serde_json::to_value(&status)?).await?;
+        if counts::counts_only(&previous, &status)
+            && let Some(wait) = ctx.service_status_pacer.wait(&key, COUNTS_WRITE_INTERVAL)
+        {
+            return Ok(Action::requeue(wait));
+        }
+        tracing::debug!(changed = ?changed_fields(&previous, &status), "writing service status");
+        apply::apply_status(&services, &name, serde_json::to_value(&status)?).await?;
+        ctx.service_status_pacer.wrote(&key, service.metadata.resource_version.clone(), status);
     }
     for (warning, reason, message) in plan.events {
         ctx.event(service, warning, &reason, "Deploy", message).await;
     }
     Ok(Action::await_change())
+}
+
+/// Top-level status fields that differ (for debug logs).
+fn changed_fields(previous: &ServiceStatus, next: &ServiceStatus) -> Vec<String> {
+    let (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(b))) =
+        (serde_json::to_value(previous), serde_json::to_value(next))
+    else {
+        return Vec::new();
+    };
+    b.iter().filter(|(k, v)| a.get(*k) != Some(*v)).map(|(k, v)| format!("{k}={v}")).collect()
 }
 
 fn percentages(service: &Service) -> (i32, i32) {
@@ -549,5 +574,6 @@ async fn drain(service: &Service, ctx: &Context) -> Result<Action> {
     if remaining > 0 && !is_daemon(service) {
         return Err(Error::MissingDependency(format!("service {name} draining: {remaining} tasks left")));
     }
+    ctx.service_status_pacer.forget(&format!("{namespace}/{name}"));
     Ok(Action::await_change())
 }

@@ -55,6 +55,21 @@ pub struct PodFailure {
     pub essential_exit: bool,
 }
 
+/// The event of new tasks: "(service web) has started 3 tasks." (ECS's wording).
+pub fn started_tasks_message(service: &str, count: i32) -> String {
+    format!("(service {service}) has started {count} tasks.")
+}
+
+/// Whether `message` is a [`started_tasks_message`].
+pub fn is_started_tasks_message(message: &str) -> bool {
+    message.starts_with("(service ")
+        && message.ends_with(" tasks.")
+        && message
+            .split(") has started ")
+            .nth(1)
+            .is_some_and(|rest| rest.trim_end_matches(" tasks.").chars().all(|c| c.is_ascii_digit()))
+}
+
 /// What the planner sees.
 pub struct RolloutInputs<'a> {
     pub service: &'a Service,
@@ -257,7 +272,7 @@ pub fn plan(inputs: &RolloutInputs) -> RolloutPlan {
     let pending: i32 = status.deployments.iter().map(|d| d.pending_count).sum();
     let previous_total = inputs.previous.running_count.unwrap_or(0) + inputs.previous.pending_count.unwrap_or(0);
     if running + pending > previous_total && !inputs.previous.deployments.is_empty() {
-        messages.push(format!("(service {name}) has started {} tasks.", running + pending - previous_total));
+        messages.push(started_tasks_message(&name, running + pending - previous_total));
     }
     status.running_count = Some(running);
     status.pending_count = Some(pending);
