@@ -89,6 +89,18 @@ mod tests {
                 ServiceStatus { deployments: vec![], ..status(3, "COMPLETED") },
                 false,
             ),
+            (
+                "tasks started",
+                status(1, "IN_PROGRESS"),
+                with_event(status(2, "IN_PROGRESS"), "(service web) has started 1 tasks."),
+                true,
+            ),
+            (
+                "steady state",
+                status(2, "IN_PROGRESS"),
+                with_event(status(2, "IN_PROGRESS"), "(service web) has reached a steady state."),
+                false,
+            ),
         ];
         for (name, previous, next, expected) in cases {
             assert_eq!(counts_only(&previous, &next), expected, "{name}");
