@@ -32,3 +32,14 @@ where
     });
     api.patch_status(name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&patch)).await
 }
+
+/// The top-level fields of `next` that differ from `previous`, as `field=value` (for debug logs of
+/// status writes).
+pub fn changed_fields<T: serde::Serialize>(previous: &T, next: &T) -> Vec<String> {
+    let (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(b))) =
+        (serde_json::to_value(previous), serde_json::to_value(next))
+    else {
+        return Vec::new();
+    };
+    b.iter().filter(|(k, v)| a.get(*k) != Some(*v)).map(|(k, v)| format!("{k}={v}")).collect()
+}

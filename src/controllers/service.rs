@@ -268,7 +268,7 @@ async fn apply_service(service: &Service, ctx: &Context) -> Result<Action> {
         {
             return Ok(Action::requeue(wait));
         }
-        tracing::debug!(changed = ?changed_fields(&previous, &status), "writing service status");
+        tracing::debug!(changed = ?apply::changed_fields(&previous, &status), "writing service status");
         apply::apply_status(&services, &name, serde_json::to_value(&status)?).await?;
         ctx.service_status_pacer.wrote(&key, service.metadata.resource_version.clone(), status);
     }
@@ -276,16 +276,6 @@ async fn apply_service(service: &Service, ctx: &Context) -> Result<Action> {
         ctx.event(service, warning, &reason, "Deploy", message).await;
     }
     Ok(Action::await_change())
-}
-
-/// Top-level status fields that differ (for debug logs).
-fn changed_fields(previous: &ServiceStatus, next: &ServiceStatus) -> Vec<String> {
-    let (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(b))) =
-        (serde_json::to_value(previous), serde_json::to_value(next))
-    else {
-        return Vec::new();
-    };
-    b.iter().filter(|(k, v)| a.get(*k) != Some(*v)).map(|(k, v)| format!("{k}={v}")).collect()
 }
 
 fn percentages(service: &Service) -> (i32, i32) {

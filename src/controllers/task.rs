@@ -151,6 +151,11 @@ async fn reconcile(task: Arc<Task>, ctx: Arc<Context>) -> Result<Action> {
         _ => {}
     }
     if plan.status != previous {
+        let pod_created = pod.as_ref().and_then(|p| p.metadata.creation_timestamp.as_ref());
+        if let Some(wait) = task_plan::startup_write_delay(&previous, &plan, pod_created, &now) {
+            return Ok(Action::requeue(wait));
+        }
+        tracing::debug!(changed = ?apply::changed_fields(&previous, &plan.status), "writing task status");
         apply::apply_status(&tasks, &name, serde_json::to_value(&plan.status)?).await?;
     }
     if let Some((warning, reason, message)) = &plan.event {

@@ -146,6 +146,38 @@ pub struct Plan {
     pub event: Option<(bool, String, String)>,
 }
 
+/// How long the status of a task still starting may wait for RUNNING before it is written. A pod
+/// normally runs within seconds, but a burst of a thousand tasks keeps the scheduler busy for ten or
+/// more, and writing each intermediate state then costs the API server three writes per task.
+pub const STARTUP_WRITE_WINDOW: Duration = Duration::from_secs(10);
+
+/// `Some(wait)` when this plan's status write only records a task still starting (PROVISIONING,
+/// PENDING, ACTIVATING) whose Pod is younger than [`STARTUP_WRITE_WINDOW`]: a healthy task reaches
+/// RUNNING within it, and one write then records the whole way there (every transition keeps its
+/// timestamp). A task stuck starting, or with a problem to report, is written at once after that.
+pub fn startup_write_delay(
+    previous: &TaskStatus,
+    plan: &Plan,
+    pod_created: Option<&Time>,
+    now: &Time,
+) -> Option<Duration> {
+    let starting = |s: Option<&str>| {
+        matches!(
+            s.and_then(TaskLifecycle::parse),
+            Some(TaskLifecycle::Provisioning | TaskLifecycle::Pending | TaskLifecycle::Activating)
+        )
+    };
+    let quiet = plan.action == PodAction::None && plan.event.as_ref().is_none_or(|(warning, _, _)| !*warning);
+    if !quiet || !starting(plan.status.last_status.as_deref()) {
+        return None;
+    }
+    if previous.last_status.is_some() && !starting(previous.last_status.as_deref()) {
+        return None;
+    }
+    let age = Duration::try_from(now.0.duration_since(pod_created?.0)).unwrap_or(Duration::ZERO);
+    STARTUP_WRITE_WINDOW.checked_sub(age).filter(|wait| !wait.is_zero())
+}
+
 /// Plans a reconcile of `task` whose Pod is `pod`.
 pub fn plan(task: &Task, pod: Option<&Pod>, node: &NodeFacts, now: &Time, retention: Duration) -> Plan {
     let previous = task.status.clone().unwrap_or_default();
@@ -478,4 +510,43 @@ pub const POD_RECORD_ANNOTATION: &str = "ecs.kube-ecs.dev/task-record";
 /// Whether the Pod still carries the task-record finalizer.
 pub fn has_our_finalizer(pod: &Pod) -> bool {
     pod.metadata.finalizers.as_ref().is_some_and(|f| f.iter().any(|f| f == crate::labels::TASK_RECORD_FINALIZER))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(seconds: i64) -> Time {
+        Time(jiff::Timestamp::from_second(1_800_000_000 + seconds).expect("time"))
+    }
+
+    fn plan_to(last_status: &str, event: Option<(bool, String, String)>) -> Plan {
+        let status = TaskStatus { last_status: Some(last_status.into()), ..Default::default() };
+        Plan { status, action: PodAction::None, requeue_after: None, event }
+    }
+
+    #[test]
+    fn startup_writes_wait_for_running_within_the_window() {
+        let fresh = TaskStatus::default();
+        let pending = TaskStatus { last_status: Some("PENDING".into()), ..Default::default() };
+        let running = TaskStatus { last_status: Some("RUNNING".into()), ..Default::default() };
+        let problem = Some((true, "CannotPullContainerError".to_string(), "pull failed".to_string()));
+        let cases: [(&str, &TaskStatus, Plan, i64, Option<Duration>); 6] = [
+            ("pod 1 s old, PENDING: wait 9 s", &fresh, plan_to("PENDING", None), 1, Some(Duration::from_secs(9))),
+            ("window over: write", &fresh, plan_to("PENDING", None), 10, None),
+            ("RUNNING: write at once", &pending, plan_to("RUNNING", None), 1, None),
+            ("a warning: write at once", &fresh, plan_to("PENDING", problem), 1, None),
+            ("stopping: write at once", &running, plan_to("STOPPING", None), 1, None),
+            (
+                "from PENDING to ACTIVATING: wait",
+                &pending,
+                plan_to("ACTIVATING", None),
+                2,
+                Some(Duration::from_secs(8)),
+            ),
+        ];
+        for (name, previous, plan, age, expected) in cases {
+            assert_eq!(startup_write_delay(previous, &plan, Some(&at(0)), &at(age)), expected, "{name}");
+        }
+    }
 }
