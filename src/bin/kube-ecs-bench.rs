@@ -126,15 +126,18 @@ async fn run_mode(args: &Args, mode: &str, operator_bin: &Path) -> Result<Vec<Ro
         rows.push(row("steady state 20s: operator CPU seconds", Some(operator.cpu_seconds() - cpu_before), None));
     }
     if phase("cold") {
-        // 5./6. Cold start with everything present.
+        // 5./6. Cold start with everything present: time until every Task, Service and EcsCluster
+        // has been reconciled once (the operator's own reconcile counters), then writes once idle.
+        let tasks = Api::<Task>::all(client.clone()).list_metadata(&ListParams::default()).await?.items.len() as u64;
+        let services = Api::<Service>::all(client.clone()).list_metadata(&ListParams::default()).await?.items.len() as u64;
         operator.kill();
         let before = count_writes(&cluster.audit_log(), OPERATOR_AGENT)?;
-        let started = Instant::now();
         operator = Operator::start(operator_bin, &cluster, &qps_args)?;
-        let settle = operator.wait_until_idle(Duration::from_secs(300)).await;
-        let cold = started.elapsed().as_secs_f64() - settle;
+        let expected = [("Task", tasks), ("Service", services), ("EcsCluster", 1)];
+        let pass = operator.wait_for_full_pass(&expected, Duration::from_secs(300)).await;
+        operator.wait_until_idle(Duration::from_secs(60)).await;
         let cold_writes = count_writes(&cluster.audit_log(), OPERATOR_AGENT)? - before;
-        rows.push(row(&format!("cold start with {} tasks: first full pass (s)", args.n), Some(cold), None));
+        rows.push(row(&format!("cold start with {tasks} tasks: first full pass (s)"), pass, None));
         rows.push(row("cold start: operator writes", Some(cold_writes as f64), None));
     }
     rows.push(row("operator peak RSS MiB (whole run)", Some(operator.peak_rss_mib()), None));
@@ -475,6 +478,7 @@ fn writes_by_resource(audit_log: &Path, agent: &str) -> std::collections::BTreeM
 struct Operator {
     child: Child,
     peak_rss_kib: u64,
+    metrics_port: u16,
 }
 
 impl Operator {
@@ -485,8 +489,10 @@ impl Operator {
             .map(PathBuf::from)
             .unwrap_or_else(|| cluster.dir().join("bench-operator.log"));
         let log = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+        let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let child = Command::new(bin)
             .arg("run")
+            .arg(format!("--metrics-bind-address=127.0.0.1:{metrics_port}"))
             .args(extra)
             .env("KUBECONFIG", cluster.kubeconfig())
             .env("RUST_LOG", std::env::var("KUBE_ECS_BENCH_OPERATOR_LOG").unwrap_or_else(|_| "warn".into()))
@@ -494,7 +500,37 @@ impl Operator {
             .stdout(log.try_clone()?)
             .stderr(log)
             .spawn()?;
-        Ok(Self { child, peak_rss_kib: 0 })
+        Ok(Self { child, peak_rss_kib: 0, metrics_port })
+    }
+
+    /// Reconciles finished so far, by controller (from the operator's /metrics).
+    fn reconciles(&self) -> std::collections::BTreeMap<String, u64> {
+        use std::io::{Read, Write};
+        let mut text = String::new();
+        if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", self.metrics_port)) {
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+            let _ = stream.write_all(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+            let _ = stream.read_to_string(&mut text);
+        }
+        text.lines()
+            .filter_map(|l| l.strip_prefix("kube_ecs_reconciles_total{controller=\""))
+            .filter_map(|l| l.split_once("\"} "))
+            .filter_map(|(kind, n)| Some((kind.to_string(), n.trim().parse().ok()?)))
+            .collect()
+    }
+
+    /// Waits until every controller has reconciled at least as many objects as `expected` says (the
+    /// first full pass after a start); the seconds it took, or `None` past `limit`.
+    async fn wait_for_full_pass(&self, expected: &[(&str, u64)], limit: Duration) -> Option<f64> {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            let done = self.reconciles();
+            if expected.iter().all(|(kind, n)| done.get(*kind).copied().unwrap_or(0) >= *n) {
+                return Some(start.elapsed().as_secs_f64());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        None
     }
 
     fn status_field(&self, field: &str) -> u64 {
@@ -535,27 +571,29 @@ impl Operator {
         unsafe { libc::kill(self.child.id() as i32, signal) };
     }
 
-    /// Waits until the operator's CPU use stays flat for 2s; returns that quiet tail in seconds, so
-    /// the caller can subtract it from the elapsed time.
+    /// Waits until the operator has been idle (under 5% of a core over a sliding 2 s window); returns
+    /// how long ago the idle window began (0 if it never settled within `limit`).
+    /// A sliding window, not "no tick in any 100 ms": the kernel counts CPU in 10 ms ticks, and one
+    /// timer tick every couple of seconds is idle.
     async fn wait_until_idle(&mut self, limit: Duration) -> f64 {
+        const WINDOW: Duration = Duration::from_secs(2);
         let start = Instant::now();
-        let mut last = self.cpu_seconds();
-        let mut quiet_since: Option<Instant> = None;
-        let mut busy = false;
+        let mut samples: std::collections::VecDeque<(Instant, f64)> = Default::default();
         while start.elapsed() < limit {
             tokio::time::sleep(Duration::from_millis(100)).await;
-            let now = self.cpu_seconds();
+            let (at, cpu) = (Instant::now(), self.cpu_seconds());
             let _ = self.rss_mib();
-            if now - last > 0.005 {
-                busy = true;
-                quiet_since = None;
-            } else if busy {
-                let since = *quiet_since.get_or_insert_with(Instant::now);
-                if since.elapsed() >= Duration::from_secs(2) {
-                    return since.elapsed().as_secs_f64();
-                }
+            samples.push_back((at, cpu));
+            while samples.len() > 1 && at.duration_since(samples[1].0) >= WINDOW {
+                samples.pop_front();
             }
-            last = now;
+            let Some(&(oldest_at, oldest_cpu)) = samples.front() else { continue };
+            if at.duration_since(oldest_at) < WINDOW {
+                continue;
+            }
+            if cpu - oldest_cpu <= 0.05 * WINDOW.as_secs_f64() {
+                return at.duration_since(oldest_at).as_secs_f64();
+            }
         }
         0.0
     }
