@@ -48,6 +48,8 @@ struct Args {
 const CLUSTER: &str = "bench";
 const OPERATOR_AGENT: &str = "kube-ecs/";
 const KCM_AGENT: &str = "kube-controller-manager/";
+/// How long any one wait may take before the benchmark gives up with an error instead of hanging.
+const UNTIL_LIMIT: Duration = Duration::from_secs(30 * 60);
 
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -97,7 +99,7 @@ async fn run_mode(args: &Args, mode: &str, operator_bin: &Path) -> Result<Vec<Ro
     let cluster = LocalCluster::start(options).await?;
     let client = cluster.client().await?;
     kube_ecs::crd_install::install_crds(&client, "kube-ecs-bench").await?;
-    setup_cluster(&client, args.nodes).await?;
+    setup_cluster(&client, args.nodes, pods_per_node(args)).await?;
     let qps_args: Vec<String> = if matched {
         vec!["--kube-api-qps=20".into(), "--kube-api-burst=30".into()]
     } else {
@@ -129,7 +131,8 @@ async fn run_mode(args: &Args, mode: &str, operator_bin: &Path) -> Result<Vec<Ro
         // 5./6. Cold start with everything present: time until every Task, Service and EcsCluster
         // has been reconciled once (the operator's own reconcile counters), then writes once idle.
         let tasks = Api::<Task>::all(client.clone()).list_metadata(&ListParams::default()).await?.items.len() as u64;
-        let services = Api::<Service>::all(client.clone()).list_metadata(&ListParams::default()).await?.items.len() as u64;
+        let services =
+            Api::<Service>::all(client.clone()).list_metadata(&ListParams::default()).await?.items.len() as u64;
         operator.kill();
         let before = count_writes(&cluster.audit_log(), OPERATOR_AGENT)?;
         operator = Operator::start(operator_bin, &cluster, &qps_args)?;
@@ -212,7 +215,15 @@ async fn services_phase(args: &Args, mode: &str, cluster: &LocalCluster, client:
     Ok(rows)
 }
 
-async fn setup_cluster(client: &Client, nodes: usize) -> Result<()> {
+/// Room for everything the phases leave running side by side (ceiling pods, task pods, Job pods,
+/// service tasks and their rollout surge), with a margin: at N = 5,000 the default 110 pods per node
+/// would fill 100 nodes before the services' rollout could surge.
+fn pods_per_node(args: &Args) -> usize {
+    let pods = 3 * args.n + 4 * args.services * args.tasks_per_service;
+    (pods * 5 / 4).div_ceil(args.nodes.max(1)).max(110)
+}
+
+async fn setup_cluster(client: &Client, nodes: usize, pods_per_node: usize) -> Result<()> {
     let clusters: Api<kube_ecs::api::EcsCluster> = Api::all(client.clone());
     let manifest = serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "EcsCluster", "metadata": {"name": CLUSTER}, "spec": {}});
     clusters.patch(CLUSTER, &PatchParams::apply("bench").force(), &Patch::Apply(&manifest)).await?;
@@ -220,12 +231,13 @@ async fn setup_cluster(client: &Client, nodes: usize) -> Result<()> {
         .map(|i| {
             let client = client.clone();
             async move {
-                kube_ecs::local_cluster::create_simulated_node(
+                kube_ecs::local_cluster::create_simulated_node_with_pods(
                     &client,
                     &format!("bench-{i:03}"),
                     &[("ecs.kube-ecs.dev/cluster", CLUSTER)],
                     "64",
                     "256Gi",
+                    pods_per_node,
                 )
                 .await
             }
@@ -278,11 +290,20 @@ where
 async fn until<K>(api: &Api<K>, params: &ListParams, done: impl Fn(&[K]) -> bool) -> Result<()>
 where
     K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+    K::DynamicType: Default,
 {
+    let deadline = Instant::now() + UNTIL_LIMIT;
     loop {
         let items = api.list(params).await?.items;
         if done(&items) {
             return Ok(());
+        }
+        if Instant::now() > deadline {
+            anyhow::bail!(
+                "{} objects did not reach the expected state within {} s",
+                K::kind(&Default::default()),
+                UNTIL_LIMIT.as_secs()
+            );
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }

@@ -422,8 +422,23 @@ pub async fn create_simulated_node(
     cpu: &str,
     memory: &str,
 ) -> Result<(), Error> {
+    create_simulated_node_with_pods(client, name, labels, cpu, memory, DEFAULT_MAX_PODS).await
+}
+
+/// Kubernetes' default pod limit per node, which the simulated nodes keep unless told otherwise.
+const DEFAULT_MAX_PODS: usize = 110;
+
+/// [`create_simulated_node`] with room for `pods` pods (benchmarks pack thousands onto 100 nodes).
+pub async fn create_simulated_node_with_pods(
+    client: &Client,
+    name: &str,
+    labels: &[(&str, &str)],
+    cpu: &str,
+    memory: &str,
+    pods: usize,
+) -> Result<(), Error> {
     let nodes: Api<Node> = Api::all(client.clone());
-    let node: Node = serde_json::from_value(simulated_node_manifest(name, labels, cpu, memory))
+    let node: Node = serde_json::from_value(simulated_node_manifest(name, labels, cpu, memory, pods))
         .map_err(|e| Error::Startup(format!("building node {name}: {e}")))?;
     match nodes.create(&PostParams::default(), &node).await {
         Ok(_) => Ok(()),
@@ -432,7 +447,13 @@ pub async fn create_simulated_node(
     }
 }
 
-fn simulated_node_manifest(name: &str, labels: &[(&str, &str)], cpu: &str, memory: &str) -> serde_json::Value {
+fn simulated_node_manifest(
+    name: &str,
+    labels: &[(&str, &str)],
+    cpu: &str,
+    memory: &str,
+    pods: usize,
+) -> serde_json::Value {
     let mut label_map = serde_json::Map::new();
     label_map.insert("kubernetes.io/hostname".into(), name.into());
     label_map.insert("kubernetes.io/os".into(), "linux".into());
@@ -441,7 +462,7 @@ fn simulated_node_manifest(name: &str, labels: &[(&str, &str)], cpu: &str, memor
     for (k, v) in labels {
         label_map.insert((*k).into(), (*v).into());
     }
-    let capacity = serde_json::json!({ "cpu": cpu, "memory": memory, "pods": "110" });
+    let capacity = serde_json::json!({ "cpu": cpu, "memory": memory, "pods": pods.to_string() });
     serde_json::json!({
         "apiVersion": "v1",
         "kind": "Node",
