@@ -6,11 +6,11 @@ use std::fmt::Write as _;
 use crate::api::EcsCluster;
 use crate::caches::Caches;
 use crate::cluster::{pools, status};
-use crate::controllers::well_formed;
+use crate::controllers::{WellFormed, well_formed};
 
 /// The gauges of every cluster that enables Container Insights.
 pub fn render(caches: &Caches) -> String {
-    let clusters: Vec<EcsCluster> = well_formed(&caches.clusters)
+    let clusters: Vec<WellFormed<EcsCluster>> = well_formed(&caches.clusters)
         .into_iter()
         .filter(|c| c.spec.container_insights.as_deref() == Some("enabled"))
         .collect();
@@ -35,8 +35,8 @@ pub fn render(caches: &Caches) -> String {
             cluster,
             nodes: members.clone(),
             pods: &pods,
-            tasks: tasks.iter().filter(|t| on(t.spec.cluster.as_deref())).collect(),
-            services: services.iter().filter(|s| on(s.spec.cluster.as_deref())).collect(),
+            tasks: tasks.iter().filter(|t| on(t.spec.cluster.as_deref())).map(|t| &**t).collect(),
+            services: services.iter().filter(|s| on(s.spec.cluster.as_deref())).map(|s| &**s).collect(),
         };
         let counts = status::counts(&observed);
         let (mut registered_cpu, mut registered_memory, mut reserved_cpu, mut reserved_memory) = (0, 0, 0, 0);

@@ -162,11 +162,11 @@ async fn reconcile(cluster: Arc<EcsCluster>, rc: Arc<ClusterContext>) -> Result<
     let clusters: Api<EcsCluster> = Api::all(ctx.client.clone());
     let now = Time(jiff::Timestamp::now());
     let previous = cluster.status.clone().unwrap_or_default();
-    let tasks: Vec<Task> = super::well_formed(&ctx.caches().tasks)
+    let tasks: Vec<super::WellFormed<Task>> = super::well_formed(&ctx.caches().tasks)
         .into_iter()
         .filter(|t| t.spec.cluster.as_deref().unwrap_or(crate::api::DEFAULT_CLUSTER) == name)
         .collect();
-    let services: Vec<Service> = super::well_formed(&ctx.caches().services)
+    let services: Vec<super::WellFormed<Service>> = super::well_formed(&ctx.caches().services)
         .into_iter()
         .filter(|s| s.spec.cluster.as_deref().unwrap_or(crate::api::DEFAULT_CLUSTER) == name)
         .collect();
@@ -214,8 +214,8 @@ async fn reconcile(cluster: Arc<EcsCluster>, rc: Arc<ClusterContext>) -> Result<
         cluster: &cluster,
         nodes: nodes.clone(),
         pods: &pods,
-        tasks: tasks.iter().collect(),
-        services: services.iter().collect(),
+        tasks: tasks.iter().map(|t| &**t).collect(),
+        services: services.iter().map(|s| &**s).collect(),
     };
     let counts = status::counts(&observed);
     let pools_status = status::pool_statuses(&cluster, &nodes);
@@ -281,8 +281,8 @@ async fn finalize(
     cluster: &EcsCluster,
     ctx: &Context,
     clusters: &Api<EcsCluster>,
-    tasks: &[Task],
-    services: &[Service],
+    tasks: &[super::WellFormed<Task>],
+    services: &[super::WellFormed<Service>],
     previous: EcsClusterStatus,
     now: &Time,
 ) -> Result<Action> {

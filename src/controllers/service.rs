@@ -108,7 +108,7 @@ pub async fn run(
             super::well_formed(&by_cluster)
                 .iter()
                 .filter(|s| s.spec.cluster.as_deref().unwrap_or(crate::api::DEFAULT_CLUSTER) == name)
-                .map(service_ref)
+                .map(|s| service_ref(s))
                 .collect::<Vec<_>>()
         })
         .trigger_backoff(super::WatchBackoff::default())

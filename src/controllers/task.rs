@@ -83,11 +83,14 @@ pub async fn run(
                     .as_ref()
                     .and_then(|s| s.taints.as_ref())
                     .is_some_and(|ts| ts.iter().any(|t| t.key == pools::keys::DRAINING_TAINT));
+            // Node heartbeats arrive constantly; only a disrupted node is worth walking every Task for.
+            if !disrupted {
+                return Vec::new();
+            }
             super::well_formed(&node_store)
                 .iter()
                 .filter(|t| {
-                    disrupted
-                        && t.status.as_ref().and_then(|s| s.container_instance.as_deref()) == Some(name.as_str())
+                    t.status.as_ref().and_then(|s| s.container_instance.as_deref()) == Some(name.as_str())
                         && t.status.as_ref().is_some_and(|s| s.stopped_at.is_none())
                 })
                 .map(|t| ObjectRef::new(&t.name_any()).within(&t.namespace().unwrap_or_default()))
