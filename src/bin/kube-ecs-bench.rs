@@ -123,7 +123,7 @@ async fn run_mode(args: &Args, mode: &str, operator_bin: &Path) -> Result<Vec<Ro
         tokio::time::sleep(Duration::from_secs(10)).await;
         operator.signal(libc::SIGHUP);
         tokio::time::sleep(Duration::from_secs(10)).await;
-        let idle_writes = count_writes(&cluster.audit_log(), OPERATOR_AGENT)? - before;
+        let idle_writes = writes_since(&cluster.audit_log(), OPERATOR_AGENT, before)?;
         rows.push(row("steady state + full resync: operator writes", Some(idle_writes as f64), None));
         rows.push(row("steady state 20s: operator CPU seconds", Some(operator.cpu_seconds() - cpu_before), None));
     }
@@ -139,7 +139,7 @@ async fn run_mode(args: &Args, mode: &str, operator_bin: &Path) -> Result<Vec<Ro
         let expected = [("Task", tasks), ("Service", services), ("EcsCluster", 1)];
         let pass = operator.wait_for_full_pass(&expected, Duration::from_secs(300)).await;
         operator.wait_until_idle(Duration::from_secs(60)).await;
-        let cold_writes = count_writes(&cluster.audit_log(), OPERATOR_AGENT)? - before;
+        let cold_writes = writes_since(&cluster.audit_log(), OPERATOR_AGENT, before)?;
         rows.push(row(&format!("cold start with {tasks} tasks: first full pass (s)"), pass, None));
         rows.push(row("cold start: operator writes", Some(cold_writes as f64), None));
     }
@@ -171,14 +171,14 @@ async fn tasks_phase(
     let before = count_writes(&cluster.audit_log(), OPERATOR_AGENT)?;
     let cpu_before = operator.cpu_seconds();
     let tasks = tasks_to_running(&client, args.n).await?;
-    let task_writes = count_writes(&cluster.audit_log(), OPERATOR_AGENT)? - before;
+    let task_writes = writes_since(&cluster.audit_log(), OPERATOR_AGENT, before)?;
     eprintln!(
         "[bench] {mode}: operator writes while starting the tasks, by resource: {:?}",
-        writes_by_resource(&cluster.audit_log(), OPERATOR_AGENT)
+        writes_by_resource(&cluster.audit_log(), OPERATOR_AGENT)?
     );
     let kcm_before = count_writes(&cluster.audit_log(), KCM_AGENT)?;
     let jobs = jobs_to_running(&client, args.n).await?;
-    let job_writes = count_writes(&cluster.audit_log(), KCM_AGENT)? - kcm_before;
+    let job_writes = writes_since(&cluster.audit_log(), KCM_AGENT, kcm_before)?;
     rows.push(row(&format!("{} Tasks vs Jobs to Running (s)", args.n), Some(tasks), Some(jobs)));
     rows.push(row("tasks vs ceiling (s)", Some(tasks), Some(ceiling)));
     rows.push(row(
@@ -198,10 +198,10 @@ async fn services_phase(args: &Args, mode: &str, cluster: &LocalCluster, client:
     let row = |measure: &str, ours: Option<f64>, peer: Option<f64>| mode_row(mode, measure, ours, peer);
     let before = count_writes(&cluster.audit_log(), OPERATOR_AGENT)?;
     let (svc_up, svc_roll) = services_rollout(&client, args.services, args.tasks_per_service).await?;
-    let service_writes = count_writes(&cluster.audit_log(), OPERATOR_AGENT)? - before;
+    let service_writes = writes_since(&cluster.audit_log(), OPERATOR_AGENT, before)?;
     eprintln!(
         "[bench] {mode}: operator writes so far, by resource: {:?}",
-        writes_by_resource(&cluster.audit_log(), OPERATOR_AGENT)
+        writes_by_resource(&cluster.audit_log(), OPERATOR_AGENT)?
     );
     let (dep_up, dep_roll) = deployments_rollout(&client, args.services, args.tasks_per_service).await?;
     let label = format!("{}x{}", args.services, args.tasks_per_service);
@@ -459,15 +459,23 @@ async fn deployments_rollout(client: &Client, count: usize, per: usize) -> Resul
     Ok((up, start.elapsed().as_secs_f64()))
 }
 
+/// The completed requests of the audit log, one JSON value each.
+fn audit_events(audit_log: &Path) -> Result<impl Iterator<Item = serde_json::Value>> {
+    use std::io::BufRead as _;
+    let file = std::fs::File::open(audit_log).with_context(|| format!("reading {}", audit_log.display()))?;
+    Ok(std::io::BufReader::new(file)
+        .split(b'\n')
+        .map_while(|line| line.ok())
+        .filter_map(|line| serde_json::from_slice::<serde_json::Value>(&line).ok())
+        .filter(|event| event["stage"] == "ResponseComplete"))
+}
+
 /// Object writes (not Events) in the audit log whose User-Agent starts with `agent`.
 fn count_writes(audit_log: &Path, agent: &str) -> Result<u64> {
-    let text = std::fs::read_to_string(audit_log).unwrap_or_default();
     let mut count = 0;
-    for line in text.lines() {
-        let Ok(event) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+    for event in audit_events(audit_log)? {
         // Events are reported, not counted: they are advisory records, not object writes.
-        if event["stage"] == "ResponseComplete"
-            && event["objectRef"]["resource"] != "events"
+        if event["objectRef"]["resource"] != "events"
             && event["userAgent"].as_str().is_some_and(|ua| ua.starts_with(agent))
         {
             count += 1;
@@ -476,13 +484,19 @@ fn count_writes(audit_log: &Path, agent: &str) -> Result<u64> {
     Ok(count)
 }
 
+/// Writes by `agent` since an earlier [`count_writes`]; an audit log that shrank is an error, not a
+/// wrapped-around count.
+fn writes_since(audit_log: &Path, agent: &str, before: u64) -> Result<u64> {
+    let now = count_writes(audit_log, agent)?;
+    now.checked_sub(before)
+        .with_context(|| format!("the audit log lost entries ({before} {agent} writes before, {now} now)"))
+}
+
 /// Operator writes in the whole audit log so far, by verb and resource (events included).
-fn writes_by_resource(audit_log: &Path, agent: &str) -> std::collections::BTreeMap<String, u64> {
-    let text = std::fs::read_to_string(audit_log).unwrap_or_default();
+fn writes_by_resource(audit_log: &Path, agent: &str) -> Result<std::collections::BTreeMap<String, u64>> {
     let mut by = std::collections::BTreeMap::new();
-    for line in text.lines() {
-        let Ok(event) = serde_json::from_str::<serde_json::Value>(line) else { continue };
-        if event["stage"] == "ResponseComplete" && event["userAgent"].as_str().is_some_and(|ua| ua.starts_with(agent)) {
+    for event in audit_events(audit_log)? {
+        if event["userAgent"].as_str().is_some_and(|ua| ua.starts_with(agent)) {
             let key = format!(
                 "{} {}{}",
                 event["verb"].as_str().unwrap_or_default(),
@@ -492,7 +506,7 @@ fn writes_by_resource(audit_log: &Path, agent: &str) -> std::collections::BTreeM
             *by.entry(key).or_insert(0) += 1;
         }
     }
-    by
+    Ok(by)
 }
 
 /// The operator under measurement, as a process.

@@ -183,6 +183,9 @@ impl LocalCluster {
             self.apiserver_args.push(format!("--audit-log-path={}", self.audit_log().display()));
             self.apiserver_args.push("--audit-log-format=json".into());
             self.apiserver_args.push("--audit-log-mode=blocking".into());
+            // The log writer rotates at 100 MB unless told otherwise, and a rotated log loses
+            // the counts the benchmarks take (N=5000 writes well over 100 MB).
+            self.apiserver_args.push("--audit-log-maxsize=1000000".into());
         }
         let apiserver_args = self.apiserver_args.clone();
         self.spawn("kube-apiserver", &apiserver_args)?;
