@@ -33,7 +33,7 @@ started=$(date +%s)
 
 build() { # build <module dir> <ldflags> <package>...
   local dir=$1 ldflags=$2; shift 2
-  log "building $* (first build takes 15-30 minutes on 2 cores; later runs reuse $bin)"
+  log "building $* (the first build takes about 10 minutes on 2 cores; later runs reuse $bin)"
   (cd "$repo/tools/$dir" && go build -ldflags "-s -w $ldflags" -o "$bin.partial/" "$@")
 }
 
