@@ -39,6 +39,8 @@ pub struct Context {
     pub caches: std::sync::Arc<crate::caches::SharedCaches>,
     /// When each service's status was last written (count-only changes are spaced out).
     pub service_status_pacer: std::sync::Arc<crate::controllers::pacer::WritePacer<crate::api::service::ServiceStatus>>,
+    /// Each task's last status write, kept only until the cache shows it.
+    pub task_status_writes: std::sync::Arc<crate::controllers::pacer::WritePacer<crate::api::task::TaskStatus>>,
 }
 
 impl Context {
@@ -46,7 +48,15 @@ impl Context {
         let reporter = Reporter { controller: config.reporter.clone(), instance: Some(config.instance.clone()) };
         let recorder = Recorder::new(client.clone(), reporter);
         let (resync, _) = tokio::sync::broadcast::channel(4);
-        Self { client, config, recorder, resync, caches: Default::default(), service_status_pacer: Default::default() }
+        Self {
+            client,
+            config,
+            recorder,
+            resync,
+            caches: Default::default(),
+            service_status_pacer: Default::default(),
+            task_status_writes: Default::default(),
+        }
     }
 
     /// The read side of the caches.

@@ -269,8 +269,9 @@ async fn apply_service(service: &Service, ctx: &Context) -> Result<Action> {
             return Ok(Action::requeue(wait));
         }
         tracing::debug!(changed = ?apply::changed_fields(&previous, &status), "writing service status");
-        apply::apply_status(&services, &name, serde_json::to_value(&status)?).await?;
-        ctx.service_status_pacer.wrote(&key, service.metadata.resource_version.clone(), status);
+        let updated = apply::apply_status(&services, &name, serde_json::to_value(&status)?).await?;
+        let produced = updated.metadata.resource_version;
+        ctx.service_status_pacer.wrote(&key, service.metadata.resource_version.clone(), produced, status);
     }
     for (warning, reason, message) in plan.events {
         ctx.event(service, warning, &reason, "Deploy", message).await;

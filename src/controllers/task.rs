@@ -148,18 +148,30 @@ async fn reconcile(task: Arc<Task>, ctx: Arc<Context>) -> Result<Action> {
     match &plan.action {
         PodAction::Create => return start(&task, &ctx, &pods, &tasks, previous, plan.status, &now).await,
         PodAction::DeleteTask => {
+            ctx.task_status_writes.forget(&format!("{namespace}/{name}"));
             tasks.delete(&name, &DeleteParams::background()).await.map(|_| ()).or_else(ignore_not_found)?;
             return Ok(Action::await_change());
         }
         _ => {}
     }
-    if plan.status != previous {
+    // In a burst the watch brings our own status writes back seconds late; until it does, what we
+    // wrote is the status (else a reconcile in between repeats the write, and PROVISIONING,
+    // PENDING and RUNNING each look like the first write, so none is held back).
+    let key = format!("{namespace}/{name}");
+    let unseen = ctx.task_status_writes.unseen_write(&key, task.metadata.resource_version.as_deref());
+    if unseen.is_none() {
+        ctx.task_status_writes.forget(&key);
+    }
+    let written = unseen.as_ref().unwrap_or(&previous);
+    if plan.status != *written {
         let pod_created = pod.as_ref().and_then(|p| p.metadata.creation_timestamp.as_ref());
-        if let Some(wait) = task_plan::startup_write_delay(&previous, &plan, pod_created, &now) {
+        if let Some(wait) = task_plan::startup_write_delay(written, &plan, pod_created, &now) {
             return Ok(Action::requeue(wait));
         }
-        tracing::debug!(changed = ?apply::changed_fields(&previous, &plan.status), "writing task status");
-        apply::apply_status(&tasks, &name, serde_json::to_value(&plan.status)?).await?;
+        tracing::debug!(changed = ?apply::changed_fields(written, &plan.status), "writing task status");
+        let updated = apply::apply_status(&tasks, &name, serde_json::to_value(&plan.status)?).await?;
+        let produced = updated.metadata.resource_version;
+        ctx.task_status_writes.wrote(&key, task.metadata.resource_version.clone(), produced, plan.status.clone());
     }
     if let Some((warning, reason, message)) = &plan.event {
         ctx.event(task.as_ref(), *warning, reason, "Reconcile", message).await;

@@ -151,22 +151,33 @@ pub struct Plan {
 /// more, and writing each intermediate state then costs the API server three writes per task.
 pub const STARTUP_WRITE_WINDOW: Duration = Duration::from_secs(10);
 
+/// When a task outlived [`STARTUP_WRITE_WINDOW`] and its starting state was written, the next
+/// starting state waits until its Pod is this old. Under a scheduler backlog a Pod waits unbound for
+/// tens of seconds, then goes bound (PENDING) and Running within a second or two: writing PENDING
+/// too cost a third status write per task in an unthrottled burst of 5,000.
+pub const LATER_STARTUP_WRITE: Duration = Duration::from_secs(30);
+
+/// PROVISIONING, PENDING or ACTIVATING: on the way to RUNNING.
+pub fn is_starting(last_status: Option<&str>) -> bool {
+    matches!(
+        last_status.and_then(TaskLifecycle::parse),
+        Some(TaskLifecycle::Provisioning | TaskLifecycle::Pending | TaskLifecycle::Activating)
+    )
+}
+
 /// `Some(wait)` when this plan's status write only records a task still starting (PROVISIONING,
 /// PENDING, ACTIVATING) whose Pod is younger than [`STARTUP_WRITE_WINDOW`]: a healthy task reaches
 /// RUNNING within it, and one write then records the whole way there (every transition keeps its
-/// timestamp). A task stuck starting, or with a problem to report, is written at once after that.
+/// timestamp). A starting state already written for this Pod is followed by the next one at
+/// [`LATER_STARTUP_WRITE`]; a task stuck starting longer, or with a problem to report, is written
+/// at once.
 pub fn startup_write_delay(
     previous: &TaskStatus,
     plan: &Plan,
     pod_created: Option<&Time>,
     now: &Time,
 ) -> Option<Duration> {
-    let starting = |s: Option<&str>| {
-        matches!(
-            s.and_then(TaskLifecycle::parse),
-            Some(TaskLifecycle::Provisioning | TaskLifecycle::Pending | TaskLifecycle::Activating)
-        )
-    };
+    let starting = is_starting;
     let quiet = plan.action == PodAction::None && plan.event.as_ref().is_none_or(|(warning, _, _)| !*warning);
     if !quiet || !starting(plan.status.last_status.as_deref()) {
         return None;
@@ -174,8 +185,12 @@ pub fn startup_write_delay(
     if previous.last_status.is_some() && !starting(previous.last_status.as_deref()) {
         return None;
     }
+    // A PROVISIONING written before the Pod existed (a refusal since resolved) is not a write for
+    // this Pod: its conditions are stale, so it only gets the first window.
+    let written_for_this_pod = starting(previous.last_status.as_deref()) && previous.pod.is_some();
+    let deadline = if written_for_this_pod { LATER_STARTUP_WRITE } else { STARTUP_WRITE_WINDOW };
     let age = Duration::try_from(now.0.duration_since(pod_created?.0)).unwrap_or(Duration::ZERO);
-    STARTUP_WRITE_WINDOW.checked_sub(age).filter(|wait| !wait.is_zero())
+    deadline.checked_sub(age).filter(|wait| !wait.is_zero())
 }
 
 /// Plans a reconcile of `task` whose Pod is `pod`.
@@ -529,13 +544,17 @@ mod tests {
     fn startup_writes_wait_for_running_within_the_window() {
         let fresh = TaskStatus::default();
         let pending = TaskStatus { last_status: Some("PENDING".into()), ..Default::default() };
+        let written =
+            |last: &str| TaskStatus { last_status: Some(last.into()), pod: Some("t".into()), ..Default::default() };
+        let provisioning_written = written("PROVISIONING");
+        let pending_written = written("PENDING");
         let running = TaskStatus { last_status: Some("RUNNING".into()), ..Default::default() };
         let problem = Some((true, "CannotPullContainerError".to_string(), "pull failed".to_string()));
-        let cases: [(&str, &TaskStatus, Plan, i64, Option<Duration>); 6] = [
+        let cases: [(&str, &TaskStatus, Plan, i64, Option<Duration>); 11] = [
             ("pod 1 s old, PENDING: wait 9 s", &fresh, plan_to("PENDING", None), 1, Some(Duration::from_secs(9))),
             ("window over: write", &fresh, plan_to("PENDING", None), 10, None),
             ("RUNNING: write at once", &pending, plan_to("RUNNING", None), 1, None),
-            ("a warning: write at once", &fresh, plan_to("PENDING", problem), 1, None),
+            ("a warning: write at once", &fresh, plan_to("PENDING", problem.clone()), 1, None),
             ("stopping: write at once", &running, plan_to("STOPPING", None), 1, None),
             (
                 "from PENDING to ACTIVATING: wait",
@@ -543,6 +562,29 @@ mod tests {
                 plan_to("ACTIVATING", None),
                 2,
                 Some(Duration::from_secs(8)),
+            ),
+            (
+                "PROVISIONING written at 10 s, bound at 12 s: PENDING waits for 30 s",
+                &provisioning_written,
+                plan_to("PENDING", None),
+                12,
+                Some(Duration::from_secs(18)),
+            ),
+            ("PROVISIONING written, RUNNING at 14 s: write", &provisioning_written, plan_to("RUNNING", None), 14, None),
+            ("PENDING written, still starting at 30 s: write", &pending_written, plan_to("ACTIVATING", None), 30, None),
+            (
+                "PROVISIONING written, a warning: write at once",
+                &provisioning_written,
+                plan_to("PENDING", problem),
+                12,
+                None,
+            ),
+            (
+                "PROVISIONING from a refusal, before the Pod: first window only",
+                &TaskStatus { last_status: Some("PROVISIONING".into()), ..Default::default() },
+                plan_to("PENDING", None),
+                12,
+                None,
             ),
         ];
         for (name, previous, plan, age, expected) in cases {
