@@ -140,7 +140,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Crdgen { out } => crdgen(&out),
         Command::Import(what) => import(what),
         Command::Demo { tools_bin, examples, seconds } => {
-            init_logging_with("text", "warn");
+            // The local cluster's self-signed certificate is skipped on purpose (see local_cluster);
+            // kube warns about that for every client it builds.
+            init_logging_with("text", "warn,kube_client::client::tls=error");
             crate::demo::run(tools_bin, &examples, seconds.map(std::time::Duration::from_secs)).await
         }
         Command::LocalCluster { tools_bin, nodes, kubeconfig_out } => {

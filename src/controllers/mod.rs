@@ -19,9 +19,16 @@ use crate::error::Error;
 
 /// Retry policy shared by the controllers: user errors wait for a change (with a slow safety retry),
 /// transient errors retry soon.
-pub fn error_policy<K: kube::Resource<DynamicType = ()>>(_object: Arc<K>, error: &Error, _ctx: Arc<Context>) -> Action {
-    tracing::warn!(category = error.category(), %error, "reconcile failed");
-    crate::metrics::Metrics::global().reconcile_failed(static_kind::<K>(), error.category());
+pub fn error_policy<K: kube::Resource<DynamicType = ()>>(object: Arc<K>, error: &Error, _ctx: Arc<Context>) -> Action {
+    let kind = static_kind::<K>();
+    let name = object.meta().name.as_deref().unwrap_or_default();
+    match error {
+        // Something applied together with its dependency (a Service and its TaskDefinition in one
+        // `kubectl apply`) waits a moment as a matter of course; the object's conditions say so.
+        Error::MissingDependency(_) => tracing::info!(kind, name, %error, "waiting for a dependency"),
+        _ => tracing::warn!(kind, name, category = error.category(), %error, "reconcile failed"),
+    }
+    crate::metrics::Metrics::global().reconcile_failed(kind, error.category());
     match error {
         Error::InvalidSpec(_) => Action::requeue(Duration::from_secs(300)),
         Error::MissingDependency(_) => Action::requeue(Duration::from_secs(10)),

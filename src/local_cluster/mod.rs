@@ -17,6 +17,7 @@ use k8s_openapi::api::core::v1::{Node, ServiceAccount};
 use kube::api::{Api, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
+use tracing::instrument::WithSubscriber as _;
 
 pub use process::ManagedProcess;
 
@@ -303,7 +304,10 @@ impl LocalCluster {
         let client = self.client().await?;
         loop {
             self.check_alive()?;
-            let ready = http_get(&client, "/readyz").await;
+            // Refused connections and 500s are expected while the apiserver starts; kube's client
+            // logs each one as an ERROR, which would greet every demo with a wall of red.
+            let ready =
+                http_get(&client, "/readyz").with_subscriber(tracing::subscriber::NoSubscriber::default()).await;
             if ready.as_deref() == Ok("ok") {
                 return Ok(client);
             }

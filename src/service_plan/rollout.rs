@@ -252,6 +252,13 @@ pub fn plan(inputs: &RolloutInputs) -> RolloutPlan {
         d.status == PRIMARY || d.running_count + d.pending_count > 0 || Some(&d.id) == newest_failed.as_ref()
     });
 
+    // Started tasks come before a steady state they lead to (events are newest first).
+    let running: i32 = status.deployments.iter().map(|d| d.running_count).sum();
+    let pending: i32 = status.deployments.iter().map(|d| d.pending_count).sum();
+    let previous_total = inputs.previous.running_count.unwrap_or(0) + inputs.previous.pending_count.unwrap_or(0);
+    if running + pending > previous_total && !inputs.previous.deployments.is_empty() {
+        messages.push(started_tasks_message(&name, running + pending - previous_total));
+    }
     let others_left = status.deployments.iter().any(|d| d.status != PRIMARY && d.running_count + d.pending_count > 0);
     if let Some(primary) = status.deployments.iter_mut().find(|d| d.status == PRIMARY)
         && primary.rollout_state.as_deref() == Some(IN_PROGRESS)
@@ -268,12 +275,6 @@ pub fn plan(inputs: &RolloutInputs) -> RolloutPlan {
         events.push((false, reasons::STEADY.into(), format!("service {name} has reached a steady state")));
     }
 
-    let running: i32 = status.deployments.iter().map(|d| d.running_count).sum();
-    let pending: i32 = status.deployments.iter().map(|d| d.pending_count).sum();
-    let previous_total = inputs.previous.running_count.unwrap_or(0) + inputs.previous.pending_count.unwrap_or(0);
-    if running + pending > previous_total && !inputs.previous.deployments.is_empty() {
-        messages.push(started_tasks_message(&name, running + pending - previous_total));
-    }
     status.running_count = Some(running);
     status.pending_count = Some(pending);
     status.desired_count = Some(desired);
@@ -442,6 +443,36 @@ mod tests {
         let later = time("2026-01-01T00:05:00Z");
         let again = plan(&RolloutInputs { previous: &first.status, now: &later, ..inputs });
         assert_eq!(again.status, first.status, "steady state writes nothing");
+    }
+
+    #[test]
+    fn a_steady_state_is_newer_than_the_tasks_started_on_the_way() {
+        let svc = service(true);
+        let t = time("2026-01-01T00:00:00Z");
+        let none: Vec<PodView> = Vec::new();
+        let inputs = RolloutInputs {
+            service: &svc,
+            previous: &ServiceStatus::default(),
+            target: "web:1",
+            desired_count: 3,
+            pods: &none,
+            workload_settled: false,
+            now: &t,
+        };
+        let starting = plan(&inputs);
+        assert_eq!(starting.status.rollout_state.as_deref(), Some(IN_PROGRESS));
+        let pods: Vec<_> = (0..3).map(|i| pod(&format!("p{i}"), "web:1", TaskLifecycle::Running, None)).collect();
+        let later = time("2026-01-01T00:00:30Z");
+        let steady = plan(&RolloutInputs {
+            previous: &starting.status,
+            pods: &pods,
+            workload_settled: true,
+            now: &later,
+            ..inputs
+        });
+        let messages: Vec<_> = steady.status.events.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(messages[0], "(service web) has reached a steady state.", "{messages:?}");
+        assert!(messages.iter().any(|m| m.contains("has started 3 tasks")), "{messages:?}");
     }
 
     #[test]
