@@ -409,6 +409,25 @@ mod tests {
         })
     }
 
+    /// A new service's first rollout: 3 tasks of web:1.
+    fn first_rollout<'a>(svc: &'a Service, pods: &'a [PodView], settled: bool, now: &'a Time) -> RolloutInputs<'a> {
+        RolloutInputs {
+            service: svc,
+            previous: &NO_STATUS,
+            target: "web:1",
+            desired_count: 3,
+            pods,
+            workload_settled: settled,
+            now,
+        }
+    }
+
+    static NO_STATUS: std::sync::LazyLock<ServiceStatus> = std::sync::LazyLock::new(ServiceStatus::default);
+
+    fn running_web_1() -> Vec<PodView> {
+        (0..3).map(|i| pod(&format!("p{i}"), "web:1", TaskLifecycle::Running, None)).collect()
+    }
+
     fn time(s: &str) -> Time {
         Time(s.parse().expect("time"))
     }
@@ -426,16 +445,8 @@ mod tests {
     fn first_deployment_completes_and_a_steady_service_changes_nothing() {
         let svc = service(true);
         let t = time("2026-01-01T00:00:00Z");
-        let pods: Vec<_> = (0..3).map(|i| pod(&format!("p{i}"), "web:1", TaskLifecycle::Running, None)).collect();
-        let inputs = RolloutInputs {
-            service: &svc,
-            previous: &ServiceStatus::default(),
-            target: "web:1",
-            desired_count: 3,
-            pods: &pods,
-            workload_settled: true,
-            now: &t,
-        };
+        let pods = running_web_1();
+        let inputs = first_rollout(&svc, &pods, true, &t);
         let first = plan(&inputs);
         assert_eq!(first.status.rollout_state.as_deref(), Some(COMPLETED));
         assert_eq!(first.status.last_completed_task_definition.as_deref(), Some("web:1"));
@@ -449,19 +460,10 @@ mod tests {
     fn a_steady_state_is_newer_than_the_tasks_started_on_the_way() {
         let svc = service(true);
         let t = time("2026-01-01T00:00:00Z");
-        let none: Vec<PodView> = Vec::new();
-        let inputs = RolloutInputs {
-            service: &svc,
-            previous: &ServiceStatus::default(),
-            target: "web:1",
-            desired_count: 3,
-            pods: &none,
-            workload_settled: false,
-            now: &t,
-        };
+        let inputs = first_rollout(&svc, &[], false, &t);
         let starting = plan(&inputs);
         assert_eq!(starting.status.rollout_state.as_deref(), Some(IN_PROGRESS));
-        let pods: Vec<_> = (0..3).map(|i| pod(&format!("p{i}"), "web:1", TaskLifecycle::Running, None)).collect();
+        let pods = running_web_1();
         let later = time("2026-01-01T00:00:30Z");
         let steady = plan(&RolloutInputs {
             previous: &starting.status,
@@ -479,16 +481,8 @@ mod tests {
     fn failing_revision_trips_the_breaker_and_rolls_back() {
         let svc = service(true);
         let t = time("2026-01-01T00:00:00Z");
-        let good: Vec<_> = (0..3).map(|i| pod(&format!("p{i}"), "web:1", TaskLifecycle::Running, None)).collect();
-        let base = RolloutInputs {
-            service: &svc,
-            previous: &ServiceStatus::default(),
-            target: "web:1",
-            desired_count: 3,
-            pods: &good,
-            workload_settled: true,
-            now: &t,
-        };
+        let good = running_web_1();
+        let base = first_rollout(&svc, &good, true, &t);
         let mut status = plan(&base).status;
         for round in 0..3 {
             let mut pods = good.clone();
