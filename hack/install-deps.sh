@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
 # Installs what building and testing kube-ecs needs beyond Go and Rust: Debian packages (openssl for the
-# local control plane's keys, git, make, a C toolchain for crates with build scripts). Idempotent and quiet
-# when everything is present.
+# local control plane's keys, git, make, a C toolchain for crates with build scripts), and for real nodes:
+# libseccomp-dev + pkg-config (runc is built with seccomp), libc6-dev (the pause image is linked with
+# `gcc -static`), busybox-static (the busybox image), iptables (the CNI portmap plugin and the kubelet),
+# iproute2 (removing a node's bridge) and apache2-utils (htpasswd: bcrypt users of the local registry).
+# Idempotent and quiet when everything is present.
 set -euo pipefail
 
 missing=()
-for pair in openssl:openssl git:git make:make cc:gcc curl:curl; do
+for pair in openssl:openssl git:git make:make cc:gcc curl:curl pkg-config:pkg-config iptables:iptables \
+  ip:iproute2 htpasswd:apache2-utils; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair##*:}")
+done
+for package in libseccomp-dev libc6-dev busybox-static; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed' || missing+=("$package")
 done
 if [[ ${#missing[@]} -gt 0 ]]; then
   if [[ $(id -u) -ne 0 ]]; then

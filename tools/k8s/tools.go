@@ -1,6 +1,7 @@
 //go:build tools
 
-// Package tools records the control-plane commands this module builds, so `go mod tidy` keeps them.
+// Package tools records the control-plane commands and the kubelet this module builds, so `go mod tidy`
+// keeps them.
 package tools
 
 import (
@@ -8,4 +9,5 @@ import (
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
 	_ "k8s.io/kubernetes/cmd/kube-scheduler"
 	_ "k8s.io/kubernetes/cmd/kubectl"
+	_ "k8s.io/kubernetes/cmd/kubelet"
 )
