@@ -20,6 +20,7 @@ pub mod labels;
 pub mod leader;
 pub mod local_cluster;
 pub mod metrics;
+pub mod pod_security;
 pub mod rate_limit;
 pub mod revisions;
 pub mod service_plan;

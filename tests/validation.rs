@@ -212,6 +212,43 @@ fn corpus() -> Vec<((&'static str, serde_json::Value), &'static str)> {
         ),
         (cluster(serde_json::json!({"nodePools": [{"name": "a"}, {"name": "a"}]})), "pool names must be unique"),
         (cluster(serde_json::json!({"containerInsights": "maybe"})), "supported values: \"enabled\", \"disabled\""),
+        // Security: what Fargate never runs, and a cluster policy that cannot mean anything.
+        (
+            td(
+                serde_json::json!({"requiresCompatibilities": ["FARGATE"], "networkMode": "awsvpc", "cpu": "256", "memory": "512",
+                "containerDefinitions": containers(serde_json::json!({"privileged": true}))}),
+            ),
+            "privileged containers are not supported on Fargate",
+        ),
+        (
+            td(
+                serde_json::json!({"requiresCompatibilities": ["FARGATE"], "networkMode": "awsvpc", "cpu": "256", "memory": "512",
+                "pidMode": "host", "containerDefinitions": containers(serde_json::json!({}))}),
+            ),
+            "pidMode must be task or omitted",
+        ),
+        (
+            td(
+                serde_json::json!({"requiresCompatibilities": ["FARGATE"], "networkMode": "awsvpc", "cpu": "256", "memory": "512",
+                "volumes": [{"name": "root", "host": {"sourcePath": "/"}}],
+                "containerDefinitions": containers(serde_json::json!({}))}),
+            ),
+            "host volumes with a sourcePath are not supported on Fargate",
+        ),
+        (td(fargate("1 vCPU", "1 GB")), "No Fargate configuration exists for the given cpu and memory"),
+        (td(fargate("3 vCPU", "8 GB")), "No Fargate configuration exists for the given cpu and memory"),
+        (
+            cluster(serde_json::json!({"taskSecurity": {"allowedHostPaths": ["var/log"]}})),
+            "allowedHostPaths: each entry must be an absolute path",
+        ),
+        (
+            cluster(serde_json::json!({"taskSecurity": {"level": "open"}})),
+            "supported values: \"privileged\", \"baseline\", \"restricted\"",
+        ),
+        (
+            cluster(serde_json::json!({"taskSecurity": {"allowedCapabilities": ["sys_admin"]}})),
+            "should match '^(CAP_)?[A-Z_]+$'",
+        ),
     ]
 }
 

@@ -41,6 +41,11 @@ pub struct EcsClusterSpec {
     /// Namespaces whose Tasks and Services may run on this cluster. Omitted or empty: every namespace.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allowed_namespaces: Vec<String>,
+    /// What the Pods of this cluster's Tasks and Services may do: a Pod Security level (default
+    /// `baseline`) and the exceptions this cluster grants (privileged containers, host networking,
+    /// host paths, ...). See docs/security.md.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_security: Option<super::task_security::TaskSecurityPolicy>,
     /// Metadata tags.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<super::common::Tag>,

@@ -14,6 +14,7 @@ pub mod service;
 pub mod task;
 pub mod task_definition;
 pub mod task_definition_validation;
+pub mod task_security;
 
 pub use cluster::{EcsCluster, EcsClusterSpec, EcsClusterStatus};
 pub use container_instance::{ContainerInstance, ContainerInstanceSpec, ContainerInstanceStatus};

@@ -82,6 +82,14 @@ fn fargate_pairs() -> String {
     format!("{{{}}}", entries.join(", "))
 }
 
+/// CEL for a task-level `cpu` or `memory` as a plain number string: ECS accepts `"1024"`, `1024`,
+/// `"1 vCPU"` / `"1vcpu"` (x1024 CPU units) and `"2 GB"` / `"2GB"` (x1024 MiB), any case.
+fn units(field: &str, unit: &str) -> String {
+    format!(
+        "cel.bind(v, string({field}).lowerAscii().replace(' ', ''), v.matches('^[0-9]*[.]?[0-9]+{unit}$') ? string(int(double(v.replace('{unit}', '')) * 1024.0)) : v)"
+    )
+}
+
 fn task_definition(root: &mut Value) {
     let c = "spec.containerDefinitions";
     set(root, c, "minItems", json!(1));
@@ -255,7 +263,9 @@ fn task_definition(root: &mut Value) {
         root,
         "spec",
         &format!(
-            "!has(self.requiresCompatibilities) || !('FARGATE' in self.requiresCompatibilities) || !has(self.cpu) || !has(self.memory) || (string(self.cpu) in {pairs} && string(self.memory) in {pairs}[string(self.cpu)])",
+            "!has(self.requiresCompatibilities) || !('FARGATE' in self.requiresCompatibilities) || !has(self.cpu) || !has(self.memory) || cel.bind(cpu, {cpu}, cel.bind(memory, {memory}, cpu in {pairs} && memory in {pairs}[cpu]))",
+            cpu = units("self.cpu", "vcpu"),
+            memory = units("self.memory", "gb"),
             pairs = fargate_pairs()
         ),
         "No Fargate configuration exists for the given cpu and memory (requiresCompatibilities FARGATE; e.g. cpu 256 with memory 512, 1024 or 2048)",
@@ -265,6 +275,25 @@ fn task_definition(root: &mut Value) {
         "spec",
         "!has(self.requiresCompatibilities) || !('FARGATE' in self.requiresCompatibilities) || !has(self.networkMode) || self.networkMode == 'awsvpc'",
         "requiresCompatibilities FARGATE: networkMode must be awsvpc",
+    );
+    // Fargate runs no privileged containers and shares nothing of the host, whatever the cluster allows.
+    rule(
+        root,
+        "spec",
+        "!has(self.requiresCompatibilities) || !('FARGATE' in self.requiresCompatibilities) || self.containerDefinitions.all(c, !has(c.privileged) || !c.privileged)",
+        "requiresCompatibilities FARGATE: privileged containers are not supported on Fargate (containerDefinitions[].privileged must be false)",
+    );
+    rule(
+        root,
+        "spec",
+        "!has(self.requiresCompatibilities) || !('FARGATE' in self.requiresCompatibilities) || ((!has(self.pidMode) || self.pidMode == 'task') && !has(self.ipcMode))",
+        "requiresCompatibilities FARGATE: pidMode must be task or omitted, and ipcMode is not supported",
+    );
+    rule(
+        root,
+        "spec",
+        "!has(self.requiresCompatibilities) || !('FARGATE' in self.requiresCompatibilities) || !has(self.volumes) || self.volumes.all(v, !has(v.host) || !has(v.host.sourcePath))",
+        "requiresCompatibilities FARGATE: host volumes with a sourcePath are not supported on Fargate",
     );
     rule(
         root,
@@ -444,4 +473,17 @@ fn cluster(root: &mut Value) {
         "!has(self.provider) || self.provider == 'nodes' || has(self.instanceType)",
         "instanceType is required for simulated and karpenter pools",
     );
+    let security = "spec.taskSecurity";
+    for list in ["allowedHostPaths", "allowedCapabilities", "allowedSysctls"] {
+        set(root, &format!("{security}.{list}"), "maxItems", json!(64));
+        set(root, &format!("{security}.{list}[]"), "maxLength", json!(4096));
+    }
+    rule(
+        root,
+        &format!("{security}.allowedHostPaths[]"),
+        "self.startsWith('/')",
+        "taskSecurity.allowedHostPaths: each entry must be an absolute path",
+    );
+    set(root, &format!("{security}.allowedCapabilities[]"), "pattern", json!("^(CAP_)?[A-Z_]+$"));
+    set(root, &format!("{security}.allowedSysctls[]"), "pattern", json!("^[a-z0-9_./-]+$"));
 }

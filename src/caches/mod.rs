@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet, Deployment};
-use k8s_openapi::api::core::v1::{Node, Pod, Service as KubeService};
+use k8s_openapi::api::core::v1::{Namespace, Node, Pod, Service as KubeService};
 use kube::api::Api;
 use kube::core::DeserializeGuard;
 use kube::runtime::reflector::{self, ObjectRef, Store};
@@ -46,12 +46,14 @@ pub struct Caches {
     pub deployments: Store<Deployment>,
     pub daemon_sets: Store<DaemonSet>,
     pub kube_services: Store<KubeService>,
+    /// Namespaces, metadata only: their Pod Security labels bound what a Task's Pod may do.
+    pub namespaces: Store<Namespace>,
     /// Which caches have had their first full list.
     listed: Arc<tokio::sync::watch::Sender<std::collections::BTreeSet<&'static str>>>,
 }
 
 /// Every cache, by the name [`Caches::mark_listed`] is called with.
-const CACHED_KINDS: [&str; 10] = [
+const CACHED_KINDS: [&str; 11] = [
     "taskdefinitions",
     "controllerrevisions",
     "ecsclusters",
@@ -62,6 +64,7 @@ const CACHED_KINDS: [&str; 10] = [
     "deployments",
     "daemonsets",
     "kubeservices",
+    "namespaces",
 ];
 
 /// One cache's write side and the fan-out of its watch.
@@ -89,6 +92,7 @@ pub struct Feeds {
     deployments: Feed<Deployment>,
     daemon_sets: Feed<DaemonSet>,
     kube_services: Feed<KubeService>,
+    namespaces: Feed<Namespace>,
 }
 
 /// Both halves; the writers sit here until the controllers start.
@@ -109,6 +113,7 @@ impl Default for SharedCaches {
         let (deployments, deployments_w) = Feed::new();
         let (daemon_sets, daemon_sets_w) = Feed::new();
         let (kube_services, kube_services_w) = Feed::new();
+        let (namespaces, namespaces_w) = Feed::new();
         Self {
             read: Caches {
                 definitions,
@@ -121,6 +126,7 @@ impl Default for SharedCaches {
                 deployments,
                 daemon_sets,
                 kube_services,
+                namespaces,
                 listed: Arc::new(tokio::sync::watch::Sender::new(Default::default())),
             },
             feeds: Mutex::new(Some(Feeds {
@@ -134,6 +140,7 @@ impl Default for SharedCaches {
                 deployments: deployments_w,
                 daemon_sets: daemon_sets_w,
                 kube_services: kube_services_w,
+                namespaces: namespaces_w,
             })),
         }
     }
@@ -173,6 +180,9 @@ impl SharedCaches {
     pub fn kube_service_changes(&self) -> Option<Changes<KubeService>> {
         self.subscribe(|f| f.kube_services.fanout.subscribe())
     }
+    pub fn namespace_changes(&self) -> Option<Changes<Namespace>> {
+        self.subscribe(|f| f.namespaces.fanout.subscribe())
+    }
 
     /// Takes the writers: call once, after every controller has subscribed.
     pub fn take_feeds(&self) -> Option<Feeds> {
@@ -194,6 +204,7 @@ impl Feeds {
             deployments,
             daemon_sets,
             kube_services,
+            namespaces,
         } = self;
         let all = watcher::Config::default;
         // Only what kube-ecs made: Pods of Tasks and Services, the services' workloads.
@@ -223,7 +234,8 @@ impl Feeds {
             feed(Api::all(client.clone()), all().labels(&managed), pods, trim::strip_pod, (c, "pods")),
             feed(Api::all(client.clone()), of_services(), deployments, strip, (c, "deployments")),
             feed(Api::all(client.clone()), of_services(), daemon_sets, strip, (c, "daemonsets")),
-            feed(Api::all(client), of_services(), kube_services, strip, (c, "kubeservices")),
+            feed(Api::all(client.clone()), of_services(), kube_services, strip, (c, "kubeservices")),
+            feed(Api::all(client), all(), namespaces, trim::strip_namespace, (c, "namespaces")),
         );
     }
 }
@@ -334,5 +346,14 @@ impl Caches {
 
     pub fn kube_service(&self, namespace: &str, name: &str) -> Option<Arc<KubeService>> {
         self.kube_services.get(&ObjectRef::new(name).within(namespace))
+    }
+
+    /// The Pod Security level `namespace` enforces (`None`: no enforce label, or not cached).
+    pub fn namespace_pod_security(&self, namespace: &str) -> Option<crate::api::task_security::PodSecurityLevel> {
+        use crate::api::task_security::{POD_SECURITY_ENFORCE_LABEL, PodSecurityLevel};
+        let ns = self.namespaces.get(&ObjectRef::new(namespace))?;
+        let value = ns.metadata.labels.as_ref()?.get(POD_SECURITY_ENFORCE_LABEL)?;
+        // Pod Security admission reads a value it does not know as the strictest level.
+        Some(PodSecurityLevel::from_label(value).unwrap_or(PodSecurityLevel::Restricted))
     }
 }

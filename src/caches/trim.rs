@@ -16,6 +16,13 @@ pub fn strip_guarded<K: Resource>(object: &mut DeserializeGuard<K>) {
     }
 }
 
+/// Namespaces are read for their labels only.
+pub fn strip_namespace(namespace: &mut k8s_openapi::api::core::v1::Namespace) {
+    strip(namespace);
+    namespace.spec = None;
+    namespace.status = None;
+}
+
 /// Nodes carry image lists that can be large; placement never reads them.
 pub fn strip_node(node: &mut Node) {
     strip(node);

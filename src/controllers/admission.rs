@@ -8,6 +8,8 @@ use crate::api::common::{CapacityProviderStrategyItem, PlacementConstraint};
 use crate::cluster::placement::{self, Placement};
 use crate::context::Context;
 use crate::error::Error;
+use crate::pod_security::{self, SecurityInputs};
+use crate::translate::TranslatedPod;
 
 /// Condition type for placement problems.
 pub const PLACED: &str = "Placed";
@@ -113,4 +115,29 @@ pub async fn resolve(
         );
         Refusal::new(crate::api::conditions::VALID, reasons::TASK_DEFINITION, e.to_string(), transient)
     })
+}
+
+/// Holds the translated Pod to the cluster's task security policy and the namespace's Pod Security
+/// level, hardening it where the level requires; a refusal names each field, rule and setting. Runs
+/// before any Pod or workload exists, so a refused task or service leaves nothing half-created.
+pub fn secure(
+    ctx: &Context,
+    cluster: &EcsCluster,
+    namespace: &str,
+    task_definition: &crate::api::TaskDefinitionSpec,
+    translated: &mut TranslatedPod,
+) -> Result<(), Refusal> {
+    let policy = cluster.spec.task_security.clone().unwrap_or_default();
+    let cluster_name = kube::ResourceExt::name_any(cluster);
+    let inputs = SecurityInputs {
+        cluster: &cluster_name,
+        policy: &policy,
+        namespace,
+        namespace_level: ctx.caches().namespace_pod_security(namespace),
+        task_definition,
+        containers: &translated.containers,
+    };
+    let Some(spec) = translated.template.spec.as_mut() else { return Ok(()) };
+    pod_security::secure(spec, &inputs)
+        .map_err(|r| Refusal::new(crate::api::conditions::VALID, r.reason, r.message, false))
 }

@@ -172,6 +172,7 @@ impl Subscriptions {
             clusters: c.cluster_changes()?,
             nodes: c.node_changes()?,
             pods: c.pod_changes()?,
+            namespaces: c.namespace_changes()?,
         };
         let service = service::Triggers {
             services: c.service_changes()?,
@@ -182,6 +183,7 @@ impl Subscriptions {
             deployments: c.deployment_changes()?,
             daemon_sets: c.daemon_set_changes()?,
             kube_services: c.kube_service_changes()?,
+            namespaces: c.namespace_changes()?,
         };
         let cluster = cluster::Triggers {
             clusters: c.cluster_changes()?,

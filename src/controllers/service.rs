@@ -55,6 +55,7 @@ pub struct Triggers {
     pub deployments: Changes<Deployment>,
     pub daemon_sets: Changes<DaemonSet>,
     pub kube_services: Changes<KubeService>,
+    pub namespaces: Changes<k8s_openapi::api::core::v1::Namespace>,
 }
 
 pub async fn run(
@@ -64,7 +65,7 @@ pub async fn run(
 ) {
     let controller = Controller::for_shared_stream(shared.services, ctx.caches().services.clone());
     let store = controller.store();
-    let (by_namespace, by_cluster) = (store.clone(), store.clone());
+    let (by_namespace, by_cluster, by_labels) = (store.clone(), store.clone(), store.clone());
     controller
         // Workloads, Kubernetes Services and Pods come from the shared caches' watches: reconciles
         // read them from those caches, never from the API server.
@@ -81,6 +82,16 @@ pub async fn run(
                 .state()
                 .iter()
                 .filter(|s| s.namespace() == ns)
+                .map(|s| ObjectRef::from_obj(s.as_ref()))
+                .collect::<Vec<_>>()
+        })
+        // A namespace's Pod Security label decides what its services' pods may do.
+        .watches_shared_stream(shared.namespaces, move |ns| {
+            let name = ns.name_any();
+            by_labels
+                .state()
+                .iter()
+                .filter(|s| s.namespace().as_deref() == Some(name.as_str()))
                 .map(|s| ObjectRef::from_obj(s.as_ref()))
                 .collect::<Vec<_>>()
         })
@@ -169,7 +180,7 @@ async fn apply_service(service: &Service, ctx: &Context) -> Result<Action> {
     let cluster_name = service.spec.cluster.clone().unwrap_or_else(|| crate::api::DEFAULT_CLUSTER.into());
     let mut constraints = target.spec.placement_constraints.clone();
     constraints.extend(service.spec.placement_constraints.iter().cloned());
-    let placement = match admission::admit(
+    let (cluster, placement) = match admission::admit(
         ctx,
         &cluster_name,
         &namespace,
@@ -179,7 +190,7 @@ async fn apply_service(service: &Service, ctx: &Context) -> Result<Action> {
     )
     .await
     {
-        Ok((_, placement)) => placement,
+        Ok(admitted) => admitted,
         Err(refusal) => return refuse(service, ctx, &services, previous, refusal, &now).await,
     };
 
@@ -205,7 +216,7 @@ async fn apply_service(service: &Service, ctx: &Context) -> Result<Action> {
             Err(refusal) => return refuse(service, ctx, &services, previous, refusal, &now).await,
         }
     };
-    let translated = match translate::pod_template(&PodInputs {
+    let mut translated = match translate::pod_template(&PodInputs {
         task_definition: &deployed.spec,
         task_definition_ref: &deployed.reference,
         overrides: None,
@@ -218,6 +229,9 @@ async fn apply_service(service: &Service, ctx: &Context) -> Result<Action> {
             return refuse(service, ctx, &services, previous, refusal, &now).await;
         }
     };
+    if let Err(refusal) = admission::secure(ctx, &cluster, &namespace, &deployed.spec, &mut translated) {
+        return refuse(service, ctx, &services, previous, refusal, &now).await;
+    }
     let record =
         PodRecord::from_mappings(&deployed.reference, &translated.containers, translated.unsupported.clone(), None);
     let (max_percent, min_percent) = percentages(service);

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::{Node, Pod, ServiceAccount};
+use k8s_openapi::api::core::v1::{Namespace, Node, Pod, ServiceAccount};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::core::DeserializeGuard;
@@ -44,6 +44,7 @@ pub struct Triggers {
     pub clusters: Changes<DeserializeGuard<EcsCluster>>,
     pub nodes: Changes<Node>,
     pub pods: Changes<Pod>,
+    pub namespaces: Changes<Namespace>,
 }
 
 pub async fn run(
@@ -60,6 +61,7 @@ pub async fn run(
     let cluster_store = store.clone();
     let definition_store = store.clone();
     let node_store = store.clone();
+    let namespace_store = store.clone();
     controller
         // The shared watch of every Pod kube-ecs made (Tasks' and Services'): a Task's own Pod
         // triggers it through the owner reference.
@@ -72,6 +74,11 @@ pub async fn run(
         .watches_shared_stream(shared.definitions, move |td| {
             let namespace = td.namespace();
             waiting_tasks(&definition_store, |t| t.namespace() == namespace)
+        })
+        // A namespace's Pod Security label may now admit a refused task.
+        .watches_shared_stream(shared.namespaces, move |ns| {
+            let name = ns.name_any();
+            waiting_tasks(&namespace_store, |t| t.namespace().as_deref() == Some(name.as_str()))
         })
         // A spot interruption notice or a node going away stops the tasks on it.
         .watches_shared_stream(shared.nodes, move |node| {
@@ -256,7 +263,7 @@ async fn build_pod(task: &Task, ctx: &Context, namespace: &str) -> Result<(Pod, 
     let cluster_name = task.spec.cluster.clone().unwrap_or_else(|| crate::api::DEFAULT_CLUSTER.into());
     let mut constraints = resolved.spec.placement_constraints.clone();
     constraints.extend(task.spec.placement_constraints.iter().cloned());
-    let (_cluster, placement) = admission::admit(
+    let (cluster, placement) = admission::admit(
         ctx,
         &cluster_name,
         namespace,
@@ -272,8 +279,9 @@ async fn build_pod(task: &Task, ctx: &Context, namespace: &str) -> Result<(Pod, 
         placement: &placement,
         purpose: PodPurpose::Task,
     };
-    let translated = translate::pod_template(&inputs)
+    let mut translated = translate::pod_template(&inputs)
         .map_err(|e| Refusal::new(conditions::VALID, admission::reasons::TRANSLATION, e.to_string(), false))?;
+    admission::secure(ctx, &cluster, namespace, &resolved.spec, &mut translated)?;
     let record =
         PodRecord::from_mappings(&resolved.reference, &translated.containers, translated.unsupported.clone(), None);
     let pod = assemble_pod(task, translated.template, &record)

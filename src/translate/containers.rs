@@ -231,11 +231,13 @@ fn build(
     })
 }
 
-/// `uid` or `uid:gid`, numeric only.
+/// `uid` or `uid:gid`, numeric only, except `root`, which is uid 0 in every image (and must be seen
+/// as root by the task security policy).
 fn parse_user(user: &str) -> Option<(Option<i64>, Option<i64>)> {
+    let id = |part: &str| if part == "root" { Some(0) } else { part.parse().ok() };
     match user.split_once(':') {
-        Some((u, g)) => Some((Some(u.parse().ok()?), Some(g.parse().ok()?))),
-        None => Some((Some(user.parse().ok()?), None)),
+        Some((u, g)) => Some((Some(id(u)?), Some(id(g)?))),
+        None => Some((Some(id(user)?), None)),
     }
 }
 
