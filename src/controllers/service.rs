@@ -311,7 +311,7 @@ fn percentages(service: &Service) -> (i32, i32) {
 /// The service's pod in planner terms.
 fn pod_view(pod: &Pod, ctx: &Context) -> PodView {
     let record = task_plan::pod_record(pod);
-    let observation = task_status::observe_pod(pod, &record.container_mappings());
+    let observation = task_status::observe_pod(pod, &record.container_mappings(), &Time(jiff::Timestamp::now()));
     let exit_codes: Vec<String> =
         observation.containers.iter().filter_map(|c| c.exit_code.map(|code| format!("{}={code}", c.name))).collect();
     let failure = if let Some(start) = &observation.start_failure {

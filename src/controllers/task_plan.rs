@@ -56,6 +56,9 @@ pub struct ContainerRecord {
     pub essential: bool,
     pub image: String,
     pub has_health_check: bool,
+    /// Seconds after start when a health check that never passed counts as UNHEALTHY.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unhealthy_after: Option<i64>,
     /// `main`, `init` or `sidecar`.
     pub kind: String,
 }
@@ -70,6 +73,7 @@ impl PodRecord {
                 essential: c.essential,
                 image: c.image.clone(),
                 has_health_check: c.has_health_check,
+                unhealthy_after: c.unhealthy_after,
                 kind: match c.kind.as_str() {
                     "init" => ContainerKind::InitRunToCompletion,
                     "sidecar" => ContainerKind::Sidecar,
@@ -95,6 +99,7 @@ impl PodRecord {
                     essential: m.essential,
                     image: m.image.clone(),
                     has_health_check: m.has_health_check,
+                    unhealthy_after: m.unhealthy_after,
                     kind: match m.kind {
                         ContainerKind::Main => "main",
                         ContainerKind::InitRunToCompletion => "init",
@@ -229,7 +234,7 @@ pub fn plan(task: &Task, pod: Option<&Pod>, node: &NodeFacts, now: &Time, retent
 
     let record = pod_record(pod);
     let mappings = record.container_mappings();
-    let observation = task_status::observe_pod(pod, &mappings);
+    let observation = task_status::observe_pod(pod, &mappings, now);
     let pod_name = pod.metadata.name.clone().unwrap_or_default();
     status.pod = Some(pod_name.clone());
     status.task_definition = Some(record.task_definition.clone());
@@ -335,7 +340,12 @@ pub fn plan(task: &Task, pod: Option<&Pod>, node: &NodeFacts, now: &Time, retent
         now,
     );
     conditions::remove(&mut status.conditions, conditions::STALLED);
-    finish(previous, status, PodAction::None, None)
+    // No Pod event marks the moment a never-passing health check becomes UNHEALTHY: look again then.
+    let health_recheck = observation
+        .health_due
+        .as_ref()
+        .and_then(|due| Duration::try_from(due.0.duration_since(now.0)).ok().map(|d| d + Duration::from_secs(1)));
+    finish(previous, status, PodAction::None, health_recheck)
 }
 
 fn plan_stopped(task: &Task, pod: Option<&Pod>, status: TaskStatus, now: &Time, retention: Duration) -> Plan {

@@ -11,6 +11,8 @@ use crate::translate::{ContainerKind, ContainerMapping};
 pub const PULL_ERROR: &str = "CannotPullContainerError";
 /// ECS's reason for a container that cannot be created or started.
 pub const START_ERROR: &str = "CannotStartContainerError";
+/// ECS's reason for a task whose secrets or configuration cannot be retrieved before it starts.
+pub const RESOURCE_INITIALIZATION_ERROR: &str = "ResourceInitializationError";
 
 const PULL_WAITING: [&str; 5] =
     ["ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull", "RegistryUnavailable"];
@@ -24,9 +26,11 @@ pub struct ContainerView {
     pub start_failure: Option<StartFailure>,
     pub started_at: Option<Time>,
     pub finished_at: Option<Time>,
+    /// When a health check still UNKNOWN becomes UNHEALTHY if it has not passed by then.
+    pub health_due: Option<Time>,
 }
 
-pub fn observe(mapping: &ContainerMapping, k8s: Option<&KubeContainerStatus>) -> ContainerView {
+pub fn observe(mapping: &ContainerMapping, k8s: Option<&KubeContainerStatus>, now: &Time) -> ContainerView {
     let mut status = ContainerStatus {
         name: mapping.ecs_name.clone(),
         kubernetes_name: (mapping.kubernetes_name != mapping.ecs_name).then(|| mapping.kubernetes_name.clone()),
@@ -43,6 +47,7 @@ pub fn observe(mapping: &ContainerMapping, k8s: Option<&KubeContainerStatus>) ->
         start_failure: None,
         started_at: None,
         finished_at: None,
+        health_due: None,
     };
     let Some(k8s) = k8s else { return view };
     let state = k8s.state.clone().unwrap_or_default();
@@ -66,25 +71,54 @@ pub fn observe(mapping: &ContainerMapping, k8s: Option<&KubeContainerStatus>) ->
         }
     } else if let Some(w) = &state.waiting {
         let reason = w.reason.clone().unwrap_or_default();
+        let message = w.message.clone().unwrap_or_else(|| reason.clone());
         let ecs_reason = if PULL_WAITING.contains(&reason.as_str()) {
             Some(PULL_ERROR)
+        } else if reason == "CreateContainerConfigError" && is_missing_reference(&message) {
+            Some(RESOURCE_INITIALIZATION_ERROR)
         } else if START_WAITING.contains(&reason.as_str()) {
             Some(START_ERROR)
         } else {
             None
         };
         if let Some(ecs_reason) = ecs_reason {
-            let message = w.message.clone().unwrap_or(reason);
+            let message = if ecs_reason == RESOURCE_INITIALIZATION_ERROR {
+                format!("unable to retrieve secrets or configuration for the task: {message}")
+            } else {
+                message
+            };
             status.reason = Some(format!("{ecs_reason}: {message}"));
             view.start_failure =
                 Some(StartFailure { container: mapping.ecs_name.clone(), reason: ecs_reason.into(), message });
         }
     }
     if mapping.has_health_check && status.last_status.as_deref() == Some("RUNNING") {
-        status.health_status = Some(if k8s.ready { "HEALTHY" } else { "UNKNOWN" }.into());
+        // Ready is the health check passing. Not ready after it has had time to fail `retries`
+        // times is UNHEALTHY (ECS); before that it is UNKNOWN, as in ECS's start period.
+        let due = mapping
+            .unhealthy_after
+            .zip(view.started_at.as_ref())
+            .and_then(|(after, started)| started.0.checked_add(jiff::SignedDuration::from_secs(after)).ok().map(Time));
+        let health = if k8s.ready {
+            "HEALTHY"
+        } else if due.as_ref().is_some_and(|d| now.0 >= d.0) {
+            "UNHEALTHY"
+        } else {
+            view.health_due = due;
+            "UNKNOWN"
+        };
+        status.health_status = Some(health.into());
     }
     view.status = status;
     view
+}
+
+/// The kubelet's words for a Secret, ConfigMap or key of one that the container references and that
+/// does not exist (`secret "db" not found`, `couldn't find key password in Secret ns/db`).
+fn is_missing_reference(message: &str) -> bool {
+    let lower = message.to_ascii_lowercase();
+    ((lower.contains("secret") || lower.contains("configmap")) && lower.contains("not found"))
+        || lower.contains("couldn't find key")
 }
 
 /// When the container started, if it has.

@@ -130,10 +130,12 @@ pub struct PodObservation {
     pub started_at: Option<Time>,
     pub execution_stopped_at: Option<Time>,
     pub all_containers_stopped: bool,
+    /// When a health check now UNKNOWN turns UNHEALTHY unless it passes first (look again then).
+    pub health_due: Option<Time>,
 }
 
 /// Reads a Pod in ECS terms. `containers` is the ECS <-> Kubernetes mapping recorded at creation.
-pub fn observe_pod(pod: &Pod, containers: &[ContainerMapping]) -> PodObservation {
+pub fn observe_pod(pod: &Pod, containers: &[ContainerMapping], now: &Time) -> PodObservation {
     let status = pod.status.clone().unwrap_or_default();
     let main_statuses = status.container_statuses.clone().unwrap_or_default();
     let init_statuses = status.init_container_statuses.clone().unwrap_or_default();
@@ -145,10 +147,16 @@ pub fn observe_pod(pod: &Pod, containers: &[ContainerMapping]) -> PodObservation
     let mut mains = 0;
     let mut started_at: Option<Time> = None;
     let mut finished_at: Option<Time> = None;
+    let mut health_due: Option<Time> = None;
     for mapping in containers {
         let source = if mapping.kind == ContainerKind::Main { &main_statuses } else { &init_statuses };
         let k8s = source.iter().find(|s| s.name == mapping.kubernetes_name);
-        let view = containers::observe(mapping, k8s);
+        let view = containers::observe(mapping, k8s, now);
+        if let Some(due) = &view.health_due
+            && health_due.as_ref().is_none_or(|d| due.0 < d.0)
+        {
+            health_due = Some(due.clone());
+        }
         if mapping.kind == ContainerKind::Main {
             mains += 1;
             match view.status.last_status.as_deref() {
@@ -213,6 +221,7 @@ pub fn observe_pod(pod: &Pod, containers: &[ContainerMapping]) -> PodObservation
         started_at: (last_status == TaskLifecycle::Running).then_some(started_at).flatten(),
         execution_stopped_at: all_stopped.then_some(finished_at).flatten(),
         all_containers_stopped: all_stopped,
+        health_due,
     }
 }
 

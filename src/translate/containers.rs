@@ -72,6 +72,7 @@ pub fn build_all(
             essential: def.essential.unwrap_or(true),
             image: def.image.clone(),
             has_health_check: def.health_check.is_some(),
+            unhealthy_after: def.health_check.as_ref().map(health::unhealthy_after),
             kind: placement.kind,
         });
         match placement.kind {

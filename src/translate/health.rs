@@ -19,6 +19,19 @@ pub fn probe_command(check: &HealthCheck) -> Option<Vec<String>> {
     }
 }
 
+/// Seconds after a container starts by which a health check that has never passed has failed
+/// `retries` times: the start period, then a check at once and every interval, each given its
+/// timeout, plus a few seconds for the kubelet's probe scheduling. Not ready after that is UNHEALTHY
+/// (a readiness probe only turns a container not-ready after `retries` failures; before its first
+/// success there is no other sign of how many checks failed).
+pub fn unhealthy_after(check: &HealthCheck) -> i64 {
+    const PROBE_SCHEDULING_SLACK: i64 = 5;
+    let interval = i64::from(check.interval.unwrap_or(DEFAULT_INTERVAL));
+    let timeout = i64::from(check.timeout.unwrap_or(DEFAULT_TIMEOUT));
+    let retries = i64::from(check.retries.unwrap_or(DEFAULT_RETRIES)).max(1);
+    i64::from(check.start_period.unwrap_or(0)).max(0) + (retries - 1) * interval + timeout + PROBE_SCHEDULING_SLACK
+}
+
 /// The readiness probe that reports the container's health (HEALTHY when it passes).
 pub fn readiness_probe(check: &HealthCheck) -> Option<Probe> {
     let command = probe_command(check)?;

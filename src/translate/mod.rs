@@ -79,6 +79,8 @@ pub struct ContainerMapping {
     pub essential: bool,
     pub image: String,
     pub has_health_check: bool,
+    /// Seconds after start when a health check that never passed counts as UNHEALTHY.
+    pub unhealthy_after: Option<i64>,
     pub kind: ContainerKind,
 }
 
