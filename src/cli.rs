@@ -151,7 +151,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// How long the controllers get to finish their reconciles after a termination request.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 async fn run_operator(args: RunArgs) -> anyhow::Result<()> {
+    let termination = crate::signals::Termination::install().context("installing the signal handlers")?;
     init_logging(&args.log_format);
     let client = build_client(args.kube_api_qps, args.kube_api_burst).await?;
     let ctx = std::sync::Arc::new(crate::context::Context::new(client, args.operator_config()));
@@ -186,7 +190,7 @@ async fn run_operator(args: RunArgs) -> anyhow::Result<()> {
         started.store(true, std::sync::atomic::Ordering::Relaxed);
         tokio::select! {
             () = elector.acquire() => {}
-            () = termination() => return Ok(()),
+            () = termination.requested() => return Ok(()),
         }
     }
     // The controllers stop on SIGTERM/Ctrl-C or when the lease is lost. The watcher runs as its own
@@ -195,14 +199,14 @@ async fn run_operator(args: RunArgs) -> anyhow::Result<()> {
     let lost = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     {
-        let (elector, lost) = (elector.clone(), lost.clone());
+        let (elector, lost, termination) = (elector.clone(), lost.clone(), termination.clone());
         tokio::spawn(async move {
             match elector.as_ref() {
                 Some(elector) => tokio::select! {
-                    () = termination() => {}
+                    () = termination.requested() => {}
                     () = elector.hold() => lost.store(true, std::sync::atomic::Ordering::Relaxed),
                 },
-                None => termination().await,
+                None => termination.requested().await,
             }
             let _ = stop_tx.send(());
         });
@@ -217,7 +221,19 @@ async fn run_operator(args: RunArgs) -> anyhow::Result<()> {
         ready_flag.store(true, std::sync::atomic::Ordering::Relaxed);
     });
     metrics.ready.store(true, std::sync::atomic::Ordering::Relaxed);
-    crate::controllers::run(ctx, shutdown).await;
+    // A reconcile stuck on a slow API call must not keep a terminating operator alive: after a
+    // termination request the controllers get SHUTDOWN_GRACE to finish, then the process goes on.
+    let bounded = {
+        let termination = termination.clone();
+        async move {
+            termination.requested().await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        }
+    };
+    tokio::select! {
+        () = crate::controllers::run(ctx, shutdown) => {}
+        () = bounded => tracing::warn!("controllers did not stop within {SHUTDOWN_GRACE:?}; exiting"),
+    }
     metrics.ready.store(false, std::sync::atomic::Ordering::Relaxed);
     if lost.load(std::sync::atomic::Ordering::Relaxed) {
         anyhow::bail!("lost the leader lease: stopped reconciling (a restart makes this instance a standby)");
@@ -227,22 +243,6 @@ async fn run_operator(args: RunArgs) -> anyhow::Result<()> {
     }
     tracing::info!("kube-ecs operator stopped");
     Ok(())
-}
-
-/// Ctrl-C or SIGTERM (what Kubernetes sends before killing the pod).
-async fn termination() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => futures::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = terminate => {}
-    }
 }
 
 /// A client from the environment (in-cluster or KUBECONFIG), rate limited when `qps` > 0.

@@ -16,10 +16,16 @@ use crate::local_cluster::{LocalCluster, LocalClusterOptions};
 
 /// Runs the demo until Ctrl-C (or for `duration`, when given: used by tests and CI).
 pub async fn run(tools_bin: PathBuf, examples: &Path, duration: Option<Duration>) -> anyhow::Result<()> {
+    // Registered before anything else: a Ctrl-C during start-up or while a frame is drawn is kept.
+    let termination = crate::signals::Termination::install().context("installing the signal handlers")?;
     eprintln!(
         "[demo] starting the local control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok) ..."
     );
-    let cluster = LocalCluster::start(LocalClusterOptions::new(&tools_bin)).await?;
+    let cluster = tokio::select! {
+        cluster = LocalCluster::start(LocalClusterOptions::new(&tools_bin)) => cluster?,
+        // Dropping the start future stops whatever it had started.
+        () = termination.requested() => return Ok(()),
+    };
     eprintln!(
         "[demo] control plane ready in {:.1}s; kubeconfig: {}",
         cluster.started_in().as_secs_f64(),
@@ -48,11 +54,15 @@ pub async fn run(tools_bin: PathBuf, examples: &Path, duration: Option<Duration>
 
     let deadline = duration.map(|d| tokio::time::Instant::now() + d);
     let mut ticker = tokio::time::interval(Duration::from_secs(2));
-    loop {
+    while !termination.is_requested() {
+        // A frame is drawn inside the select too: a Ctrl-C while the view is fetched stops at once.
+        let frame = async {
+            ticker.tick().await;
+            render(&client).await.unwrap_or_else(|e| format!("(view unavailable: {e})\n"))
+        };
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => break,
-            _ = ticker.tick() => {
-                let view = render(&client).await.unwrap_or_else(|e| format!("(view unavailable: {e})\n"));
+            () = termination.requested() => break,
+            view = frame => {
                 if duration.is_none() {
                     print!("\x1b[2J\x1b[H");
                 }

@@ -24,6 +24,7 @@ pub mod pod_security;
 pub mod rate_limit;
 pub mod revisions;
 pub mod service_plan;
+pub mod signals;
 pub mod task_status;
 pub mod translate;
 pub mod user_agent;
