@@ -167,6 +167,11 @@ impl LocalCluster {
             format!("--service-account-key-file={}", credentials.service_account_pub.display()),
             format!("--service-account-signing-key-file={}", credentials.service_account_key.display()),
             "--allow-privileged=true".into(),
+            // Real nodes' kubelets listen on their node's InternalIP (the gateway address of the node's
+            // bridge); their Hostname (the node name) resolves nowhere. `kubectl logs` and `exec` need it.
+            "--kubelet-preferred-address-types=InternalIP,Hostname".into(),
+            format!("--kubelet-client-certificate={}", credentials.kubelet_client_cert.display()),
+            format!("--kubelet-client-key={}", credentials.kubelet_client_key.display()),
             // Tests and benchmarks drive thousands of objects; fairness queues would be the bottleneck.
             "--enable-priority-and-fairness=false".into(),
             "--max-requests-inflight=3000".into(),
