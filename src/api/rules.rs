@@ -83,10 +83,12 @@ fn fargate_pairs() -> String {
 }
 
 /// CEL for a task-level `cpu` or `memory` as a plain number string: ECS accepts `"1024"`, `1024`,
-/// `"1 vCPU"` / `"1vcpu"` (x1024 CPU units) and `"2 GB"` / `"2GB"` (x1024 MiB), any case.
+/// `"1 vCPU"` / `"1vcpu"` (x1024 CPU units) and `"2 GB"` / `"2GB"` (x1024 MiB), any case. (CRD CEL has
+/// no `cel.bind`, so the normalised value is spelled out where it is used.)
 fn units(field: &str, unit: &str) -> String {
+    let v = format!("string({field}).lowerAscii().replace(' ', '')");
     format!(
-        "cel.bind(v, string({field}).lowerAscii().replace(' ', ''), v.matches('^[0-9]*[.]?[0-9]+{unit}$') ? string(int(double(v.replace('{unit}', '')) * 1024.0)) : v)"
+        "({v}.matches('^[0-9]*[.]?[0-9]+{unit}$') ? string(int(double({v}.replace('{unit}', '')) * 1024.0)) : {v})"
     )
 }
 
@@ -96,6 +98,9 @@ fn task_definition(root: &mut Value) {
     set(root, c, "maxItems", json!(10));
     set(root, "spec.family", "pattern", json!(NAME_PATTERN));
     set(root, "spec.family", "maxLength", json!(255));
+    // Bounds the cost of the Fargate size rule; ECS's values ("1024", "0.25 vCPU", "30 GB") are short.
+    set(root, "spec.cpu", "maxLength", json!(32));
+    set(root, "spec.memory", "maxLength", json!(32));
     set(root, &format!("{c}[].name"), "maxLength", json!(255));
     set(root, &format!("{c}[].name"), "pattern", json!(NAME_PATTERN));
     set(root, &format!("{c}[].dependsOn"), "maxItems", json!(10));
@@ -263,7 +268,7 @@ fn task_definition(root: &mut Value) {
         root,
         "spec",
         &format!(
-            "!has(self.requiresCompatibilities) || !('FARGATE' in self.requiresCompatibilities) || !has(self.cpu) || !has(self.memory) || cel.bind(cpu, {cpu}, cel.bind(memory, {memory}, cpu in {pairs} && memory in {pairs}[cpu]))",
+            "!has(self.requiresCompatibilities) || !('FARGATE' in self.requiresCompatibilities) || !has(self.cpu) || !has(self.memory) || ({cpu} in {pairs} && {memory} in {pairs}[{cpu}])",
             cpu = units("self.cpu", "vcpu"),
             memory = units("self.memory", "gb"),
             pairs = fargate_pairs()
