@@ -2,13 +2,13 @@
 # Installs what building and testing kube-ecs needs beyond Go and Rust: Debian packages (openssl for the
 # local control plane's keys, git, make, a C toolchain for crates with build scripts), and for real nodes:
 # libseccomp-dev + pkg-config (runc is built with seccomp), libc6-dev (the pause image is linked with
-# `gcc -static`), busybox-static (the busybox image), iptables (the CNI portmap plugin and the kubelet),
-# iproute2 (removing a node's bridge) and apache2-utils (htpasswd: bcrypt users of the local registry).
-# Idempotent and quiet when everything is present.
+# `gcc -static`), busybox-static (the busybox image), nftables (`nft`: the CNI portmap plugin's nftables
+# backend and the cleanup of its rules), iproute2 (a node's bridge) and apache2-utils (`htpasswd`: bcrypt
+# users of the local registry). Idempotent and quiet when everything is present.
 set -euo pipefail
 
 missing=()
-for pair in openssl:openssl git:git make:make cc:gcc curl:curl pkg-config:pkg-config iptables:iptables \
+for pair in openssl:openssl git:git make:make cc:gcc curl:curl pkg-config:pkg-config nft:nftables \
   ip:iproute2 htpasswd:apache2-utils; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair##*:}")
 done
