@@ -18,9 +18,16 @@ pub enum Error {
 }
 
 impl Error {
+    /// A refusal by the API server that no retry can fix: the request itself is invalid, forbidden
+    /// or too large. Conflicts (409), throttling (429), missing objects (404) and 5xx are transient.
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, Error::Kube(kube::Error::Api(status)) if matches!(status.code, 400 | 403 | 413 | 422))
+    }
+
     /// A bounded label for metrics and the Event reason.
     pub fn category(&self) -> &'static str {
         match self {
+            _ if self.is_permanent() => "PermanentApiError",
             Error::Kube(_) => "KubernetesApiError",
             Error::InvalidSpec(_) => "InvalidSpec",
             Error::MissingDependency(_) => "MissingDependency",

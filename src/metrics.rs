@@ -60,6 +60,11 @@ impl Metrics {
         *lock(&self.errors).entry((controller, category)).or_default() += 1;
     }
 
+    /// Failed reconciles so far of `controller` in `category`.
+    pub fn reconcile_failures(&self, controller: &str, category: &str) -> u64 {
+        lock(&self.errors).iter().filter(|((c, k), _)| *c == controller && *k == category).map(|(_, n)| *n).sum()
+    }
+
     /// The operator's own metrics.
     pub fn render(&self) -> String {
         let mut out = String::new();

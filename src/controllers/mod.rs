@@ -3,6 +3,7 @@
 pub mod admission;
 pub mod cluster;
 pub mod pacer;
+pub mod permanent;
 pub mod service;
 pub mod task;
 pub mod task_definition;
@@ -20,6 +21,7 @@ use crate::error::Error;
 /// Retry policy shared by the controllers: user errors wait for a change (with a slow safety retry),
 /// transient errors retry soon.
 pub fn error_policy<K: kube::Resource<DynamicType = ()>>(object: Arc<K>, error: &Error, _ctx: Arc<Context>) -> Action {
+    // The controllers run on DeserializeGuard<K>: the key names the same object either way.
     let kind = static_kind::<K>();
     let name = object.meta().name.as_deref().unwrap_or_default();
     match error {
@@ -29,6 +31,9 @@ pub fn error_policy<K: kube::Resource<DynamicType = ()>>(object: Arc<K>, error: 
         _ => tracing::warn!(kind, name, category = error.category(), %error, "reconcile failed"),
     }
     crate::metrics::Metrics::global().reconcile_failed(kind, error.category());
+    if error.is_permanent() {
+        return Action::requeue(_ctx.permanent_failures.failed(&permanent::key(object.as_ref())));
+    }
     match error {
         Error::InvalidSpec(_) => Action::requeue(Duration::from_secs(300)),
         Error::MissingDependency(_) => Action::requeue(Duration::from_secs(10)),
@@ -45,7 +50,7 @@ pub async fn unguarded<K, Fut>(
     reconcile: impl FnOnce(Arc<K>, Arc<Context>) -> Fut,
 ) -> crate::error::Result<Action>
 where
-    K: Clone + kube::Resource<DynamicType = ()>,
+    K: Clone + kube::Resource<DynamicType = ()> + serde::Serialize,
     Fut: std::future::Future<Output = crate::error::Result<Action>>,
 {
     match &guard.0 {
@@ -53,8 +58,13 @@ where
             let metrics = crate::metrics::Metrics::global();
             metrics.reconcile_started();
             let started = std::time::Instant::now();
-            let outcome = reconcile(Arc::new(object.clone()), ctx).await;
+            let outcome = reconcile(Arc::new(object.clone()), ctx.clone()).await;
             metrics.reconcile_finished(static_kind::<K>(), started.elapsed());
+            match &outcome {
+                Ok(_) => ctx.permanent_failures.succeeded(&permanent::key(object)),
+                Err(error) if error.is_permanent() => permanent::report(object, &ctx, error).await,
+                Err(_) => {}
+            }
             outcome
         }
         Err(invalid) => {

@@ -1,0 +1,84 @@
+//! ECS's own limits and failures on the real control plane: a request the API server refuses for good
+//! is shown on the ECS object and retried calmly, not every 2 seconds.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::LimitRange;
+use k8s_openapi::api::events::v1::Event;
+use kube::api::{Api, PostParams};
+use kube_ecs::api::{Task, TaskDefinition};
+use kube_ecs::metrics::Metrics;
+use support::apply;
+
+#[tokio::test]
+async fn a_pod_the_api_server_forbids_stalls_the_task_and_backs_off() {
+    support::operator::start();
+    let client = support::client().await;
+    let ns = support::namespace(&client, "limits-forbidden").await;
+    // The namespace's LimitRange forbids what the task asks for: pod creation is refused (403) for as
+    // long as the task exists.
+    let limits: Api<LimitRange> = Api::namespaced(client.clone(), &ns);
+    let range: LimitRange = serde_json::from_value(serde_json::json!({"metadata": {"name": "small"},
+        "spec": {"limits": [{"type": "Container", "max": {"memory": "100Mi"}}]}}))
+    .expect("limit range");
+    limits.create(&PostParams::default(), &range).await.expect("creating the LimitRange");
+    let clusters: Api<kube_ecs::api::EcsCluster> = Api::all(client.clone());
+    apply(&clusters, serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "EcsCluster", "metadata": {"name": ns}, "spec": {}}))
+        .await;
+    kube_ecs::local_cluster::create_simulated_node(
+        &client,
+        &format!("{ns}-node"),
+        &[("ecs.kube-ecs.dev/cluster", ns.as_str())],
+        "2",
+        "4Gi",
+    )
+    .await
+    .expect("node");
+    let definitions: Api<TaskDefinition> = Api::namespaced(client.clone(), &ns);
+    apply(&definitions, serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "TaskDefinition",
+        "metadata": {"name": "big"}, "spec": {"containerDefinitions": [{"name": "app", "image": "busybox", "memory": 256}]}}))
+    .await;
+    let tasks: Api<Task> = Api::namespaced(client.clone(), &ns);
+    apply(
+        &tasks,
+        serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "Task", "metadata": {"name": "big"},
+        "spec": {"taskDefinition": "big", "cluster": ns}}),
+    )
+    .await;
+
+    let stalled = support::wait_for(&tasks, "big", "Stalled=True (PermanentApiError)", |t| {
+        t.status.as_ref().is_some_and(|s| {
+            s.conditions.iter().any(|c| c.type_ == "Stalled" && c.status == "True" && c.reason == "PermanentApiError")
+        })
+    })
+    .await;
+    let status = stalled.status.expect("status");
+    let message = &status.conditions.iter().find(|c| c.type_ == "Stalled").expect("Stalled").message;
+    assert!(message.contains("403") && message.contains("maximum memory usage per Container is 100Mi"), "{message}");
+    let ready = status.conditions.iter().find(|c| c.type_ == "Ready").expect("Ready");
+    assert_eq!(ready.status, "False");
+    let events: Api<Event> = Api::namespaced(client.clone(), &ns);
+    support::wait_for_list(&events, "a PermanentApiError Event on the task", |list| {
+        list.iter().any(|e| e.reason.as_deref() == Some("PermanentApiError"))
+    })
+    .await;
+
+    // Retries back off: after the first refusals, consecutive attempts are 5 s, 10 s, ... apart (the
+    // old policy retried every 2 s forever).
+    let failures = || Metrics::global().reconcile_failures("Task", "PermanentApiError");
+    let mut attempts = vec![(failures(), Instant::now())];
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut ticker = tokio::time::interval(Duration::from_millis(100));
+    while attempts.len() < 3 {
+        ticker.tick().await;
+        let seen = failures();
+        if seen > attempts.last().map_or(0, |(n, _)| *n) {
+            attempts.push((seen, Instant::now()));
+        }
+        assert!(Instant::now() < deadline, "no further retries within a minute: {attempts:?}");
+    }
+    let gap = attempts[2].1.duration_since(attempts[1].1);
+    assert!(gap >= Duration::from_secs(4), "retries of a permanent refusal back off (gap {gap:?})");
+}
