@@ -87,9 +87,7 @@ fn fargate_pairs() -> String {
 /// no `cel.bind`, so the normalised value is spelled out where it is used.)
 fn units(field: &str, unit: &str) -> String {
     let v = format!("string({field}).lowerAscii().replace(' ', '')");
-    format!(
-        "({v}.matches('^[0-9]*[.]?[0-9]+{unit}$') ? string(int(double({v}.replace('{unit}', '')) * 1024.0)) : {v})"
-    )
+    format!("({v}.matches('^[0-9]*[.]?[0-9]+{unit}$') ? string(int(double({v}.replace('{unit}', '')) * 1024.0)) : {v})")
 }
 
 fn task_definition(root: &mut Value) {
