@@ -17,3 +17,78 @@ pub const MANAGED_BY_VALUE: &str = "kube-ecs";
 /// Finalizer on a Task's Pod: the Pod is not gone until its final container states are recorded on
 /// the Task, so exit codes survive whoever deletes the Pod.
 pub const TASK_RECORD_FINALIZER: &str = "ecs.kube-ecs.dev/task-record";
+
+/// Annotation on a Service's pods: the ECS Service object's name (its label may be shortened).
+pub const SERVICE_NAME_ANNOTATION: &str = "ecs.kube-ecs.dev/service-name";
+
+/// `name` as a label value. Names that are valid label values (at most 63 of `[A-Za-z0-9._-]`,
+/// alphanumeric at both ends) are kept as they are; any other (longer ECS names: ECS allows 255
+/// characters where Kubernetes allows 63) becomes its head and a hash of the whole name, so two names
+/// never share a value. Label selectors use the same function, so both sides agree.
+pub fn value(name: &str) -> String {
+    let valid = |s: &str| {
+        s.len() <= 63
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            && s.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && s.ends_with(|c: char| c.is_ascii_alphanumeric())
+    };
+    if name.is_empty() || valid(name) {
+        return name.to_string();
+    }
+    shortened(name, 63, |c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+}
+
+/// `base` + `suffix` as an object name of at most `max` characters: unchanged when it fits, else
+/// the head of `base`, a hash of `base` and the suffix (child objects of long-named ECS objects).
+pub fn child_name(base: &str, suffix: &str, max: usize) -> String {
+    let whole = format!("{base}{suffix}");
+    if whole.len() <= max {
+        return whole;
+    }
+    let head = shortened(base, max.saturating_sub(suffix.len()), |c| {
+        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.'
+    });
+    format!("{head}{suffix}")
+}
+
+/// At most `max` characters: the head of `name` (only `allowed` characters, alphanumeric at its end)
+/// and the first 10 hex digits of its SHA-256.
+fn shortened(name: &str, max: usize, allowed: impl Fn(char) -> bool) -> String {
+    use sha2::Digest as _;
+    let hash = &hex::encode(sha2::Sha256::digest(name.as_bytes()))[..10];
+    let keep = max.saturating_sub(hash.len() + 1);
+    let head: String = name.chars().map(|c| if allowed(c) { c } else { '-' }).take(keep).collect();
+    let head = head.trim_start_matches(|c: char| !c.is_ascii_alphanumeric());
+    let head = head.trim_end_matches(|c: char| !c.is_ascii_alphanumeric());
+    if head.is_empty() { format!("x{hash}") } else { format!("{head}-{hash}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_ecs_names_become_distinct_valid_label_values() {
+        assert_eq!(value("web"), "web");
+        assert_eq!(value("My_Family.v2"), "My_Family.v2");
+        let long_a = format!("{}a", "x".repeat(254));
+        let long_b = format!("{}b", "x".repeat(254));
+        let (a, b) = (value(&long_a), value(&long_b));
+        assert_ne!(a, b, "names differing only past 63 characters stay apart");
+        for v in [&a, &b, &value("-leading"), &value("has space")] {
+            assert!(v.len() <= 63, "{v}");
+            assert_eq!(value(v), *v, "a shortened value is itself a valid value: {v}");
+        }
+    }
+
+    #[test]
+    fn child_names_fit_their_limit() {
+        assert_eq!(child_name("web", "-3", 253), "web-3");
+        let long = "a".repeat(253);
+        let name = child_name(&long, "-123456789", 253);
+        assert!(name.len() <= 253 && name.ends_with("-123456789"), "{name}");
+        assert_ne!(name, child_name(&format!("{}b", "a".repeat(252)), "-123456789", 253));
+        let svc = child_name(&long, "", 63);
+        assert!(svc.len() <= 63 && svc.starts_with('a'), "{svc}");
+    }
+}

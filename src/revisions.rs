@@ -63,7 +63,7 @@ pub fn family_of(td: &TaskDefinition) -> String {
 
 /// Name of the ControllerRevision holding revision `revision` of the TaskDefinition `td_name`.
 pub fn snapshot_name(td_name: &str, revision: i64) -> String {
-    format!("{td_name}-{revision}")
+    labels::child_name(td_name, &format!("-{revision}"), 253)
 }
 
 /// A resolved revision, ready to run.
@@ -213,7 +213,7 @@ pub fn build_snapshot(
             "name": snapshot_name(&td_name, revision),
             "namespace": td.metadata.namespace,
             "labels": {
-                labels::TASK_DEFINITION_NAME: td_name,
+                labels::TASK_DEFINITION_NAME: labels::value(&td_name),
                 labels::SPEC_HASH: hash,
                 labels::MANAGED_BY: labels::MANAGED_BY_VALUE,
             },

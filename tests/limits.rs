@@ -82,3 +82,85 @@ async fn a_pod_the_api_server_forbids_stalls_the_task_and_backs_off() {
     let gap = attempts[2].1.duration_since(attempts[1].1);
     assert!(gap >= Duration::from_secs(4), "retries of a permanent refusal back off (gap {gap:?})");
 }
+
+#[tokio::test]
+async fn every_kind_with_a_name_as_long_as_ecs_allows_reaches_its_normal_state() {
+    use kube_ecs::api::{EcsCluster, Service};
+    support::operator::start();
+    let client = support::client().await;
+    let ns = support::namespace(&client, "limits-names").await;
+    // Object names as long as Kubernetes allows (253), ECS names as long as ECS allows (255, with
+    // uppercase and underscores); every label, selector and child name derived from them must hold.
+    let long = |tag: &str| format!("{tag}-{}-{}", ns, "n".repeat(253 - tag.len() - ns.len() - 2));
+    let ecs_name = |tag: &str| format!("{tag}_{}", "Ab_".repeat(85))[..255].to_string();
+    let (cluster, family, task, service) = (long("cluster"), ecs_name("Family"), long("task"), long("service"));
+    assert_eq!((cluster.len(), family.len()), (253, 255));
+
+    let clusters: Api<EcsCluster> = Api::all(client.clone());
+    apply(
+        &clusters,
+        serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "EcsCluster",
+        "metadata": {"name": cluster}, "spec": {"clusterName": ecs_name("Cluster"),
+            "nodePools": [{"name": "od", "provider": "simulated", "instanceType": "t3.large", "instances": 2}]}}),
+    )
+    .await;
+    let definitions: Api<TaskDefinition> = Api::namespaced(client.clone(), &ns);
+    apply(
+        &definitions,
+        serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "TaskDefinition",
+        "metadata": {"name": long("td")}, "spec": {"family": family,
+            "containerDefinitions": [{"name": ecs_name("Container"), "image": "busybox", "memory": 64,
+                "portMappings": [{"containerPort": 80}]}]}}),
+    )
+    .await;
+    let td = support::wait_for(&definitions, &long("td"), "revision 1 of the long family", |td| {
+        td.status.as_ref().and_then(|s| s.revision) == Some(1)
+    })
+    .await;
+    assert_eq!(td.status.and_then(|s| s.family).as_deref(), Some(family.as_str()));
+    let ready_cluster = support::wait_for(&clusters, &cluster, "ACTIVE with 2 instances", |c| {
+        c.status
+            .as_ref()
+            .is_some_and(|s| s.status.as_deref() == Some("ACTIVE") && s.registered_container_instances_count == Some(2))
+    })
+    .await;
+    assert!(ready_cluster.status.is_some());
+
+    let tasks: Api<Task> = Api::namespaced(client.clone(), &ns);
+    apply(
+        &tasks,
+        serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "Task", "metadata": {"name": task},
+        "spec": {"taskDefinition": format!("{family}:1"), "cluster": cluster, "group": ecs_name("Group"),
+            "startedBy": "a".repeat(128)}}),
+    )
+    .await;
+    support::wait_for(&tasks, &task, "RUNNING", |t| {
+        t.status.as_ref().and_then(|s| s.last_status.as_deref()) == Some("RUNNING")
+    })
+    .await;
+
+    let services: Api<Service> = Api::namespaced(client.clone(), &ns);
+    apply(
+        &services,
+        serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "Service", "metadata": {"name": service},
+        "spec": {"serviceName": ecs_name("Service"), "taskDefinition": family, "cluster": cluster, "desiredCount": 2,
+            "loadBalancers": [{"containerName": ecs_name("Container"), "containerPort": 80}]}}),
+    )
+    .await;
+    support::wait_for_within(&services, &service, "steady state with 2 running tasks", Duration::from_secs(120), |s| {
+        s.status
+            .as_ref()
+            .is_some_and(|st| st.running_count == Some(2) && st.rollout_state.as_deref() == Some("COMPLETED"))
+    })
+    .await;
+    let kube_services: Api<k8s_openapi::api::core::v1::Service> = Api::namespaced(client.clone(), &ns);
+    let list = kube_services.list(&Default::default()).await.expect("listing Services");
+    assert!(
+        list.items.iter().any(|s| s
+            .metadata
+            .name
+            .as_deref()
+            .is_some_and(|n| n.len() <= 63 && n.starts_with("service-"))),
+        "a load-balanced service gets a Kubernetes Service with a DNS-1035 name"
+    );
+}

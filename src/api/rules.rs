@@ -356,6 +356,10 @@ fn reference(root: &mut Value, path: &str) {
 
 fn task(root: &mut Value) {
     reference(root, "spec.taskDefinition");
+    // ECS's own limits: a group up to 255 characters, startedBy up to 128 of these.
+    set(root, "spec.group", "maxLength", json!(255));
+    set(root, "spec.startedBy", "maxLength", json!(128));
+    set(root, "spec.startedBy", "pattern", json!("^[a-zA-Z0-9_/-]{1,128}$"));
     placement(root, "spec");
     set(root, "spec.desiredStatus", "enum", json!(["RUNNING", "STOPPED"]));
     set(root, "spec.overrides.containerOverrides", "maxItems", json!(10));
@@ -400,6 +404,8 @@ fn task(root: &mut Value) {
 
 fn service(root: &mut Value) {
     reference(root, "spec.taskDefinition");
+    set(root, "spec.serviceName", "maxLength", json!(255));
+    set(root, "spec.serviceName", "pattern", json!(NAME_PATTERN));
     placement(root, "spec");
     set(root, "spec.schedulingStrategy", "enum", json!(["REPLICA", "DAEMON"]));
     set(root, "spec.placementStrategy", "maxItems", json!(5));
@@ -440,6 +446,8 @@ fn service(root: &mut Value) {
 }
 
 fn cluster(root: &mut Value) {
+    set(root, "spec.clusterName", "maxLength", json!(255));
+    set(root, "spec.clusterName", "pattern", json!(NAME_PATTERN));
     set(root, "spec.nodePools", "maxItems", json!(20));
     set(root, "spec.nodePools[].name", "maxLength", json!(40));
     set(root, "spec.nodePools[].name", "pattern", json!("^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"));

@@ -325,6 +325,8 @@ impl Caches {
 
     /// The (trimmed) Pods of the ECS service `name` in `namespace`.
     pub fn service_pods(&self, namespace: &str, name: &str) -> Vec<Arc<Pod>> {
+        let name = labels::value(name);
+        let name = name.as_str();
         self.task_pods
             .state()
             .into_iter()

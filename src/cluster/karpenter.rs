@@ -41,9 +41,11 @@ pub fn objects(
     let instance_type = pool.instance_type.clone().ok_or("instanceType is required for karpenter pools")?;
     let alias = ami_alias(pool.ami_family.as_deref().unwrap_or("AmazonLinux2"))?;
     let mut labels = pool.labels.clone();
-    labels.insert(keys::CLUSTER.into(), cluster.into());
+    labels.insert(keys::CLUSTER.into(), crate::labels::value(cluster));
     labels.insert(keys::POOL.into(), pool.name.clone());
-    let mut taints = vec![serde_json::json!({"key": keys::CLUSTER_TAINT, "value": cluster, "effect": "NoSchedule"})];
+    let mut taints = vec![
+        serde_json::json!({"key": keys::CLUSTER_TAINT, "value": crate::labels::value(cluster), "effect": "NoSchedule"}),
+    ];
     taints.extend(pool.taints.iter().map(|t| serde_json::json!({"key": t.key, "value": t.value, "effect": t.effect})));
     // `instances` is the pool's ceiling: Karpenter limits are resources, so it is converted with the
     // instance type's size when the type is known.
@@ -58,7 +60,7 @@ pub fn objects(
             "ownerReferences": owner.iter().collect::<Vec<_>>(),
         })
     };
-    let managed = serde_json::json!({crate::labels::MANAGED_BY: crate::labels::MANAGED_BY_VALUE, keys::CLUSTER: cluster, keys::POOL: pool.name});
+    let managed = serde_json::json!({crate::labels::MANAGED_BY: crate::labels::MANAGED_BY_VALUE, keys::CLUSTER: crate::labels::value(cluster), keys::POOL: pool.name});
     let mut node_pool = serde_json::json!({
         "apiVersion": "karpenter.sh/v1",
         "kind": "NodePool",

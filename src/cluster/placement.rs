@@ -37,7 +37,7 @@ pub fn placement_for(
     let name = cluster.metadata.name.clone().unwrap_or_default();
     let invalid = PlacementError::Invalid;
     let mut placement = Placement::default();
-    placement.tolerations.push(toleration(keys::CLUSTER_TAINT, Some(&name), "NoSchedule"));
+    placement.tolerations.push(toleration(keys::CLUSTER_TAINT, Some(&crate::labels::value(&name)), "NoSchedule"));
 
     // Which pools, with their strategy weights.
     let chosen: Vec<(&NodePool, i32)> = if strategy.is_empty() {
@@ -107,7 +107,7 @@ pub fn placement_for(
             match_expressions: Some(vec![k8s_openapi::api::core::v1::NodeSelectorRequirement {
                 key: keys::CLUSTER.into(),
                 operator: "In".into(),
-                values: Some(vec![name.clone()]),
+                values: Some(vec![crate::labels::value(&name)]),
             }]),
             match_fields: None,
         }]

@@ -115,7 +115,9 @@ pub fn node_selector_terms(cluster: &str, pool: &NodePool) -> Vec<NodeSelectorTe
         match_fields: None,
     };
     match Provider::of(pool).unwrap_or(Provider::Nodes) {
-        Provider::Simulated => vec![term(vec![is(keys::CLUSTER, cluster), is(keys::POOL, &pool.name)])],
+        Provider::Simulated => {
+            vec![term(vec![is(keys::CLUSTER, &crate::labels::value(cluster)), is(keys::POOL, &pool.name)])]
+        }
         Provider::Karpenter => vec![term(vec![is(keys::KARPENTER_NODE_POOL, &karpenter_name(cluster, &pool.name))])],
         Provider::Nodes => {
             let mut common = Vec::new();
@@ -167,17 +169,24 @@ pub fn node_in_cluster(cluster: &EcsCluster, node: &Node) -> bool {
 
 /// Nodes of a cluster without pools: those labelled with the cluster's name (bring your own nodes).
 pub fn labelled_for_cluster(cluster: &str, node: &Node) -> bool {
-    node.metadata.labels.as_ref().and_then(|l| l.get(keys::CLUSTER)).is_some_and(|c| c == cluster)
+    node.metadata
+        .labels
+        .as_ref()
+        .and_then(|l| l.get(keys::CLUSTER))
+        .is_some_and(|c| *c == crate::labels::value(cluster))
 }
 
 /// Name of the Karpenter NodePool / EC2NodeClass for a pool.
 pub fn karpenter_name(cluster: &str, pool: &str) -> String {
-    format!("ecs-{cluster}-{pool}")
+    // Karpenter labels its nodes with the NodePool's name, so it must be a label value (63).
+    crate::labels::child_name(&format!("ecs-{cluster}-{pool}"), "", 63)
 }
 
 /// Name of a simulated pool's `index`th node.
 pub fn simulated_node_name(cluster: &str, pool: &str, index: u32) -> String {
-    format!("{cluster}-{pool}-{index}")
+    // A node's name is also its `kubernetes.io/hostname` label (63), as a kubelet's hostname would be;
+    // a long cluster name is shortened with a hash.
+    crate::labels::child_name(&format!("{cluster}-{pool}"), &format!("-{index}"), 63)
 }
 
 /// Availability zones simulated nodes are spread over, round robin.
@@ -188,12 +197,13 @@ pub fn simulated_node(cluster: &str, pool: &NodePool, index: u32, instance: Inst
     let name = simulated_node_name(cluster, &pool.name, index);
     let capacity_type = capacity_type(pool);
     let mut labels: BTreeMap<String, String> = pool.labels.clone();
+    let cluster_value = crate::labels::value(cluster);
     for (k, v) in [
         (keys::HOSTNAME, name.as_str()),
         ("kubernetes.io/os", "linux"),
         ("kubernetes.io/arch", instance.architecture()),
         ("type", "kwok"),
-        (keys::CLUSTER, cluster),
+        (keys::CLUSTER, cluster_value.as_str()),
         (keys::POOL, pool.name.as_str()),
         (keys::INSTANCE_TYPE, instance.name),
         (keys::KARPENTER_CAPACITY_TYPE, karpenter_capacity_type(capacity_type)),
@@ -204,7 +214,8 @@ pub fn simulated_node(cluster: &str, pool: &NodePool, index: u32, instance: Inst
     ] {
         labels.insert(k.into(), v.into());
     }
-    let mut taints = vec![serde_json::json!({"key": keys::CLUSTER_TAINT, "value": cluster, "effect": "NoSchedule"})];
+    let mut taints =
+        vec![serde_json::json!({"key": keys::CLUSTER_TAINT, "value": cluster_value, "effect": "NoSchedule"})];
     taints.extend(pool.taints.iter().map(|t| serde_json::json!({"key": t.key, "value": t.value, "effect": t.effect})));
     let capacity = serde_json::json!({
         "cpu": instance.vcpus.to_string(),

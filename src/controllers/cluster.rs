@@ -329,7 +329,7 @@ async fn finalize(
 
 fn is_simulated_node_of(node: &Node, cluster: &str) -> bool {
     let labels = node.metadata.labels.clone().unwrap_or_default();
-    labels.get(keys::CLUSTER).is_some_and(|c| c == cluster)
+    labels.get(keys::CLUSTER).is_some_and(|c| *c == crate::labels::value(cluster))
         && labels.contains_key(keys::POOL)
         && node.metadata.annotations.as_ref().is_some_and(|a| a.contains_key("kwok.x-k8s.io/node"))
         && labels.get(labels::MANAGED_BY).is_some_and(|m| m == labels::MANAGED_BY_VALUE)
@@ -491,7 +491,7 @@ async fn sync_container_instances(
             desired.metadata.labels = Some(
                 [
                     (labels::MANAGED_BY.to_string(), labels::MANAGED_BY_VALUE.to_string()),
-                    (keys::CLUSTER.to_string(), name.clone()),
+                    (keys::CLUSTER.to_string(), labels::value(&name)),
                 ]
                 .into(),
             );

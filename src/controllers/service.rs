@@ -73,8 +73,7 @@ pub async fn run(
         .owns_shared_stream(shared.daemon_sets)
         .owns_shared_stream(shared.kube_services)
         .watches_shared_stream(shared.pods, |pod| {
-            let name = pod.labels().get(labels::SERVICE_NAME).cloned();
-            name.zip(pod.namespace()).map(|(n, ns)| ObjectRef::new(&n).within(&ns))
+            service_of(&pod).zip(pod.namespace()).map(|(n, ns)| ObjectRef::new(&n).within(&ns))
         })
         .watches_shared_stream(shared.definitions, move |td| {
             let ns = td.namespace();
@@ -107,7 +106,7 @@ pub async fn run(
                     .filter(|p| {
                         disrupted && p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(name.as_str())
                     })
-                    .filter_map(|p| p.labels().get(labels::SERVICE_NAME).cloned().zip(p.namespace()))
+                    .filter_map(|p| service_of(p).zip(p.namespace()))
                     .map(|(service, ns)| ObjectRef::new(&service).within(&ns))
                     .collect();
                 services.dedup();
@@ -128,6 +127,12 @@ pub async fn run(
         .run(|guard, ctx| super::unguarded(guard, ctx, reconcile), super::error_policy, ctx)
         .for_each(|_| futures::future::ready(()))
         .await;
+}
+
+/// The ECS service a pod belongs to: the whole name from the annotation (the label may be shortened),
+/// or the label of a pod made before the annotation existed.
+fn service_of(pod: &Pod) -> Option<String> {
+    pod.annotations().get(labels::SERVICE_NAME_ANNOTATION).or_else(|| pod.labels().get(labels::SERVICE_NAME)).cloned()
 }
 
 fn service_ref(service: &Service) -> ObjectRef<DeserializeGuard<Service>> {
@@ -186,7 +191,7 @@ async fn apply_service(service: &Service, ctx: &Context) -> Result<Action> {
         &namespace,
         &service.spec.capacity_provider_strategy,
         &constraints,
-        Some((labels::SERVICE_NAME, &name)),
+        Some((labels::SERVICE_NAME, &labels::value(&name))),
     )
     .await
     {
@@ -387,7 +392,7 @@ fn unschedulable(node: &k8s_openapi::api::core::v1::Node) -> bool {
 /// tasks it wants (from the cache).
 fn workload_state(ctx: &Context, service: &Service) -> (Option<String>, bool, i32) {
     let namespace = service.namespace().unwrap_or_default();
-    let name = service.name_any();
+    let name = workload::workload_name(&service.name_any());
     let annotation = |meta: &ObjectMeta| {
         meta.annotations.as_ref().and_then(|a| a.get(workload::TASK_DEFINITION_ANNOTATION).cloned())
     };
@@ -437,7 +442,7 @@ async fn apply_workload(
     recorded_generation: Option<i64>,
 ) -> Result<Option<i64>> {
     let namespace = service.namespace().unwrap_or_default();
-    let name = service.name_any();
+    let name = workload::workload_name(&service.name_any());
     let deployments: Api<Deployment> = Api::namespaced(ctx.client.clone(), &namespace);
     let daemon_sets: Api<DaemonSet> = Api::namespaced(ctx.client.clone(), &namespace);
     let cached_deployment = ctx.caches().deployment(&namespace, &name);
@@ -485,7 +490,7 @@ where
 async fn apply_kube_service(ctx: &Context, service: &Service, desired: Option<KubeService>) -> Result<()> {
     let namespace = service.namespace().unwrap_or_default();
     let api: Api<KubeService> = Api::namespaced(ctx.client.clone(), &namespace);
-    let name = service.name_any();
+    let name = workload::kube_service_name(&service.name_any());
     let current = ctx.caches().kube_service(&namespace, &name);
     let Some(mut desired) = desired else {
         return delete_if_present(&api, current.as_deref()).await;
@@ -569,11 +574,12 @@ async fn drain(service: &Service, ctx: &Context) -> Result<Action> {
         ctx.event(service, false, "Draining", "DeleteService", format!("service {name} is DRAINING")).await;
     }
     let deployments: Api<Deployment> = Api::namespaced(ctx.client.clone(), &namespace);
-    if let Some(d) = ctx.caches().deployment(&namespace, &name)
+    let workload_name = workload::workload_name(&name);
+    if let Some(d) = ctx.caches().deployment(&namespace, &workload_name)
         && d.spec.as_ref().and_then(|s| s.replicas) != Some(0)
     {
         let patch = serde_json::json!({"spec": {"replicas": 0}});
-        deployments.patch(&name, &kube::api::PatchParams::default(), &kube::api::Patch::Merge(&patch)).await?;
+        deployments.patch(&workload_name, &kube::api::PatchParams::default(), &kube::api::Patch::Merge(&patch)).await?;
     }
     let remaining = ctx.caches().service_pods(&namespace, &name).len();
     if remaining > 0 && !is_daemon(service) {

@@ -259,7 +259,7 @@ async fn start(
 
 async fn build_pod(task: &Task, ctx: &Context, namespace: &str) -> Result<(Pod, Option<ServiceAccount>), Refusal> {
     let resolved = admission::resolve(ctx, namespace, &task.spec.task_definition, false).await?;
-    let group = task.spec.group.as_deref().and_then(sanitize_label_value);
+    let group = task.spec.group.as_deref().filter(|g| !g.is_empty()).map(labels::value);
     let cluster_name = task.spec.cluster.clone().unwrap_or_else(|| crate::api::DEFAULT_CLUSTER.into());
     let mut constraints = resolved.spec.placement_constraints.clone();
     constraints.extend(task.spec.placement_constraints.iter().cloned());
@@ -317,12 +317,10 @@ fn assemble_pod(
     metadata.name = Some(task.name_any());
     metadata.namespace = task.namespace();
     let labels = metadata.labels.get_or_insert_with(Default::default);
-    labels.insert(labels::TASK_NAME.into(), task.name_any());
+    labels.insert(labels::TASK_NAME.into(), labels::value(&task.name_any()));
     labels.insert(labels::MANAGED_BY.into(), labels::MANAGED_BY_VALUE.into());
-    if let Some(group) = &task.spec.group
-        && let Some(value) = sanitize_label_value(group)
-    {
-        labels.insert(TASK_GROUP_LABEL.into(), value);
+    if let Some(group) = task.spec.group.as_deref().filter(|g| !g.is_empty()) {
+        labels.insert(TASK_GROUP_LABEL.into(), labels::value(group));
     }
     metadata
         .annotations
@@ -331,13 +329,6 @@ fn assemble_pod(
     metadata.owner_references = task.controller_owner_ref(&()).map(|o| vec![o]);
     metadata.finalizers = Some(vec![labels::TASK_RECORD_FINALIZER.into()]);
     Ok(Pod { metadata, spec: template.spec, status: None })
-}
-
-fn sanitize_label_value(value: &str) -> Option<String> {
-    let cleaned: String =
-        value.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).take(63).collect();
-    let trimmed = cleaned.trim_matches(|c: char| !c.is_ascii_alphanumeric()).to_string();
-    (!trimmed.is_empty()).then_some(trimmed)
 }
 
 /// Facts about the Pod's node (from the cache): whether it is gone, interrupted or being drained.

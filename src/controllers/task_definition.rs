@@ -168,7 +168,7 @@ async fn family_conflict(api: &Api<TaskDefinition>, td: &TaskDefinition, family:
 }
 
 async fn existing_revisions(api: &Api<ControllerRevision>, td_name: &str) -> Result<Vec<ControllerRevision>, Error> {
-    let selector = format!("{}={}", labels::TASK_DEFINITION_NAME, td_name);
+    let selector = format!("{}={}", labels::TASK_DEFINITION_NAME, labels::value(td_name));
     Ok(api.list(&ListParams::default().labels(&selector)).await?.items)
 }
 

@@ -41,12 +41,29 @@ pub fn revision_label_value(reference: &str) -> String {
 
 /// The selector of every pod of `service`.
 pub fn selector(service: &Service) -> BTreeMap<String, String> {
-    [(labels::SERVICE_NAME.to_string(), service.name_any())].into()
+    [(labels::SERVICE_NAME.to_string(), labels::value(&service.name_any()))].into()
 }
 
 /// The selector as a string (status.selector, for the scale subresource and HPAs).
 pub fn selector_string(service: &Service) -> String {
-    format!("{}={}", labels::SERVICE_NAME, service.name_any())
+    format!("{}={}", labels::SERVICE_NAME, labels::value(&service.name_any()))
+}
+
+/// Name of the service's Deployment or DaemonSet: the service's, shortened where the workload's own
+/// children (a ReplicaSet `<name>-<10-character hash>`) would exceed 253 characters.
+pub fn workload_name(service_name: &str) -> String {
+    labels::child_name(service_name, "", 242)
+}
+
+/// Name of the service's Kubernetes Service: a DNS-1035 label (at most 63 characters, a letter
+/// first), shortened with a hash where the ECS service's name does not fit.
+pub fn kube_service_name(service_name: &str) -> String {
+    let name = labels::child_name(service_name, "", 63);
+    if name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        name
+    } else {
+        labels::child_name(&format!("s-{service_name}"), "", 63)
+    }
 }
 
 fn pod_template(inputs: &WorkloadInputs) -> Result<PodTemplateSpec, serde_json::Error> {
@@ -56,10 +73,10 @@ fn pod_template(inputs: &WorkloadInputs) -> Result<PodTemplateSpec, serde_json::
     pod_labels.extend(selector(inputs.service));
     pod_labels.insert(SERVICE_REVISION_LABEL.into(), revision_label_value(&inputs.record.task_definition));
     pod_labels.insert(labels::MANAGED_BY.into(), labels::MANAGED_BY_VALUE.into());
-    metadata
-        .annotations
-        .get_or_insert_with(Default::default)
-        .insert(POD_RECORD_ANNOTATION.into(), serde_json::to_string(inputs.record)?);
+    let annotations = metadata.annotations.get_or_insert_with(Default::default);
+    annotations.insert(POD_RECORD_ANNOTATION.into(), serde_json::to_string(inputs.record)?);
+    // The label may be shortened; the pod -> service mapping reads the whole name from here.
+    annotations.insert(labels::SERVICE_NAME_ANNOTATION.into(), inputs.service.name_any());
     if let (Some(grace), Some(spec)) = (inputs.service.spec.health_check_grace_period_seconds, template.spec.as_mut()) {
         // ECS ignores failing health checks for this long after a task starts: liveness checks wait.
         for c in &mut spec.containers {
@@ -71,11 +88,11 @@ fn pod_template(inputs: &WorkloadInputs) -> Result<PodTemplateSpec, serde_json::
     Ok(template)
 }
 
-fn object_meta(service: &Service, reference: &str) -> serde_json::Value {
+fn object_meta(service: &Service, name: &str, reference: &str) -> serde_json::Value {
     serde_json::json!({
-        "name": service.name_any(),
+        "name": name,
         "namespace": service.namespace(),
-        "labels": { labels::SERVICE_NAME: service.name_any(), labels::MANAGED_BY: labels::MANAGED_BY_VALUE },
+        "labels": { labels::SERVICE_NAME: labels::value(&service.name_any()), labels::MANAGED_BY: labels::MANAGED_BY_VALUE },
         "annotations": { TASK_DEFINITION_ANNOTATION: reference },
         "ownerReferences": service.controller_owner_ref(&()).into_iter().collect::<Vec<_>>(),
     })
@@ -87,7 +104,7 @@ pub fn deployment(inputs: &WorkloadInputs) -> Result<Deployment, serde_json::Err
     serde_json::from_value(serde_json::json!({
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": object_meta(inputs.service, &inputs.record.task_definition),
+        "metadata": object_meta(inputs.service, &workload_name(&inputs.service.name_any()), &inputs.record.task_definition),
         "spec": {
             "replicas": inputs.desired_count,
             "selector": { "matchLabels": selector(inputs.service) },
@@ -109,7 +126,7 @@ pub fn daemon_set(inputs: &WorkloadInputs, minimum_healthy_percent: i32) -> Resu
     serde_json::from_value(serde_json::json!({
         "apiVersion": "apps/v1",
         "kind": "DaemonSet",
-        "metadata": object_meta(inputs.service, &inputs.record.task_definition),
+        "metadata": object_meta(inputs.service, &workload_name(&inputs.service.name_any()), &inputs.record.task_definition),
         "spec": {
             "selector": { "matchLabels": selector(inputs.service) },
             "revisionHistoryLimit": 5,
@@ -165,7 +182,7 @@ pub fn kube_service(service: &Service, definition: &TaskDefinitionSpec, referenc
     if ports.is_empty() {
         return None;
     }
-    let mut meta = object_meta(service, reference);
+    let mut meta = object_meta(service, &kube_service_name(&service.name_any()), reference);
     if let Some(map) = meta["annotations"].as_object_mut() {
         for (k, v) in annotations {
             map.insert(k, v.into());

@@ -130,7 +130,7 @@ pub fn pod_template(inputs: &PodInputs) -> Result<TranslatedPod, TranslateError>
     }
     let (family, revision) = inputs.task_definition_ref.rsplit_once(':').unwrap_or((inputs.task_definition_ref, ""));
     let labels = BTreeMap::from([
-        (FAMILY_LABEL.to_string(), names::dns_label(family, 63)),
+        (FAMILY_LABEL.to_string(), crate::labels::value(family)),
         (REVISION_LABEL.to_string(), revision.to_string()),
     ]);
 
