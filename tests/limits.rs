@@ -164,3 +164,65 @@ async fn every_kind_with_a_name_as_long_as_ecs_allows_reaches_its_normal_state()
         "a load-balanced service gets a Kubernetes Service with a DNS-1035 name"
     );
 }
+
+#[tokio::test]
+async fn a_service_with_more_tasks_than_capacity_says_it_cannot_place_them() {
+    use kube_ecs::api::{EcsCluster, Service};
+    support::operator::start();
+    let client = support::client().await;
+    let ns = support::namespace(&client, "limits-capacity").await;
+    let clusters: Api<EcsCluster> = Api::all(client.clone());
+    // One t3.small: 2 vCPU, 2 GiB (1792 MiB registered) holds three 512 MiB tasks, not six.
+    apply(&clusters, serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "EcsCluster",
+        "metadata": {"name": ns}, "spec": {"nodePools": [{"name": "small", "provider": "simulated", "instanceType": "t3.small", "instances": 1}]}}))
+    .await;
+    let definitions: Api<TaskDefinition> = Api::namespaced(client.clone(), &ns);
+    apply(&definitions, serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "TaskDefinition",
+        "metadata": {"name": "web"}, "spec": {"containerDefinitions": [{"name": "web", "image": "nginx:1.27", "memory": 512}]}}))
+    .await;
+    let services: Api<Service> = Api::namespaced(client.clone(), &ns);
+    apply(
+        &services,
+        serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "Service", "metadata": {"name": "web"},
+        "spec": {"taskDefinition": "web", "cluster": ns, "desiredCount": 6}}),
+    )
+    .await;
+    let node = format!("{ns}-small-0");
+    let service = support::wait_for(
+        &services,
+        "web",
+        "the placement failure event, 3 running, none pending (the other 3 cannot be placed)",
+        |s| {
+            s.status.as_ref().is_some_and(|st| {
+                st.running_count == Some(3)
+                    && st.pending_count == Some(0)
+                    && st.events.iter().any(|e| e.message.contains("was unable to place a task"))
+            })
+        },
+    )
+    .await;
+    let status = service.status.expect("status");
+    let event = status.events.iter().find(|e| e.message.contains("was unable to place a task")).expect("event");
+    assert_eq!(
+        event.message,
+        format!(
+            "(service web) was unable to place a task because no container instance met all of its requirements. \
+                 The closest matching (container-instance {node}) has insufficient memory available. For more information, \
+                 see the Troubleshooting section."
+        )
+    );
+    let started: i32 = status
+        .events
+        .iter()
+        .filter_map(|e| {
+            e.message.strip_prefix("(service web) has started ")?.strip_suffix(" tasks.")?.parse::<i32>().ok()
+        })
+        .sum();
+    assert!(started <= 3, "'has started N tasks' counts only tasks that started: {:?}", status.events);
+    let placed = status
+        .conditions
+        .iter()
+        .find(|c| c.type_ == "Placed")
+        .unwrap_or_else(|| panic!("Placed condition: {:?}", status.conditions));
+    assert_eq!((placed.status.as_str(), placed.reason.as_str()), ("False", "TaskUnplaceable"));
+}

@@ -201,6 +201,7 @@ async fn apply_service(service: &Service, ctx: &Context) -> Result<Action> {
 
     let pods = ctx.caches().service_pods(&namespace, &name);
     let views: Vec<PodView> = pods.iter().map(|pod| pod_view(pod, ctx)).collect();
+    let placement_failure = placement_failure(ctx, &cluster, &name, &pods);
     let (workload_ref, settled, daemon_desired) = workload_state(ctx, service);
     let desired_count = if is_daemon(service) { daemon_desired } else { service.spec.desired_count.unwrap_or(1) };
     let plan = rollout::plan(&RolloutInputs {
@@ -211,6 +212,7 @@ async fn apply_service(service: &Service, ctx: &Context) -> Result<Action> {
         pods: &views,
         workload_settled: settled && workload_ref.as_deref() == previous.task_definition.as_deref(),
         now: &now,
+        placement_failure: placement_failure.as_deref(),
     });
 
     let deployed = if plan.deploy == target.reference {
@@ -280,7 +282,8 @@ async fn apply_service(service: &Service, ctx: &Context) -> Result<Action> {
             "deploymentConfiguration: maximumPercent and minimumHealthyPercent leave no room to deploy; maxUnavailable raised to 1".into(),
         );
     }
-    conditions::remove(&mut status.conditions, admission::PLACED);
+    // Placed is the plan's: False while tasks cannot be placed, gone otherwise (also clearing an
+    // admission refusal that no longer holds).
     if status != previous {
         if counts::counts_only(&previous, &status)
             && let Some(wait) = ctx.service_status_pacer.wait(&key, COUNTS_WRITE_INTERVAL)
@@ -354,7 +357,35 @@ fn pod_view(pod: &Pod, ctx: &Context) -> PodView {
         lifecycle: observation.last_status.unwrap_or(TaskLifecycle::Provisioning),
         failure,
         deleting: pod.metadata.deletion_timestamp.is_some(),
+        unplaceable: observation.unschedulable.is_some(),
     }
+}
+
+/// ECS's "unable to place a task" event when some of the service's pods are unschedulable, naming the
+/// cluster's container instance with the most room of what the task lacks. Reads the caches only
+/// while a pod is unplaceable.
+fn placement_failure(ctx: &Context, cluster: &EcsCluster, service: &str, pods: &[Arc<Pod>]) -> Option<String> {
+    use crate::service_plan::placement_failure::{self, InstanceRoom};
+    let reason = pods
+        .iter()
+        .filter(|p| p.metadata.deletion_timestamp.is_none())
+        .find_map(|p| crate::task_status::placement::unschedulable_reason(p))?;
+    let all_pods = ctx.caches().task_pods.state();
+    let by_node = crate::cluster::status::pods_by_node(&all_pods);
+    let rooms: Vec<InstanceRoom> = ctx
+        .caches()
+        .all_nodes()
+        .iter()
+        .filter(|n| crate::cluster::pools::node_in_cluster(cluster, n) && crate::cluster::status::node_ready(n))
+        .map(|node| {
+            let name = node.name_any();
+            let on_node = by_node.get(&name).map(Vec::as_slice).unwrap_or_default();
+            let (_, status) = crate::cluster::status::container_instance(cluster, node, on_node);
+            let room = status.remaining_resources.unwrap_or_default();
+            InstanceRoom { name, cpu: room.cpu, memory: room.memory }
+        })
+        .collect();
+    Some(placement_failure::message(service, &reason, &rooms))
 }
 
 /// Why the pod's node is going, in ECS terms: a spot interruption notice, or a drain / removal.

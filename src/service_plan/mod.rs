@@ -2,6 +2,7 @@
 //! ECS deployment bookkeeping (deployments, circuit breaker, events).
 
 pub mod counts;
+pub mod placement_failure;
 pub mod rolling;
 pub mod rollout;
 pub mod workload;

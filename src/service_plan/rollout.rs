@@ -27,6 +27,8 @@ pub mod reasons {
     pub const DEPLOYING: &str = "DeploymentInProgress";
     pub const CIRCUIT_BREAKER: &str = "CircuitBreakerTripped";
     pub const ROLLING_BACK: &str = "RollingBack";
+    pub const UNPLACEABLE: &str = "TaskUnplaceable";
+    pub const PLACED: &str = "Placed";
 }
 
 /// One pod of the service, as the planner needs it.
@@ -40,6 +42,9 @@ pub struct PodView {
     pub failure: Option<PodFailure>,
     /// Already being deleted.
     pub deleting: bool,
+    /// No container instance can take it (the scheduler left it unscheduled): in ECS the task would
+    /// not exist, so it is neither pending nor started.
+    pub unplaceable: bool,
 }
 
 /// Why a service task stopped.
@@ -81,6 +86,8 @@ pub struct RolloutInputs<'a> {
     /// The workload (Deployment/DaemonSet) has fully rolled out its current template.
     pub workload_settled: bool,
     pub now: &'a Time,
+    /// ECS's "unable to place a task" event, when some of the service's tasks cannot be placed.
+    pub placement_failure: Option<&'a str>,
 }
 
 /// What the controller does next.
@@ -230,8 +237,14 @@ pub fn plan(inputs: &RolloutInputs) -> RolloutPlan {
         let running = count(inputs.pods, &d.task_definition, |p| {
             p.lifecycle == TaskLifecycle::Running && p.failure.is_none() && !p.deleting
         });
+        // Pending: placed on a container instance, not running yet. A pod the scheduler has not
+        // placed (or cannot place) is a task ECS would not have started.
         let pending = count(inputs.pods, &d.task_definition, |p| {
-            p.lifecycle < TaskLifecycle::Running && p.failure.is_none() && !p.deleting
+            p.lifecycle > TaskLifecycle::Provisioning
+                && p.lifecycle < TaskLifecycle::Running
+                && p.failure.is_none()
+                && !p.deleting
+                && !p.unplaceable
         });
         let desired_here = if d.status == PRIMARY { desired } else { running + pending };
         if (d.running_count, d.pending_count, d.desired_count) != (running, pending, desired_here) {
@@ -258,6 +271,13 @@ pub fn plan(inputs: &RolloutInputs) -> RolloutPlan {
     let previous_total = inputs.previous.running_count.unwrap_or(0) + inputs.previous.pending_count.unwrap_or(0);
     if running + pending > previous_total && !inputs.previous.deployments.is_empty() {
         messages.push(started_tasks_message(&name, running + pending - previous_total));
+    }
+    // Said once while it lasts, as ECS repeats it only when something changed.
+    if let Some(failure) = inputs.placement_failure
+        && !inputs.previous.events.iter().take(5).any(|e| e.message == failure)
+    {
+        messages.push(failure.to_string());
+        events.push((true, reasons::UNPLACEABLE.into(), failure.to_string()));
     }
     let others_left = status.deployments.iter().any(|d| d.status != PRIMARY && d.running_count + d.pending_count > 0);
     if let Some(primary) = status.deployments.iter_mut().find(|d| d.status == PRIMARY)
@@ -289,6 +309,7 @@ pub fn plan(inputs: &RolloutInputs) -> RolloutPlan {
     status.events.truncate(MAX_EVENTS);
 
     set_conditions(&mut status, inputs.service.metadata.generation, now, desired);
+    set_placed(&mut status, inputs.service.metadata.generation, now, inputs.placement_failure);
     RolloutPlan { status, deploy, paused, delete_pods, events }
 }
 
@@ -332,6 +353,19 @@ fn start_deployment(
 
 fn count(pods: &[PodView], reference: &str, pick: impl Fn(&PodView) -> bool) -> i32 {
     pods.iter().filter(|p| p.task_definition == reference && pick(p)).count() as i32
+}
+
+/// `Placed=False` while some of the service's tasks cannot be placed, with ECS's message.
+fn set_placed(status: &mut ServiceStatus, generation: Option<i64>, now: &Time, failure: Option<&str>) {
+    match failure {
+        Some(message) => conditions::set(
+            &mut status.conditions,
+            DesiredCondition::new(reasons::PLACED, false, reasons::UNPLACEABLE, message),
+            generation,
+            now,
+        ),
+        None => conditions::remove(&mut status.conditions, reasons::PLACED),
+    }
 }
 
 fn set_conditions(status: &mut ServiceStatus, generation: Option<i64>, now: &Time, desired: i32) {
@@ -396,7 +430,14 @@ mod tests {
     }
 
     fn pod(name: &str, td: &str, lifecycle: TaskLifecycle, failure: Option<PodFailure>) -> PodView {
-        PodView { name: name.into(), task_definition: td.into(), lifecycle, failure, deleting: false }
+        PodView {
+            name: name.into(),
+            task_definition: td.into(),
+            lifecycle,
+            failure,
+            deleting: false,
+            unplaceable: false,
+        }
     }
 
     fn failed_to_start() -> Option<PodFailure> {
@@ -419,6 +460,7 @@ mod tests {
             pods,
             workload_settled: settled,
             now,
+            placement_failure: None,
         }
     }
 

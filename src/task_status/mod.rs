@@ -3,7 +3,7 @@
 //! The forward-only rule and the stop decisions live in `controllers::task_plan`.
 
 mod containers;
-mod placement;
+pub mod placement;
 
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
