@@ -23,3 +23,73 @@ fn the_demo_shows_the_examples_running() {
     let task_line = frame.lines().find(|l| l.contains("default/nightly-report")).unwrap_or_default();
     assert!(task_line.contains("RUNNING"), "the batch task runs: {task_line}");
 }
+
+/// Processes whose command line mentions `needle` (the demo's cluster directory).
+fn processes_mentioning(needle: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else { continue };
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if cmdline.contains(needle) {
+            found.push(format!("{}: {cmdline}", entry.file_name().to_string_lossy()));
+        }
+    }
+    found
+}
+
+#[test]
+fn one_ctrl_c_while_frames_are_drawn_stops_the_demo_and_everything_it_started() {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kube-ecs"))
+        .args(["demo", "--examples", concat!(env!("CARGO_MANIFEST_DIR"), "/examples")])
+        .env("KUBE_ECS_TOOLS_BIN", support::tools_bin())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starting kube-ecs demo");
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let stderr = child.stderr.take().expect("stderr");
+    let err_tx = tx.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = err_tx.send(format!("stderr: {line}"));
+        }
+    });
+    let stdout = child.stdout.take().expect("stdout");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    // Wait for the second frame: the view is being redrawn every 2 seconds from then on.
+    let (mut frames, mut dir, mut seen) = (0, None::<String>, Vec::new());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(240);
+    while frames < 2 {
+        let line = rx.recv_timeout(std::time::Duration::from_secs(240)).unwrap_or_else(|_| panic!("no frame: {seen:#?}"));
+        if let Some(path) = line.split("kubeconfig: ").nth(1) {
+            dir = std::path::Path::new(path.trim()).parent().map(|p| p.display().to_string());
+        }
+        if line.contains("kube-ecs demo —") {
+            frames += 1;
+        }
+        seen.push(line);
+        assert!(std::time::Instant::now() < deadline, "the demo never drew two frames: {seen:#?}");
+    }
+    let dir = dir.expect("the demo names its kubeconfig");
+    assert!(!processes_mentioning(&dir).is_empty(), "the control plane runs from {dir}");
+    // One SIGINT, as one Ctrl-C in a terminal sends.
+    let pid = i32::try_from(child.id()).expect("pid");
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    let stopped = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waiting for the demo") {
+            break status;
+        }
+        assert!(stopped.elapsed() < std::time::Duration::from_secs(30), "one Ctrl-C did not stop the demo within 30 s");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(status.success(), "the demo exits cleanly on Ctrl-C: {status:?}");
+    let left = processes_mentioning(&dir);
+    assert!(left.is_empty(), "nothing the demo started is left running: {left:#?}");
+    assert!(!std::path::Path::new(&dir).exists(), "the demo's data directory {dir} is removed");
+}
