@@ -1,5 +1,6 @@
 //! A real Kubernetes control plane on 127.0.0.1, started as plain processes: etcd, kube-apiserver,
-//! kube-controller-manager, kube-scheduler and kwok (which plays the kubelets of simulated nodes).
+//! kube-controller-manager, kube-scheduler and kwok (which plays the kubelets of simulated nodes), and
+//! optionally real nodes (containerd and a kubelet each, see [`real_node`]).
 //!
 //! The one implementation behind both the integration tests and `kube-ecs dev up`. Every start uses
 //! fresh free ports and a fresh data directory; stopping (drop, normal exit, or the parent's death)
@@ -8,6 +9,7 @@
 mod pki;
 mod ports;
 mod process;
+pub mod real_node;
 mod stages;
 
 use std::path::{Path, PathBuf};
@@ -20,6 +22,7 @@ use kube::{Client, Config};
 use tracing::instrument::WithSubscriber as _;
 
 pub use process::ManagedProcess;
+pub use real_node::{REAL_NODE_LABEL, RealNode};
 
 /// Why a local cluster could not be started.
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +62,11 @@ pub struct LocalClusterOptions {
     /// QPS and burst of kube-controller-manager and kube-scheduler (default: high enough never to be a
     /// bottleneck; the benchmarks' matched mode uses KCM's own defaults, 20/30).
     pub controller_qps: (u32, u32),
+    /// Real nodes to start (`real-0`, `real-1`, ...): containerd and a kubelet each, running real
+    /// containers. Needs root and the tools and images of `make tools`.
+    pub real_nodes: u32,
+    /// Offline images imported into every real node (default: `<tools_bin>/../images`).
+    pub images_dir: Option<PathBuf>,
 }
 
 impl LocalClusterOptions {
@@ -72,6 +80,8 @@ impl LocalClusterOptions {
             ready_timeout: Duration::from_secs(90),
             audit_writes: false,
             controller_qps: (5000, 10000),
+            real_nodes: 0,
+            images_dir: None,
         }
     }
 }
@@ -87,6 +97,8 @@ pub struct LocalCluster {
     /// restart a component in a fault test.
     processes: std::sync::Mutex<Vec<ManagedProcess>>,
     apiserver_args: Vec<String>,
+    /// Stopped before the control plane.
+    real_nodes: Vec<RealNode>,
     started_in: Duration,
 }
 
@@ -111,6 +123,7 @@ impl LocalCluster {
             dir,
             processes: std::sync::Mutex::new(Vec::new()),
             apiserver_args: Vec::new(),
+            real_nodes: Vec::new(),
             started_in: Duration::ZERO,
         };
         cluster.launch(&options).await?;
@@ -273,7 +286,50 @@ impl LocalCluster {
             .await?;
         }
         self.wait_for_ready_nodes(&client, options.generic_nodes as usize, options.ready_timeout).await?;
+        if options.real_nodes > 0 {
+            let context = real_node::NodeContext {
+                tools_bin: self.tools_bin.clone(),
+                images_dir: options.images_dir.clone().unwrap_or_else(|| self.tools_bin.join("../images")),
+                cluster_dir: self.dir.clone(),
+                kubeconfig: self.kubeconfig.clone(),
+                client_ca: credentials.ca_cert.clone(),
+                mirrors: Vec::new(),
+                labels: Vec::new(),
+            };
+            for i in 0..options.real_nodes {
+                // Blocks for about half a second (containerd start, image import).
+                let node = RealNode::start(&context, &format!("real-{i}"))?;
+                self.real_nodes.push(node);
+            }
+            self.wait_for_real_nodes(&client, options.ready_timeout).await?;
+        }
         Ok(())
+    }
+
+    async fn wait_for_real_nodes(&mut self, client: &Client, timeout: Duration) -> Result<(), Error> {
+        let deadline = Instant::now() + timeout;
+        let nodes: Api<Node> = Api::all(client.clone());
+        loop {
+            self.check_alive()?;
+            let mut waiting = Vec::new();
+            for node in &mut self.real_nodes {
+                node.check_alive()?;
+                if !nodes.get_opt(node.name()).await?.as_ref().is_some_and(node_is_ready) {
+                    waiting.push(node.name().to_string());
+                }
+            }
+            if waiting.is_empty() {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(Error::Startup(format!(
+                    "real nodes not Ready after {timeout:?}: {} (logs in {}/nodes/)",
+                    waiting.join(", "),
+                    self.dir.display()
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     fn spawn(&self, name: &str, args: &[String]) -> Result<(), Error> {
@@ -409,8 +465,17 @@ impl LocalCluster {
         self.wait_for_api(timeout).await.map(|_| ())
     }
 
-    /// Stops every process (reverse start order) and removes the data directory.
+    /// The real nodes, in start order.
+    pub fn real_nodes(&self) -> &[RealNode] {
+        &self.real_nodes
+    }
+
+    /// Stops every process (real nodes first, then the control plane in reverse start order) and
+    /// removes the data directory.
     pub fn stop(&mut self) {
+        while let Some(mut node) = self.real_nodes.pop() {
+            node.stop();
+        }
         let mut processes = std::mem::take(&mut *self.lock_processes());
         while let Some(mut p) = processes.pop() {
             p.stop(Duration::from_secs(5));

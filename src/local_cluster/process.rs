@@ -7,6 +7,10 @@
 //! - `PR_SET_PDEATHSIG` kills the child if the parent dies abruptly (SIGKILL, abort). The kernel sends
 //!   it when the *thread* that forked the child exits, so every child is forked by one spawner thread
 //!   that lives as long as the process.
+//!
+//! What a real node leaves outside its processes (containers, mounts, cgroups, its bridge) is removed by
+//! a [`Janitor`]: a process of its own that runs a cleanup script when our end of its stdin closes, which
+//! is on drop, at exit (the hook waits for it) and when we die.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -30,10 +34,24 @@ pub struct ManagedProcess {
 impl ManagedProcess {
     /// Starts `program` with `args`, stdout and stderr appended to `log`.
     pub fn spawn(name: &str, program: &Path, args: &[String], log: &Path) -> Result<Self, Error> {
+        Self::spawn_with_env(name, program, args, &[], log)
+    }
+
+    /// [`ManagedProcess::spawn`] with extra environment variables.
+    pub fn spawn_with_env(
+        name: &str,
+        program: &Path,
+        args: &[String],
+        env: &[(&str, String)],
+        log: &Path,
+    ) -> Result<Self, Error> {
         let log_file = File::create(log).map_err(|e| Error::io(format!("creating {}", log.display()), e))?;
         let err_file = log_file.try_clone().map_err(|e| Error::io("duplicating a log handle", e))?;
         let mut command = Command::new(program);
         command.args(args).stdin(Stdio::null()).stdout(log_file).stderr(err_file);
+        for (key, value) in env {
+            command.env(key, value);
+        }
         // SAFETY: only async-signal-safe calls between fork and exec.
         unsafe {
             command.pre_exec(|| {
@@ -75,6 +93,87 @@ impl ManagedProcess {
     pub fn kill(&mut self) {
         self.stop(Duration::ZERO);
     }
+
+    /// The process id.
+    pub fn pid(&self) -> i32 {
+        self.pid
+    }
+}
+
+/// A cleanup process that outlives us: it runs `script` (bash) once its stdin reaches end-of-file, which
+/// happens when [`Janitor::finish`] drops the pipe, at our exit, or when we die in any way (the kernel
+/// closes the pipe). Started in its own session and without PDEATHSIG, so neither a terminal's Ctrl-C
+/// nor our death stops it.
+#[derive(Debug)]
+pub struct Janitor {
+    pid: i32,
+    child: Option<Child>,
+}
+
+impl Janitor {
+    /// Starts the janitor; `script` runs later, its output appended to `log`.
+    pub fn spawn(script: &Path, log: &Path) -> Result<Self, Error> {
+        let log_file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .map_err(|e| Error::io(format!("creating {}", log.display()), e))?;
+        let err_file = log_file.try_clone().map_err(|e| Error::io("duplicating a log handle", e))?;
+        let mut command = Command::new("bash");
+        command
+            .arg("-c")
+            .arg("read -r _; exec bash \"$0\"")
+            .arg(script)
+            .stdin(Stdio::piped())
+            .stdout(log_file)
+            .stderr(err_file);
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            command.pre_exec(|| {
+                libc::setsid();
+                Ok(())
+            });
+        }
+        let mut child = command.spawn().map_err(|e| Error::io("starting a janitor (bash)", e))?;
+        let pid = child.id() as i32;
+        let stdin = child.stdin.take().ok_or_else(|| Error::Startup("janitor without a stdin pipe".into()))?;
+        janitors().lock().unwrap_or_else(|p| p.into_inner()).insert(pid, stdin);
+        ensure_exit_hook();
+        Ok(Self { pid, child: Some(child) })
+    }
+
+    /// The janitor's process id.
+    pub fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    /// Lets the janitor run its script now and waits up to `timeout` for it. Idempotent.
+    pub fn finish(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let mut child = self.child.take()?;
+        drop(janitors().lock().unwrap_or_else(|p| p.into_inner()).remove(&self.pid));
+        let deadline = Instant::now() + timeout;
+        loop {
+            match child.try_wait() {
+                Ok(Some(status)) => return Some(status),
+                Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+                _ => return None,
+            }
+        }
+    }
+}
+
+impl Drop for Janitor {
+    fn drop(&mut self) {
+        self.finish(JANITOR_TIMEOUT);
+    }
+}
+
+/// How long stopping waits for a janitor's cleanup (measured: well under 1 s per real node).
+const JANITOR_TIMEOUT: Duration = Duration::from_secs(60);
+
+fn janitors() -> &'static Mutex<BTreeMap<i32, std::process::ChildStdin>> {
+    static JANITORS: OnceLock<Mutex<BTreeMap<i32, std::process::ChildStdin>>> = OnceLock::new();
+    JANITORS.get_or_init(|| Mutex::new(BTreeMap::new()))
 }
 
 impl Drop for ManagedProcess {
@@ -130,6 +229,16 @@ extern "C" fn stop_everything_at_exit() {
     for pid in pids {
         // Children are reaped by the kernel once we exit; we only need them gone.
         terminate(pid, Duration::from_secs(3), || unsafe { libc::kill(pid, 0) != 0 || is_zombie(pid) });
+    }
+    // Janitors unmount what real nodes mounted inside the data directories: they finish first.
+    let pending: Vec<i32> =
+        janitors().lock().map(|mut j| std::mem::take(&mut *j).into_keys().collect()).unwrap_or_default();
+    let deadline = Instant::now() + JANITOR_TIMEOUT;
+    for pid in pending {
+        // SAFETY: waitpid on a child of ours; WNOHANG never blocks.
+        while unsafe { libc::waitpid(pid, std::ptr::null_mut(), libc::WNOHANG) } == 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
     let dirs: Vec<_> = exit_dirs().lock().map(|d| d.clone()).unwrap_or_default();
     for dir in dirs {

@@ -1,0 +1,1020 @@
+//! Real nodes: a containerd and a kubelet per node, running real containers next to the kwok nodes.
+//!
+//! Everything a node creates on the host is named after the node's lease, so two test binaries never
+//! collide: its own directory (containerd root/state, runc root, CNI config and IPAM, kubelet root,
+//! certificates and pod logs), sockets, kubelet port, cgroup root, bridge and /24 subnet. The node's IP
+//! is its bridge's gateway address; the kubelet listens there and kube-apiserver reaches it by InternalIP.
+//!
+//! Cleanup is one generated bash script per node, run by a [`Janitor`] when the node is dropped, when
+//! the program exits, or when it dies in any way: it kills the kubelet, every process in the node's
+//! cgroups, the containerd shims and containerd, unmounts what is mounted under the node's directory,
+//! deletes the bridge, the node's portmap rules, CNI results and log links, and the cgroups. The last
+//! node on the host also restores the kernel settings the kubelet and the bridge plugin change and
+//! removes the shared directories they create. docs/real-nodes-bringup.md has the measured facts.
+
+use std::fmt::Write as _;
+use std::os::fd::AsRawFd as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use super::process::Janitor;
+use super::{Error, ManagedProcess};
+
+/// Host-wide bookkeeping of real nodes (leases, recorded kernel settings, cleanup scripts); on tmpfs.
+pub const HOST_DIR: &str = "/run/kube-ecs-real-nodes";
+/// Label every real node carries.
+pub const REAL_NODE_LABEL: &str = "local-cluster.kube-ecs.dev/real";
+/// Node subnets are `10.233.<n>.0/24`, `<n>` leased host-wide.
+const SUBNET_PREFIX: &str = "10.233";
+/// Kernel settings the kubelet (`setupKernelTunables`) and the CNI bridge plugin change.
+const SYSCTLS: [&str; 7] = [
+    "vm.overcommit_memory",
+    "vm.panic_on_oom",
+    "kernel.panic",
+    "kernel.panic_on_oops",
+    "kernel.keys.root_maxkeys",
+    "kernel.keys.root_maxbytes",
+    "net.ipv4.ip_forward",
+];
+/// The sandbox image containerd runs every pod with (built by hack/build-images.sh).
+const SANDBOX_IMAGE: &str = "registry.k8s.io/pause:3.10.2";
+/// Extra names for the imported images, so task definitions keep their usual public names.
+const IMAGE_ALIASES: [(&str, &str); 2] = [
+    ("docker.io/library/busybox:1.36", "public.ecr.aws/docker/library/busybox:1.36"),
+    ("docker.io/library/busybox:1.36", "docker.io/library/busybox:latest"),
+];
+/// Binaries a real node needs in the tools directory.
+const TOOLS: [&str; 9] = [
+    "kubelet",
+    "containerd",
+    "containerd-shim-runc-v2",
+    "ctr",
+    "runc",
+    "cni/bridge",
+    "cni/host-local",
+    "cni/loopback",
+    "cni/portmap",
+];
+
+/// A registry host containerd resolves to a local registry.
+#[derive(Debug, Clone)]
+pub struct Mirror {
+    /// The name used in image references (`123456789012.dkr.ecr.us-east-1.amazonaws.com`, `docker.io`).
+    pub host: String,
+    /// The local registry, e.g. `http://127.0.0.1:5000`; repositories live under `<host>/` in it.
+    pub endpoint: String,
+}
+
+/// What a real node needs from its cluster.
+#[derive(Debug, Clone)]
+pub struct NodeContext {
+    pub tools_bin: PathBuf,
+    pub images_dir: PathBuf,
+    /// The cluster's data directory; the node lives in `<dir>/nodes/<name>`.
+    pub cluster_dir: PathBuf,
+    /// Kubeconfig the kubelet registers and reports with (the admin's).
+    pub kubeconfig: PathBuf,
+    /// CA of the client certificate kube-apiserver presents to kubelets.
+    pub client_ca: PathBuf,
+    pub mirrors: Vec<Mirror>,
+    /// Extra node labels (`key=value`).
+    pub labels: Vec<String>,
+}
+
+/// A running real node. Dropping it removes everything it created.
+#[derive(Debug)]
+pub struct RealNode {
+    name: String,
+    dir: PathBuf,
+    node_ip: String,
+    subnet: String,
+    bridge: String,
+    cgroup_root: String,
+    /// CNI network name (`kube-ecs-<lease id>`): names the node's files in /var/lib/cni/results.
+    network: String,
+    kubelet: Option<ManagedProcess>,
+    containerd: Option<ManagedProcess>,
+    janitor: Option<Janitor>,
+}
+
+impl RealNode {
+    /// Starts containerd and a kubelet for node `name`; returns once the kubelet runs (the caller waits
+    /// for the Node to be Ready). On failure everything already created is removed again.
+    pub fn start(context: &NodeContext, name: &str) -> Result<Self, Error> {
+        check_host(context)?;
+        let dir = context.cluster_dir.join("nodes").join(name);
+        let path = path_str(&dir)?;
+        if !path.chars().all(|c| c.is_ascii_alphanumeric() || "/-_.".contains(c)) {
+            return Err(Error::Startup(format!("real node directory {path} must be plain ASCII without spaces")));
+        }
+        // containerd's ttrpc socket is the longest unix socket path (limit 108 bytes).
+        if path.len() + "/containerd.sock.ttrpc".len() >= 100 {
+            return Err(Error::Startup(format!("real node directory {path} is too long for unix sockets")));
+        }
+        for sub in ["containerd/root", "containerd/state", "runc", "cni", "cni-ipam", "certs.d", "kubelet/root"] {
+            mkdir(&dir.join(sub))?;
+        }
+        mkdir(&dir.join("kubelet/certs"))?;
+        mkdir(&dir.join("pod-logs"))?;
+        // `<pid>-<n>` of the cluster directory plus the node name: unique on the host.
+        let cluster = file_name(&context.cluster_dir)?;
+        let lease_id = format!("{}-{name}", cluster.trim_start_matches("kube-ecs-cluster-"));
+        let lease = lease(&lease_id, &dir)?;
+        let mut node = RealNode {
+            name: name.to_string(),
+            node_ip: format!("{SUBNET_PREFIX}.{}.1", lease.octet),
+            subnet: format!("{SUBNET_PREFIX}.{}.0/24", lease.octet),
+            bridge: lease.bridge.clone(),
+            cgroup_root: format!("/kube-ecs-{lease_id}"),
+            network: format!("kube-ecs-{lease_id}"),
+            dir,
+            kubelet: None,
+            containerd: None,
+            janitor: Some(lease.janitor),
+        };
+        node.launch(context)?;
+        Ok(node)
+    }
+
+    fn launch(&mut self, context: &NodeContext) -> Result<(), Error> {
+        let dir = self.dir.clone();
+        let bin = &context.tools_bin;
+        run("ip", &["link", "add", &self.bridge, "type", "bridge"])?;
+        run("ip", &["addr", "add", &format!("{}/24", self.node_ip), "dev", &self.bridge])?;
+        run("ip", &["link", "set", &self.bridge, "up"])?;
+        create_cgroup_root(&self.cgroup_root)?;
+
+        write(&dir.join("containerd/config.toml"), &containerd_config(&dir, bin))?;
+        write(
+            &dir.join("cni/10-kube-ecs.conflist"),
+            &cni_config(&self.network, &self.bridge, &self.subnet, &self.node_ip, &dir),
+        )?;
+        for mirror in &context.mirrors {
+            let host_dir = dir.join("certs.d").join(&mirror.host);
+            mkdir(&host_dir)?;
+            write(&host_dir.join("hosts.toml"), &hosts_toml(mirror))?;
+        }
+        let path = std::env::var("PATH")
+            .unwrap_or_else(|_| "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
+        let containerd = ManagedProcess::spawn_with_env(
+            "containerd",
+            &bin.join("containerd"),
+            &["--config".into(), path_str(&dir.join("containerd/config.toml"))?.into()],
+            // The shim is found on PATH.
+            &[("PATH", format!("{}:{path}", bin.display()))],
+            &dir.join("containerd.log"),
+        )?;
+        self.containerd = Some(containerd);
+        let socket = dir.join("containerd.sock");
+        self.wait_for_containerd(&socket, Duration::from_secs(30))?;
+        self.import_images(context, &socket)?;
+
+        let port = super::ports::pick_free_ports(1)?
+            .first()
+            .copied()
+            .ok_or_else(|| Error::Startup("no free port for the kubelet".into()))?;
+        write(
+            &dir.join("kubelet/config.yaml"),
+            &kubelet_config(&dir, &self.cgroup_root, &self.node_ip, port, &context.client_ca)?,
+        )?;
+        let mut labels = vec![format!("{REAL_NODE_LABEL}=true")];
+        labels.extend(context.labels.iter().cloned());
+        let kubelet = ManagedProcess::spawn(
+            "kubelet",
+            &bin.join("kubelet"),
+            &[
+                format!("--config={}", dir.join("kubelet/config.yaml").display()),
+                format!("--kubeconfig={}", context.kubeconfig.display()),
+                format!("--root-dir={}", dir.join("kubelet/root").display()),
+                format!("--cert-dir={}", dir.join("kubelet/certs").display()),
+                format!("--hostname-override={}", self.name),
+                format!("--node-ip={}", self.node_ip),
+                format!("--node-labels={}", labels.join(",")),
+                "--v=2".into(),
+            ],
+            &dir.join("kubelet.log"),
+        )?;
+        self.kubelet = Some(kubelet);
+        Ok(())
+    }
+
+    fn wait_for_containerd(&mut self, socket: &Path, timeout: Duration) -> Result<(), Error> {
+        let deadline = Instant::now() + timeout;
+        while !socket.exists() {
+            self.check_alive()?;
+            if Instant::now() > deadline {
+                return Err(Error::Startup(format!("containerd of {} did not create {}", self.name, socket.display())));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(())
+    }
+
+    fn import_images(&self, context: &NodeContext, socket: &Path) -> Result<(), Error> {
+        let ctr = context.tools_bin.join("ctr");
+        let address = path_str(socket)?;
+        let mut archives: Vec<PathBuf> = std::fs::read_dir(&context.images_dir)
+            .map_err(|e| Error::io(format!("reading {} (run `make tools`)", context.images_dir.display()), e))?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|p| p.to_string_lossy().ends_with(".oci.tar"))
+            .collect();
+        archives.sort();
+        if archives.is_empty() {
+            return Err(Error::Startup(format!("no images in {} (run `make tools`)", context.images_dir.display())));
+        }
+        for archive in &archives {
+            run_program(
+                &ctr,
+                &["--address", address, "-n", "k8s.io", "images", "import", "--local", path_str(archive)?],
+            )?;
+        }
+        for (source, alias) in IMAGE_ALIASES {
+            run_program(&ctr, &["--address", address, "-n", "k8s.io", "images", "tag", "--force", source, alias])?;
+        }
+        Ok(())
+    }
+
+    /// Fails with the tail of its log if containerd or the kubelet has exited.
+    pub fn check_alive(&mut self) -> Result<(), Error> {
+        for process in [self.containerd.as_mut(), self.kubelet.as_mut()].into_iter().flatten() {
+            if let Some(status) = process.exited() {
+                let log = self.dir.join(format!("{}.log", process.name()));
+                let tail = std::fs::read_to_string(&log)
+                    .map(|s| {
+                        s.lines().rev().take(15).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n")
+                    })
+                    .unwrap_or_default();
+                return Err(Error::Startup(format!(
+                    "{} of real node {} exited ({status}); last log lines:\n{tail}",
+                    process.name(),
+                    self.name
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The Node's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The node's IP: its bridge's address, where the host reaches its pods' network.
+    pub fn node_ip(&self) -> &str {
+        &self.node_ip
+    }
+
+    /// The pod subnet (`10.233.<n>.0/24`).
+    pub fn subnet(&self) -> &str {
+        &self.subnet
+    }
+
+    /// The node's data and log directory (`containerd.log`, `kubelet.log`).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Stops the node and removes everything it created. Idempotent.
+    pub fn stop(&mut self) {
+        // Nothing graceful is worth waiting for: the janitor removes every container anyway.
+        if let Some(mut kubelet) = self.kubelet.take() {
+            kubelet.kill();
+        }
+        if let Some(mut containerd) = self.containerd.take() {
+            containerd.kill();
+        }
+        if let Some(mut janitor) = self.janitor.take() {
+            match janitor.finish(Duration::from_secs(60)) {
+                Some(status) if status.success() => {}
+                other => {
+                    tracing::warn!(node = %self.name, status = ?other, "real node cleanup did not finish cleanly; see {HOST_DIR}")
+                }
+            }
+        }
+    }
+}
+
+impl Drop for RealNode {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn check_host(context: &NodeContext) -> Result<(), Error> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return Err(Error::Startup("real nodes need root (containerd, runc and the kubelet run as root)".into()));
+    }
+    for tool in TOOLS {
+        if !context.tools_bin.join(tool).is_file() {
+            return Err(Error::Startup(format!(
+                "{tool} not found in {} (run `make tools`)",
+                context.tools_bin.display()
+            )));
+        }
+    }
+    for (program, package) in
+        [("ip", "iproute2"), ("nft", "nftables"), ("findmnt", "util-linux"), ("flock", "util-linux")]
+    {
+        if which(program).is_none() {
+            return Err(Error::Startup(format!(
+                "{program} not found on PATH (install {package}: hack/install-deps.sh)"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn which(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|d| d.join(program)).find(|p| p.is_file())
+}
+
+/// A node's host-wide lease: its subnet octet and bridge, and its janitor (already running).
+struct Lease {
+    octet: u8,
+    bridge: String,
+    janitor: Janitor,
+}
+
+/// Takes a lease for a node under the host lock: reaps leases whose owner and janitor are both dead,
+/// records the kernel settings if this is the first node on the host, picks a free subnet, writes the
+/// cleanup script and starts its janitor.
+fn lease(id: &str, dir: &Path) -> Result<Lease, Error> {
+    let host = Path::new(HOST_DIR);
+    reap_stale_leases(host)?;
+    let lock = HostLock::acquire(host)?;
+    let leases = read_leases(host)?;
+    let original = host.join("sysctl.orig");
+    if leases.is_empty() && !original.exists() {
+        let mut content = String::new();
+        for key in SYSCTLS {
+            let value =
+                std::fs::read_to_string(sysctl_path(key)).map_err(|e| Error::io(format!("reading sysctl {key}"), e))?;
+            let _ = writeln!(content, "{key}={}", value.trim());
+        }
+        write(&original, &content)?;
+    }
+    let taken: Vec<u8> = leases.iter().filter_map(|l| l.get("octet").and_then(|o| o.parse().ok())).collect();
+    let addresses = command_output("ip", &["-o", "-4", "addr", "show"])?;
+    let routes = command_output("ip", &["-4", "route", "show", "table", "all"])?;
+    let octet = (1..=254u8)
+        .find(|o| {
+            let net = format!("{SUBNET_PREFIX}.{o}.");
+            !taken.contains(o)
+                && !addresses.contains(&net)
+                && !routes.contains(&net)
+                && !Path::new("/sys/class/net").join(format!("kecs{o}")).exists()
+        })
+        .ok_or_else(|| Error::Startup(format!("no free {SUBNET_PREFIX}.x.0/24 subnet for a real node")))?;
+    let bridge = format!("kecs{octet}");
+    let script = host.join(format!("{id}.cleanup.sh"));
+    let log = host.join(format!("{id}.cleanup.log"));
+    write(&script, &cleanup_script(id, dir, &bridge)?)?;
+    let janitor = match Janitor::spawn(&script, &log) {
+        Ok(janitor) => janitor,
+        Err(e) => {
+            drop(lock);
+            let _ = std::fs::remove_file(&script);
+            return Err(e);
+        }
+    };
+    let written = write(
+        &host.join(format!("{id}.lease")),
+        &format!(
+            "owner={}\njanitor={}\noctet={octet}\nbridge={bridge}\ndir={}\nscript={}\n",
+            std::process::id(),
+            janitor.pid(),
+            dir.display(),
+            script.display()
+        ),
+    );
+    // Unlock before a failure drops the janitor: its script takes the same lock.
+    drop(lock);
+    written?;
+    Ok(Lease { octet, bridge, janitor })
+}
+
+/// Runs the cleanup of nodes whose owner and janitor are both gone (a janitor killed before it ran).
+fn reap_stale_leases(host: &Path) -> Result<(), Error> {
+    if !host.exists() {
+        return Ok(());
+    }
+    let stale: Vec<String> = {
+        let _lock = HostLock::acquire(host)?;
+        read_leases(host)?
+            .into_iter()
+            .filter(|l| {
+                ["owner", "janitor"].iter().all(|k| !l.get(k).and_then(|p| p.parse().ok()).is_some_and(pid_alive))
+            })
+            .filter_map(|l| l.get("script").map(str::to_string))
+            .collect()
+    };
+    for script in stale {
+        tracing::warn!(%script, "cleaning up after a real node whose owner died");
+        // The script takes the host lock itself.
+        let status = Command::new("bash").arg(&script).status().map_err(|e| Error::io("running a stale cleanup", e))?;
+        if !status.success() {
+            tracing::warn!(%script, %status, "stale real node cleanup failed");
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Default)]
+struct LeaseFile(Vec<(String, String)>);
+
+impl LeaseFile {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+}
+
+fn read_leases(host: &Path) -> Result<Vec<LeaseFile>, Error> {
+    let mut leases = Vec::new();
+    let entries = std::fs::read_dir(host).map_err(|e| Error::io(format!("reading {}", host.display()), e))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("lease") {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        leases.push(LeaseFile(
+            text.lines().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        ));
+    }
+    Ok(leases)
+}
+
+fn pid_alive(pid: i32) -> bool {
+    if pid <= 0 {
+        return false;
+    }
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
+    !stat.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('Z'))
+}
+
+/// `flock` on `<host dir>/lock`, shared with the cleanup scripts (`flock` command). The last cleanup
+/// removes the lock file and the directory, so a lock taken on a file that was unlinked meanwhile is
+/// retried.
+struct HostLock {
+    _file: std::fs::File,
+}
+
+impl HostLock {
+    fn acquire(host: &Path) -> Result<Self, Error> {
+        let path = host.join("lock");
+        for _ in 0..100 {
+            std::fs::create_dir_all(host).map_err(|e| Error::io(format!("creating {}", host.display()), e))?;
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)
+                .map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
+            // SAFETY: flock on a descriptor we own; blocks until the lock is ours.
+            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
+                return Err(Error::io("locking the real node lease directory", std::io::Error::last_os_error()));
+            }
+            use std::os::unix::fs::MetadataExt as _;
+            let held = file.metadata().map(|m| m.ino()).ok();
+            let current = std::fs::metadata(&path).map(|m| m.ino()).ok();
+            if held.is_some() && held == current {
+                return Ok(Self { _file: file });
+            }
+        }
+        Err(Error::Startup(format!("could not lock {}", path.display())))
+    }
+}
+
+fn create_cgroup_root(root: &str) -> Result<(), Error> {
+    let mountinfo =
+        std::fs::read_to_string("/proc/self/mountinfo").map_err(|e| Error::io("reading /proc/self/mountinfo", e))?;
+    let mut created = 0;
+    for line in mountinfo.lines() {
+        // <id> <parent> <dev> <root> <mount point> <options> [optional...] - <fstype> <source> <super options>
+        let Some((left, right)) = line.split_once(" - ") else { continue };
+        let mut right = right.split_whitespace();
+        let fstype = right.next().unwrap_or_default();
+        let super_options = right.nth(1).unwrap_or_default();
+        if fstype != "cgroup" && fstype != "cgroup2" {
+            continue;
+        }
+        let Some(mount_point) = left.split_whitespace().nth(4) else { continue };
+        let dir = PathBuf::from(mount_point).join(root.trim_start_matches('/'));
+        mkdir(&dir)?;
+        created += 1;
+        if fstype == "cgroup" && super_options.split(',').any(|o| o == "cpuset") {
+            // A v1 cpuset child starts with no CPUs and no memory nodes: nothing could join it.
+            for file in ["cpuset.cpus", "cpuset.mems"] {
+                let value = std::fs::read_to_string(Path::new(mount_point).join(file))
+                    .map_err(|e| Error::io(format!("reading {mount_point}/{file}"), e))?;
+                write(&dir.join(file), value.trim())?;
+            }
+        }
+    }
+    if created == 0 {
+        return Err(Error::Startup("no cgroup hierarchy is mounted".into()));
+    }
+    Ok(())
+}
+
+fn containerd_config(dir: &Path, bin: &Path) -> String {
+    let d = dir.display();
+    let b = bin.display();
+    format!(
+        r#"# containerd of one real node (src/local_cluster/real_node.rs); see docs/real-nodes-bringup.md.
+version = 4
+root = "{d}/containerd/root"
+state = "{d}/containerd/state"
+disabled_plugins = [
+  "io.containerd.nri.v1.nri",
+  "io.containerd.internal.v1.opt",
+  "io.containerd.image-verifier.v1.bindir",
+  "io.containerd.snapshotter.v1.blockfile",
+  "io.containerd.snapshotter.v1.devmapper",
+  "io.containerd.snapshotter.v1.erofs",
+  "io.containerd.snapshotter.v1.zfs",
+  "io.containerd.differ.v1.erofs",
+  "io.containerd.mount-handler.v1.erofs",
+  "io.containerd.tracing.processor.v1.otlp",
+  "io.containerd.internal.v1.tracing",
+  "io.containerd.server.v1.grpc-tcp",
+]
+
+[debug]
+  level = "info"
+
+[plugins."io.containerd.server.v1.grpc"]
+  address = "{d}/containerd.sock"
+[plugins."io.containerd.server.v1.ttrpc"]
+  address = "{d}/containerd.sock.ttrpc"
+[plugins."io.containerd.server.v1.debug"]
+  address = ""
+[plugins."io.containerd.server.v1.metrics"]
+  address = ""
+
+[plugins."io.containerd.cri.v1.images"]
+  snapshotter = "overlayfs"
+  [plugins."io.containerd.cri.v1.images".pinned_images]
+    sandbox = "{SANDBOX_IMAGE}"
+  [plugins."io.containerd.cri.v1.images".registry]
+    config_path = "{d}/certs.d"
+
+[plugins."io.containerd.cri.v1.runtime"]
+  restrict_oom_score_adj = true
+  netns_mounts_under_state_dir = true
+  cdi_spec_dirs = []
+  [plugins."io.containerd.cri.v1.runtime".containerd]
+    default_runtime_name = "runc"
+    [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc.options]
+        BinaryName = "{b}/runc"
+        Root = "{d}/runc"
+        SystemdCgroup = false
+  [plugins."io.containerd.cri.v1.runtime".cni]
+    bin_dirs = ["{b}/cni"]
+    conf_dir = "{d}/cni"
+    max_conf_num = 1
+
+[plugins."io.containerd.grpc.v1.cri"]
+  disable_tcp_service = true
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+
+[plugins."io.containerd.transfer.v1.local"]
+  config_path = "{d}/certs.d"
+"#
+    )
+}
+
+fn cni_config(network: &str, bridge: &str, subnet: &str, gateway: &str, dir: &Path) -> String {
+    serde_json::json!({
+        "cniVersion": "1.0.0",
+        "name": network,
+        "plugins": [
+            {
+                "type": "bridge",
+                "bridge": bridge,
+                "isGateway": true,
+                "ipMasq": false,
+                "hairpinMode": true,
+                "ipam": {
+                    "type": "host-local",
+                    "dataDir": dir.join("cni-ipam"),
+                    "ranges": [[{ "subnet": subnet, "gateway": gateway }]],
+                    "routes": [{ "dst": "0.0.0.0/0" }],
+                },
+            },
+            { "type": "portmap", "backend": "nftables", "capabilities": { "portMappings": true } },
+        ],
+    })
+    .to_string()
+}
+
+fn hosts_toml(mirror: &Mirror) -> String {
+    format!(
+        "server = \"https://{host}\"\n\n[host.\"{endpoint}/v2/{host}\"]\n  capabilities = [\"pull\", \"resolve\"]\n  override_path = true\n",
+        host = mirror.host,
+        endpoint = mirror.endpoint.trim_end_matches('/'),
+    )
+}
+
+fn kubelet_config(dir: &Path, cgroup_root: &str, node_ip: &str, port: u16, client_ca: &Path) -> Result<String, Error> {
+    let d = path_str(dir)?;
+    let ca = path_str(client_ca)?;
+    Ok(format!(
+        "apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+failCgroupV1: false
+cgroupDriver: cgroupfs
+cgroupRoot: {cgroup_root}
+failSwapOn: false
+containerRuntimeEndpoint: unix://{d}/containerd.sock
+address: {node_ip}
+port: {port}
+readOnlyPort: 0
+healthzPort: 0
+podLogsDir: {d}/pod-logs
+staticPodPath: \"\"
+makeIPTablesUtilChains: false
+imagePullCredentialsVerificationPolicy: NeverVerify
+serializeImagePulls: false
+authentication:
+  anonymous:
+    enabled: false
+  webhook:
+    enabled: true
+  x509:
+    clientCAFile: {ca}
+authorization:
+  mode: Webhook
+evictionHard:
+  memory.available: \"50Mi\"
+  nodefs.available: \"1%\"
+  imagefs.available: \"1%\"
+  nodefs.inodesFree: \"1%\"
+resolvConf: /etc/resolv.conf
+"
+    ))
+}
+
+/// The node's cleanup, in the order docs/real-nodes-bringup.md measured; safe to run twice, and with
+/// containerd and the kubelet alive or dead.
+fn cleanup_script(id: &str, dir: &Path, bridge: &str) -> Result<String, Error> {
+    let d = path_str(dir)?;
+    let sysctls = SYSCTLS.join(" ");
+    Ok(format!(
+        r#"#!/usr/bin/env bash
+# Removes everything real node {id} left on the host. Generated by src/local_cluster/real_node.rs; run by
+# its janitor (or by the next real node start, if the janitor died). Safe to run twice.
+set -u
+N='{d}' BR='{bridge}' CG='kube-ecs-{id}' HOST='{HOST_DIR}' ID='{id}'
+SOCK="$N/containerd.sock"
+log() {{ echo "[$(date +%T.%N | cut -c1-12) cleanup $ID] $*"; }}
+gone() {{ [[ ! -e /proc/$1/stat ]] || [[ $(sed 's/.*) //' /proc/$1/stat 2>/dev/null | cut -c1) == Z ]]; }}
+pids_with() {{ # pids whose command line contains $1
+  grep -lsF -- "$1" /proc/[0-9]*/cmdline | cut -d/ -f3 | grep -vx "$$"
+}}
+kill_all() {{ for p in "$@"; do kill -KILL "$p" 2>/dev/null; done; for p in "$@"; do for _ in $(seq 100); do gone "$p" && break; sleep 0.02; done; done; }}
+
+log "kubelet"
+kill_all $(pids_with "--root-dir=$N/kubelet/root")
+log "container processes"
+for _ in $(seq 50); do
+  pids=$(find /sys/fs/cgroup/*/"$CG" -name cgroup.procs -exec cat {{}} + 2>/dev/null | sort -u)
+  [[ -z $pids ]] && break
+  kill -KILL $pids 2>/dev/null; sleep 0.05
+done
+log "shims"
+for p in $(pids_with "$SOCK"); do
+  args=$(tr '\0' ' ' < /proc/$p/cmdline 2>/dev/null) || continue
+  [[ $args == *containerd-shim* ]] || continue
+  id=$(sed -n 's/.* -id \([^ ]*\).*/\1/p' <<<"$args"); ns=$(sed -n 's/.* -namespace \([^ ]*\).*/\1/p' <<<"$args")
+  kill_all "$p"
+  for suffix in "" /debug; do
+    rm -f "/run/containerd/s/$(printf '%s' "$SOCK/$ns/$id$suffix" | sha256sum | cut -c1-64)"
+  done
+done
+log "containerd"
+kill_all $(pids_with "$N/containerd/config.toml")
+log "mounts"
+for _ in 1 2 3; do
+  mounts=$(findmnt -rn -o TARGET | grep -F "$N/" | sort -r)
+  [[ -z $mounts ]] && break
+  for m in $mounts; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null; done
+done
+log "bridge"
+ip link del "$BR" 2>/dev/null
+log "portmap rules"
+ids=$(ls "$N/containerd/root/io.containerd.grpc.v1.cri/sandboxes" 2>/dev/null)
+if [[ -n $ids ]] && nft list table ip cni_hostport >/dev/null 2>&1; then
+  nft -a list table ip cni_hostport |
+    awk '/^\tchain /{{c=$2}} /comment "/{{match($0,/comment "[^"]*"/); id=substr($0,RSTART+9,RLENGTH-10); n=split($0,f," "); print c, id, f[n]}}' |
+    while read -r chain id handle; do grep -qxF "$id" <<<"$ids" && nft delete rule ip cni_hostport "$chain" handle "$handle"; done
+fi
+log "CNI results and log links"
+rm -f /var/lib/cni/results/"kube-ecs-$ID"-*
+for id in $ids; do rm -f "/var/lib/cni/results/cni-loopback-$id-lo" /var/lib/cni/results/*-"$id"-eth0; done
+for l in /var/log/containers/*.log; do [[ -L $l && $(readlink "$l") == "$N"/* ]] && rm -f "$l"; done
+log "cgroups"
+for h in $(findmnt -rn -t cgroup,cgroup2 -o TARGET); do
+  [[ -d $h/$CG ]] && find "$h/$CG" -depth -type d -exec rmdir {{}} \; 2>/dev/null
+done
+log "node directory"
+rm -rf "$N"
+
+left=""
+[[ -e $N ]] && left+=" $N"
+ip link show "$BR" >/dev/null 2>&1 && left+=" $BR"
+for h in $(findmnt -rn -t cgroup,cgroup2 -o TARGET); do [[ -d $h/$CG ]] && left+=" $h/$CG"; done
+
+log "host-wide state"
+mkdir -p "$HOST"
+(
+  flock 9
+  rm -f "$HOST/$ID.lease" "$HOST/$ID.cleanup.sh"
+  if ! ls "$HOST"/*.lease >/dev/null 2>&1; then
+    log "last real node on this host: restoring {sysctls}"
+    if [[ -f $HOST/sysctl.orig ]]; then
+      while IFS='=' read -r key value; do echo "$value" > "/proc/sys/${{key//.//}}"; done < "$HOST/sysctl.orig"
+      rm -f "$HOST/sysctl.orig"
+    fi
+    if nft list table ip cni_hostport >/dev/null 2>&1 && ! nft list table ip cni_hostport | grep -q 'comment "[0-9a-f]\{{64\}}"'; then
+      nft delete table ip cni_hostport
+    fi
+    rm -f /var/lib/kubelet/device-plugins/kubelet.sock
+    rmdir /var/lib/kubelet/device-plugins /var/lib/kubelet /var/log/containers /var/log/pods \
+      /var/lib/cni/results /var/lib/cni /run/containerd/s /run/containerd 2>/dev/null
+    if [[ -z $left ]]; then rm -f "$HOST/$ID.cleanup.log"; fi
+    if [[ -z $(ls -A "$HOST" | grep -vx lock) ]]; then rm -f "$HOST/lock"; rmdir "$HOST"; fi
+  elif [[ -z $left ]]; then
+    rm -f "$HOST/$ID.cleanup.log"
+  fi
+) 9>>"$HOST/lock"
+if [[ -n $left ]]; then log "LEFT BEHIND:$left"; exit 1; fi
+log "done"
+"#
+    ))
+}
+
+fn sysctl_path(key: &str) -> PathBuf {
+    Path::new("/proc/sys").join(key.replace('.', "/"))
+}
+
+fn run(program: &str, args: &[&str]) -> Result<(), Error> {
+    run_program(Path::new(program), args)
+}
+
+fn run_program(program: &Path, args: &[&str]) -> Result<(), Error> {
+    let output = Command::new(program)
+        .args(args)
+        .output()
+        .map_err(|e| Error::io(format!("running {}", program.display()), e))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(Error::Startup(format!(
+            "{} {} failed: {}",
+            program.display(),
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr).trim()
+        )))
+    }
+}
+
+fn command_output(program: &str, args: &[&str]) -> Result<String, Error> {
+    let output = Command::new(program).args(args).output().map_err(|e| Error::io(format!("running {program}"), e))?;
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+fn mkdir(dir: &Path) -> Result<(), Error> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))
+}
+
+fn write(path: &Path, content: &str) -> Result<(), Error> {
+    std::fs::write(path, content).map_err(|e| Error::io(format!("writing {}", path.display()), e))
+}
+
+fn path_str(path: &Path) -> Result<&str, Error> {
+    path.to_str().ok_or_else(|| Error::Startup(format!("path is not UTF-8: {}", path.display())))
+}
+
+fn file_name(path: &Path) -> Result<&str, Error> {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| Error::Startup(format!("no directory name in {}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::local_cluster::{LocalCluster, LocalClusterOptions};
+    use k8s_openapi::api::core::v1::Pod;
+    use kube::api::{Api, LogParams, PostParams};
+
+    /// What real nodes could leave on the host, as one comparable text.
+    fn host_snapshot() -> String {
+        let mut out = String::new();
+        let mounts = command_output("findmnt", &["-rn", "-o", "TARGET"]).unwrap_or_default();
+        for m in mounts.lines().filter(|m| m.contains("/nodes/") || m.starts_with("/run/netns")) {
+            let _ = writeln!(out, "mount {m}");
+        }
+        if let Ok(links) = std::fs::read_dir("/sys/class/net") {
+            let mut names: Vec<String> =
+                links.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+            names.sort();
+            let _ = writeln!(out, "links {}", names.join(" "));
+        }
+        for h in command_output("findmnt", &["-rn", "-t", "cgroup,cgroup2", "-o", "TARGET"]).unwrap_or_default().lines()
+        {
+            for e in std::fs::read_dir(h).into_iter().flatten().flatten() {
+                if e.file_name().to_string_lossy().starts_with("kube-ecs-") {
+                    let _ = writeln!(out, "cgroup {}", e.path().display());
+                }
+            }
+        }
+        for key in SYSCTLS {
+            let _ = writeln!(out, "{key}={}", std::fs::read_to_string(sysctl_path(key)).unwrap_or_default().trim());
+        }
+        for path in [
+            HOST_DIR,
+            "/var/lib/kubelet",
+            "/var/log/containers",
+            "/var/log/pods",
+            "/run/containerd",
+            "/var/lib/cni",
+            "/run/netns",
+            "/opt/containerd",
+            "/etc/cni",
+            "/etc/cdi",
+            "/var/run/nri",
+        ] {
+            let _ = writeln!(out, "{path} exists={}", Path::new(path).exists());
+        }
+        let _ = writeln!(out, "nft {}", command_output("nft", &["list", "tables"]).unwrap_or_default().trim());
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            if ["containerd", "kubelet"].iter().any(|p| cmdline.contains(&format!("/{p} ")))
+                && cmdline.contains("/nodes/")
+            {
+                let _ = writeln!(out, "process {cmdline}");
+            }
+        }
+        out
+    }
+
+    /// Two real nodes run a failing busybox pod with its real exit code and log, and dropping the
+    /// cluster leaves the host as it was. `KUBE_ECS_TOOLS_BIN=$(make tools | tail -n1) cargo test --lib
+    /// real_node -- --ignored` (root).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "needs root and the tools and images of `make tools`"]
+    async fn real_nodes_run_pods_and_leave_nothing_behind() {
+        let tools = std::env::var("KUBE_ECS_TOOLS_BIN").expect("KUBE_ECS_TOOLS_BIN");
+        let before = host_snapshot();
+        let mut options = LocalClusterOptions::new(tools);
+        options.real_nodes = 2;
+        let started = Instant::now();
+        let cluster = LocalCluster::start(options).await.expect("cluster with real nodes");
+        eprintln!("cluster with 2 real nodes ready in {:?}", started.elapsed());
+        let client = cluster.client().await.expect("client");
+        let pods: Api<Pod> = Api::namespaced(client, "default");
+        for node in cluster.real_nodes() {
+            let pod: Pod = serde_json::from_value(serde_json::json!({
+                "apiVersion": "v1", "kind": "Pod",
+                "metadata": { "name": format!("exit7-{}", node.name()) },
+                "spec": {
+                    "nodeName": node.name(), "restartPolicy": "Never",
+                    "containers": [{ "name": "main", "image": "public.ecr.aws/docker/library/busybox:1.36",
+                                     "command": ["sh", "-c", "echo hi; exit 7"] }],
+                },
+            }))
+            .expect("pod");
+            pods.create(&PostParams::default(), &pod).await.expect("create pod");
+        }
+        for node in cluster.real_nodes() {
+            let name = format!("exit7-{}", node.name());
+            let deadline = Instant::now() + Duration::from_secs(60);
+            let exit_code = loop {
+                let pod = pods.get(&name).await.expect("get pod");
+                let status = pod.status.unwrap_or_default();
+                let code = status
+                    .container_statuses
+                    .unwrap_or_default()
+                    .first()
+                    .and_then(|c| c.state.as_ref()?.terminated.as_ref().map(|t| t.exit_code));
+                if status.phase.as_deref() == Some("Failed") && code.is_some() {
+                    break code;
+                }
+                assert!(Instant::now() < deadline, "{name} did not fail in time");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            };
+            assert_eq!(exit_code, Some(7));
+            assert_eq!(pods.logs(&name, &LogParams::default()).await.expect("logs"), "hi\n");
+        }
+        assert_ne!(host_snapshot(), before, "real nodes changed nothing on the host?");
+        let stopping = Instant::now();
+        drop(cluster);
+        eprintln!("stopped in {:?}", stopping.elapsed());
+        pretty_assertions::assert_eq!(host_snapshot(), before);
+    }
+
+    const CHILD_ENV: &str = "KUBE_ECS_REAL_NODE_CHILD";
+    const SIGKILL_TEST: &str = "local_cluster::real_node::tests::real_node_cleanup_survives_sigkill_of_its_owner";
+
+    /// The owner of a real node running a pod with a hostPort is SIGKILLed: its janitor still removes
+    /// everything. Runs itself as the child (same test binary, `KUBE_ECS_REAL_NODE_CHILD=1`).
+    #[test]
+    #[ignore = "needs root and the tools and images of `make tools`"]
+    fn real_node_cleanup_survives_sigkill_of_its_owner() {
+        if std::env::var_os(CHILD_ENV).is_some() {
+            let runtime = tokio::runtime::Runtime::new().expect("runtime");
+            runtime.block_on(async {
+                let tools = std::env::var("KUBE_ECS_TOOLS_BIN").expect("KUBE_ECS_TOOLS_BIN");
+                let mut options = LocalClusterOptions::new(tools);
+                options.real_nodes = 1;
+                let cluster = LocalCluster::start(options).await.expect("cluster with a real node");
+                let pods: Api<Pod> = Api::namespaced(cluster.client().await.expect("client"), "default");
+                let pod: Pod = serde_json::from_value(serde_json::json!({
+                    "apiVersion": "v1", "kind": "Pod", "metadata": { "name": "web" },
+                    "spec": { "nodeName": "real-0", "containers": [{
+                        "name": "web", "image": "docker.io/library/busybox:1.36",
+                        "command": ["httpd", "-f", "-p", "8080"],
+                        "ports": [{ "containerPort": 8080, "hostPort": 18089 }],
+                    }]},
+                }))
+                .expect("pod");
+                pods.create(&PostParams::default(), &pod).await.expect("create pod");
+                let deadline = Instant::now() + Duration::from_secs(60);
+                loop {
+                    let phase = pods.get("web").await.map(|p| p.status.and_then(|s| s.phase));
+                    if matches!(&phase, Ok(Some(p)) if p == "Running") {
+                        break;
+                    }
+                    assert!(Instant::now() < deadline, "pod web not Running: {phase:?}");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                println!("READY {}", cluster.dir().display());
+                std::future::pending::<()>().await;
+            });
+            return;
+        }
+        use std::io::BufRead as _;
+        let before = host_snapshot();
+        let exe = std::env::current_exe().expect("test binary");
+        let mut child = Command::new(exe)
+            .args(["--exact", SIGKILL_TEST, "--ignored", "--nocapture", "--test-threads=1"])
+            .env(CHILD_ENV, "1")
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("child test");
+        let stdout = child.stdout.take().expect("child stdout");
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+                eprintln!("child: {line}");
+                // libtest prints "test <name> ... " on the same line first.
+                if let Some((_, dir)) = line.split_once("READY ") {
+                    let _ = ready_tx.send(PathBuf::from(dir));
+                }
+            }
+        });
+        let ready = ready_rx.recv_timeout(Duration::from_secs(120));
+        if ready.is_err() {
+            let _ = child.kill();
+        }
+        let cluster_dir = ready.expect("child never got ready");
+        assert_ne!(host_snapshot(), before);
+        let killed = Instant::now();
+        child.kill().expect("SIGKILL");
+        let _ = child.wait();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while host_snapshot() != before && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        eprintln!("host clean {:?} after SIGKILL", killed.elapsed());
+        // The control plane's own data directory is only removed on a normal exit.
+        let _ = std::fs::remove_dir_all(cluster_dir);
+        pretty_assertions::assert_eq!(host_snapshot(), before);
+    }
+
+    #[test]
+    fn hosts_toml_namespaces_the_registry_by_host() {
+        let mirror = Mirror { host: "public.ecr.aws".into(), endpoint: "http://127.0.0.1:5000/".into() };
+        assert_eq!(
+            hosts_toml(&mirror),
+            "server = \"https://public.ecr.aws\"\n\n[host.\"http://127.0.0.1:5000/v2/public.ecr.aws\"]\n  \
+             capabilities = [\"pull\", \"resolve\"]\n  override_path = true\n"
+        );
+    }
+
+    #[test]
+    fn cleanup_script_names_the_node() {
+        let script = cleanup_script("1-0-real-0", Path::new("/tmp/c/nodes/real-0"), "kecs7").unwrap_or_default();
+        assert!(script.contains("N='/tmp/c/nodes/real-0' BR='kecs7' CG='kube-ecs-1-0-real-0'"));
+        assert!(script.contains("comment \"[0-9a-f]\\{64\\}\""));
+    }
+}
