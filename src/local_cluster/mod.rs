@@ -10,6 +10,7 @@ mod pki;
 mod ports;
 mod process;
 pub mod real_node;
+pub mod registry;
 mod stages;
 
 use std::path::{Path, PathBuf};
@@ -23,6 +24,7 @@ use tracing::instrument::WithSubscriber as _;
 
 pub use process::ManagedProcess;
 pub use real_node::{REAL_NODE_LABEL, RealNode};
+pub use registry::LocalRegistry;
 
 /// Why a local cluster could not be started.
 #[derive(Debug, thiserror::Error)]
@@ -67,6 +69,8 @@ pub struct LocalClusterOptions {
     pub real_nodes: u32,
     /// Offline images imported into every real node (default: `<tools_bin>/../images`).
     pub images_dir: Option<PathBuf>,
+    /// ECR registry hosts the private local registry stands in for (with real nodes).
+    pub ecr_hosts: Vec<String>,
 }
 
 impl LocalClusterOptions {
@@ -82,6 +86,7 @@ impl LocalClusterOptions {
             controller_qps: (5000, 10000),
             real_nodes: 0,
             images_dir: None,
+            ecr_hosts: vec![registry::DEFAULT_ECR_HOST.to_string()],
         }
     }
 }
@@ -99,6 +104,8 @@ pub struct LocalCluster {
     apiserver_args: Vec<String>,
     /// Stopped before the control plane.
     real_nodes: Vec<RealNode>,
+    /// The public registry, then the private (ECR) one; with real nodes only.
+    registries: Vec<LocalRegistry>,
     started_in: Duration,
 }
 
@@ -124,6 +131,7 @@ impl LocalCluster {
             processes: std::sync::Mutex::new(Vec::new()),
             apiserver_args: Vec::new(),
             real_nodes: Vec::new(),
+            registries: Vec::new(),
             started_in: Duration::ZERO,
         };
         cluster.launch(&options).await?;
@@ -287,13 +295,15 @@ impl LocalCluster {
         }
         self.wait_for_ready_nodes(&client, options.generic_nodes as usize, options.ready_timeout).await?;
         if options.real_nodes > 0 {
+            let images_dir = options.images_dir.clone().unwrap_or_else(|| self.tools_bin.join("../images"));
+            self.start_registries(&images_dir, &options.ecr_hosts)?;
             let context = real_node::NodeContext {
                 tools_bin: self.tools_bin.clone(),
-                images_dir: options.images_dir.clone().unwrap_or_else(|| self.tools_bin.join("../images")),
+                images_dir,
                 cluster_dir: self.dir.clone(),
                 kubeconfig: self.kubeconfig.clone(),
                 client_ca: credentials.ca_cert.clone(),
-                mirrors: Vec::new(),
+                mirrors: self.registries.iter().flat_map(LocalRegistry::mirrors).collect(),
                 labels: Vec::new(),
             };
             for i in 0..options.real_nodes {
@@ -303,6 +313,29 @@ impl LocalCluster {
             }
             self.wait_for_real_nodes(&client, options.ready_timeout).await?;
         }
+        Ok(())
+    }
+
+    /// The public registry (anonymous pulls) and the private one standing in for ECR, seeded with busybox.
+    fn start_registries(&mut self, images_dir: &Path, ecr_hosts: &[String]) -> Result<(), Error> {
+        let public_hosts = registry::PUBLIC_HOSTS.iter().map(|h| h.to_string()).collect();
+        let public =
+            LocalRegistry::start(&self.tools_bin, &self.dir.join("registry-public"), "public", public_hosts, false)?;
+        let busybox = images_dir.join("busybox");
+        for image in [
+            "docker.io/library/busybox:1.36",
+            "docker.io/library/busybox:latest",
+            "public.ecr.aws/docker/library/busybox:1.36",
+        ] {
+            public.push(&busybox, image)?;
+        }
+        self.registries.push(public);
+        let ecr =
+            LocalRegistry::start(&self.tools_bin, &self.dir.join("registry-ecr"), "ecr", ecr_hosts.to_vec(), true)?;
+        for host in ecr_hosts {
+            ecr.push(&busybox, &format!("{host}/busybox:1.36"))?;
+        }
+        self.registries.push(ecr);
         Ok(())
     }
 
@@ -470,12 +503,23 @@ impl LocalCluster {
         &self.real_nodes
     }
 
+    /// The registry real nodes pull public images from (Docker Hub, `public.ecr.aws`, ...), anonymously.
+    pub fn public_registry(&self) -> Option<&LocalRegistry> {
+        self.registries.first()
+    }
+
+    /// The registry standing in for ECR (`LocalClusterOptions::ecr_hosts`); pulls need its credentials.
+    pub fn ecr(&self) -> Option<&LocalRegistry> {
+        self.registries.get(1)
+    }
+
     /// Stops every process (real nodes first, then the control plane in reverse start order) and
     /// removes the data directory.
     pub fn stop(&mut self) {
         while let Some(mut node) = self.real_nodes.pop() {
             node.stop();
         }
+        self.registries.clear();
         let mut processes = std::mem::take(&mut *self.lock_processes());
         while let Some(mut p) = processes.pop() {
             p.stop(Duration::from_secs(5));

@@ -118,7 +118,7 @@ fn openssl(args: &[&str]) -> Result<(), Error> {
     }
 }
 
-fn random_token() -> Result<String, Error> {
+pub(crate) fn random_token() -> Result<String, Error> {
     use std::io::Read;
     let mut buf = [0u8; 24];
     std::fs::File::open("/dev/urandom")

@@ -811,8 +811,9 @@ fn file_name(path: &Path) -> Result<&str, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::local_cluster::registry;
     use crate::local_cluster::{LocalCluster, LocalClusterOptions};
-    use k8s_openapi::api::core::v1::Pod;
+    use k8s_openapi::api::core::v1::{Pod, Secret};
     use kube::api::{Api, LogParams, PostParams};
 
     /// What real nodes could leave on the host, as one comparable text.
@@ -915,6 +916,56 @@ mod tests {
             assert_eq!(exit_code, Some(7));
             assert_eq!(pods.logs(&name, &LogParams::default()).await.expect("logs"), "hi\n");
         }
+        // Pulls through the local registries: anonymous from the public one (a short Docker Hub name
+        // with no tag is pulled every time), and from the "ECR" one with and without credentials.
+        let ecr = cluster.ecr().expect("ecr registry");
+        let secrets: Api<Secret> = Api::namespaced(pods.clone().into_client(), "default");
+        let secret: Secret = serde_json::from_value(serde_json::json!({
+            "apiVersion": "v1", "kind": "Secret", "metadata": { "name": "ecr" },
+            "type": "kubernetes.io/dockerconfigjson",
+            "stringData": { ".dockerconfigjson": ecr.docker_config_json(registry::DEFAULT_ECR_HOST).expect("credentials") },
+        }))
+        .expect("secret");
+        secrets.create(&PostParams::default(), &secret).await.expect("create secret");
+        let ecr_image = format!("{}/busybox:1.36", registry::DEFAULT_ECR_HOST);
+        for (name, image, secret) in [
+            ("hub", "busybox", None),
+            ("ecr", ecr_image.as_str(), Some("ecr")),
+            ("ecr-anonymous", ecr_image.as_str(), None),
+        ] {
+            let pod: Pod = serde_json::from_value(serde_json::json!({
+                "apiVersion": "v1", "kind": "Pod", "metadata": { "name": name },
+                "spec": {
+                    "nodeName": "real-0", "restartPolicy": "Never",
+                    "imagePullSecrets": secret.map(|s| vec![serde_json::json!({ "name": s })]).unwrap_or_default(),
+                    "containers": [{ "name": "main", "image": image, "imagePullPolicy": "Always",
+                                     "command": ["sh", "-c", format!("echo pulled-{name}")] }],
+                },
+            }))
+            .expect("pod");
+            pods.create(&PostParams::default(), &pod).await.expect("create pod");
+        }
+        for (name, expected) in [("hub", "Succeeded"), ("ecr", "Succeeded"), ("ecr-anonymous", "ErrImagePull")] {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            loop {
+                let status = pods.get(name).await.expect("get pod").status.unwrap_or_default();
+                let waiting = status
+                    .container_statuses
+                    .unwrap_or_default()
+                    .first()
+                    .and_then(|c| c.state.as_ref()?.waiting.as_ref()?.reason.clone());
+                if status.phase.as_deref() == Some(expected) || waiting.as_deref() == Some(expected) {
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "{name}: not {expected} (phase {:?}, waiting {waiting:?})",
+                    status.phase
+                );
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+        assert_eq!(pods.logs("ecr", &LogParams::default()).await.expect("logs"), "pulled-ecr\n");
         assert_ne!(host_snapshot(), before, "real nodes changed nothing on the host?");
         let stopping = Instant::now();
         drop(cluster);
