@@ -65,7 +65,8 @@ fn one_ctrl_c_while_frames_are_drawn_stops_the_demo_and_everything_it_started() 
     let (mut frames, mut dir, mut seen) = (0, None::<String>, Vec::new());
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(240);
     while frames < 2 {
-        let line = rx.recv_timeout(std::time::Duration::from_secs(240)).unwrap_or_else(|_| panic!("no frame: {seen:#?}"));
+        let line =
+            rx.recv_timeout(std::time::Duration::from_secs(240)).unwrap_or_else(|_| panic!("no frame: {seen:#?}"));
         if let Some(path) = line.split("kubeconfig: ").nth(1) {
             dir = std::path::Path::new(path.trim()).parent().map(|p| p.display().to_string());
         }

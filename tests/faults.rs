@@ -20,25 +20,7 @@ static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 async fn crds_and_cluster(client: &Client, name: &str, nodes: u32) {
     kube_ecs::crd_install::install_crds(client, "kube-ecs-tests").await.expect("CRDs");
-    let clusters: Api<kube_ecs::api::EcsCluster> = Api::all(client.clone());
-    apply(
-        &clusters,
-        serde_json::json!({
-            "apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "EcsCluster", "metadata": {"name": name}, "spec": {}
-        }),
-    )
-    .await;
-    for i in 0..nodes {
-        kube_ecs::local_cluster::create_simulated_node(
-            client,
-            &format!("{name}-node-{i}"),
-            &[("ecs.kube-ecs.dev/cluster", name)],
-            "64",
-            "256Gi",
-        )
-        .await
-        .expect("creating a simulated node");
-    }
+    support::ecs_cluster(client, name, serde_json::json!({}), nodes, ("64", "256Gi")).await;
 }
 
 fn definition(name: &str, image: &str) -> serde_json::Value {

@@ -24,18 +24,7 @@ async fn a_pod_the_api_server_forbids_stalls_the_task_and_backs_off() {
         "spec": {"limits": [{"type": "Container", "max": {"memory": "100Mi"}}]}}))
     .expect("limit range");
     limits.create(&PostParams::default(), &range).await.expect("creating the LimitRange");
-    let clusters: Api<kube_ecs::api::EcsCluster> = Api::all(client.clone());
-    apply(&clusters, serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "EcsCluster", "metadata": {"name": ns}, "spec": {}}))
-        .await;
-    kube_ecs::local_cluster::create_simulated_node(
-        &client,
-        &format!("{ns}-node"),
-        &[("ecs.kube-ecs.dev/cluster", ns.as_str())],
-        "2",
-        "4Gi",
-    )
-    .await
-    .expect("node");
+    support::ecs_cluster(&client, &ns, serde_json::json!({}), 1, ("2", "4Gi")).await;
     let definitions: Api<TaskDefinition> = Api::namespaced(client.clone(), &ns);
     apply(&definitions, serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "TaskDefinition",
         "metadata": {"name": "big"}, "spec": {"containerDefinitions": [{"name": "app", "image": "busybox", "memory": 256}]}}))

@@ -15,26 +15,7 @@ use support::apply;
 
 /// An EcsCluster named `name` with `policy` as its task security policy and two simulated instances.
 async fn cluster_with_policy(client: &Client, name: &str, policy: serde_json::Value) {
-    let clusters: Api<EcsCluster> = Api::all(client.clone());
-    apply(
-        &clusters,
-        serde_json::json!({
-            "apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "EcsCluster",
-            "metadata": {"name": name}, "spec": {"taskSecurity": policy}
-        }),
-    )
-    .await;
-    for i in 0..2 {
-        kube_ecs::local_cluster::create_simulated_node(
-            client,
-            &format!("{name}-node-{i}"),
-            &[("ecs.kube-ecs.dev/cluster", name)],
-            "2",
-            "4Gi",
-        )
-        .await
-        .expect("creating a simulated node");
-    }
+    support::ecs_cluster(client, name, serde_json::json!({"taskSecurity": policy}), 2, ("2", "4Gi")).await;
 }
 
 async fn definition(client: &Client, ns: &str, name: &str, spec: serde_json::Value) {

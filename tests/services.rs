@@ -12,25 +12,7 @@ use kube::api::{Api, DeleteParams, Patch, PatchParams};
 use kube_ecs::api::{Service, TaskDefinition};
 
 async fn test_cluster(client: &Client, name: &str, nodes: u32) {
-    let clusters: Api<kube_ecs::api::EcsCluster> = Api::all(client.clone());
-    apply(
-        &clusters,
-        serde_json::json!({
-            "apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "EcsCluster", "metadata": {"name": name}, "spec": {}
-        }),
-    )
-    .await;
-    for i in 0..nodes {
-        kube_ecs::local_cluster::create_simulated_node(
-            client,
-            &format!("{name}-node-{i}"),
-            &[("ecs.kube-ecs.dev/cluster", name)],
-            "4",
-            "8Gi",
-        )
-        .await
-        .expect("creating a simulated node");
-    }
+    support::ecs_cluster(client, name, serde_json::json!({}), nodes, ("4", "8Gi")).await;
 }
 
 fn definition(image: &str) -> serde_json::Value {

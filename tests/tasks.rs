@@ -11,27 +11,7 @@ use kube_ecs::api::{Task, TaskDefinition};
 
 /// An EcsCluster for one test with `nodes` simulated container instances labelled for it.
 async fn test_cluster(client: &Client, name: &str, nodes: u32) {
-    let clusters: Api<kube_ecs::api::EcsCluster> = Api::all(client.clone());
-    let manifest = serde_json::json!({
-        "apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "EcsCluster",
-        "metadata": {"name": name},
-        "spec": {}
-    });
-    clusters
-        .patch(name, &PatchParams::apply("test-user").force(), &Patch::Apply(&manifest))
-        .await
-        .expect("creating the EcsCluster");
-    for i in 0..nodes {
-        kube_ecs::local_cluster::create_simulated_node(
-            client,
-            &format!("{name}-node-{i}"),
-            &[("ecs.kube-ecs.dev/cluster", name)],
-            "2",
-            "4Gi",
-        )
-        .await
-        .expect("creating a simulated node");
-    }
+    support::ecs_cluster(client, name, serde_json::json!({}), nodes, ("2", "4Gi")).await;
 }
 
 fn last_status(task: &Task) -> Option<&str> {

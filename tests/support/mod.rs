@@ -39,6 +39,15 @@ pub fn tools_bin() -> PathBuf {
     PathBuf::from(stdout.lines().last().expect("build-tools.sh prints the bin directory").trim())
 }
 
+/// Real container instances (a kubelet with containerd and runc each) the test binary's cluster
+/// starts with: a test binary that needs them calls [`with_real_nodes`] before anything else.
+static REAL_NODES: AtomicU32 = AtomicU32::new(0);
+
+/// Asks for `n` real nodes in this test binary's cluster (call before the cluster first starts).
+pub fn with_real_nodes(n: u32) {
+    REAL_NODES.fetch_max(n, Ordering::SeqCst);
+}
+
 /// The test binary's cluster, started on first use and stopped when the test binary exits.
 pub fn cluster() -> &'static LocalCluster {
     static CLUSTER: OnceLock<LocalCluster> = OnceLock::new();
@@ -48,6 +57,7 @@ pub fn cluster() -> &'static LocalCluster {
             let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
             let mut options = LocalClusterOptions::new(tools_bin());
             options.generic_nodes = GENERIC_NODES;
+            options.real_nodes = REAL_NODES.load(Ordering::SeqCst);
             runtime.block_on(LocalCluster::start(options))
         })
         .join()
@@ -205,4 +215,33 @@ fn run_tool(tool: &str, args: &[&str], stdin: Option<&str>) -> (bool, String, St
         String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
+}
+
+/// An EcsCluster `name` with `spec` (server-side applied as the test user) and `nodes` simulated
+/// container instances labelled for it, each with `cpu` and `memory` allocatable: the cluster most
+/// tests run their tasks on (a cluster without pools uses the nodes labelled with its name).
+pub async fn ecs_cluster(
+    client: &Client,
+    name: &str,
+    spec: serde_json::Value,
+    nodes: u32,
+    (cpu, memory): (&str, &str),
+) {
+    let clusters: Api<kube_ecs::api::EcsCluster> = Api::all(client.clone());
+    apply(
+        &clusters,
+        serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "EcsCluster", "metadata": {"name": name}, "spec": spec}),
+    )
+    .await;
+    for i in 0..nodes {
+        kube_ecs::local_cluster::create_simulated_node(
+            client,
+            &format!("{name}-node-{i}"),
+            &[("ecs.kube-ecs.dev/cluster", name)],
+            cpu,
+            memory,
+        )
+        .await
+        .expect("creating a simulated node");
+    }
 }
