@@ -28,6 +28,8 @@ pub mod keys {
     pub const INTERRUPT: &str = "ecs.kube-ecs.dev/interrupt";
     /// Taint the operator sets on a node it drains (spot interruption, scale-in).
     pub const DRAINING_TAINT: &str = "ecs.kube-ecs.dev/draining";
+    /// Annotation that hands a Node to KWOK, which plays its kubelet (simulated nodes).
+    pub const KWOK_NODE: &str = "kwok.x-k8s.io/node";
 }
 
 /// How a pool's nodes come to be.

@@ -364,6 +364,7 @@ async fn node_facts(ctx: &Context, task: &Task, pod: Option<&Pod>) -> Result<Nod
         gone: node.is_none() || disrupted_by_gc,
         spot_interrupted: annotations.contains_key(SPOT_INTERRUPTION_ANNOTATION),
         terminating: draining || node.as_ref().is_some_and(|n| n.metadata.deletion_timestamp.is_some()),
+        simulated: annotations.contains_key(pools::keys::KWOK_NODE),
     })
 }
 

@@ -124,7 +124,13 @@ pub struct NodeFacts {
     pub spot_interrupted: bool,
     /// The node is being drained/terminated (scale-in).
     pub terminating: bool,
+    /// A simulated (KWOK) node: no process runs there, so no container will ever report an exit.
+    pub simulated: bool,
 }
+
+/// How long after a deleted Pod's grace period its containers' final states may still arrive (the
+/// kubelet kills, then reports); past it the stop is recorded with what is known.
+pub const FINAL_STATE_SLACK: Duration = Duration::from_secs(15);
 
 /// What the controller must do after computing the plan.
 #[derive(Clone, Debug, PartialEq)]
@@ -243,12 +249,26 @@ pub fn plan(task: &Task, pod: Option<&Pod>, node: &NodeFacts, now: &Time, retent
     status.container_instance = pod.spec.as_ref().and_then(|s| s.node_name.clone());
     apply_observation(&mut status, &observation, &mappings);
 
-    if pod.metadata.deletion_timestamp.is_some() {
+    if let Some(deleted) = &pod.metadata.deletion_timestamp {
         // The Pod is going: record its final state, then let it go.
         if status.stop_code.is_none() {
             let (code, reason) = external_stop(node, &pod_name);
             status.stop_code = Some(code);
             status.stopped_reason = Some(reason);
+        }
+        // A kubelet stops the containers within the grace period (deletionTimestamp is its end) and
+        // then reports how each ended: ECS records those exit codes (0 for a clean SIGTERM exit, 137
+        // after SIGKILL), so wait for them unless none can come.
+        let deadline = deleted.0.checked_add(jiff::SignedDuration::try_from(FINAL_STATE_SLACK).unwrap_or_default());
+        let remaining = deadline.ok().and_then(|d| Duration::try_from(d.duration_since(now.0)).ok());
+        let reporting = !observation.all_containers_stopped && !node.gone && !node.simulated;
+        if let Some(remaining) = remaining.filter(|r| reporting && !r.is_zero()) {
+            status.stopping_at.get_or_insert_with(|| now.clone());
+            status.desired_status = Some("STOPPED".into());
+            status.last_status =
+                Some(task_status::advance(previous.last_status.as_deref(), TaskLifecycle::Stopping).as_str().into());
+            set_stopping_conditions(&mut status, now, generation);
+            return finish(previous, status, PodAction::None, Some(remaining));
         }
         stop_now(&mut status, "", "", now, generation);
         status.execution_stopped_at = observation.execution_stopped_at.clone().or_else(|| Some(now.clone()));
@@ -598,6 +618,77 @@ mod tests {
         ];
         for (name, previous, plan, age, expected) in cases {
             assert_eq!(startup_write_delay(previous, &plan, Some(&at(0)), &at(age)), expected, "{name}");
+        }
+    }
+
+    /// A stopped-by-the-user Task whose Pod (one essential container `app`) is being deleted at
+    /// `deleted` (the end of its grace period), with `app` in `state`.
+    fn stopping(deleted: i64, state: serde_json::Value) -> (Task, Pod) {
+        let task: Task = serde_json::from_value(serde_json::json!({
+            "apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "Task",
+            "metadata": {"name": "t", "namespace": "ns", "generation": 2},
+            "spec": {"taskDefinition": "app:1", "desiredStatus": "STOPPED"},
+            "status": {"lastStatus": "STOPPING", "stopCode": "UserInitiated", "stoppedReason": "Task stopped by user", "pod": "t"}
+        }))
+        .expect("task");
+        let record = PodRecord::from_mappings(
+            "app:1",
+            &[ContainerMapping {
+                ecs_name: "app".into(),
+                kubernetes_name: "app".into(),
+                essential: true,
+                image: "busybox".into(),
+                has_health_check: false,
+                unhealthy_after: None,
+                kind: ContainerKind::Main,
+            }],
+            vec![],
+            None,
+        );
+        let pod: Pod = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "t", "namespace": "ns", "deletionTimestamp": at(deleted).0.to_string(),
+                "finalizers": [crate::labels::TASK_RECORD_FINALIZER],
+                "annotations": {POD_RECORD_ANNOTATION: serde_json::to_string(&record).expect("record")}},
+            "spec": {"nodeName": "n1", "containers": [{"name": "app"}]},
+            "status": {"phase": "Running", "containerStatuses": [
+                {"name": "app", "image": "busybox", "imageID": "", "ready": false, "restartCount": 0, "state": state}]}
+        }))
+        .expect("pod");
+        (task, pod)
+    }
+
+    #[test]
+    fn a_stopping_task_waits_for_its_containers_real_exit_codes() {
+        let running = serde_json::json!({"running": {"startedAt": at(-60).0.to_string()}});
+        let exited =
+            serde_json::json!({"terminated": {"exitCode": 137, "reason": "Error", "finishedAt": at(4).0.to_string()}});
+        let real = NodeFacts { name: Some("n1".into()), ..Default::default() };
+        let simulated = NodeFacts { simulated: true, ..real.clone() };
+        let gone = NodeFacts { gone: true, ..real.clone() };
+        let retention = Duration::from_secs(3600);
+
+        // On a real node the container is still being stopped: wait (no finalizer release yet).
+        let (task, pod) = stopping(3, running.clone());
+        let waiting = plan(&task, Some(&pod), &real, &at(1), retention);
+        assert_eq!(waiting.action, PodAction::None, "the stop is not recorded before the exit code arrives");
+        assert_eq!(waiting.requeue_after, Some(Duration::from_secs(2) + FINAL_STATE_SLACK));
+        assert_eq!(waiting.status.last_status.as_deref(), Some("STOPPING"));
+
+        // The kubelet reported the end: recorded with its exit code, then the Pod may go.
+        let (task, pod) = stopping(3, exited);
+        let done = plan(&task, Some(&pod), &real, &at(5), retention);
+        assert_eq!(done.action, PodAction::ReleaseFinalizer);
+        assert_eq!(done.status.last_status.as_deref(), Some("STOPPED"));
+        assert_eq!(done.status.containers[0].exit_code, Some(137));
+
+        // Nothing will ever report: a simulated node, a node that is gone, or long past the grace period.
+        for (facts, now, why) in [(&simulated, 1, "simulated"), (&gone, 1, "node gone"), (&real, 3 + 16, "too late")] {
+            let (task, pod) = stopping(3, running.clone());
+            assert_eq!(
+                plan(&task, Some(&pod), facts, &at(now), retention).action,
+                PodAction::ReleaseFinalizer,
+                "{why}"
+            );
         }
     }
 }

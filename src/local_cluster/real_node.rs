@@ -640,7 +640,7 @@ healthzPort: 0
 podLogsDir: {d}/pod-logs
 staticPodPath: \"\"
 makeIPTablesUtilChains: false
-imagePullCredentialsVerificationPolicy: NeverVerify
+imagePullCredentialsVerificationPolicy: NeverVerifyPreloadedImages
 serializeImagePulls: false
 authentication:
   anonymous:
