@@ -10,19 +10,55 @@ use anyhow::Context as _;
 use kube::api::{Api, ListParams};
 use kube::{Client, ResourceExt};
 
+use k8s_openapi::api::core::v1::Pod;
+
 use crate::api::{ContainerInstance, EcsCluster, Service, Task};
 use crate::context::{Context, OperatorConfig};
-use crate::local_cluster::{LocalCluster, LocalClusterOptions};
+use crate::local_cluster::{LOCAL_INSTANCE_LABEL, LocalCluster, LocalClusterOptions};
+
+/// Real container instances the demo starts (each a kubelet with containerd on this machine).
+const REAL_NODES: u32 = 2;
+
+/// Starts the local cluster with real container instances, or, where this host cannot run
+/// containers, says exactly why and starts simulated stand-ins for the `local` pool instead.
+/// Returns the cluster and whether its instances are real.
+async fn start_cluster(tools_bin: &Path) -> anyhow::Result<(LocalCluster, bool)> {
+    let mut options = LocalClusterOptions::new(tools_bin);
+    options.real_nodes = REAL_NODES;
+    match LocalCluster::start(options).await {
+        Ok(cluster) => Ok((cluster, true)),
+        Err(e) => {
+            eprintln!("[demo] this host cannot run real container instances: {e}");
+            eprintln!(
+                "[demo] falling back to simulated (KWOK) instances for the `local` pool: they run no process, so the \
+                 batch task will not finish and the web service will not answer"
+            );
+            let cluster = LocalCluster::start(LocalClusterOptions::new(tools_bin)).await?;
+            let client = cluster.client().await?;
+            for i in 0..REAL_NODES {
+                crate::local_cluster::create_simulated_node(
+                    &client,
+                    &format!("local-{i}"),
+                    &[(LOCAL_INSTANCE_LABEL, "true")],
+                    "2",
+                    "8Gi",
+                )
+                .await?;
+            }
+            Ok((cluster, false))
+        }
+    }
+}
 
 /// Runs the demo until Ctrl-C (or for `duration`, when given: used by tests and CI).
 pub async fn run(tools_bin: PathBuf, examples: &Path, duration: Option<Duration>) -> anyhow::Result<()> {
     // Registered before anything else: a Ctrl-C during start-up or while a frame is drawn is kept.
     let termination = crate::signals::Termination::install().context("installing the signal handlers")?;
     eprintln!(
-        "[demo] starting the local control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok) ..."
+        "[demo] starting the local control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok) and {REAL_NODES} real container instances (kubelet, containerd) ..."
     );
-    let cluster = tokio::select! {
-        cluster = LocalCluster::start(LocalClusterOptions::new(&tools_bin)) => cluster?,
+    let (cluster, real) = tokio::select! {
+        started = start_cluster(&tools_bin) => started?,
         // Dropping the start future stops whatever it had started.
         () = termination.requested() => return Ok(()),
     };
@@ -58,7 +94,11 @@ pub async fn run(tools_bin: PathBuf, examples: &Path, duration: Option<Duration>
         // A frame is drawn inside the select too: a Ctrl-C while the view is fetched stops at once.
         let frame = async {
             ticker.tick().await;
-            render(&client).await.unwrap_or_else(|e| format!("(view unavailable: {e})\n"))
+            let mut view = render(&client).await.unwrap_or_else(|e| format!("(view unavailable: {e})\n"));
+            if real {
+                view.push_str(&web_hint(&client).await);
+            }
+            view
         };
         tokio::select! {
             () = termination.requested() => break,
@@ -78,6 +118,28 @@ pub async fn run(tools_bin: PathBuf, examples: &Path, duration: Option<Duration>
     let _ = tokio::time::timeout(Duration::from_secs(10), operator).await;
     drop(cluster);
     Ok(())
+}
+
+/// A `curl` command that reaches one of the web service's tasks from this machine (its pod IP on
+/// the real instances' bridge), once one is ready.
+async fn web_hint(client: &Client) -> String {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
+    let ready_ip = pods
+        .list(&ListParams::default().labels(&format!("{}=web", crate::labels::SERVICE_NAME)))
+        .await
+        .ok()
+        .into_iter()
+        .flat_map(|l| l.items)
+        .filter(|p| p.metadata.deletion_timestamp.is_none())
+        .find_map(|p| {
+            let status = p.status?;
+            let ready = status.conditions?.iter().any(|c| c.type_ == "Ready" && c.status == "True");
+            if ready { status.pod_ip } else { None }
+        });
+    match ready_ip {
+        Some(ip) => format!("\nWEB SERVICE (real containers): curl http://{ip}/\n"),
+        None => "\nWEB SERVICE: waiting for a task to pass its health check ...\n".into(),
+    }
 }
 
 /// One frame of the live view.
@@ -152,19 +214,25 @@ pub async fn render(client: &Client) -> anyhow::Result<String> {
     }
     let _ = writeln!(
         out,
-        "\nTASKS\n{:<28} {:<14} {:<20} {:<10} {:<26}",
-        "NAMESPACE/NAME", "STATUS", "TASKDEF", "HEALTH", "STOP CODE"
+        "\nTASKS\n{:<28} {:<14} {:<20} {:<10} {:<26} {:>4}",
+        "NAMESPACE/NAME", "STATUS", "TASKDEF", "HEALTH", "STOP CODE", "EXIT"
     );
     for t in &tasks {
         let st = t.status.clone().unwrap_or_default();
         let _ = writeln!(
             out,
-            "{:<28} {:<14} {:<20} {:<10} {:<26}",
+            "{:<28} {:<14} {:<20} {:<10} {:<26} {:>4}",
             format!("{}/{}", t.namespace().unwrap_or_default(), t.name_any()),
-            st.last_status.unwrap_or_else(|| "-".into()),
-            st.task_definition.unwrap_or_else(|| "-".into()),
-            st.health_status.unwrap_or_else(|| "-".into()),
-            st.stop_code.unwrap_or_default()
+            st.last_status.clone().unwrap_or_else(|| "-".into()),
+            st.task_definition.clone().unwrap_or_else(|| "-".into()),
+            st.health_status.clone().unwrap_or_else(|| "-".into()),
+            st.stop_code.clone().unwrap_or_default(),
+            // The essential container's exit code, once it has one.
+            st.containers
+                .iter()
+                .find(|c| c.essential != Some(false))
+                .and_then(|c| c.exit_code)
+                .map_or_else(|| "-".to_string(), |code| code.to_string())
         );
     }
     Ok(out)

@@ -1,5 +1,6 @@
-//! The README's first command, end to end: `kube-ecs demo` starts its own control plane, installs the
-//! CRDs, runs the operator, applies examples/ and shows their ECS status.
+//! The README's first command, end to end: `kube-ecs demo` starts its own control plane with real
+//! container instances, installs the CRDs, runs the operator, applies examples/ and shows their ECS
+//! status: the batch task finishes with exit 0 and the web service answers the printed curl command.
 
 mod support;
 
@@ -20,8 +21,32 @@ fn the_demo_shows_the_examples_running() {
     }
     let cluster_line = frame.lines().find(|l| l.starts_with("default ")).unwrap_or_default();
     assert!(cluster_line.contains("ACTIVE"), "cluster ACTIVE: {cluster_line}");
+    // On real container instances the batch task really finishes, with its command's exit code.
     let task_line = frame.lines().find(|l| l.contains("default/nightly-report")).unwrap_or_default();
-    assert!(task_line.contains("RUNNING"), "the batch task runs: {task_line}");
+    assert!(
+        task_line.contains("STOPPED")
+            && task_line.contains("EssentialContainerExited")
+            && task_line.trim_end().ends_with(" 0"),
+        "the batch task finishes with exit code 0: {task_line}\n{stderr}"
+    );
+    assert!(frame.contains("WEB SERVICE (real containers): curl http://"), "the demo prints a curl command:\n{frame}");
+}
+
+/// `curl <url>` for a plain `http://ip[:port]/` URL: the response body (or the error).
+fn http_get(url: &str) -> String {
+    use std::io::{Read, Write};
+    let host = url.trim_start_matches("http://").trim_end_matches('/');
+    let address = if host.contains(':') { host.to_string() } else { format!("{host}:80") };
+    let attempt = || -> std::io::Result<String> {
+        let addr: std::net::SocketAddr = address.parse().map_err(std::io::Error::other)?;
+        let mut stream = std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(3))?;
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(3)))?;
+        stream.write_all(b"GET / HTTP/1.0\r\n\r\n")?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response)?;
+        Ok(response)
+    };
+    attempt().unwrap_or_else(|e| format!("error: {e}"))
 }
 
 /// Processes whose command line mentions `needle` (the demo's cluster directory).
@@ -76,6 +101,18 @@ fn one_ctrl_c_while_frames_are_drawn_stops_the_demo_and_everything_it_started() 
         seen.push(line);
         assert!(std::time::Instant::now() < deadline, "the demo never drew two frames: {seen:#?}");
     }
+    // The printed curl command works: the web service's task answers from this machine.
+    let url = loop {
+        if let Some(url) = seen.iter().rev().find_map(|l| l.split("curl ").nth(1).map(|u| u.trim().to_string())) {
+            break url;
+        }
+        let line =
+            rx.recv_timeout(std::time::Duration::from_secs(120)).unwrap_or_else(|_| panic!("no curl line: {seen:#?}"));
+        seen.push(line);
+        assert!(std::time::Instant::now() < deadline, "the demo never printed a curl command: {seen:#?}");
+    };
+    let body = http_get(&url);
+    assert!(body.contains("hello from task"), "curl {url}: {body}");
     let dir = dir.expect("the demo names its kubeconfig");
     assert!(!processes_mentioning(&dir).is_empty(), "the control plane runs from {dir}");
     // One SIGINT, as one Ctrl-C in a terminal sends.

@@ -23,7 +23,7 @@ use kube::{Client, Config};
 use tracing::instrument::WithSubscriber as _;
 
 pub use process::ManagedProcess;
-pub use real_node::{REAL_NODE_LABEL, RealNode};
+pub use real_node::{LOCAL_INSTANCE_LABEL, REAL_NODE_LABEL, RealNode};
 pub use registry::LocalRegistry;
 
 /// Why a local cluster could not be started.

@@ -25,6 +25,9 @@ use super::{Error, ManagedProcess};
 pub const HOST_DIR: &str = "/run/kube-ecs-real-nodes";
 /// Label every real node carries.
 pub const REAL_NODE_LABEL: &str = "local-cluster.kube-ecs.dev/real";
+/// Label on the local cluster's container instances for ECS tasks (real nodes, or the simulated
+/// stand-ins a demo uses where the host cannot run containers): the `local` pool of the examples.
+pub const LOCAL_INSTANCE_LABEL: &str = "local-cluster.kube-ecs.dev/instance";
 /// Node subnets are `10.233.<n>.0/24`, `<n>` leased host-wide.
 const SUBNET_PREFIX: &str = "10.233";
 /// Kernel settings the kubelet (`setupKernelTunables`) and the CNI bridge plugin change.
@@ -178,7 +181,7 @@ impl RealNode {
             &dir.join("kubelet/config.yaml"),
             &kubelet_config(&dir, &self.cgroup_root, &self.node_ip, port, &context.client_ca)?,
         )?;
-        let mut labels = vec![format!("{REAL_NODE_LABEL}=true")];
+        let mut labels = vec![format!("{REAL_NODE_LABEL}=true"), format!("{LOCAL_INSTANCE_LABEL}=true")];
         labels.extend(context.labels.iter().cloned());
         let kubelet = ManagedProcess::spawn(
             "kubelet",
