@@ -475,3 +475,43 @@ async fn images_pull_from_the_local_ecr_by_their_ecr_names() {
         assert!(reason.starts_with("CannotPullContainerError: "), "{name}: {reason}");
     }
 }
+
+#[tokio::test]
+async fn a_service_replaces_a_task_whose_health_check_fails() {
+    let (client, ns) = setup("real-unhealthy").await;
+    let app = sh(
+        "app",
+        "touch /tmp/ok; sleep 12; rm /tmp/ok; sleep 3600",
+        serde_json::json!({"healthCheck": {"command": ["CMD-SHELL", "test -f /tmp/ok"], "interval": 5, "timeout": 2, "retries": 2}}),
+    );
+    definition(&client, &ns, "flaky", serde_json::json!([app]), serde_json::json!({})).await;
+    let services: Api<Service> = Api::namespaced(client.clone(), &ns);
+    apply(
+        &services,
+        serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "Service", "metadata": {"name": "flaky"},
+            "spec": {"taskDefinition": "flaky", "cluster": ns, "desiredCount": 1}}),
+    )
+    .await;
+    // Healthy first, then its check fails for real: the service stops it and starts a replacement.
+    let replaced =
+        support::wait_for_within(&services, "flaky", "an unhealthy task replaced", Duration::from_secs(150), |s| {
+            s.status.as_ref().is_some_and(|st| !st.stopped_tasks.is_empty() && st.running_count == Some(1))
+        })
+        .await;
+    let stopped = &replaced.status.expect("status").stopped_tasks[0];
+    assert_eq!(stopped.stop_code, "EssentialContainerExited", "{stopped:?}");
+}
+
+#[tokio::test]
+async fn real_container_instances_show_their_real_capacity() {
+    let (client, _ns) = setup("real-eci").await;
+    let instances: Api<kube_ecs::api::ContainerInstance> = Api::all(client.clone());
+    let cores = std::thread::available_parallelism().map(|n| n.get() as i64).unwrap_or(1);
+    let eci = support::wait_for(&instances, "real-0", "the real node as an ACTIVE container instance", |i| {
+        i.status.as_ref().is_some_and(|s| s.status.as_deref() == Some("ACTIVE") && s.registered_resources.is_some())
+    })
+    .await;
+    let registered = eci.status.and_then(|s| s.registered_resources).expect("registered resources");
+    assert_eq!(registered.cpu, cores * 1024, "the host's CPUs, in ECS CPU units");
+    assert!(registered.memory > 1024, "the host's memory in MiB: {}", registered.memory);
+}
