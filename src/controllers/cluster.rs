@@ -485,6 +485,15 @@ async fn sync_container_instances(
         let (spec, instance_status) = status::container_instance(cluster, node, node_pods);
         let node_name = node.name_any();
         let current = rc.instances.get(&ObjectRef::new(&node_name));
+        // A container instance belongs to one cluster, as in ECS: a node that the pools of several
+        // clusters select stays with the cluster that registered it while that cluster exists (else
+        // each cluster would take the ContainerInstance over in turn).
+        let claimed_by_other = current.as_ref().is_some_and(|c| {
+            c.spec.cluster != name && rc.ctx.caches().cluster(&c.spec.cluster).ok().flatten().is_some()
+        });
+        if claimed_by_other {
+            continue;
+        }
         if current.as_ref().map(|c| &c.spec) != Some(&spec) {
             let mut desired = ContainerInstance::new(&node_name, spec);
             desired.metadata.owner_references = owner.clone().map(|o| vec![o]);
