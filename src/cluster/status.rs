@@ -54,8 +54,12 @@ pub fn counts(observed: &Observed<'_>) -> Counts {
     counts
 }
 
+/// The node's Ready condition is True (its kubelet, or KWOK, reports in).
 pub fn node_ready(node: &Node) -> bool {
-    crate::local_cluster::node_is_ready(node)
+    node.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
 }
 
 /// A node being drained: spot interruption notice, scale-in, or deletion.
