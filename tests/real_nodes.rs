@@ -515,3 +515,42 @@ async fn real_container_instances_show_their_real_capacity() {
     assert_eq!(registered.cpu, cores * 1024, "the host's CPUs, in ECS CPU units");
     assert!(registered.memory > 1024, "the host's memory in MiB: {}", registered.memory);
 }
+
+#[tokio::test]
+async fn a_restricted_namespace_runs_tasks_hardened_and_refuses_root_images_at_start() {
+    let (client, ns) = setup("real-restricted").await;
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
+    let label = serde_json::json!({"metadata": {"labels": {"pod-security.kubernetes.io/enforce": "restricted"}}});
+    namespaces.patch(&ns, &PatchParams::default(), &Patch::Merge(&label)).await.expect("labelling the namespace");
+    // busybox runs as root unless told otherwise: with runAsNonRoot (the restricted hardening) the
+    // kubelet refuses to start it; as uid 1000 it runs, with every capability dropped.
+    definition(
+        &client,
+        &ns,
+        "as-image-user",
+        serde_json::json!([sh("app", "exit 0", serde_json::json!({}))]),
+        serde_json::json!({}),
+    )
+    .await;
+    definition(
+        &client,
+        &ns,
+        "as-1000",
+        serde_json::json!([sh(
+            "app",
+            "id -u; grep CapEff /proc/self/status; exit 0",
+            serde_json::json!({"user": "1000"})
+        )]),
+        serde_json::json!({}),
+    )
+    .await;
+    let tasks = run_task(&client, &ns, "as-image-user", "as-image-user", serde_json::json!({})).await;
+    run_task(&client, &ns, "as-1000", "as-1000", serde_json::json!({})).await;
+    let refused = wait_status(&tasks, "as-image-user", "STOPPED").await;
+    let status = refused.status.expect("status");
+    assert_eq!(status.stop_code.as_deref(), Some("TaskFailedToStart"));
+    let reason = status.stopped_reason.unwrap_or_default();
+    assert!(reason.contains("runAsNonRoot"), "{reason}");
+    let ran = wait_status(&tasks, "as-1000", "STOPPED").await;
+    assert_eq!(container(&ran, "app").exit_code, Some(0));
+}
