@@ -179,9 +179,11 @@ async fn reconcile(task: Arc<Task>, ctx: Arc<Context>) -> Result<Action> {
         let updated = apply::apply_status(&tasks, &name, serde_json::to_value(&plan.status)?).await?;
         let produced = updated.metadata.resource_version;
         ctx.task_status_writes.wrote(&key, task.metadata.resource_version.clone(), produced, plan.status.clone());
-    }
-    if let Some((warning, reason, message)) = &plan.event {
-        ctx.event(task.as_ref(), *warning, reason, "Reconcile", message).await;
+        // The Event goes with the write that records its transition: a reconcile on a cache that has
+        // not caught up with that write plans the same transition again, and must not repeat it.
+        if let Some((warning, reason, message)) = &plan.event {
+            ctx.event(task.as_ref(), *warning, reason, "Reconcile", message).await;
+        }
     }
     match plan.action {
         PodAction::Delete { grace } => {

@@ -26,6 +26,7 @@ pub mod reasons {
     pub const STOPPING: &str = "TaskStopping";
     pub const STOPPED: &str = "TaskStopped";
     pub const COMPLETED: &str = "TaskCompleted";
+    pub const UNHEALTHY: &str = "TaskUnhealthy";
     pub const PLACED: &str = "Placed";
     pub const UNPLACEABLE: &str = "Unplaceable";
     pub const VALID: &str = "Valid";
@@ -400,12 +401,6 @@ fn plan_stopped(task: &Task, pod: Option<&Pod>, status: TaskStatus, now: &Time, 
         .unchanged_or(previous, status)
 }
 
-fn title(s: &str) -> String {
-    let lower = s.to_lowercase();
-    let mut chars = lower.chars();
-    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
-}
-
 impl Plan {
     fn unchanged_or(mut self, previous: TaskStatus, status: TaskStatus) -> Self {
         self.status = if status == previous { previous } else { status };
@@ -414,19 +409,31 @@ impl Plan {
 }
 
 fn finish(previous: TaskStatus, status: TaskStatus, action: PodAction, requeue_after: Option<Duration>) -> Plan {
-    // An Event for each lifecycle transition the controller records (the debounce folds quick ones,
-    // PENDING -> RUNNING usually arrives as one); a stop is a Warning unless the user asked for it.
-    let event = (previous.last_status != status.last_status).then(|| {
+    // At most one Event on the happy path: the stop, when it is decided. The steps on the way to
+    // RUNNING get none (ECS records them as timestamps: pullStartedAt, startedAt, ...; an Event per
+    // step was a large share of the operator's writes in a burst). Unhappy turns are Warnings: a stop
+    // the user did not ask for, unless every essential container exited 0 (a batch task that did its
+    // job), and a task turning UNHEALTHY.
+    let stop_decided = previous.stop_code.is_none() && status.stop_code.is_some();
+    let event = if stop_decided {
         let last = status.last_status.clone().unwrap_or_default();
-        match (&status.stop_code, last.as_str()) {
-            (Some(code), "STOPPED" | "STOPPING" | "DEPROVISIONING") => (
-                code != task_status::USER_INITIATED,
-                code.clone(),
-                format!("task {}: {}", last, status.stopped_reason.clone().unwrap_or_default()),
-            ),
-            _ => (false, format!("Task{}", title(&last)), format!("task is {last}")),
-        }
-    });
+        let code = status.stop_code.clone().unwrap_or_default();
+        let completed = code == task_status::ESSENTIAL_CONTAINER_EXITED
+            && status.containers.iter().filter(|c| c.essential != Some(false)).all(|c| c.exit_code == Some(0));
+        let warning = code != task_status::USER_INITIATED && !completed;
+        let reason = if completed { reasons::COMPLETED.to_string() } else { code };
+        Some((warning, reason, format!("task {}: {}", last, status.stopped_reason.clone().unwrap_or_default())))
+    } else if status.health_status.as_deref() == Some(task_status::HealthStatus::Unhealthy.as_str())
+        && previous.health_status != status.health_status
+    {
+        Some((
+            true,
+            reasons::UNHEALTHY.to_string(),
+            "task is UNHEALTHY: an essential container failed its health check".into(),
+        ))
+    } else {
+        None
+    };
     Plan { status, action, requeue_after, event }
 }
 
@@ -690,5 +697,46 @@ mod tests {
                 "{why}"
             );
         }
+    }
+
+    #[test]
+    fn at_most_one_event_on_the_happy_path_and_one_for_each_unhappy_turn() {
+        use crate::api::task::ContainerStatus;
+        let with = |last: &str, code: Option<&str>, exit: Option<i32>, health: Option<&str>| TaskStatus {
+            last_status: Some(last.into()),
+            stop_code: code.map(str::to_string),
+            stopped_reason: code.map(|_| "why".to_string()),
+            health_status: health.map(str::to_string),
+            containers: vec![ContainerStatus {
+                name: "app".into(),
+                essential: Some(true),
+                exit_code: exit,
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let event = |previous: TaskStatus, next: TaskStatus| {
+            finish(previous, next, PodAction::None, None).event.map(|(warning, reason, _)| (warning, reason))
+        };
+        let none = |last: &str| with(last, None, None, None);
+        assert_eq!(event(none("PROVISIONING"), none("PENDING")), None, "starting steps: timestamps only");
+        assert_eq!(event(none("PENDING"), none("RUNNING")), None, "RUNNING: timestamps only");
+        let exited = |code: i32| with("STOPPING", Some("EssentialContainerExited"), Some(code), None);
+        assert_eq!(
+            event(none("RUNNING"), exited(0)),
+            Some((false, "TaskCompleted".into())),
+            "a batch task did its job"
+        );
+        assert_eq!(event(none("RUNNING"), exited(3)), Some((true, "EssentialContainerExited".into())));
+        assert_eq!(
+            event(exited(3), with("STOPPED", Some("EssentialContainerExited"), Some(3), None)),
+            None,
+            "once per stop"
+        );
+        let user = with("STOPPING", Some("UserInitiated"), None, None);
+        assert_eq!(event(none("RUNNING"), user), Some((false, "UserInitiated".into())));
+        let unhealthy = with("RUNNING", None, None, Some("UNHEALTHY"));
+        assert_eq!(event(none("RUNNING"), unhealthy.clone()), Some((true, "TaskUnhealthy".into())));
+        assert_eq!(event(unhealthy.clone(), unhealthy), None);
     }
 }
