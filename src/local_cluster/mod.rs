@@ -6,6 +6,7 @@
 //! fresh free ports and a fresh data directory; stopping (drop, normal exit, or the parent's death)
 //! leaves no process and no data behind.
 
+mod forwarder;
 mod pki;
 mod ports;
 mod process;
@@ -22,6 +23,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use tracing::instrument::WithSubscriber as _;
 
+pub use forwarder::ApiForwarder;
 pub use process::ManagedProcess;
 pub use real_node::{LOCAL_INSTANCE_LABEL, REAL_NODE_LABEL, RealNode};
 pub use registry::LocalRegistry;
@@ -106,6 +108,9 @@ pub struct LocalCluster {
     real_nodes: Vec<RealNode>,
     /// The public registry, then the private (ECR) one; with real nodes only.
     registries: Vec<LocalRegistry>,
+    /// One per real node: its IP at the apiserver's port -> the apiserver (see [`forwarder`]).
+    forwarders: Vec<ApiForwarder>,
+    apiserver_port: u16,
     started_in: Duration,
 }
 
@@ -132,6 +137,8 @@ impl LocalCluster {
             apiserver_args: Vec::new(),
             real_nodes: Vec::new(),
             registries: Vec::new(),
+            forwarders: Vec::new(),
+            apiserver_port: 0,
             started_in: Duration::ZERO,
         };
         cluster.launch(&options).await?;
@@ -153,6 +160,7 @@ impl LocalCluster {
         let [etcd_client, etcd_peer, apiserver, kcm, scheduler, kwok]: [u16; 6] =
             ports::pick_free_ports(6)?.try_into().map_err(|_| Error::Startup("could not pick 6 free ports".into()))?;
         self.server = format!("https://127.0.0.1:{apiserver}");
+        self.apiserver_port = apiserver;
         write_kubeconfig(&self.kubeconfig, &self.server, &credentials.admin_token)?;
 
         let etcd_dir = self.dir.join("etcd");
@@ -181,6 +189,10 @@ impl LocalCluster {
             "--bind-address=127.0.0.1".into(),
             format!("--secure-port={apiserver}"),
             format!("--cert-dir={}", self.dir.join("apiserver-certs").display()),
+            // Signed by the local CA, naming loopback, the `kubernetes` Service and every real node's IP
+            // (pods reach the apiserver there through the forwarders): in-cluster clients verify it.
+            format!("--tls-cert-file={}", credentials.serving_cert.display()),
+            format!("--tls-private-key-file={}", credentials.serving_key.display()),
             format!("--token-auth-file={}", credentials.token_file.display()),
             "--authorization-mode=RBAC".into(),
             "--service-cluster-ip-range=10.96.0.0/16".into(),
@@ -228,7 +240,8 @@ impl LocalCluster {
             format!("--cert-dir={}", self.dir.join("kcm-certs").display()),
             "--leader-elect=false".into(),
             format!("--service-account-private-key-file={}", credentials.service_account_key.display()),
-            format!("--root-ca-file={}", self.dir.join("apiserver-certs").join("apiserver.crt").display()),
+            // Published in every namespace's `kube-root-ca.crt`: the CA of the apiserver's serving certificate.
+            format!("--root-ca-file={}", credentials.ca_cert.display()),
             "--use-service-account-credentials=false".into(),
             // Never the bottleneck of a test or benchmark.
             format!("--kube-api-qps={}", options.controller_qps.0),
@@ -309,7 +322,11 @@ impl LocalCluster {
             for i in 0..options.real_nodes {
                 // Blocks for about half a second (containerd start, image import).
                 let node = RealNode::start(&context, &format!("real-{i}"))?;
+                let listen = format!("{}:{apiserver}", node.node_ip());
                 self.real_nodes.push(node);
+                let listen = listen.parse().map_err(|e| Error::Startup(format!("forwarder address {listen}: {e}")))?;
+                let target = std::net::SocketAddr::from(([127, 0, 0, 1], apiserver));
+                self.forwarders.push(ApiForwarder::start(listen, target)?);
             }
             self.wait_for_real_nodes(&client, options.ready_timeout).await?;
         }
@@ -498,6 +515,13 @@ impl LocalCluster {
         self.wait_for_api(timeout).await.map(|_| ())
     }
 
+    /// The apiserver's port, on 127.0.0.1 and, through the forwarders, on every real node's IP: pods on
+    /// real nodes reach the API at `https://<their node's IP>:<this port>` (`KUBERNETES_SERVICE_HOST` =
+    /// `status.hostIP`, `KUBERNETES_SERVICE_PORT` = this port).
+    pub fn apiserver_port(&self) -> u16 {
+        self.apiserver_port
+    }
+
     /// The real nodes, in start order.
     pub fn real_nodes(&self) -> &[RealNode] {
         &self.real_nodes
@@ -516,6 +540,7 @@ impl LocalCluster {
     /// Stops every process (real nodes first, then the control plane in reverse start order) and
     /// removes the data directory.
     pub fn stop(&mut self) {
+        self.forwarders.clear();
         while let Some(mut node) = self.real_nodes.pop() {
             node.stop();
         }

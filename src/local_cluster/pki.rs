@@ -24,6 +24,12 @@ pub struct Credentials {
     pub kubelet_client_cert: PathBuf,
     /// Its key.
     pub kubelet_client_key: PathBuf,
+    /// kube-apiserver's serving certificate, signed by `ca_cert`. Its names cover every address a
+    /// client uses: loopback, the `kubernetes` Service (IP and DNS names), and every real node's IP
+    /// (`10.233.<n>.1`), where the [`super::forwarder`] lets pods on the nodes' bridges reach it.
+    pub serving_cert: PathBuf,
+    /// Its key.
+    pub serving_key: PathBuf,
 }
 
 /// Writes fresh credentials into `dir`.
@@ -95,7 +101,48 @@ pub fn generate(dir: &Path) -> Result<Credentials, Error> {
         "-out",
         path_str(&kubelet_client_cert)?,
     ])?;
+    let serving_key = dir.join("apiserver-serving.key");
+    let serving_csr = dir.join("apiserver-serving.csr");
+    let serving_cert = dir.join("apiserver-serving.crt");
+    let serving_ext = dir.join("apiserver-serving.ext");
+    std::fs::write(&serving_ext, serving_extensions())
+        .map_err(|e| Error::io("writing the serving certificate extensions", e))?;
+    openssl(&[
+        "req",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        path_str(&serving_key)?,
+        "-out",
+        path_str(&serving_csr)?,
+        "-subj",
+        "/CN=kube-apiserver",
+    ])?;
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        path_str(&serving_csr)?,
+        "-CA",
+        path_str(&ca_cert)?,
+        "-CAkey",
+        path_str(&ca_key)?,
+        "-set_serial",
+        "3",
+        "-days",
+        "3650",
+        "-extfile",
+        path_str(&serving_ext)?,
+        "-out",
+        path_str(&serving_cert)?,
+    ])?;
     Ok(Credentials {
+        serving_cert,
+        serving_key,
         service_account_key,
         service_account_pub,
         token_file,
@@ -104,6 +151,31 @@ pub fn generate(dir: &Path) -> Result<Credentials, Error> {
         kubelet_client_cert,
         kubelet_client_key,
     })
+}
+
+/// Extensions of kube-apiserver's serving certificate: the names it answers to.
+fn serving_extensions() -> String {
+    let mut names: Vec<String> = [
+        "kubernetes",
+        "kubernetes.default",
+        "kubernetes.default.svc",
+        "kubernetes.default.svc.cluster.local",
+        "localhost",
+    ]
+    .iter()
+    .map(|n| format!("DNS:{n}"))
+    .collect();
+    // Loopback, the `kubernetes` Service's ClusterIP (first of --service-cluster-ip-range), and the IP
+    // every real node may get (its bridge's gateway: `10.233.<octet>.1`, octet leased host-wide).
+    names.push("IP:127.0.0.1".into());
+    names.push("IP:10.96.0.1".into());
+    for octet in 1..=254u8 {
+        names.push(format!("IP:{}.{octet}.1", super::real_node::SUBNET_PREFIX));
+    }
+    format!(
+        "basicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\nsubjectAltName={}\n",
+        names.join(",")
+    )
 }
 
 fn openssl(args: &[&str]) -> Result<(), Error> {

@@ -29,7 +29,7 @@ pub const REAL_NODE_LABEL: &str = "local-cluster.kube-ecs.dev/real";
 /// stand-ins a demo uses where the host cannot run containers): the `local` pool of the examples.
 pub const LOCAL_INSTANCE_LABEL: &str = "local-cluster.kube-ecs.dev/instance";
 /// Node subnets are `10.233.<n>.0/24`, `<n>` leased host-wide.
-const SUBNET_PREFIX: &str = "10.233";
+pub(crate) const SUBNET_PREFIX: &str = "10.233";
 /// Kernel settings the kubelet (`setupKernelTunables`) and the CNI bridge plugin change.
 const SYSCTLS: [&str; 7] = [
     "vm.overcommit_memory",
