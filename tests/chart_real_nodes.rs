@@ -334,6 +334,67 @@ async fn the_chart_runs_the_operator_on_real_nodes() {
         service_pods.iter().map(name).collect::<Vec<_>>()
     );
 
+    // helm upgrade to a new image tag while a burst of Tasks is in flight: the operator rolls one
+    // replica at a time (leader election hands over) and every Task ends STOPPED with exactly one Pod.
+    const UPGRADED: &str = "chart-real-nodes-upgraded";
+    cluster
+        .public_registry()
+        .expect("the public registry (real nodes)")
+        .push(&layout, &format!("{REPOSITORY}:{UPGRADED}"))
+        .expect("pushing the upgrade's tag");
+    let task_api: Api<Task> = Api::namespaced(client.clone(), &ns);
+    let burst: Vec<String> = (0..8).map(|i| format!("burst-{i}")).collect();
+    for task in &burst {
+        apply(
+            &task_api,
+            serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "Task", "metadata": {"name": task},
+                "spec": {"taskDefinition": "batch", "cluster": ns}}),
+        )
+        .await;
+    }
+    let upgraded = Instant::now();
+    let (ok, out, err) = support::helm(&[
+        "upgrade",
+        "kube-ecs",
+        CHART,
+        "--namespace",
+        RELEASE_NAMESPACE,
+        "--reuse-values",
+        "--set",
+        &format!("image.tag={UPGRADED}"),
+        "--wait",
+        "--timeout",
+        "180s",
+    ]);
+    assert!(ok, "helm upgrade:\n{out}\n{err}");
+    eprintln!("helm upgrade rolled the operator in {:?}", upgraded.elapsed());
+    for task in &burst {
+        let stopped =
+            support::wait_for_within(&task_api, task, "STOPPED with exit code 0", Duration::from_secs(180), |t| {
+                t.status.as_ref().is_some_and(|s| s.last_status.as_deref() == Some("STOPPED"))
+            })
+            .await;
+        let codes: Vec<Option<i32>> =
+            stopped.status.iter().flat_map(|s| s.containers.iter().map(|c| c.exit_code)).collect();
+        assert_eq!(codes, vec![Some(0)], "task {task} through the upgrade: {:?}", stopped.status);
+    }
+    {
+        let seen = task_pods.lock().unwrap_or_else(|p| p.into_inner());
+        for task in &burst {
+            let uids = seen.get(&kube_ecs::labels::value(task)).cloned().unwrap_or_default();
+            assert_eq!(uids.len(), 1, "exactly one Pod for task {task} through the upgrade: {seen:?}");
+        }
+    }
+    for pod in ready_operator_pods(&client, 2, OPERATOR_READY).await {
+        let image = pod.spec.as_ref().and_then(|s| s.containers[0].image.clone());
+        assert_eq!(
+            image.as_deref(),
+            Some(format!("{REPOSITORY}:{UPGRADED}").as_str()),
+            "{} runs the new tag",
+            name(&pod)
+        );
+    }
+
     // helm uninstall removes the operator, not the ECS objects nor their workloads.
     let (ok, out, err) = support::helm(&["uninstall", "kube-ecs", "--namespace", RELEASE_NAMESPACE, "--wait"]);
     assert!(ok, "helm uninstall:\n{out}\n{err}");
