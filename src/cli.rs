@@ -51,6 +51,10 @@ pub enum Command {
         /// Generic simulated nodes to create.
         #[arg(long, default_value_t = 3)]
         nodes: u32,
+        /// Real container instances to start (a kubelet with containerd each; root), with the local
+        /// registries (anonymous public names, and the ECR stand-in).
+        #[arg(long, default_value_t = 0)]
+        real_nodes: u32,
         /// Also write the admin kubeconfig here (stays after the cluster stops).
         #[arg(long)]
         kubeconfig_out: Option<PathBuf>,
@@ -145,8 +149,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             init_logging_with("text", "warn,kube_client::client::tls=error");
             crate::demo::run(tools_bin, &examples, seconds.map(std::time::Duration::from_secs)).await
         }
-        Command::LocalCluster { tools_bin, nodes, kubeconfig_out } => {
-            local_cluster(tools_bin, nodes, kubeconfig_out).await
+        Command::LocalCluster { tools_bin, nodes, real_nodes, kubeconfig_out } => {
+            local_cluster(tools_bin, nodes, real_nodes, kubeconfig_out).await
         }
     }
 }
@@ -308,9 +312,16 @@ fn crdgen(out: &[PathBuf]) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn local_cluster(tools_bin: PathBuf, nodes: u32, kubeconfig_out: Option<PathBuf>) -> anyhow::Result<()> {
+async fn local_cluster(
+    tools_bin: PathBuf,
+    nodes: u32,
+    real_nodes: u32,
+    kubeconfig_out: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let termination = crate::signals::Termination::install().context("installing the signal handlers")?;
     let mut options = LocalClusterOptions::new(tools_bin);
     options.generic_nodes = nodes;
+    options.real_nodes = real_nodes;
     eprintln!("starting the local control plane ...");
     let cluster = LocalCluster::start(options).await?;
     let kubeconfig = match &kubeconfig_out {
@@ -329,8 +340,16 @@ async fn local_cluster(tools_bin: PathBuf, nodes: u32, kubeconfig_out: Option<Pa
     println!("\nkubeconfig: {}", kubeconfig.display());
     println!("try:        {} --kubeconfig={} get nodes", kubectl.display(), kubeconfig.display());
     println!("logs:       {}", cluster.dir().display());
+    println!("apiserver:  127.0.0.1:{} (real nodes reach it at their node IP, same port)", cluster.apiserver_port());
+    if let Some(public) = cluster.public_registry() {
+        println!("registry:   {} (anonymous; serves {})", public.address(), public.hosts().join(", "));
+    }
+    if let Some(ecr) = cluster.ecr() {
+        let user = ecr.credentials().map(|(u, _)| u).unwrap_or_default();
+        println!("ecr:        {} (user {user}; serves {})", ecr.address(), ecr.hosts().join(", "));
+    }
     println!("press Ctrl-C to stop");
-    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    termination.requested().await;
     eprintln!("stopping ...");
     drop(cluster);
     Ok(())
