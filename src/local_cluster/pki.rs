@@ -62,84 +62,16 @@ pub fn generate(dir: &Path) -> Result<Credentials, Error> {
         "-subj",
         "/CN=kube-ecs-local-ca",
     ])?;
-    let kubelet_client_key = dir.join("kubelet-client.key");
-    let kubelet_client_csr = dir.join("kubelet-client.csr");
-    let kubelet_client_cert = dir.join("kubelet-client.crt");
-    let extensions = dir.join("kubelet-client.ext");
-    std::fs::write(&extensions, "extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\n")
-        .map_err(|e| Error::io("writing the client certificate extensions", e))?;
-    openssl(&[
-        "req",
-        "-new",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-keyout",
-        path_str(&kubelet_client_key)?,
-        "-out",
-        path_str(&kubelet_client_csr)?,
-        "-subj",
+    let ca = (ca_cert.as_path(), ca_key.as_path());
+    let (kubelet_client_cert, kubelet_client_key) = signed_by(
+        ca,
+        &dir.join("kubelet-client"),
         "/O=system:masters/CN=kube-apiserver-kubelet-client",
-    ])?;
-    openssl(&[
-        "x509",
-        "-req",
-        "-in",
-        path_str(&kubelet_client_csr)?,
-        "-CA",
-        path_str(&ca_cert)?,
-        "-CAkey",
-        path_str(&ca_key)?,
-        "-set_serial",
+        "extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\n",
         "2",
-        "-days",
-        "3650",
-        "-extfile",
-        path_str(&extensions)?,
-        "-out",
-        path_str(&kubelet_client_cert)?,
-    ])?;
-    let serving_key = dir.join("apiserver-serving.key");
-    let serving_csr = dir.join("apiserver-serving.csr");
-    let serving_cert = dir.join("apiserver-serving.crt");
-    let serving_ext = dir.join("apiserver-serving.ext");
-    std::fs::write(&serving_ext, serving_extensions())
-        .map_err(|e| Error::io("writing the serving certificate extensions", e))?;
-    openssl(&[
-        "req",
-        "-new",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-keyout",
-        path_str(&serving_key)?,
-        "-out",
-        path_str(&serving_csr)?,
-        "-subj",
-        "/CN=kube-apiserver",
-    ])?;
-    openssl(&[
-        "x509",
-        "-req",
-        "-in",
-        path_str(&serving_csr)?,
-        "-CA",
-        path_str(&ca_cert)?,
-        "-CAkey",
-        path_str(&ca_key)?,
-        "-set_serial",
-        "3",
-        "-days",
-        "3650",
-        "-extfile",
-        path_str(&serving_ext)?,
-        "-out",
-        path_str(&serving_cert)?,
-    ])?;
+    )?;
+    let (serving_cert, serving_key) =
+        signed_by(ca, &dir.join("apiserver-serving"), "/CN=kube-apiserver", &serving_extensions(), "3")?;
     Ok(Credentials {
         serving_cert,
         serving_key,
@@ -151,6 +83,55 @@ pub fn generate(dir: &Path) -> Result<Credentials, Error> {
         kubelet_client_cert,
         kubelet_client_key,
     })
+}
+
+/// A P-256 key and a certificate for `subject` with `extensions`, signed by the CA `(cert, key)`;
+/// written as `<base>.key` and `<base>.crt` (with the CSR and extensions file beside them). Returns
+/// (certificate, key).
+fn signed_by(
+    (ca_cert, ca_key): (&Path, &Path),
+    base: &Path,
+    subject: &str,
+    extensions: &str,
+    serial: &str,
+) -> Result<(PathBuf, PathBuf), Error> {
+    let file = |ext: &str| base.with_extension(ext);
+    let (key, csr, cert, ext) = (file("key"), file("csr"), file("crt"), file("ext"));
+    std::fs::write(&ext, extensions).map_err(|e| Error::io(format!("writing {}", ext.display()), e))?;
+    openssl(&[
+        "req",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        path_str(&key)?,
+        "-out",
+        path_str(&csr)?,
+        "-subj",
+        subject,
+    ])?;
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        path_str(&csr)?,
+        "-CA",
+        path_str(ca_cert)?,
+        "-CAkey",
+        path_str(ca_key)?,
+        "-set_serial",
+        serial,
+        "-days",
+        "3650",
+        "-extfile",
+        path_str(&ext)?,
+        "-out",
+        path_str(&cert)?,
+    ])?;
+    Ok((cert, key))
 }
 
 /// Extensions of kube-apiserver's serving certificate: the names it answers to.
