@@ -27,10 +27,10 @@ crds: build
 test: deps
 	@export KUBE_ECS_TOOLS_BIN=$$(hack/build-tools.sh | tail -n1) && \
 	  export KUBE_ECS_GITOPS_CHECK=$$(hack/build-gitops-check.sh | tail -n1) && \
-	  $(CARGO) test --locked --no-fail-fast -- --test-threads=4
+	  $(CARGO) test --locked --workspace --no-fail-fast -- --test-threads=4
 
 unit-test:
-	$(CARGO) test --locked --lib --bins
+	$(CARGO) test --locked --workspace --lib --bins
 
 # The demo: local control plane, CRDs, operator, a simulated EcsCluster and the examples, live view.
 run: deps
@@ -42,7 +42,7 @@ fmt:
 
 lint:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --locked --all-targets -- -D warnings
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 
 # Benchmarks: kube-ecs vs Kubernetes' own controllers on one local control plane, matched and open modes.
 # BENCH_ARGS="--n 5000" for the full run; `make bench-quick` is what CI runs (sizes only prove it works).

@@ -1,30 +1,22 @@
 //! kube-ecs: the Amazon ECS model (clusters, task definitions, tasks, services) on Kubernetes.
-// kube's `#[kube(printcolumn(...))]` repeats `type_ = ...` by design; clippy reads it as a duplicate.
-#![allow(clippy::duplicated_attributes)]
+//!
+//! The layers are crates, so an arrow pointing up does not compile:
+//! `kube-ecs-api` (types, rules) <- `kube-ecs-domain` (pure ECS semantics) <- `kube-ecs-read-model`
+//! (indexed caches) <- `kube-ecs-operator` (controllers) <- this crate (the `kube-ecs` command, the
+//! demo). `kube-ecs-local-cluster` (the local control plane of tests, the demo and the benchmarks)
+//! stands apart and is imported only here. The re-exports keep one path per module for the binaries
+//! and the integration tests.
 
-pub mod api;
-pub mod apply;
-pub mod caches;
 pub mod cli;
-pub mod cluster;
-pub mod context;
-pub mod controllers;
-pub mod crd_install;
-pub mod crdgen;
 pub mod demo;
-pub mod error;
-pub mod http_server;
-pub mod import;
-pub mod insights;
-pub mod labels;
-pub mod leader;
-pub mod local_cluster;
-pub mod metrics;
-pub mod pod_security;
-pub mod rate_limit;
-pub mod revisions;
-pub mod service_plan;
-pub mod signals;
-pub mod task_status;
-pub mod translate;
-pub mod user_agent;
+
+pub use kube_ecs_api as api;
+pub use kube_ecs_api::{crdgen, labels};
+pub use kube_ecs_domain::{cluster, import, pod_security, service_plan, task_status, translate};
+pub use kube_ecs_local_cluster as local_cluster;
+pub use kube_ecs_operator::{
+    apply, context, controllers, crd_install, error, http_server, insights, leader, metrics, rate_limit, signals,
+    user_agent,
+};
+pub use kube_ecs_read_model as caches;
+pub use kube_ecs_read_model::revisions;

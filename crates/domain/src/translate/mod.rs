@@ -6,7 +6,7 @@ mod containers;
 pub mod depends_on;
 pub mod env;
 pub mod health;
-pub mod names;
+pub use crate::api::names;
 pub mod resources;
 mod volumes;
 

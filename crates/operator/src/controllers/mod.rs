@@ -7,7 +7,9 @@ pub mod permanent;
 pub mod service;
 pub mod task;
 pub mod task_definition;
-pub mod task_plan;
+
+pub use kube_ecs_domain::task_plan;
+pub use kube_ecs_read_model::{WatchBackoff, WellFormed, well_formed};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -84,66 +86,6 @@ fn static_kind<K: kube::Resource<DynamicType = ()>>() -> &'static str {
     match K::kind(&()) {
         std::borrow::Cow::Borrowed(kind) => kind,
         std::borrow::Cow::Owned(_) => "other",
-    }
-}
-
-/// The objects of a guarded store that deserialized, as handles into the cache: the cluster
-/// controller and the watch mappers walk every Task on each trigger, and copying thousands of Tasks
-/// each time made that walk the operator's main cost.
-pub fn well_formed<K: Clone>(store: &kube::runtime::reflector::Store<DeserializeGuard<K>>) -> Vec<WellFormed<K>>
-where
-    DeserializeGuard<K>: kube::Resource<DynamicType = ()> + Clone,
-{
-    store.state().into_iter().filter(|g| g.0.is_ok()).map(WellFormed).collect()
-}
-
-/// A cached object known to have deserialized (only [`well_formed`] makes one).
-#[derive(Clone)]
-pub struct WellFormed<K>(std::sync::Arc<DeserializeGuard<K>>);
-
-impl<K> std::ops::Deref for WellFormed<K> {
-    type Target = K;
-
-    fn deref(&self) -> &K {
-        match &self.0.0 {
-            Ok(object) => object,
-            Err(_) => unreachable!("well_formed keeps only objects that deserialized"),
-        }
-    }
-}
-
-/// Backoff of a controller's watches. kube-runtime shares one backoff across all watches of a
-/// controller, and after a kube-apiserver restart each watch fails once ("too old resource version")
-/// before it re-lists; with the default (0.8s doubling to 30s) a controller with six watches needs
-/// about a minute to resume. Capping at 3s keeps recovery within seconds without hammering the API.
-#[derive(Clone, Debug)]
-pub struct WatchBackoff {
-    next: Duration,
-}
-
-impl WatchBackoff {
-    const FIRST: Duration = Duration::from_millis(200);
-    const MAX: Duration = Duration::from_secs(3);
-}
-
-impl Default for WatchBackoff {
-    fn default() -> Self {
-        Self { next: Self::FIRST }
-    }
-}
-
-impl Iterator for WatchBackoff {
-    type Item = Duration;
-    fn next(&mut self) -> Option<Duration> {
-        let current = self.next;
-        self.next = (current * 2).min(Self::MAX);
-        Some(current)
-    }
-}
-
-impl kube::runtime::utils::Backoff for WatchBackoff {
-    fn reset(&mut self) {
-        self.next = Self::FIRST;
     }
 }
 

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use super::task_definition::TaskDefinitionSpec;
-use crate::translate::names::kubernetes_container_name;
+use crate::names::kubernetes_container_name;
 
 /// One problem found in a task definition.
 #[derive(Clone, Debug, PartialEq, Eq)]

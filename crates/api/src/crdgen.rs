@@ -3,7 +3,7 @@
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;
 
-use crate::api::{ContainerInstance, EcsCluster, Service, Task, TaskDefinition};
+use crate::{ContainerInstance, EcsCluster, Service, Task, TaskDefinition};
 
 /// Every CRD kube-ecs serves, with the file name it is written to.
 pub fn all() -> Vec<(&'static str, CustomResourceDefinition)> {
@@ -15,7 +15,7 @@ pub fn all() -> Vec<(&'static str, CustomResourceDefinition)> {
         ("containerinstances.yaml", ContainerInstance::crd()),
     ];
     for (_, crd) in &mut crds {
-        crate::api::rules::apply(crd);
+        crate::rules::apply(crd);
     }
     crds
 }

@@ -1,13 +1,21 @@
 //! The ECS API as Kubernetes custom resources (`ecs.kube-ecs.dev/v1alpha1`).
 //!
+//! The bottom layer of kube-ecs: every other crate may import it, it imports none of them.
+//!
 //! One file per kind. Field names follow ECS's own JSON (camelCase) so that the `containerDefinitions`
 //! of a real task definition can be pasted into a manifest. The spec belongs to the user: the operator
 //! writes only `status`, and defaults the user omitted are resolved into status, never into spec.
+
+// kube's `#[kube(printcolumn(...))]` repeats `type_ = ...` by design; clippy reads it as a duplicate.
+#![allow(clippy::duplicated_attributes)]
 
 pub mod cluster;
 pub mod common;
 pub mod conditions;
 pub mod container_instance;
+pub mod crdgen;
+pub mod labels;
+pub mod names;
 pub mod rules;
 pub mod schema;
 pub mod service;

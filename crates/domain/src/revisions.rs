@@ -1,13 +1,11 @@
 //! Task-definition revisions: immutable snapshots of a TaskDefinition's spec, one per distinct spec,
-//! stored as ControllerRevision objects owned by the TaskDefinition, and the resolver that turns a
+//! stored as ControllerRevision objects owned by the TaskDefinition, and the selection that turns a
 //! `family` or `family:revision` reference into a snapshot.
 //!
 //! A snapshot never changes after creation (it is created, never applied), so tasks and services keep
 //! running exactly the revision they started with while the TaskDefinition moves on.
 
 use k8s_openapi::api::apps::v1::ControllerRevision;
-use kube::Client;
-use kube::api::{Api, ListParams};
 use sha2::{Digest, Sha256};
 
 use crate::api::task_definition::{TaskDefinition, TaskDefinitionSpec};
@@ -93,8 +91,9 @@ pub enum ResolveError {
     NoActiveRevision { family: String },
     #[error("task definition {reference} is INACTIVE (deregistered): it cannot start new tasks or services")]
     Inactive { reference: String },
+    /// The API server could not be read (transient).
     #[error("reading the task definition: {0}")]
-    Kube(#[from] kube::Error),
+    Read(String),
     #[error("task definition snapshot {name} is unreadable: {reason}")]
     CorruptSnapshot { name: String, reason: String },
 }
@@ -102,7 +101,7 @@ pub enum ResolveError {
 impl ResolveError {
     /// Whether the user (or the TaskDefinition controller catching up) must act: not a transient error.
     pub fn is_missing(&self) -> bool {
-        !matches!(self, ResolveError::Kube(_))
+        !matches!(self, ResolveError::Read(_))
     }
 }
 
@@ -174,22 +173,6 @@ pub fn select(
         task_definition_name: td.metadata.name.clone().unwrap_or_default(),
         status: record.status.clone(),
     })
-}
-
-/// Resolves `reference` in `namespace` by reading the API server (tools and tests; the controllers
-/// resolve from their caches).
-pub async fn resolve(
-    client: &Client,
-    namespace: &str,
-    reference: &str,
-    allow_inactive: bool,
-) -> Result<ResolvedRevision, ResolveError> {
-    let definitions: Api<TaskDefinition> = Api::namespaced(client.clone(), namespace);
-    let all = definitions.list(&ListParams::default()).await?.items;
-    let selected = select(&all, namespace, reference, allow_inactive)?;
-    let snapshot =
-        Api::<ControllerRevision>::namespaced(client.clone(), namespace).get(&selected.snapshot_name()).await?;
-    selected.with_snapshot(&snapshot)
 }
 
 /// The spec stored in a snapshot.

@@ -9,8 +9,11 @@
 //! Each cache has one watch. Controllers that must react to changes subscribe to the same watch
 //! (`*_changes`, see [`fanout`]), and the cache is updated before subscribers are notified.
 
+mod backoff;
 mod fanout;
+pub mod revisions;
 mod trim;
+mod well_formed;
 
 use std::sync::{Arc, Mutex};
 
@@ -24,12 +27,17 @@ use kube::runtime::watcher::{self, watcher};
 use kube::runtime::{WatchStreamExt, reflector::store::Writer};
 use kube::{Client, Resource};
 
+pub use backoff::WatchBackoff;
 pub use fanout::Changes;
 use fanout::Fanout;
 pub use trim::strip;
+pub use well_formed::{WellFormed, well_formed};
+
+// The layers below, by the names the modules use.
+use kube_ecs_api as api;
 
 use crate::api::{EcsCluster, Service, Task, TaskDefinition};
-use crate::labels;
+use kube_ecs_api::labels;
 
 /// Read-only handles to the caches.
 #[derive(Clone)]
@@ -214,7 +222,7 @@ impl Feeds {
             Api::<ControllerRevision>::all(client.clone()),
             watcher::Config::default().labels(labels::TASK_DEFINITION_NAME),
         )
-        .backoff(super::controllers::WatchBackoff::default())
+        .backoff(WatchBackoff::default())
         .modify(strip)
         .reflect(snapshots)
         .for_each(|event| {
@@ -252,7 +260,7 @@ async fn feed<K>(
 {
     let store = writer.as_reader();
     watcher(api, config)
-        .backoff(super::controllers::WatchBackoff::default())
+        .backoff(WatchBackoff::default())
         .modify(strip)
         .reflect(writer)
         .for_each(|event| {

@@ -102,7 +102,8 @@ pub async fn resolve(
             Some(snapshot) => selected.with_snapshot(&snapshot),
             None => {
                 let snapshots: Api<ControllerRevision> = Api::namespaced(ctx.client.clone(), namespace);
-                let snapshot = snapshots.get(&selected.snapshot_name()).await?;
+                let snapshot =
+                    snapshots.get(&selected.snapshot_name()).await.map_err(|e| ResolveError::Read(e.to_string()))?;
                 selected.with_snapshot(&snapshot)
             }
         }
@@ -111,7 +112,7 @@ pub async fn resolve(
         // Not registered yet may just mean the TaskDefinition controller has not caught up.
         let transient = matches!(
             e,
-            ResolveError::Kube(_) | ResolveError::FamilyNotFound { .. } | ResolveError::NoActiveRevision { .. }
+            ResolveError::Read(_) | ResolveError::FamilyNotFound { .. } | ResolveError::NoActiveRevision { .. }
         );
         Refusal::new(crate::api::conditions::VALID, reasons::TASK_DEFINITION, e.to_string(), transient)
     })

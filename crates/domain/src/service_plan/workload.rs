@@ -10,8 +10,8 @@ use kube::{Resource, ResourceExt};
 
 use crate::api::service::Service;
 use crate::api::task_definition::TaskDefinitionSpec;
-use crate::controllers::task_plan::{POD_RECORD_ANNOTATION, PodRecord};
 use crate::labels;
+use crate::task_plan::{POD_RECORD_ANNOTATION, PodRecord};
 
 use super::rolling::RollingBounds;
 

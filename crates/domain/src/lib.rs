@@ -1,0 +1,20 @@
+//! ECS semantics as pure functions, the layer under the read model and the controllers.
+//!
+//! Everything here takes values and returns values: ECS task definitions to Pods and workloads
+//! (`translate`), Pod observations to ECS task states (`task_status`, `task_plan`), service rollouts
+//! (`service_plan`), node pools and placement (`cluster`), the task security decision
+//! (`pod_security`), revision selection (`revisions`) and ECS JSON import (`import`). The crate is
+//! built without kube's client or runtime features, so a Kubernetes call here does not compile.
+
+pub mod cluster;
+pub mod import;
+pub mod pod_security;
+pub mod revisions;
+pub mod service_plan;
+pub mod task_plan;
+pub mod task_status;
+pub mod translate;
+
+// The layer below, by the names the modules use.
+use kube_ecs_api as api;
+use kube_ecs_api::labels;
