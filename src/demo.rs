@@ -162,7 +162,7 @@ pub async fn render(client: &Client) -> anyhow::Result<String> {
             out,
             "{:<20} {:<12} {:>9} {:>8} {:>8} {:>9}",
             c.name_any(),
-            s.status.unwrap_or_else(|| "-".into()),
+            s.status.map_or("-", |v| v.as_str()),
             s.registered_container_instances_count.unwrap_or(0),
             s.running_tasks_count.unwrap_or(0),
             s.pending_tasks_count.unwrap_or(0),
@@ -184,7 +184,7 @@ pub async fn render(client: &Client) -> anyhow::Result<String> {
             i.spec.pool.clone().unwrap_or_else(|| "-".into()),
             i.spec.instance_type.clone().unwrap_or_else(|| "-".into()),
             i.spec.capacity_type.clone().unwrap_or_else(|| "-".into()),
-            st.status.unwrap_or_else(|| "-".into()),
+            st.status.map_or("-", |v| v.as_str()),
             st.running_tasks_count,
             st.pending_tasks_count,
             free.cpu,
@@ -206,7 +206,7 @@ pub async fn render(client: &Client) -> anyhow::Result<String> {
             st.running_count.unwrap_or(0),
             st.pending_count.unwrap_or(0),
             st.task_definition.unwrap_or_else(|| "-".into()),
-            st.rollout_state.unwrap_or_else(|| "-".into())
+            st.rollout_state.map_or("-", |v| v.as_str())
         );
         if let Some(event) = st.events.first() {
             let _ = writeln!(out, "    latest event: {}", event.message);
@@ -223,10 +223,10 @@ pub async fn render(client: &Client) -> anyhow::Result<String> {
             out,
             "{:<28} {:<14} {:<20} {:<10} {:<26} {:>4}",
             format!("{}/{}", t.namespace().unwrap_or_default(), t.name_any()),
-            st.last_status.clone().unwrap_or_else(|| "-".into()),
+            st.last_status.map_or("-", |v| v.as_str()),
             st.task_definition.clone().unwrap_or_else(|| "-".into()),
-            st.health_status.clone().unwrap_or_else(|| "-".into()),
-            st.stop_code.clone().unwrap_or_default(),
+            st.health_status.map_or("-", |v| v.as_str()),
+            st.stop_code.map_or("", |v| v.as_str()),
             // The essential container's exit code, once it has one.
             st.containers
                 .iter()

@@ -161,7 +161,7 @@ async fn the_operator_runs_the_full_flow_with_only_the_chart_rbac() {
     )
     .await;
     support::wait_for(&tasks, "one", "task RUNNING", |t| {
-        t.status.as_ref().and_then(|s| s.last_status.as_deref()) == Some("RUNNING")
+        t.status.as_ref().and_then(|s| s.last_status.map(|v| v.as_str())) == Some("RUNNING")
     })
     .await;
     support::wait_for(&services, "web", "2 tasks running", |s| {
@@ -176,7 +176,7 @@ async fn the_operator_runs_the_full_flow_with_only_the_chart_rbac() {
     )
     .await;
     support::wait_for(&tasks, "one", "task STOPPED", |t| {
-        t.status.as_ref().and_then(|s| s.last_status.as_deref()) == Some("STOPPED")
+        t.status.as_ref().and_then(|s| s.last_status.map(|v| v.as_str())) == Some("STOPPED")
     })
     .await;
     let log = operator.log_text();

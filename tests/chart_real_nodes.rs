@@ -139,7 +139,7 @@ async fn run_task(client: &Client, ns: &str, task: &str) -> Task {
     .await;
     let stopped = support::wait_for_within(&tasks, task, "STOPPED with exit code 0", Duration::from_secs(120), |t| {
         t.status.as_ref().is_some_and(|s| {
-            s.last_status.as_deref() == Some("STOPPED") && s.containers.iter().any(|c| c.exit_code.is_some())
+            s.last_status.map(|v| v.as_str()) == Some("STOPPED") && s.containers.iter().any(|c| c.exit_code.is_some())
         })
     })
     .await;
@@ -371,7 +371,7 @@ async fn the_chart_runs_the_operator_on_real_nodes() {
     for task in &burst {
         let stopped =
             support::wait_for_within(&task_api, task, "STOPPED with exit code 0", Duration::from_secs(180), |t| {
-                t.status.as_ref().is_some_and(|s| s.last_status.as_deref() == Some("STOPPED"))
+                t.status.as_ref().is_some_and(|s| s.last_status.map(|v| v.as_str()) == Some("STOPPED"))
             })
             .await;
         let codes: Vec<Option<i32>> =

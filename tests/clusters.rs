@@ -28,7 +28,7 @@ fn registered(c: &EcsCluster) -> i32 {
 }
 
 fn status_of(c: &EcsCluster) -> Option<&str> {
-    c.status.as_ref().and_then(|s| s.status.as_deref())
+    c.status.as_ref().and_then(|s| s.status.map(|v| v.as_str()))
 }
 
 fn instances_of(client: &Client, cluster: &str) -> (Api<ContainerInstance>, ListParams) {
@@ -64,7 +64,7 @@ fn task(name: &str, cluster: &str, extra: serde_json::Value) -> serde_json::Valu
 }
 
 fn last_status(t: &Task) -> Option<&str> {
-    t.status.as_ref().and_then(|s| s.last_status.as_deref())
+    t.status.as_ref().and_then(|s| s.last_status.map(|v| v.as_str()))
 }
 
 #[tokio::test]
@@ -176,7 +176,7 @@ async fn capacity_provider_strategy_places_on_spot_and_an_interruption_stops_the
     nodes.patch(&spot_node, &PatchParams::default(), &Patch::Merge(&notice)).await.expect("interruption notice");
     let stopped = support::wait_for(&tasks, "on-spot", "task STOPPED", |t| last_status(t) == Some("STOPPED")).await;
     let status = stopped.status.expect("status");
-    assert_eq!(status.stop_code.as_deref(), Some("SpotInterruption"), "{status:?}");
+    assert_eq!(status.stop_code.map(|v| v.as_str()), Some("SpotInterruption"), "{status:?}");
 
     // The interrupted instance is replaced, as an Auto Scaling group would.
     support::wait_for(&nodes, &spot_node, "a fresh spot instance", |n| {
@@ -185,9 +185,9 @@ async fn capacity_provider_strategy_places_on_spot_and_an_interruption_stops_the
     .await;
     let replaced = support::wait_for(&services, "spotty", "the interrupted service tasks recorded and replaced", |s| {
         steady(s)
-            && s.status
-                .as_ref()
-                .is_some_and(|st| st.stopped_tasks.iter().filter(|t| t.stop_code == "SpotInterruption").count() == 2)
+            && s.status.as_ref().is_some_and(|st| {
+                st.stopped_tasks.iter().filter(|t| t.stop_code.as_str() == "SpotInterruption").count() == 2
+            })
     })
     .await;
     let pods = Api::<Pod>::namespaced(client.clone(), &name)

@@ -39,7 +39,7 @@ fn task(name: &str, cluster: &str) -> Task {
 }
 
 fn running(t: &Task) -> bool {
-    t.status.as_ref().and_then(|s| s.last_status.as_deref()) == Some("RUNNING")
+    t.status.as_ref().and_then(|s| s.last_status.map(|v| v.as_str())) == Some("RUNNING")
 }
 
 #[tokio::test]
@@ -117,7 +117,7 @@ async fn apiserver_restart_mid_rollout_converges_without_operator_restart() {
     let steady = |s: &Service, td: &str| {
         s.status.as_ref().is_some_and(|st| {
             st.task_definition.as_deref() == Some(td)
-                && st.rollout_state.as_deref() == Some("COMPLETED")
+                && st.rollout_state.map(|v| v.as_str()) == Some("COMPLETED")
                 && st.running_count == Some(4)
         })
     };

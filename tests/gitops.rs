@@ -78,7 +78,7 @@ fn service_manifest(name: &str, ns: &str, definition: &str, count: i32) -> serde
 }
 
 fn last_status(t: &Task) -> Option<&str> {
-    t.status.as_ref().and_then(|s| s.last_status.as_deref())
+    t.status.as_ref().and_then(|s| s.last_status.map(|v| v.as_str()))
 }
 
 #[tokio::test]
@@ -86,7 +86,7 @@ async fn clusters_definitions_and_services_are_healthy_suspended_or_degraded() {
     let (client, ns) = setup("gitops-svc").await;
     let clusters: Api<EcsCluster> = Api::all(client.clone());
     let cluster = support::wait_for(&clusters, &ns, "ACTIVE", |c| {
-        c.status.as_ref().and_then(|s| s.status.as_deref()) == Some("ACTIVE")
+        c.status.as_ref().and_then(|s| s.status.map(|v| v.as_str())) == Some("ACTIVE")
     })
     .await;
     assert_eq!(health("ecsclusters", &cluster), ("Healthy".into(), "Current".into()));

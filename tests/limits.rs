@@ -110,7 +110,7 @@ async fn every_kind_with_a_name_as_long_as_ecs_allows_reaches_its_normal_state()
     let ready_cluster = support::wait_for(&clusters, &cluster, "ACTIVE with 2 instances", |c| {
         c.status
             .as_ref()
-            .is_some_and(|s| s.status.as_deref() == Some("ACTIVE") && s.registered_container_instances_count == Some(2))
+            .is_some_and(|s| s.status.map(|v| v.as_str()) == Some("ACTIVE") && s.registered_container_instances_count == Some(2))
     })
     .await;
     assert!(ready_cluster.status.is_some());
@@ -124,7 +124,7 @@ async fn every_kind_with_a_name_as_long_as_ecs_allows_reaches_its_normal_state()
     )
     .await;
     support::wait_for(&tasks, &task, "RUNNING", |t| {
-        t.status.as_ref().and_then(|s| s.last_status.as_deref()) == Some("RUNNING")
+        t.status.as_ref().and_then(|s| s.last_status.map(|v| v.as_str())) == Some("RUNNING")
     })
     .await;
 
@@ -139,7 +139,7 @@ async fn every_kind_with_a_name_as_long_as_ecs_allows_reaches_its_normal_state()
     support::wait_for_within(&services, &service, "steady state with 2 running tasks", Duration::from_secs(120), |s| {
         s.status
             .as_ref()
-            .is_some_and(|st| st.running_count == Some(2) && st.rollout_state.as_deref() == Some("COMPLETED"))
+            .is_some_and(|st| st.running_count == Some(2) && st.rollout_state.map(|v| v.as_str()) == Some("COMPLETED"))
     })
     .await;
     let kube_services: Api<k8s_openapi::api::core::v1::Service> = Api::namespaced(client.clone(), &ns);

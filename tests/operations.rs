@@ -53,7 +53,7 @@ async fn create_tasks(tasks: &Api<Task>, ns: &str, prefix: &str, n: usize) {
 }
 
 fn running(t: &Task) -> bool {
-    t.status.as_ref().and_then(|s| s.last_status.as_deref()) == Some("RUNNING")
+    t.status.as_ref().and_then(|s| s.last_status.map(|v| v.as_str())) == Some("RUNNING")
 }
 
 fn holder(lease: &Lease) -> Option<String> {

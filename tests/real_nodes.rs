@@ -69,7 +69,7 @@ async fn run_task(client: &Client, ns: &str, name: &str, family: &str, extra: se
 }
 
 fn last_status(task: &Task) -> Option<&str> {
-    task.status.as_ref().and_then(|s| s.last_status.as_deref())
+    task.status.as_ref().and_then(|s| s.last_status.map(|v| v.as_str()))
 }
 
 fn container<'a>(task: &'a Task, name: &str) -> &'a kube_ecs::api::task::ContainerStatus {
@@ -124,10 +124,10 @@ async fn an_essential_container_exiting_stops_the_task_with_its_real_exit_code()
                     .is_some_and(|s| s.containers.iter().any(|c| c.name == "sidecar" && c.exit_code == Some(5)))
         })
         .await;
-    assert_eq!(container(&running, "app").last_status.as_deref(), Some("RUNNING"));
+    assert_eq!(container(&running, "app").last_status.map(|v| v.as_str()), Some("RUNNING"));
     let stopped = wait_status(&tasks, "exits", "STOPPED").await;
     let status = stopped.status.clone().expect("status");
-    assert_eq!(status.stop_code.as_deref(), Some("EssentialContainerExited"));
+    assert_eq!(status.stop_code.map(|v| v.as_str()), Some("EssentialContainerExited"));
     assert_eq!(container(&stopped, "app").exit_code, Some(3));
     assert_eq!(container(&stopped, "sidecar").exit_code, Some(5));
 }
@@ -146,7 +146,7 @@ async fn a_batch_task_finishes_with_exit_code_zero() {
     let tasks = run_task(&client, &ns, "batch", "batch", serde_json::json!({})).await;
     let stopped = wait_status(&tasks, "batch", "STOPPED").await;
     assert_eq!(container(&stopped, "report").exit_code, Some(0));
-    assert_eq!(stopped.status.and_then(|s| s.stop_code).as_deref(), Some("EssentialContainerExited"));
+    assert_eq!(stopped.status.and_then(|s| s.stop_code).map(|v| v.as_str()), Some("EssentialContainerExited"));
 }
 
 #[tokio::test]
@@ -211,15 +211,15 @@ async fn health_checks_run_for_real() {
     run_task(&client, &ns, "unhealthy", "unhealthy", serde_json::json!({})).await;
     let health = |t: &Task| t.status.as_ref().and_then(|s| s.health_status.clone());
     support::wait_for_within(&tasks, "healthy", "HEALTHY", Duration::from_secs(60), |t| {
-        health(t).as_deref() == Some("HEALTHY")
+        health(t).map(|v| v.as_str()) == Some("HEALTHY")
     })
     .await;
     let unhealthy = support::wait_for_within(&tasks, "unhealthy", "UNHEALTHY", Duration::from_secs(60), |t| {
-        health(t).as_deref() == Some("UNHEALTHY")
+        health(t).map(|v| v.as_str()) == Some("UNHEALTHY")
     })
     .await;
     assert_eq!(last_status(&unhealthy), Some("RUNNING"), "a standalone task only reports its health");
-    assert_eq!(container(&unhealthy, "app").health_status.as_deref(), Some("UNHEALTHY"));
+    assert_eq!(container(&unhealthy, "app").health_status.map(|v| v.as_str()), Some("UNHEALTHY"));
 }
 
 #[tokio::test]
@@ -260,7 +260,7 @@ async fn stopping_a_task_sends_sigterm_then_sigkill_after_stop_timeout() {
         .await
         .expect("StopTask");
     let stopped = wait_status(&tasks, "stoppable", "STOPPED").await;
-    assert_eq!(stopped.status.as_ref().and_then(|s| s.stop_code.as_deref()), Some("UserInitiated"));
+    assert_eq!(stopped.status.as_ref().and_then(|s| s.stop_code.map(|v| v.as_str())), Some("UserInitiated"));
     assert_eq!(container(&stopped, "graceful").exit_code, Some(0), "SIGTERM handled: exit 0");
     assert_eq!(container(&stopped, "stubborn").exit_code, Some(137), "SIGTERM ignored: SIGKILL after stopTimeout");
 }
@@ -318,7 +318,7 @@ async fn environment_overrides_and_secrets_reach_the_process() {
     run_task(&client, &ns, "missing-secret", "missing-secret", serde_json::json!({})).await;
     let stopped = wait_status(&tasks, "missing-secret", "STOPPED").await;
     let status = stopped.status.expect("status");
-    assert_eq!(status.stop_code.as_deref(), Some("TaskFailedToStart"));
+    assert_eq!(status.stop_code.map(|v| v.as_str()), Some("TaskFailedToStart"));
     let reason = status.stopped_reason.unwrap_or_default();
     assert!(reason.starts_with("ResourceInitializationError: ") && reason.contains("nope"), "{reason}");
 }
@@ -470,7 +470,7 @@ async fn images_pull_from_the_local_ecr_by_their_ecr_names() {
     for name in ["without-credentials", "wrong-password"] {
         let stopped = wait_status(&tasks, name, "STOPPED").await;
         let status = stopped.status.expect("status");
-        assert_eq!(status.stop_code.as_deref(), Some("TaskFailedToStart"), "{name}");
+        assert_eq!(status.stop_code.map(|v| v.as_str()), Some("TaskFailedToStart"), "{name}");
         let reason = status.stopped_reason.unwrap_or_default();
         assert!(reason.starts_with("CannotPullContainerError: "), "{name}: {reason}");
     }
@@ -499,7 +499,7 @@ async fn a_service_replaces_a_task_whose_health_check_fails() {
         })
         .await;
     let stopped = &replaced.status.expect("status").stopped_tasks[0];
-    assert_eq!(stopped.stop_code, "EssentialContainerExited", "{stopped:?}");
+    assert_eq!(stopped.stop_code.as_str(), "EssentialContainerExited", "{stopped:?}");
 }
 
 #[tokio::test]
@@ -508,7 +508,9 @@ async fn real_container_instances_show_their_real_capacity() {
     let instances: Api<kube_ecs::api::ContainerInstance> = Api::all(client.clone());
     let cores = std::thread::available_parallelism().map(|n| n.get() as i64).unwrap_or(1);
     let eci = support::wait_for(&instances, "real-0", "the real node as an ACTIVE container instance", |i| {
-        i.status.as_ref().is_some_and(|s| s.status.as_deref() == Some("ACTIVE") && s.registered_resources.is_some())
+        i.status
+            .as_ref()
+            .is_some_and(|s| s.status.map(|v| v.as_str()) == Some("ACTIVE") && s.registered_resources.is_some())
     })
     .await;
     let registered = eci.status.and_then(|s| s.registered_resources).expect("registered resources");
@@ -548,7 +550,7 @@ async fn a_restricted_namespace_runs_tasks_hardened_and_refuses_root_images_at_s
     run_task(&client, &ns, "as-1000", "as-1000", serde_json::json!({})).await;
     let refused = wait_status(&tasks, "as-image-user", "STOPPED").await;
     let status = refused.status.expect("status");
-    assert_eq!(status.stop_code.as_deref(), Some("TaskFailedToStart"));
+    assert_eq!(status.stop_code.map(|v| v.as_str()), Some("TaskFailedToStart"));
     let reason = status.stopped_reason.unwrap_or_default();
     assert!(reason.contains("runAsNonRoot"), "{reason}");
     let ran = wait_status(&tasks, "as-1000", "STOPPED").await;

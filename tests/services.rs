@@ -42,7 +42,7 @@ fn service(cluster: &str, desired: i32, breaker: bool) -> serde_json::Value {
 fn steady(s: &Service, td: &str, running: i32) -> bool {
     s.status.as_ref().is_some_and(|st| {
         st.task_definition.as_deref() == Some(td)
-            && st.rollout_state.as_deref() == Some("COMPLETED")
+            && st.rollout_state.map(|v| v.as_str()) == Some("COMPLETED")
             && st.running_count == Some(running)
             && st.observed_generation == s.metadata.generation
     })
@@ -154,7 +154,7 @@ async fn essential_exit_replaces_the_task_and_is_recorded() {
     })
     .await;
     let record = svc.status.expect("status").stopped_tasks.into_iter().find(|t| t.task == victim).expect("record");
-    assert_eq!(record.stop_code, "EssentialContainerExited");
+    assert_eq!(record.stop_code.as_str(), "EssentialContainerExited");
     assert_eq!(record.exit_codes, vec!["app=1".to_string()]);
     support::wait_for_list(&pods, "the task is replaced: 2 running pods, the victim gone", |list| {
         list.len() == 2
@@ -177,7 +177,9 @@ async fn circuit_breaker_trips_on_a_failing_revision_and_rolls_back() {
     apply(&definitions, definition("unreachable.invalid/web:broken")).await;
     let svc = support::wait_for(&services, "web", "breaker tripped for web:2", |s| {
         s.status.as_ref().is_some_and(|st| {
-            st.deployments.iter().any(|d| d.task_definition == "web:2" && d.rollout_state.as_deref() == Some("FAILED"))
+            st.deployments
+                .iter()
+                .any(|d| d.task_definition == "web:2" && d.rollout_state.map(|v| v.as_str()) == Some("FAILED"))
         })
     })
     .await;

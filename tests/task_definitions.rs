@@ -28,7 +28,7 @@ async fn apply(api: &Api<TaskDefinition>, manifest: serde_json::Value) {
 fn at_revision(td: &TaskDefinition, revision: i64, status: &str) -> bool {
     td.status.as_ref().is_some_and(|s| {
         s.revision == Some(revision)
-            && s.status.as_deref() == Some(status)
+            && s.status.map(|v| v.as_str()) == Some(status)
             && s.observed_generation == td.metadata.generation
     })
 }
@@ -80,7 +80,7 @@ async fn deregistering_a_revision_makes_it_inactive_for_new_work() {
     manifest["spec"]["deregisteredRevisions"] = serde_json::json!([1]);
     apply(&api, manifest).await;
     let td = support::wait_for(&api, "web", "revision 1 INACTIVE", |td| {
-        td.status.as_ref().is_some_and(|s| s.revisions.iter().any(|r| r.revision == 1 && r.status == "INACTIVE"))
+        td.status.as_ref().is_some_and(|s| s.revisions.iter().any(|r| r.revision == 1 && r.status.as_str() == "INACTIVE"))
     })
     .await;
     assert_eq!(td.status.as_ref().and_then(|s| s.revision), Some(2), "deregistering is not a new revision");

@@ -15,7 +15,7 @@ async fn test_cluster(client: &Client, name: &str, nodes: u32) {
 }
 
 fn last_status(task: &Task) -> Option<&str> {
-    task.status.as_ref().and_then(|s| s.last_status.as_deref())
+    task.status.as_ref().and_then(|s| s.last_status.map(|v| v.as_str()))
 }
 
 fn container<'a>(task: &'a Task, name: &str) -> Option<&'a kube_ecs::api::task::ContainerStatus> {
@@ -88,7 +88,7 @@ async fn essential_container_exit_stops_the_task_and_records_every_exit_code() {
     simulate_exit(&pods, "job-1", "app", 137).await;
     let task = support::wait_for(&tasks, "job-1", "task STOPPED", |t| last_status(t) == Some("STOPPED")).await;
     let status = task.status.clone().expect("status");
-    assert_eq!(status.stop_code.as_deref(), Some("EssentialContainerExited"));
+    assert_eq!(status.stop_code.map(|v| v.as_str()), Some("EssentialContainerExited"));
     assert_eq!(status.stopped_reason.as_deref(), Some("Essential container in task exited"));
     assert_eq!(container(&task, "app").and_then(|c| c.exit_code), Some(137));
     assert_eq!(container(&task, "log_router").and_then(|c| c.exit_code), Some(3));
@@ -109,9 +109,9 @@ async fn desired_status_stopped_stops_the_task_user_initiated() {
     apply(&tasks, stop).await;
     let task = support::wait_for(&tasks, "svc-1", "task STOPPED", |t| last_status(t) == Some("STOPPED")).await;
     let status = task.status.expect("status");
-    assert_eq!(status.stop_code.as_deref(), Some("UserInitiated"));
+    assert_eq!(status.stop_code.map(|v| v.as_str()), Some("UserInitiated"));
     assert_eq!(status.stopped_reason.as_deref(), Some("maintenance window"));
-    assert_eq!(status.desired_status.as_deref(), Some("STOPPED"));
+    assert_eq!(status.desired_status.map(|v| v.as_str()), Some("STOPPED"));
     support::wait_for_list(&pods, "the task's pod is gone", |list| list.is_empty()).await;
 }
 
@@ -169,7 +169,7 @@ async fn an_image_that_cannot_be_pulled_fails_the_task_to_start() {
     apply(&tasks, task_of("broken-1", "broken", &ns)).await;
     let task = support::wait_for(&tasks, "broken-1", "task STOPPED", |t| last_status(t) == Some("STOPPED")).await;
     let status = task.status.clone().expect("status");
-    assert_eq!(status.stop_code.as_deref(), Some("TaskFailedToStart"));
+    assert_eq!(status.stop_code.map(|v| v.as_str()), Some("TaskFailedToStart"));
     assert!(status.stopped_reason.as_deref().is_some_and(|r| r.starts_with("CannotPullContainerError")), "{status:?}");
     assert!(
         container(&task, "app")

@@ -348,7 +348,10 @@ async fn tasks_to_running(client: &Client, n: usize) -> Result<f64> {
     .await?;
     until(&pods, &ListParams::default(), |l| l.len() == n && l.iter().all(pod_started)).await?;
     until(&tasks, &ListParams::default(), |l| {
-        l.iter().filter(|t| t.status.as_ref().and_then(|s| s.last_status.as_deref()) == Some("RUNNING")).count() == n
+        l.iter()
+            .filter(|t| t.status.as_ref().and_then(|s| s.last_status.map(|v| v.as_str())) == Some("RUNNING"))
+            .count()
+            == n
     })
     .await?;
     Ok(start.elapsed().as_secs_f64())
@@ -387,7 +390,7 @@ async fn services_rollout(client: &Client, services: usize, per: usize) -> Resul
                 && l.iter().all(|s| {
                     s.status.as_ref().is_some_and(|st| {
                         st.task_definition.as_deref() == Some(reference)
-                            && st.rollout_state.as_deref() == Some("COMPLETED")
+                            && st.rollout_state.map(|v| v.as_str()) == Some("COMPLETED")
                             && st.running_count == Some(per as i32)
                     })
                 })

@@ -113,7 +113,7 @@ pub struct EcsClusterStatus {
     pub observed_generation: Option<i64>,
     /// ACTIVE, PROVISIONING, DEPROVISIONING, FAILED or INACTIVE.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    pub status: Option<crate::ecs::ClusterState>,
     /// Container instances registered (Ready pool nodes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registered_container_instances_count: Option<i32>,

@@ -64,7 +64,7 @@ pub struct InstanceResources {
 pub struct ContainerInstanceStatus {
     /// ACTIVE, DRAINING (spot interruption or scale-in) or INACTIVE (node not Ready).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    pub status: Option<crate::ecs::InstanceState>,
     /// Whether the agent is connected: the Node is Ready.
     #[serde(default)]
     pub agent_connected: bool,

@@ -14,6 +14,7 @@ pub mod common;
 pub mod conditions;
 pub mod container_instance;
 pub mod crdgen;
+pub mod ecs;
 pub mod labels;
 pub mod names;
 pub mod rules;

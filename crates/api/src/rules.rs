@@ -21,9 +21,25 @@ pub fn apply(crd: &mut CustomResourceDefinition) {
             "EcsCluster" => cluster(&mut root),
             _ => {}
         }
+        drop_null_from_enums(&mut root);
         if let Ok(patched) = serde_json::from_value(root) {
             *schema = patched;
         }
+    }
+}
+
+/// An optional vocabulary field (`Option<StopCode>`) gets `null` among its enum values from schemars;
+/// `nullable: true` already says it may be absent, and the enum lists the values a user may write.
+fn drop_null_from_enums(node: &mut Value) {
+    match node {
+        Value::Object(map) => {
+            if let Some(Value::Array(values)) = map.get_mut("enum") {
+                values.retain(|v| !v.is_null());
+            }
+            map.values_mut().for_each(drop_null_from_enums);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_null_from_enums),
+        _ => {}
     }
 }
 
@@ -103,7 +119,6 @@ fn task_definition(root: &mut Value) {
     set(root, &format!("{c}[].name"), "pattern", json!(NAME_PATTERN));
     set(root, &format!("{c}[].dependsOn"), "maxItems", json!(10));
     set(root, &format!("{c}[].dependsOn[].containerName"), "maxLength", json!(255));
-    set(root, &format!("{c}[].dependsOn[].condition"), "enum", json!(["START", "COMPLETE", "SUCCESS", "HEALTHY"]));
     set(root, &format!("{c}[].portMappings"), "maxItems", json!(100));
     set(root, &format!("{c}[].portMappings[].protocol"), "enum", json!(["tcp", "udp"]));
     set(root, &format!("{c}[].portMappings[].appProtocol"), "enum", json!(["http", "http2", "grpc"]));
@@ -111,7 +126,6 @@ fn task_definition(root: &mut Value) {
     set(root, &format!("{c}[].ulimits"), "maxItems", json!(64));
     set(root, "spec.networkMode", "enum", json!(["bridge", "host", "awsvpc", "none"]));
     set(root, "spec.requiresCompatibilities", "maxItems", json!(4));
-    set(root, "spec.requiresCompatibilities[]", "enum", json!(["EC2", "FARGATE", "EXTERNAL", "MANAGED_INSTANCES"]));
     set(root, "spec.placementConstraints", "maxItems", json!(10));
     set(root, "spec.placementConstraints[].type", "enum", json!(["memberOf"]));
     set(root, "spec.pidMode", "enum", json!(["host", "task"]));
@@ -361,7 +375,6 @@ fn task(root: &mut Value) {
     set(root, "spec.startedBy", "maxLength", json!(128));
     set(root, "spec.startedBy", "pattern", json!("^[a-zA-Z0-9_/-]{1,128}$"));
     placement(root, "spec");
-    set(root, "spec.desiredStatus", "enum", json!(["RUNNING", "STOPPED"]));
     set(root, "spec.overrides.containerOverrides", "maxItems", json!(10));
     rule(
         root,
@@ -407,7 +420,6 @@ fn service(root: &mut Value) {
     set(root, "spec.serviceName", "maxLength", json!(255));
     set(root, "spec.serviceName", "pattern", json!(NAME_PATTERN));
     placement(root, "spec");
-    set(root, "spec.schedulingStrategy", "enum", json!(["REPLICA", "DAEMON"]));
     set(root, "spec.placementStrategy", "maxItems", json!(5));
     set(root, "spec.placementStrategy[].type", "enum", json!(["random", "spread", "binpack"]));
     set(root, "spec.loadBalancers", "maxItems", json!(5));

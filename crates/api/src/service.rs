@@ -49,10 +49,10 @@ pub struct ServiceSpec {
     pub desired_count: Option<i32>,
     /// `REPLICA` (default) or `DAEMON` (one task on every container instance of the cluster).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scheduling_strategy: Option<String>,
+    pub scheduling_strategy: Option<crate::ecs::SchedulingStrategy>,
     /// Launch type (`EC2` default); tasks always run on the cluster's node pools.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub launch_type: Option<String>,
+    pub launch_type: Option<crate::ecs::LaunchType>,
     /// Rolling deployment parameters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deployment_configuration: Option<DeploymentConfiguration>,
@@ -193,7 +193,7 @@ pub struct ServiceStatus {
     pub observed_generation: Option<i64>,
     /// ACTIVE, DRAINING or INACTIVE.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    pub status: Option<crate::ecs::ServiceState>,
     /// The PRIMARY deployment's revision, `family:revision`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task_definition: Option<String>,
@@ -208,7 +208,7 @@ pub struct ServiceStatus {
     pub pending_count: Option<i32>,
     /// The PRIMARY deployment's rolloutState.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rollout_state: Option<String>,
+    pub rollout_state: Option<crate::ecs::RolloutState>,
     /// Label selector of the service's pods (for the scale subresource and HPAs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selector: Option<String>,
@@ -251,7 +251,7 @@ pub struct ServiceDeployment {
     /// Deployment ID (`ecs-svc/<revision>-<n>`).
     pub id: String,
     /// PRIMARY (newest), ACTIVE (still has tasks) or INACTIVE.
-    pub status: String,
+    pub status: crate::ecs::DeploymentStatus,
     /// `family:revision`.
     pub task_definition: String,
     /// Tasks the deployment wants.
@@ -268,7 +268,7 @@ pub struct ServiceDeployment {
     pub failed_tasks: i32,
     /// IN_PROGRESS, COMPLETED or FAILED.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rollout_state: Option<String>,
+    pub rollout_state: Option<crate::ecs::RolloutState>,
     /// Why the rollout is in its state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollout_state_reason: Option<String>,
@@ -303,7 +303,7 @@ pub struct StoppedTaskRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task_definition: Option<String>,
     /// Stop code.
-    pub stop_code: String,
+    pub stop_code: crate::ecs::StopCode,
     /// Stop reason.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped_reason: Option<String>,

@@ -48,13 +48,13 @@ pub struct TaskSpec {
     /// `RUNNING` (default) or `STOPPED`. Setting STOPPED stops the task (ECS `StopTask`); a stopped task
     /// never runs again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub desired_status: Option<String>,
+    pub desired_status: Option<crate::ecs::DesiredStatus>,
     /// Why the task was stopped (ECS `StopTask`'s reason), shown in `status.stoppedReason`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped_reason: Option<String>,
     /// Launch type: `EC2` (default), `FARGATE`, `EXTERNAL`. Tasks always run on the cluster's node pools.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub launch_type: Option<String>,
+    pub launch_type: Option<crate::ecs::LaunchType>,
     /// Which node pools (capacity providers) of the cluster to use and in what proportion.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
@@ -144,10 +144,10 @@ pub struct TaskStatus {
     /// PROVISIONING, PENDING, ACTIVATING, RUNNING, DEACTIVATING, STOPPING, DEPROVISIONING or STOPPED;
     /// only ever moves forward.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_status: Option<String>,
+    pub last_status: Option<crate::ecs::TaskLifecycle>,
     /// RUNNING or STOPPED.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub desired_status: Option<String>,
+    pub desired_status: Option<crate::ecs::DesiredStatus>,
     /// The resolved revision, `family:revision`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task_definition: Option<String>,
@@ -165,11 +165,11 @@ pub struct TaskStatus {
     pub pod: Option<String>,
     /// HEALTHY, UNHEALTHY or UNKNOWN, over essential containers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub health_status: Option<String>,
+    pub health_status: Option<crate::ecs::HealthStatus>,
     /// Why the task stopped: TaskFailedToStart, EssentialContainerExited, UserInitiated,
     /// ServiceSchedulerInitiated, SpotInterruption, TerminationNotice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stop_code: Option<String>,
+    pub stop_code: Option<crate::ecs::StopCode>,
     /// Human-readable stop reason.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped_reason: Option<String>,
@@ -229,7 +229,7 @@ pub struct ContainerStatus {
     pub essential: Option<bool>,
     /// PENDING, RUNNING or STOPPED.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_status: Option<String>,
+    pub last_status: Option<crate::ecs::ContainerLifecycle>,
     /// Exit code once stopped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
@@ -238,5 +238,5 @@ pub struct ContainerStatus {
     pub reason: Option<String>,
     /// HEALTHY, UNHEALTHY or UNKNOWN.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub health_status: Option<String>,
+    pub health_status: Option<crate::ecs::HealthStatus>,
 }

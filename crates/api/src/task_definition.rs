@@ -59,7 +59,7 @@ pub struct TaskDefinitionSpec {
     pub placement_constraints: Vec<TaskDefinitionPlacementConstraint>,
     /// Launch types the definition is validated against: `EC2`, `FARGATE`, `EXTERNAL`, `MANAGED_INSTANCES`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub requires_compatibilities: Vec<String>,
+    pub requires_compatibilities: Vec<crate::ecs::LaunchType>,
     /// Task-level CPU: units (`"1024"`) or vCPU (`"1 vCPU"`). A hard cap for the whole task. Required
     /// for Fargate, where it must pair with `memory`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -405,7 +405,7 @@ pub struct ContainerDependency {
     /// The container depended upon.
     pub container_name: String,
     /// `START`, `COMPLETE`, `SUCCESS` or `HEALTHY`.
-    pub condition: String,
+    pub condition: crate::ecs::DependencyCondition,
 }
 
 /// An `/etc/hosts` entry.
@@ -598,7 +598,7 @@ pub struct TaskDefinitionStatus {
     pub revision: Option<i64>,
     /// `ACTIVE` or `INACTIVE`: the status of the current revision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    pub status: Option<crate::ecs::RevisionStatus>,
     /// `family:revision` of the current revision (the ECS task definition ARN's tail).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task_definition: Option<String>,
@@ -624,7 +624,7 @@ pub struct RevisionRecord {
     /// Revision number (1, 2, 3, ...).
     pub revision: i64,
     /// `ACTIVE` or `INACTIVE`.
-    pub status: String,
+    pub status: crate::ecs::RevisionStatus,
     /// When the revision was registered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registered_at: Option<Time>,

@@ -11,10 +11,9 @@ use sha2::{Digest, Sha256};
 use crate::api::task_definition::{TaskDefinition, TaskDefinitionSpec};
 use crate::labels;
 
-/// `ACTIVE`: the revision may start new tasks and services.
-pub const ACTIVE: &str = "ACTIVE";
-/// `INACTIVE`: deregistered; running tasks keep running, nothing new starts.
-pub const INACTIVE: &str = "INACTIVE";
+/// ACTIVE revisions may start new tasks and services; INACTIVE (deregistered) ones keep what runs
+/// running and start nothing new.
+pub use crate::api::ecs::RevisionStatus;
 
 /// A task-definition reference: `family` (latest ACTIVE revision) or `family:revision`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,8 +73,7 @@ pub struct ResolvedRevision {
     /// Name of the TaskDefinition object.
     pub task_definition_name: String,
     pub spec: TaskDefinitionSpec,
-    /// ACTIVE or INACTIVE.
-    pub status: String,
+    pub status: RevisionStatus,
 }
 
 /// Why a reference could not be resolved.
@@ -112,7 +110,7 @@ pub struct Selected {
     pub family: String,
     pub revision: i64,
     pub task_definition_name: String,
-    pub status: String,
+    pub status: RevisionStatus,
 }
 
 impl Selected {
@@ -158,12 +156,12 @@ pub fn select(
             .ok_or(ResolveError::RevisionNotFound { family: parsed.family.clone(), revision: rev })?,
         None => records
             .iter()
-            .filter(|r| r.status == ACTIVE)
+            .filter(|r| r.status == RevisionStatus::Active)
             .max_by_key(|r| r.revision)
             .ok_or(ResolveError::NoActiveRevision { family: parsed.family.clone() })?,
     };
     let reference = format!("{}:{}", parsed.family, record.revision);
-    if record.status != ACTIVE && !allow_inactive {
+    if record.status != RevisionStatus::Active && !allow_inactive {
         return Err(ResolveError::Inactive { reference });
     }
     Ok(Selected {
@@ -171,7 +169,7 @@ pub fn select(
         family: parsed.family,
         revision: record.revision,
         task_definition_name: td.metadata.name.clone().unwrap_or_default(),
-        status: record.status.clone(),
+        status: record.status,
     })
 }
 

@@ -7,8 +7,8 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use super::pools::{self, Provider, keys};
 use crate::api::cluster::NodePoolStatus;
 use crate::api::container_instance::{ContainerInstanceSpec, ContainerInstanceStatus, InstanceResources};
+use crate::api::ecs::{InstanceState, ServiceState, TaskLifecycle};
 use crate::api::{EcsCluster, Service, Task};
-use crate::task_status::TaskLifecycle;
 
 /// Everything the status is computed from.
 pub struct Observed<'a> {
@@ -36,9 +36,9 @@ pub fn counts(observed: &Observed<'_>) -> Counts {
         ..Default::default()
     };
     for task in &observed.tasks {
-        match task.status.as_ref().and_then(|s| s.last_status.as_deref()) {
-            Some(s) if s == TaskLifecycle::Running.as_str() => counts.running_tasks += 1,
-            Some(s) if s == TaskLifecycle::Stopped.as_str() => {}
+        match task.status.as_ref().and_then(|s| s.last_status) {
+            Some(TaskLifecycle::Running) => counts.running_tasks += 1,
+            Some(TaskLifecycle::Stopped) => {}
             _ => counts.pending_tasks += 1,
         }
     }
@@ -47,7 +47,9 @@ pub fn counts(observed: &Observed<'_>) -> Counts {
         // A service's tasks are pods of its workload, counted from its status.
         counts.running_tasks += status.running_count.unwrap_or(0);
         counts.pending_tasks += status.pending_count.unwrap_or(0);
-        if status.status.as_deref().unwrap_or("ACTIVE") == "ACTIVE" && service.metadata.deletion_timestamp.is_none() {
+        if status.status.unwrap_or(ServiceState::Active) == ServiceState::Active
+            && service.metadata.deletion_timestamp.is_none()
+        {
             counts.active_services += 1;
         }
     }
@@ -142,16 +144,13 @@ pub fn container_instance(
         }
     }
     let status = ContainerInstanceStatus {
-        status: Some(
-            if node_draining(node) {
-                "DRAINING"
-            } else if node_ready(node) {
-                "ACTIVE"
-            } else {
-                "INACTIVE"
-            }
-            .into(),
-        ),
+        status: Some(if node_draining(node) {
+            InstanceState::Draining
+        } else if node_ready(node) {
+            InstanceState::Active
+        } else {
+            InstanceState::Inactive
+        }),
         agent_connected: node_ready(node),
         remaining_resources: Some(InstanceResources {
             cpu: registered.cpu - reserved.cpu,
@@ -255,7 +254,7 @@ mod tests {
         let (spec, status) = container_instance(&cluster, &node, &pods);
         assert_eq!(spec.pool.as_deref(), Some("od"));
         assert_eq!(spec.capacity_type.as_deref(), Some("ON_DEMAND"));
-        assert_eq!(status.status.as_deref(), Some("ACTIVE"));
+        assert_eq!(status.status, Some(InstanceState::Active));
         assert!(status.agent_connected);
         assert_eq!(status.registered_resources, Some(InstanceResources { cpu: 2048, memory: 3840 }));
         assert_eq!(status.remaining_resources, Some(InstanceResources { cpu: 2048 - 512, memory: 3840 - 1024 }));

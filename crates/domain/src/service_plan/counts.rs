@@ -3,6 +3,7 @@
 //! and under a shared client budget each write is paid by every other service's rollout.
 
 use super::rollout::is_started_tasks_message;
+use crate::api::ecs::DeploymentStatus;
 use crate::api::service::ServiceStatus;
 
 /// True when `next` differs from `previous` only in progress: running/pending counts (service and
@@ -21,7 +22,7 @@ pub fn counts_only(previous: &ServiceStatus, next: &ServiceStatus) -> bool {
         mine.pending_count = theirs.pending_count;
         mine.updated_at = theirs.updated_at.clone();
         // An old deployment's desired count follows its tasks down as it drains.
-        if mine.status != super::rollout::PRIMARY {
+        if mine.status != DeploymentStatus::Primary {
             mine.desired_count = theirs.desired_count;
         }
     }
@@ -40,24 +41,25 @@ pub fn counts_only(previous: &ServiceStatus, next: &ServiceStatus) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::ecs::RolloutState;
     use crate::api::service::{ServiceDeployment, ServiceEvent};
 
     fn event(message: &str) -> ServiceEvent {
         ServiceEvent { id: message.into(), created_at: None, message: message.into() }
     }
 
-    fn status(running: i32, rollout: &str) -> ServiceStatus {
+    fn status(running: i32, rollout: RolloutState) -> ServiceStatus {
         ServiceStatus {
             events: vec![event("(service web) has started deployment ecs-svc/1 of web:1.")],
             running_count: Some(running),
-            rollout_state: Some(rollout.into()),
+            rollout_state: Some(rollout),
             deployments: vec![ServiceDeployment {
                 id: "ecs-svc/1".into(),
-                status: "PRIMARY".into(),
+                status: DeploymentStatus::Primary,
                 task_definition: "web:1".into(),
                 desired_count: 3,
                 running_count: running,
-                rollout_state: Some(rollout.into()),
+                rollout_state: Some(rollout),
                 ..Default::default()
             }],
             ..Default::default()
@@ -80,25 +82,25 @@ mod tests {
     #[test]
     fn classifies_changes() {
         let cases = [
-            ("a task more running", status(1, "IN_PROGRESS"), status(2, "IN_PROGRESS"), true),
-            ("unchanged", status(2, "IN_PROGRESS"), status(2, "IN_PROGRESS"), true),
-            ("rollout completes", status(2, "IN_PROGRESS"), status(3, "COMPLETED"), false),
+            ("a task more running", status(1, RolloutState::InProgress), status(2, RolloutState::InProgress), true),
+            ("unchanged", status(2, RolloutState::InProgress), status(2, RolloutState::InProgress), true),
+            ("rollout completes", status(2, RolloutState::InProgress), status(3, RolloutState::Completed), false),
             (
                 "a new deployment",
-                status(3, "COMPLETED"),
-                ServiceStatus { deployments: vec![], ..status(3, "COMPLETED") },
+                status(3, RolloutState::Completed),
+                ServiceStatus { deployments: vec![], ..status(3, RolloutState::Completed) },
                 false,
             ),
             (
                 "tasks started",
-                status(1, "IN_PROGRESS"),
-                with_event(status(2, "IN_PROGRESS"), "(service web) has started 1 tasks."),
+                status(1, RolloutState::InProgress),
+                with_event(status(2, RolloutState::InProgress), "(service web) has started 1 tasks."),
                 true,
             ),
             (
                 "steady state",
-                status(2, "IN_PROGRESS"),
-                with_event(status(2, "IN_PROGRESS"), "(service web) has reached a steady state."),
+                status(2, RolloutState::InProgress),
+                with_event(status(2, RolloutState::InProgress), "(service web) has reached a steady state."),
                 false,
             ),
         ];

@@ -8,14 +8,9 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use crate::api::conditions::{self, DesiredCondition};
+use crate::api::ecs::{DeploymentStatus, RolloutState, StopCode};
 use crate::api::service::{Service, ServiceDeployment, ServiceEvent, ServiceStatus, StoppedTaskRecord};
 use crate::task_status::TaskLifecycle;
-
-pub const PRIMARY: &str = "PRIMARY";
-pub const ACTIVE: &str = "ACTIVE";
-pub const IN_PROGRESS: &str = "IN_PROGRESS";
-pub const COMPLETED: &str = "COMPLETED";
-pub const FAILED: &str = "FAILED";
 
 /// Most events and stopped-task records kept in status.
 pub const MAX_EVENTS: usize = 20;
@@ -50,7 +45,7 @@ pub struct PodView {
 /// Why a service task stopped.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PodFailure {
-    pub stop_code: String,
+    pub stop_code: StopCode,
     pub reason: String,
     /// `container=exitCode`.
     pub exit_codes: Vec<String>,
@@ -127,7 +122,8 @@ pub fn plan(inputs: &RolloutInputs) -> RolloutPlan {
     if status.failed_task_definition.as_deref().is_some_and(|f| f != inputs.target) {
         status.failed_task_definition = None;
     }
-    let primary_ref = status.deployments.iter().find(|d| d.status == PRIMARY).map(|d| d.task_definition.clone());
+    let primary_ref =
+        status.deployments.iter().find(|d| d.status == DeploymentStatus::Primary).map(|d| d.task_definition.clone());
     let blocked = status.failed_task_definition.as_deref() == Some(inputs.target);
     if primary_ref.as_deref() != Some(inputs.target) && !blocked {
         start_deployment(&mut status, inputs.target, inputs.desired_count, now, &name, &mut messages);
@@ -135,7 +131,8 @@ pub fn plan(inputs: &RolloutInputs) -> RolloutPlan {
 
     // Failed tasks: record them, count them against the PRIMARY deployment, replace them.
     let mut delete_pods = Vec::new();
-    let primary_target = status.deployments.iter().find(|d| d.status == PRIMARY).map(|d| d.task_definition.clone());
+    let primary_target =
+        status.deployments.iter().find(|d| d.status == DeploymentStatus::Primary).map(|d| d.task_definition.clone());
     let mut new_failures = 0;
     for pod in inputs.pods {
         let Some(failure) = &pod.failure else { continue };
@@ -152,7 +149,7 @@ pub fn plan(inputs: &RolloutInputs) -> RolloutPlan {
             StoppedTaskRecord {
                 task: pod.name.clone(),
                 task_definition: Some(pod.task_definition.clone()),
-                stop_code: failure.stop_code.clone(),
+                stop_code: failure.stop_code,
                 stopped_reason: Some(failure.reason.clone()),
                 exit_codes: failure.exit_codes.clone(),
                 stopped_at: Some(now.clone()),
@@ -176,11 +173,11 @@ pub fn plan(inputs: &RolloutInputs) -> RolloutPlan {
 
     let mut paused = false;
     let mut deploy = primary_target.clone().unwrap_or_else(|| inputs.target.to_string());
-    if let Some(primary) = status.deployments.iter_mut().find(|d| d.status == PRIMARY) {
+    if let Some(primary) = status.deployments.iter_mut().find(|d| d.status == DeploymentStatus::Primary) {
         let running = count(inputs.pods, &primary.task_definition, |p| {
             p.lifecycle == TaskLifecycle::Running && p.failure.is_none()
         });
-        if primary.rollout_state.as_deref() == Some(IN_PROGRESS) {
+        if primary.rollout_state == Some(RolloutState::InProgress) {
             // Consecutive failures: a task of the deployment reaching RUNNING resets the count.
             if running > primary.running_count && new_failures == 0 {
                 primary.failed_tasks = 0;
@@ -188,10 +185,10 @@ pub fn plan(inputs: &RolloutInputs) -> RolloutPlan {
             primary.failed_tasks += new_failures;
         }
         if breaker.enable
-            && primary.rollout_state.as_deref() == Some(IN_PROGRESS)
+            && primary.rollout_state == Some(RolloutState::InProgress)
             && primary.failed_tasks >= failure_threshold(inputs.desired_count)
         {
-            primary.rollout_state = Some(FAILED.into());
+            primary.rollout_state = Some(RolloutState::Failed);
             primary.rollout_state_reason = Some(format!(
                 "ECS deployment circuit breaker: task failed to start or its essential container exited {} times (threshold {}).",
                 primary.failed_tasks,
@@ -218,7 +215,7 @@ pub fn plan(inputs: &RolloutInputs) -> RolloutPlan {
                     ));
                     events.push((true, reasons::ROLLING_BACK.into(), format!("rolling back to {previous_ref}")));
                     start_deployment(&mut status, &previous_ref, inputs.desired_count, now, &name, &mut messages);
-                    if let Some(d) = status.deployments.iter_mut().find(|d| d.status == PRIMARY) {
+                    if let Some(d) = status.deployments.iter_mut().find(|d| d.status == DeploymentStatus::Primary) {
                         d.rollout_state_reason = Some(format!("rolling back from failed deployment {failed_id}"));
                     }
                 }
@@ -226,9 +223,9 @@ pub fn plan(inputs: &RolloutInputs) -> RolloutPlan {
             }
         }
     }
-    if let Some(primary) = status.deployments.iter().find(|d| d.status == PRIMARY) {
+    if let Some(primary) = status.deployments.iter().find(|d| d.status == DeploymentStatus::Primary) {
         deploy = primary.task_definition.clone();
-        paused |= primary.rollout_state.as_deref() == Some(FAILED);
+        paused |= primary.rollout_state == Some(RolloutState::Failed);
     }
 
     // Counts per deployment; ACTIVE deployments without tasks are done.
@@ -246,7 +243,7 @@ pub fn plan(inputs: &RolloutInputs) -> RolloutPlan {
                 && !p.deleting
                 && !p.unplaceable
         });
-        let desired_here = if d.status == PRIMARY { desired } else { running + pending };
+        let desired_here = if d.status == DeploymentStatus::Primary { desired } else { running + pending };
         if (d.running_count, d.pending_count, d.desired_count) != (running, pending, desired_here) {
             d.running_count = running;
             d.pending_count = pending;
@@ -259,10 +256,12 @@ pub fn plan(inputs: &RolloutInputs) -> RolloutPlan {
     let newest_failed = status
         .deployments
         .iter()
-        .find(|d| d.status != PRIMARY && d.rollout_state.as_deref() == Some(FAILED))
+        .find(|d| d.status != DeploymentStatus::Primary && d.rollout_state == Some(RolloutState::Failed))
         .map(|d| d.id.clone());
     status.deployments.retain(|d| {
-        d.status == PRIMARY || d.running_count + d.pending_count > 0 || Some(&d.id) == newest_failed.as_ref()
+        d.status == DeploymentStatus::Primary
+            || d.running_count + d.pending_count > 0
+            || Some(&d.id) == newest_failed.as_ref()
     });
 
     // Started tasks come before a steady state they lead to (events are newest first).
@@ -279,14 +278,17 @@ pub fn plan(inputs: &RolloutInputs) -> RolloutPlan {
         messages.push(failure.to_string());
         events.push((true, reasons::UNPLACEABLE.into(), failure.to_string()));
     }
-    let others_left = status.deployments.iter().any(|d| d.status != PRIMARY && d.running_count + d.pending_count > 0);
-    if let Some(primary) = status.deployments.iter_mut().find(|d| d.status == PRIMARY)
-        && primary.rollout_state.as_deref() == Some(IN_PROGRESS)
+    let others_left = status
+        .deployments
+        .iter()
+        .any(|d| d.status != DeploymentStatus::Primary && d.running_count + d.pending_count > 0);
+    if let Some(primary) = status.deployments.iter_mut().find(|d| d.status == DeploymentStatus::Primary)
+        && primary.rollout_state == Some(RolloutState::InProgress)
         && inputs.workload_settled
         && !others_left
         && primary.running_count == desired
     {
-        primary.rollout_state = Some(COMPLETED.into());
+        primary.rollout_state = Some(RolloutState::Completed);
         primary.rollout_state_reason = Some("ECS deployment completed.".into());
         primary.updated_at = Some(now.clone());
         status.last_completed_task_definition = Some(primary.task_definition.clone());
@@ -298,9 +300,9 @@ pub fn plan(inputs: &RolloutInputs) -> RolloutPlan {
     status.running_count = Some(running);
     status.pending_count = Some(pending);
     status.desired_count = Some(desired);
-    let primary = status.deployments.iter().find(|d| d.status == PRIMARY).cloned();
+    let primary = status.deployments.iter().find(|d| d.status == DeploymentStatus::Primary).cloned();
     status.task_definition = primary.as_ref().map(|d| d.task_definition.clone());
-    status.rollout_state = primary.as_ref().and_then(|d| d.rollout_state.clone());
+    status.rollout_state = primary.as_ref().and_then(|d| d.rollout_state);
 
     for (i, message) in messages.into_iter().enumerate() {
         let id = format!("{}-{}", now.0.as_millisecond(), i);
@@ -322,10 +324,10 @@ fn start_deployment(
     messages: &mut Vec<String>,
 ) {
     // Tasks already running the target revision belong to the new deployment (a rollback adopts them).
-    status.deployments.retain(|d| d.task_definition != target || d.rollout_state.as_deref() == Some(FAILED));
+    status.deployments.retain(|d| d.task_definition != target || d.rollout_state == Some(RolloutState::Failed));
     for d in &mut status.deployments {
-        if d.status == PRIMARY {
-            d.status = ACTIVE.into();
+        if d.status == DeploymentStatus::Primary {
+            d.status = DeploymentStatus::Active;
             d.updated_at = Some(now.clone());
         }
     }
@@ -337,13 +339,13 @@ fn start_deployment(
         0,
         ServiceDeployment {
             id,
-            status: PRIMARY.into(),
+            status: DeploymentStatus::Primary,
             task_definition: target.to_string(),
             desired_count: desired,
             pending_count: 0,
             running_count: 0,
             failed_tasks: 0,
-            rollout_state: Some(IN_PROGRESS.into()),
+            rollout_state: Some(RolloutState::InProgress),
             rollout_state_reason: Some("ECS deployment in progress.".into()),
             created_at: Some(now.clone()),
             updated_at: Some(now.clone()),
@@ -369,15 +371,21 @@ fn set_placed(status: &mut ServiceStatus, generation: Option<i64>, now: &Time, f
 }
 
 fn set_conditions(status: &mut ServiceStatus, generation: Option<i64>, now: &Time, desired: i32) {
-    let rollout = status.rollout_state.clone().unwrap_or_default();
+    let rollout = status.rollout_state;
     let running = status.running_count.unwrap_or(0);
-    let steady = rollout == COMPLETED && running == desired;
+    let steady = rollout == Some(RolloutState::Completed) && running == desired;
     let (ready_reason, ready_message) = if steady {
         (reasons::STEADY, format!("{running}/{desired} tasks running; the service has reached a steady state"))
-    } else if rollout == FAILED {
+    } else if rollout == Some(RolloutState::Failed) {
         (reasons::CIRCUIT_BREAKER, "the deployment failed and the circuit breaker stopped it".to_string())
     } else {
-        (reasons::DEPLOYING, format!("{running}/{desired} tasks running; deployment {rollout}"))
+        (
+            reasons::DEPLOYING,
+            format!(
+                "{running}/{desired} tasks running; deployment {}",
+                rollout.map(RolloutState::as_str).unwrap_or_default()
+            ),
+        )
     };
     conditions::set(
         &mut status.conditions,
@@ -391,7 +399,7 @@ fn set_conditions(status: &mut ServiceStatus, generation: Option<i64>, now: &Tim
         generation,
         now,
     );
-    if rollout == FAILED {
+    if rollout == Some(RolloutState::Failed) {
         conditions::set(
             &mut status.conditions,
             DesiredCondition::new(conditions::STALLED, true, reasons::CIRCUIT_BREAKER, ready_message),
@@ -442,7 +450,7 @@ mod tests {
 
     fn failed_to_start() -> Option<PodFailure> {
         Some(PodFailure {
-            stop_code: "TaskFailedToStart".into(),
+            stop_code: StopCode::TaskFailedToStart,
             reason: "CannotPullContainerError: no such host".into(),
             exit_codes: vec![],
             failed_to_start: true,
@@ -490,7 +498,7 @@ mod tests {
         let pods = running_web_1();
         let inputs = first_rollout(&svc, &pods, true, &t);
         let first = plan(&inputs);
-        assert_eq!(first.status.rollout_state.as_deref(), Some(COMPLETED));
+        assert_eq!(first.status.rollout_state, Some(RolloutState::Completed));
         assert_eq!(first.status.last_completed_task_definition.as_deref(), Some("web:1"));
         assert!(first.status.events.iter().any(|e| e.message.contains("has reached a steady state")));
         let later = time("2026-01-01T00:05:00Z");
@@ -504,7 +512,7 @@ mod tests {
         let t = time("2026-01-01T00:00:00Z");
         let inputs = first_rollout(&svc, &[], false, &t);
         let starting = plan(&inputs);
-        assert_eq!(starting.status.rollout_state.as_deref(), Some(IN_PROGRESS));
+        assert_eq!(starting.status.rollout_state, Some(RolloutState::InProgress));
         let pods = running_web_1();
         let later = time("2026-01-01T00:00:30Z");
         let steady = plan(&RolloutInputs {
@@ -545,7 +553,7 @@ mod tests {
                 assert_eq!(status.failed_task_definition.as_deref(), Some("web:2"));
                 let failed =
                     status.deployments.iter().find(|d| d.task_definition == "web:2").expect("failed deployment listed");
-                assert_eq!(failed.rollout_state.as_deref(), Some(FAILED));
+                assert_eq!(failed.rollout_state, Some(RolloutState::Failed));
                 assert_eq!(failed.failed_tasks, 3);
             }
         }
@@ -553,6 +561,6 @@ mod tests {
         let step =
             plan(&RolloutInputs { previous: &status, target: "web:2", pods: &good, workload_settled: true, ..base });
         assert_eq!(step.deploy, "web:1");
-        assert_eq!(step.status.rollout_state.as_deref(), Some(COMPLETED), "{:#?}", step.status.deployments);
+        assert_eq!(step.status.rollout_state, Some(RolloutState::Completed), "{:#?}", step.status.deployments);
     }
 }

@@ -4,6 +4,7 @@ use k8s_openapi::api::core::v1::ContainerStatus as KubeContainerStatus;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::StartFailure;
+use crate::api::ecs::{ContainerLifecycle, HealthStatus};
 use crate::api::task::ContainerStatus;
 use crate::translate::{ContainerKind, ContainerMapping};
 
@@ -36,10 +37,10 @@ pub fn observe(mapping: &ContainerMapping, k8s: Option<&KubeContainerStatus>, no
         kubernetes_name: (mapping.kubernetes_name != mapping.ecs_name).then(|| mapping.kubernetes_name.clone()),
         image: Some(mapping.image.clone()),
         essential: Some(mapping.essential),
-        last_status: Some("PENDING".into()),
+        last_status: Some(ContainerLifecycle::Pending),
         exit_code: None,
         reason: None,
-        health_status: Some("UNKNOWN".into()),
+        health_status: Some(HealthStatus::Unknown),
     };
     let mut view = ContainerView {
         status: status.clone(),
@@ -52,14 +53,14 @@ pub fn observe(mapping: &ContainerMapping, k8s: Option<&KubeContainerStatus>, no
     let Some(k8s) = k8s else { return view };
     let state = k8s.state.clone().unwrap_or_default();
     if let Some(t) = &state.terminated {
-        status.last_status = Some("STOPPED".into());
+        status.last_status = Some(ContainerLifecycle::Stopped);
         status.exit_code = Some(t.exit_code);
         status.reason = terminated_reason(t.reason.as_deref(), t.message.as_deref());
         view.finished_at = t.finished_at.clone();
         // A run-to-completion init container that succeeded did its job; it is not a task exit.
         view.exited = !(mapping.kind == ContainerKind::InitRunToCompletion && t.exit_code == 0);
     } else if let Some(r) = &state.running {
-        status.last_status = Some("RUNNING".into());
+        status.last_status = Some(ContainerLifecycle::Running);
         view.started_at = r.started_at.clone();
         // Restarted in place (a Service pod): ECS would have stopped the task when it exited.
         if let Some(last) = k8s.last_state.as_ref().and_then(|l| l.terminated.as_ref())
@@ -92,7 +93,7 @@ pub fn observe(mapping: &ContainerMapping, k8s: Option<&KubeContainerStatus>, no
                 Some(StartFailure { container: mapping.ecs_name.clone(), reason: ecs_reason.into(), message });
         }
     }
-    if mapping.has_health_check && status.last_status.as_deref() == Some("RUNNING") {
+    if mapping.has_health_check && status.last_status == Some(ContainerLifecycle::Running) {
         // Ready is the health check passing. Not ready after it has had time to fail `retries`
         // times is UNHEALTHY (ECS); before that it is UNKNOWN, as in ECS's start period.
         let due = mapping
@@ -100,14 +101,14 @@ pub fn observe(mapping: &ContainerMapping, k8s: Option<&KubeContainerStatus>, no
             .zip(view.started_at.as_ref())
             .and_then(|(after, started)| started.0.checked_add(jiff::SignedDuration::from_secs(after)).ok().map(Time));
         let health = if k8s.ready {
-            "HEALTHY"
+            HealthStatus::Healthy
         } else if due.as_ref().is_some_and(|d| now.0 >= d.0) {
-            "UNHEALTHY"
+            HealthStatus::Unhealthy
         } else {
             view.health_due = due;
-            "UNKNOWN"
+            HealthStatus::Unknown
         };
-        status.health_status = Some(health.into());
+        status.health_status = Some(health);
     }
     view.status = status;
     view

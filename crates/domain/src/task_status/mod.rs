@@ -8,95 +8,19 @@ pub mod placement;
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
+use crate::api::ecs::ContainerLifecycle;
+pub use crate::api::ecs::{HealthStatus, StopCode, TaskLifecycle};
 use crate::api::task::ContainerStatus;
 use crate::translate::{ContainerKind, ContainerMapping};
 
 pub use containers::{PULL_ERROR, START_ERROR};
 
-pub const TASK_FAILED_TO_START: &str = "TaskFailedToStart";
-pub const ESSENTIAL_CONTAINER_EXITED: &str = "EssentialContainerExited";
-pub const USER_INITIATED: &str = "UserInitiated";
-pub const SERVICE_SCHEDULER_INITIATED: &str = "ServiceSchedulerInitiated";
-pub const SPOT_INTERRUPTION: &str = "SpotInterruption";
-pub const TERMINATION_NOTICE: &str = "TerminationNotice";
 pub const ESSENTIAL_CONTAINER_EXITED_REASON: &str = "Essential container in task exited";
 pub const FAILED_HEALTH_CHECKS_REASON: &str = "Task failed container health checks";
 
-/// ECS task lifecycle states, in their order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum TaskLifecycle {
-    Provisioning,
-    Pending,
-    Activating,
-    Running,
-    Deactivating,
-    Stopping,
-    Deprovisioning,
-    Stopped,
-}
-
-const ORDER: [TaskLifecycle; 8] = [
-    TaskLifecycle::Provisioning,
-    TaskLifecycle::Pending,
-    TaskLifecycle::Activating,
-    TaskLifecycle::Running,
-    TaskLifecycle::Deactivating,
-    TaskLifecycle::Stopping,
-    TaskLifecycle::Deprovisioning,
-    TaskLifecycle::Stopped,
-];
-
-impl TaskLifecycle {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            TaskLifecycle::Provisioning => "PROVISIONING",
-            TaskLifecycle::Pending => "PENDING",
-            TaskLifecycle::Activating => "ACTIVATING",
-            TaskLifecycle::Running => "RUNNING",
-            TaskLifecycle::Deactivating => "DEACTIVATING",
-            TaskLifecycle::Stopping => "STOPPING",
-            TaskLifecycle::Deprovisioning => "DEPROVISIONING",
-            TaskLifecycle::Stopped => "STOPPED",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        ORDER.into_iter().find(|l| l.as_str() == s)
-    }
-}
-
 /// `candidate`, unless the task is already further along: lastStatus never moves backwards.
-pub fn advance(current: Option<&str>, candidate: TaskLifecycle) -> TaskLifecycle {
-    match current.and_then(TaskLifecycle::parse) {
-        Some(c) if c > candidate => c,
-        _ => candidate,
-    }
-}
-
-/// Container or task health.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HealthStatus {
-    Healthy,
-    Unhealthy,
-    Unknown,
-}
-
-impl HealthStatus {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            HealthStatus::Healthy => "HEALTHY",
-            HealthStatus::Unhealthy => "UNHEALTHY",
-            HealthStatus::Unknown => "UNKNOWN",
-        }
-    }
-
-    pub fn parse(s: Option<&str>) -> Self {
-        match s {
-            Some("HEALTHY") => HealthStatus::Healthy,
-            Some("UNHEALTHY") => HealthStatus::Unhealthy,
-            _ => HealthStatus::Unknown,
-        }
-    }
+pub fn advance(current: Option<TaskLifecycle>, candidate: TaskLifecycle) -> TaskLifecycle {
+    current.map_or(candidate, |c| c.max(candidate))
 }
 
 /// An essential container that terminated.
@@ -159,10 +83,10 @@ pub fn observe_pod(pod: &Pod, containers: &[ContainerMapping], now: &Time) -> Po
         }
         if mapping.kind == ContainerKind::Main {
             mains += 1;
-            match view.status.last_status.as_deref() {
-                Some("RUNNING") => main_running += 1,
-                Some("STOPPED") => main_stopped += 1,
-                _ => {}
+            match view.status.last_status {
+                Some(ContainerLifecycle::Running) => main_running += 1,
+                Some(ContainerLifecycle::Stopped) => main_stopped += 1,
+                Some(ContainerLifecycle::Pending) | None => {}
             }
         }
         if mapping.essential && view.exited && essential_exit.is_none() {
@@ -231,7 +155,7 @@ pub fn task_health(containers: &[ContainerStatus], essential: &[bool]) -> Health
         .iter()
         .zip(essential)
         .filter(|(_, e)| **e)
-        .map(|(c, _)| HealthStatus::parse(c.health_status.as_deref()))
+        .map(|(c, _)| c.health_status.unwrap_or(HealthStatus::Unknown))
         .collect();
     if healths.contains(&HealthStatus::Unhealthy) {
         HealthStatus::Unhealthy

@@ -3,6 +3,7 @@
 use k8s_openapi::api::core::v1::Pod;
 
 use super::*;
+use crate::api::ecs::ContainerLifecycle;
 use crate::translate::{ContainerKind, ContainerMapping};
 
 fn mapping(name: &str, essential: bool, kind: ContainerKind, health: bool) -> ContainerMapping {
@@ -78,7 +79,7 @@ fn essential_and_non_essential_exits() {
     assert_eq!(o.last_status, Some(TaskLifecycle::Running));
     assert!(o.essential_exit.is_none(), "a non-essential exit is not a task exit");
     assert_eq!(o.containers[1].exit_code, Some(3));
-    assert_eq!(o.containers[1].last_status.as_deref(), Some("STOPPED"));
+    assert_eq!(o.containers[1].last_status, Some(ContainerLifecycle::Stopped));
 
     let app_oom = pod("spec: {nodeName: n1, containers: []}\nstatus: {phase: Running, containerStatuses: [\
          {name: app, image: a, imageID: '', ready: false, restartCount: 0, state: {terminated: {exitCode: 137, reason: OOMKilled, finishedAt: '2026-01-01T00:02:00Z'}}},\
@@ -111,8 +112,8 @@ fn start_failures_and_health() {
          {name: app, image: a, imageID: '', ready: true, restartCount: 0, state: {running: {}}},\
          {name: sidecar, image: s, imageID: '', ready: true, restartCount: 0, state: {running: {}}}]}");
     let o = observe_pod(&healthy, &app_and_sidecar(), &now());
-    assert_eq!(o.containers[0].health_status.as_deref(), Some("HEALTHY"));
-    assert_eq!(o.containers[1].health_status.as_deref(), Some("UNKNOWN"), "no health check: UNKNOWN");
+    assert_eq!(o.containers[0].health_status, Some(HealthStatus::Healthy));
+    assert_eq!(o.containers[1].health_status, Some(HealthStatus::Unknown), "no health check: UNKNOWN");
     assert_eq!(o.health_status, HealthStatus::Healthy, "only essential containers count");
 }
 
@@ -139,29 +140,38 @@ fn a_health_check_that_never_passes_turns_unhealthy_after_its_retries() {
         ))
     };
     let young = observe_pod(&running_since("2026-01-01T00:00:00Z"), &app_and_sidecar(), &now());
-    assert_eq!(young.containers[0].health_status.as_deref(), Some("UNKNOWN"));
+    assert_eq!(young.containers[0].health_status, Some(HealthStatus::Unknown));
     assert_eq!(young.health_due, Some(Time("2026-01-01T00:00:20Z".parse().expect("timestamp"))));
     let old = observe_pod(&running_since("2025-12-31T23:59:40Z"), &app_and_sidecar(), &now());
-    assert_eq!(old.containers[0].health_status.as_deref(), Some("UNHEALTHY"));
+    assert_eq!(old.containers[0].health_status, Some(HealthStatus::Unhealthy));
     assert_eq!(old.health_status, HealthStatus::Unhealthy);
     assert_eq!(old.health_due, None);
 }
 
 #[test]
 fn task_health_precedence() {
-    let c = |h: &str| crate::api::task::ContainerStatus {
+    let c = |h: HealthStatus| crate::api::task::ContainerStatus {
         name: "c".into(),
-        health_status: Some(h.into()),
+        health_status: Some(h),
         ..Default::default()
     };
-    assert_eq!(task_health(&[c("HEALTHY"), c("UNKNOWN")], &[true, true]), HealthStatus::Unknown);
-    assert_eq!(task_health(&[c("UNKNOWN"), c("UNHEALTHY")], &[true, true]), HealthStatus::Unhealthy);
-    assert_eq!(task_health(&[c("HEALTHY"), c("UNHEALTHY")], &[true, false]), HealthStatus::Healthy);
+    assert_eq!(
+        task_health(&[c(HealthStatus::Healthy), c(HealthStatus::Unknown)], &[true, true]),
+        HealthStatus::Unknown
+    );
+    assert_eq!(
+        task_health(&[c(HealthStatus::Unknown), c(HealthStatus::Unhealthy)], &[true, true]),
+        HealthStatus::Unhealthy
+    );
+    assert_eq!(
+        task_health(&[c(HealthStatus::Healthy), c(HealthStatus::Unhealthy)], &[true, false]),
+        HealthStatus::Healthy
+    );
 }
 
 #[test]
 fn lifecycle_never_moves_backwards() {
-    assert_eq!(advance(Some("RUNNING"), TaskLifecycle::Pending), TaskLifecycle::Running);
-    assert_eq!(advance(Some("PENDING"), TaskLifecycle::Running), TaskLifecycle::Running);
+    assert_eq!(advance(Some(TaskLifecycle::Running), TaskLifecycle::Pending), TaskLifecycle::Running);
+    assert_eq!(advance(Some(TaskLifecycle::Pending), TaskLifecycle::Running), TaskLifecycle::Running);
     assert_eq!(advance(None, TaskLifecycle::Provisioning), TaskLifecycle::Provisioning);
 }

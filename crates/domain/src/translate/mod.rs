@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::{
     Affinity, LocalObjectReference, PodDNSConfig, PodSecurityContext, PodSpec, PodTemplateSpec, Sysctl, Toleration,
 };
-use kube::api::ObjectMeta;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::api::task::TaskOverride;
 use crate::api::task_definition::TaskDefinitionSpec;

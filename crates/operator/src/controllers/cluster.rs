@@ -21,6 +21,7 @@ use kube::{Resource, ResourceExt};
 
 use crate::api::conditions::{self, DesiredCondition};
 use crate::api::container_instance::ContainerInstance;
+use crate::api::ecs::{ClusterState, TaskLifecycle};
 use crate::api::{EcsCluster, EcsClusterStatus, Service, Task};
 use crate::apply;
 use crate::caches::Changes;
@@ -239,7 +240,7 @@ async fn reconcile(cluster: Arc<EcsCluster>, rc: Arc<ClusterContext>) -> Result<
         let message =
             if invalid.len() > 1 { format!("{first} (and {} more)", invalid.len() - 1) } else { first.clone() };
         let reason = if problems.is_empty() { reasons::PROVIDER_FAILED } else { reasons::INVALID };
-        next.status = Some("FAILED".into());
+        next.status = Some(ClusterState::Failed);
         set(&mut next.conditions, conditions::VALID, problems.is_empty(), reason, &message);
         set(&mut next.conditions, conditions::READY, false, reason, &message);
         set(&mut next.conditions, conditions::STALLED, true, reason, &message);
@@ -249,12 +250,12 @@ async fn reconcile(cluster: Arc<EcsCluster>, rc: Arc<ClusterContext>) -> Result<
         conditions::remove(&mut next.conditions, conditions::STALLED);
         if provisioning {
             let message = "container instances are being provisioned";
-            next.status = Some("PROVISIONING".into());
+            next.status = Some(ClusterState::Provisioning);
             set(&mut next.conditions, conditions::READY, false, reasons::PROVISIONING, message);
             set(&mut next.conditions, conditions::RECONCILING, true, reasons::PROVISIONING, message);
         } else {
             let message = format!("{} container instances registered", counts.registered_instances);
-            next.status = Some("ACTIVE".into());
+            next.status = Some(ClusterState::Active);
             set(&mut next.conditions, conditions::READY, true, reasons::ACTIVE, &message);
             conditions::remove(&mut next.conditions, conditions::RECONCILING);
         }
@@ -264,10 +265,17 @@ async fn reconcile(cluster: Arc<EcsCluster>, rc: Arc<ClusterContext>) -> Result<
             || next.conditions.iter().any(|c| c.type_ == conditions::STALLED)
                 && previous.conditions.iter().all(|c| c.type_ != conditions::STALLED)
         {
-            let warning = next.status.as_deref() == Some("FAILED");
+            let warning = next.status == Some(ClusterState::Failed);
             let note =
                 conditions::find(&next.conditions, conditions::READY).map(|c| c.message.clone()).unwrap_or_default();
-            ctx.event(cluster.as_ref(), warning, next.status.as_deref().unwrap_or_default(), "Reconcile", note).await;
+            ctx.event(
+                cluster.as_ref(),
+                warning,
+                next.status.map(ClusterState::as_str).unwrap_or_default(),
+                "Reconcile",
+                note,
+            )
+            .await;
         }
         apply::apply_status(&clusters, &name, serde_json::to_value(&next)?).await?;
         rc.wrote(&name);
@@ -288,7 +296,7 @@ async fn finalize(
 ) -> Result<Action> {
     let name = cluster.name_any();
     let running =
-        tasks.iter().filter(|t| t.status.as_ref().and_then(|s| s.last_status.as_deref()) != Some("STOPPED")).count();
+        tasks.iter().filter(|t| t.status.as_ref().and_then(|s| s.last_status) != Some(TaskLifecycle::Stopped)).count();
     let active = services.iter().filter(|s| s.metadata.deletion_timestamp.is_none()).count();
     if running > 0 || active > 0 {
         let message = format!(
@@ -296,7 +304,7 @@ async fn finalize(
              (ECS: ClusterContainsTasksException / ClusterContainsServicesException); it is deleted once they are gone"
         );
         let mut next = previous.clone();
-        next.status = Some("DEPROVISIONING".into());
+        next.status = Some(ClusterState::Deprovisioning);
         conditions::set(
             &mut next.conditions,
             DesiredCondition::new(conditions::READY, false, reasons::DELETION_BLOCKED, &message),

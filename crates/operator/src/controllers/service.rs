@@ -24,6 +24,7 @@ use sha2::{Digest, Sha256};
 use super::admission::{self, Refusal};
 use super::task_plan::{self, PodRecord};
 use crate::api::conditions::{self, DesiredCondition};
+use crate::api::ecs::{SchedulingStrategy, ServiceState, StopCode};
 use crate::api::service::{Service, ServiceStatus};
 use crate::api::{EcsCluster, TaskDefinition};
 use crate::apply;
@@ -160,7 +161,7 @@ async fn reconcile(service: Arc<Service>, ctx: Arc<Context>) -> Result<Action> {
 }
 
 fn is_daemon(service: &Service) -> bool {
-    service.spec.scheduling_strategy.as_deref() == Some("DAEMON")
+    service.spec.scheduling_strategy == Some(SchedulingStrategy::Daemon)
 }
 
 async fn apply_service(service: &Service, ctx: &Context) -> Result<Action> {
@@ -273,7 +274,7 @@ async fn apply_service(service: &Service, ctx: &Context) -> Result<Action> {
 
     let mut status = plan.status;
     status.observed_generation = service.metadata.generation;
-    status.status = Some("ACTIVE".into());
+    status.status = Some(ServiceState::Active);
     status.selector = Some(workload::selector_string(service));
     status.unsupported_fields = translated.unsupported;
     status.workload_generation = workload_generation;
@@ -324,7 +325,7 @@ fn pod_view(pod: &Pod, ctx: &Context) -> PodView {
         observation.containers.iter().filter_map(|c| c.exit_code.map(|code| format!("{}={code}", c.name))).collect();
     let failure = if let Some(start) = &observation.start_failure {
         Some(PodFailure {
-            stop_code: task_status::TASK_FAILED_TO_START.into(),
+            stop_code: StopCode::TaskFailedToStart,
             reason: format!("{}: {}", start.reason, start.message),
             exit_codes,
             failed_to_start: true,
@@ -332,7 +333,7 @@ fn pod_view(pod: &Pod, ctx: &Context) -> PodView {
         })
     } else if observation.essential_exit.is_some() {
         Some(PodFailure {
-            stop_code: task_status::ESSENTIAL_CONTAINER_EXITED.into(),
+            stop_code: StopCode::EssentialContainerExited,
             reason: task_status::ESSENTIAL_CONTAINER_EXITED_REASON.into(),
             exit_codes,
             failed_to_start: false,
@@ -341,13 +342,7 @@ fn pod_view(pod: &Pod, ctx: &Context) -> PodView {
     } else if let Some((stop_code, reason)) = node_disruption(pod, ctx) {
         // Its container instance is going (spot interruption, drain): the task is stopped and replaced
         // elsewhere, recorded with ECS's stop code.
-        Some(PodFailure {
-            stop_code: stop_code.into(),
-            reason,
-            exit_codes,
-            failed_to_start: false,
-            essential_exit: false,
-        })
+        Some(PodFailure { stop_code, reason, exit_codes, failed_to_start: false, essential_exit: false })
     } else {
         None
     };
@@ -389,21 +384,21 @@ fn placement_failure(ctx: &Context, cluster: &EcsCluster, service: &str, pods: &
 }
 
 /// Why the pod's node is going, in ECS terms: a spot interruption notice, or a drain / removal.
-fn node_disruption(pod: &Pod, ctx: &Context) -> Option<(&'static str, String)> {
+fn node_disruption(pod: &Pod, ctx: &Context) -> Option<(StopCode, String)> {
     let node_name = pod.spec.as_ref()?.node_name.clone()?;
     match ctx.caches().node(&node_name) {
         // Only once nothing new can land there (our drain taint, or cordoned by a termination
         // handler): a replacement must not be scheduled onto the same node.
         Some(node) if !unschedulable(&node) => None,
         Some(node) if node.annotations().contains_key(crate::cluster::pools::keys::INTERRUPT) => {
-            Some((task_status::SPOT_INTERRUPTION, "Your Spot Task was interrupted.".into()))
+            Some((StopCode::SpotInterruption, "Your Spot Task was interrupted.".into()))
         }
         Some(node) if crate::cluster::status::node_draining(&node) => {
-            Some((task_status::TERMINATION_NOTICE, format!("Host EC2 (instance {node_name}) is being terminated.")))
+            Some((StopCode::TerminationNotice, format!("Host EC2 (instance {node_name}) is being terminated.")))
         }
         // A node not (yet) in the cache is no evidence; a pod already going whose node is gone is.
         None if pod.metadata.deletion_timestamp.is_some() => {
-            Some((task_status::TERMINATION_NOTICE, format!("Host EC2 (instance {node_name}) terminated.")))
+            Some((StopCode::TerminationNotice, format!("Host EC2 (instance {node_name}) terminated.")))
         }
         _ => None,
     }
@@ -564,7 +559,7 @@ async fn refuse(
     let mut status = previous.clone();
     let generation = service.metadata.generation;
     status.observed_generation = generation;
-    status.status.get_or_insert_with(|| "ACTIVE".into());
+    status.status.get_or_insert(ServiceState::Active);
     let Refusal { condition, reason, message, retry } = refusal;
     conditions::set(&mut status.conditions, DesiredCondition::new(condition, false, reason, &message), generation, now);
     conditions::set(
@@ -597,9 +592,9 @@ async fn drain(service: &Service, ctx: &Context) -> Result<Action> {
     let name = service.name_any();
     let services: Api<Service> = Api::namespaced(ctx.client.clone(), &namespace);
     let previous = service.status.clone().unwrap_or_default();
-    if previous.status.as_deref() != Some("DRAINING") {
+    if previous.status != Some(ServiceState::Draining) {
         let mut status = previous.clone();
-        status.status = Some("DRAINING".into());
+        status.status = Some(ServiceState::Draining);
         status.desired_count = Some(0);
         apply::apply_status(&services, &name, serde_json::to_value(&status)?).await?;
         ctx.event(service, false, "Draining", "DeleteService", format!("service {name} is DRAINING")).await;

@@ -227,7 +227,7 @@ async fn start(
             Ok(Action::await_change())
         }
         Err(Refusal { condition, reason, message, retry }) => {
-            status.last_status = Some(crate::task_status::TaskLifecycle::Provisioning.as_str().into());
+            status.last_status = Some(crate::task_status::TaskLifecycle::Provisioning);
             let generation = task.metadata.generation;
             conditions::set(
                 &mut status.conditions,

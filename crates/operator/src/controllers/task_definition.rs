@@ -22,7 +22,7 @@ use crate::apply;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::labels;
-use crate::revisions::{self, ACTIVE, INACTIVE};
+use crate::revisions::{self, RevisionStatus};
 
 /// Condition reasons.
 pub mod reasons {
@@ -123,8 +123,9 @@ async fn reconcile(td: Arc<TaskDefinition>, ctx: Arc<Context>) -> Result<Action>
     status.task_definition = Some(format!("{family}:{current}"));
     status.container_count = Some(td.spec.container_definitions.len() as i64);
     fill_records(&mut status, &td, &all);
-    status.status = Some(if td.spec.deregistered_revisions.contains(&current) { INACTIVE } else { ACTIVE }.to_string());
-    let message = format!("{family}:{current} is {}", status.status.as_deref().unwrap_or(ACTIVE));
+    let revision_status = revision_status(&td, current);
+    status.status = Some(revision_status);
+    let message = format!("{family}:{current} is {revision_status}");
     conditions::set(
         &mut status.conditions,
         DesiredCondition::new(conditions::VALID, true, reasons::VALID, "the task definition is valid"),
@@ -181,11 +182,16 @@ fn fill_records(status: &mut TaskDefinitionStatus, td: &TaskDefinition, snapshot
         .iter()
         .map(|s| RevisionRecord {
             revision: s.revision,
-            status: if td.spec.deregistered_revisions.contains(&s.revision) { INACTIVE } else { ACTIVE }.to_string(),
+            status: revision_status(td, s.revision),
             registered_at: s.metadata.creation_timestamp.clone(),
             snapshot: s.metadata.name.clone(),
         })
         .collect();
     records.sort_by_key(|r| r.revision);
     status.revisions = records;
+}
+
+/// INACTIVE once the user deregistered the revision (listed in `deregisteredRevisions`).
+fn revision_status(td: &TaskDefinition, revision: i64) -> RevisionStatus {
+    if td.spec.deregistered_revisions.contains(&revision) { RevisionStatus::Inactive } else { RevisionStatus::Active }
 }

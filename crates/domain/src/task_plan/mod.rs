@@ -12,6 +12,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use serde::{Deserialize, Serialize};
 
 use crate::api::conditions::{self, DesiredCondition};
+use crate::api::ecs::{ContainerLifecycle, DesiredStatus, HealthStatus, StopCode};
 use crate::api::task::{Task, TaskStatus};
 use crate::task_status::{self, PodObservation, TaskLifecycle};
 use crate::translate::{ContainerKind, ContainerMapping};
@@ -170,11 +171,8 @@ pub const STARTUP_WRITE_WINDOW: Duration = Duration::from_secs(10);
 pub const LATER_STARTUP_WRITE: Duration = Duration::from_secs(30);
 
 /// PROVISIONING, PENDING or ACTIVATING: on the way to RUNNING.
-fn is_starting(last_status: Option<&str>) -> bool {
-    matches!(
-        last_status.and_then(TaskLifecycle::parse),
-        Some(TaskLifecycle::Provisioning | TaskLifecycle::Pending | TaskLifecycle::Activating)
-    )
+fn is_starting(last_status: Option<TaskLifecycle>) -> bool {
+    matches!(last_status, Some(TaskLifecycle::Provisioning | TaskLifecycle::Pending | TaskLifecycle::Activating))
 }
 
 /// `Some(wait)` when this plan's status write only records a task still starting (PROVISIONING,
@@ -190,15 +188,15 @@ pub fn startup_write_delay(
     now: &Time,
 ) -> Option<Duration> {
     let quiet = plan.action == PodAction::None && plan.event.as_ref().is_none_or(|(warning, _, _)| !*warning);
-    if !quiet || !is_starting(plan.status.last_status.as_deref()) {
+    if !quiet || !is_starting(plan.status.last_status) {
         return None;
     }
-    if previous.last_status.is_some() && !is_starting(previous.last_status.as_deref()) {
+    if previous.last_status.is_some() && !is_starting(previous.last_status) {
         return None;
     }
     // A PROVISIONING written before the Pod existed (a refusal since resolved) is not a write for
     // this Pod: its conditions are stale, so it only gets the first window.
-    let written_for_this_pod = is_starting(previous.last_status.as_deref()) && previous.pod.is_some();
+    let written_for_this_pod = is_starting(previous.last_status) && previous.pod.is_some();
     let deadline = if written_for_this_pod { LATER_STARTUP_WRITE } else { STARTUP_WRITE_WINDOW };
     let age = Duration::try_from(now.0.duration_since(pod_created?.0)).unwrap_or(Duration::ZERO);
     deadline.checked_sub(age).filter(|wait| !wait.is_zero())
@@ -209,14 +207,14 @@ pub fn plan(task: &Task, pod: Option<&Pod>, node: &NodeFacts, now: &Time, retent
     let previous = task.status.clone().unwrap_or_default();
     let mut status = previous.clone();
     status.observed_generation = task.metadata.generation;
-    status.desired_status = Some(desired_status(task).to_string());
+    status.desired_status = Some(desired_status(task));
     if status.created_at.is_none() {
         status.created_at = task.metadata.creation_timestamp.clone().or_else(|| Some(now.clone()));
     }
     status.cluster = Some(task.spec.cluster.clone().unwrap_or_else(|| crate::api::DEFAULT_CLUSTER.into()));
     let generation = task.metadata.generation;
 
-    if previous.last_status.as_deref() == Some(TaskLifecycle::Stopped.as_str()) {
+    if previous.last_status == Some(TaskLifecycle::Stopped) {
         return plan_stopped(task, pod, status, now, retention);
     }
 
@@ -225,15 +223,14 @@ pub fn plan(task: &Task, pod: Option<&Pod>, node: &NodeFacts, now: &Time, retent
             // The Pod vanished without passing our finalizer (force-deleted): record what we know.
             let (code, reason) = previous
                 .stop_code
-                .clone()
                 .map(|c| (c, previous.stopped_reason.clone().unwrap_or_default()))
                 .unwrap_or_else(|| external_stop(node, previous.pod.as_deref().unwrap_or_default()));
-            stop_now(&mut status, &code, &reason, now, generation);
+            stop_now(&mut status, Some((code, &reason)), now, generation);
             return finish(previous, status, PodAction::None, Some(retention));
         }
-        if desired_status(task) == "STOPPED" {
+        if desired_status(task) == DesiredStatus::Stopped {
             let reason = task.spec.stopped_reason.clone().unwrap_or_else(|| "Task stopped by user".into());
-            stop_now(&mut status, task_status::USER_INITIATED, &reason, now, generation);
+            stop_now(&mut status, Some((StopCode::UserInitiated, &reason)), now, generation);
             return finish(previous, status, PodAction::None, Some(retention));
         }
         return Plan { status, action: PodAction::Create, requeue_after: None, event: None };
@@ -265,36 +262,32 @@ pub fn plan(task: &Task, pod: Option<&Pod>, node: &NodeFacts, now: &Time, retent
         let reporting = !observation.all_containers_stopped && !node.gone && !node.simulated;
         if let Some(remaining) = remaining.filter(|r| reporting && !r.is_zero()) {
             status.stopping_at.get_or_insert_with(|| now.clone());
-            status.desired_status = Some("STOPPED".into());
-            status.last_status =
-                Some(task_status::advance(previous.last_status.as_deref(), TaskLifecycle::Stopping).as_str().into());
+            status.desired_status = Some(DesiredStatus::Stopped);
+            status.last_status = Some(task_status::advance(previous.last_status, TaskLifecycle::Stopping));
             set_stopping_conditions(&mut status, now, generation);
             return finish(previous, status, PodAction::None, Some(remaining));
         }
-        stop_now(&mut status, "", "", now, generation);
+        stop_now(&mut status, None, now, generation);
         status.execution_stopped_at = observation.execution_stopped_at.clone().or_else(|| Some(now.clone()));
         return finish(previous, status, PodAction::ReleaseFinalizer, Some(retention));
     }
 
     let stop = if status.stop_code.is_some() {
         None // already stopping: keep the first stop code and reason
-    } else if desired_status(task) == "STOPPED" {
+    } else if desired_status(task) == DesiredStatus::Stopped {
         Some((
-            task_status::USER_INITIATED.to_string(),
+            StopCode::UserInitiated,
             task.spec.stopped_reason.clone().unwrap_or_else(|| "Task stopped by user".into()),
         ))
     } else if let Some(failure) = &observation.start_failure {
-        Some((task_status::TASK_FAILED_TO_START.to_string(), format!("{}: {}", failure.reason, failure.message)))
+        Some((StopCode::TaskFailedToStart, format!("{}: {}", failure.reason, failure.message)))
     } else if observation.essential_exit.is_some() || observation.all_containers_stopped {
-        Some((
-            task_status::ESSENTIAL_CONTAINER_EXITED.to_string(),
-            task_status::ESSENTIAL_CONTAINER_EXITED_REASON.to_string(),
-        ))
+        Some((StopCode::EssentialContainerExited, task_status::ESSENTIAL_CONTAINER_EXITED_REASON.to_string()))
     } else if node.spot_interrupted {
-        Some((task_status::SPOT_INTERRUPTION.to_string(), "Your Spot Task was interrupted.".to_string()))
+        Some((StopCode::SpotInterruption, "Your Spot Task was interrupted.".to_string()))
     } else if node.terminating {
         Some((
-            task_status::TERMINATION_NOTICE.to_string(),
+            StopCode::TerminationNotice,
             format!("Host EC2 (instance {}) is being terminated.", node.name.clone().unwrap_or_default()),
         ))
     } else {
@@ -308,16 +301,16 @@ pub fn plan(task: &Task, pod: Option<&Pod>, node: &NodeFacts, now: &Time, retent
     if status.stop_code.is_some() {
         let target =
             if observation.all_containers_stopped { TaskLifecycle::Deprovisioning } else { TaskLifecycle::Stopping };
-        status.last_status = Some(task_status::advance(previous.last_status.as_deref(), target).as_str().into());
-        status.desired_status = Some("STOPPED".into());
+        status.last_status = Some(task_status::advance(previous.last_status, target));
+        status.desired_status = Some(DesiredStatus::Stopped);
         set_stopping_conditions(&mut status, now, generation);
         let grace = pod.spec.as_ref().and_then(|s| s.termination_grace_period_seconds);
         return finish(previous, status, PodAction::Delete { grace }, None);
     }
 
     let candidate = observation.last_status.unwrap_or(TaskLifecycle::Provisioning);
-    let next = task_status::advance(previous.last_status.as_deref(), candidate);
-    status.last_status = Some(next.as_str().into());
+    let next = task_status::advance(previous.last_status, candidate);
+    status.last_status = Some(next);
     if next == TaskLifecycle::Running && status.started_at.is_none() {
         status.started_at = observation.started_at.clone().or_else(|| Some(now.clone()));
     }
@@ -373,7 +366,7 @@ fn plan_stopped(task: &Task, pod: Option<&Pod>, status: TaskStatus, now: &Time, 
     let previous = task.status.clone().unwrap_or_default();
     let mut status = status;
     // A stopped task's desired status is STOPPED, whatever the spec says.
-    status.desired_status = Some("STOPPED".into());
+    status.desired_status = Some(DesiredStatus::Stopped);
     if let Some(pod) = pod {
         let action = if has_our_finalizer(pod) {
             if pod.metadata.deletion_timestamp.is_some() {
@@ -416,16 +409,14 @@ fn finish(previous: TaskStatus, status: TaskStatus, action: PodAction, requeue_a
     // job), and a task turning UNHEALTHY.
     let stop_decided = previous.stop_code.is_none() && status.stop_code.is_some();
     let event = if stop_decided {
-        let last = status.last_status.clone().unwrap_or_default();
-        let code = status.stop_code.clone().unwrap_or_default();
-        let completed = code == task_status::ESSENTIAL_CONTAINER_EXITED
+        let last = status.last_status.map(TaskLifecycle::as_str).unwrap_or_default();
+        let code = status.stop_code.unwrap_or_default();
+        let completed = code == StopCode::EssentialContainerExited
             && status.containers.iter().filter(|c| c.essential != Some(false)).all(|c| c.exit_code == Some(0));
-        let warning = code != task_status::USER_INITIATED && !completed;
-        let reason = if completed { reasons::COMPLETED.to_string() } else { code };
+        let warning = code != StopCode::UserInitiated && !completed;
+        let reason = if completed { reasons::COMPLETED.to_string() } else { code.as_str().to_string() };
         Some((warning, reason, format!("task {}: {}", last, status.stopped_reason.clone().unwrap_or_default())))
-    } else if status.health_status.as_deref() == Some(task_status::HealthStatus::Unhealthy.as_str())
-        && previous.health_status != status.health_status
-    {
+    } else if status.health_status == Some(HealthStatus::Unhealthy) && previous.health_status != status.health_status {
         Some((
             true,
             reasons::UNHEALTHY.to_string(),
@@ -437,30 +428,30 @@ fn finish(previous: TaskStatus, status: TaskStatus, action: PodAction, requeue_a
     Plan { status, action, requeue_after, event }
 }
 
-fn stop_now(status: &mut TaskStatus, code: &str, reason: &str, now: &Time, generation: Option<i64>) {
-    if status.stop_code.is_none() && !code.is_empty() {
-        status.stop_code = Some(code.to_string());
+/// Records the stop: `stop` is the code and reason when this plan decided it (a code recorded
+/// earlier wins).
+fn stop_now(status: &mut TaskStatus, stop: Option<(StopCode, &str)>, now: &Time, generation: Option<i64>) {
+    if let Some((code, reason)) = stop.filter(|_| status.stop_code.is_none()) {
+        status.stop_code = Some(code);
         status.stopped_reason = Some(reason.to_string());
     }
     status.stopping_at.get_or_insert_with(|| now.clone());
     status.execution_stopped_at.get_or_insert_with(|| now.clone());
     status.stopped_at = Some(now.clone());
-    status.last_status = Some(TaskLifecycle::Stopped.as_str().into());
-    status.desired_status = Some("STOPPED".into());
+    status.last_status = Some(TaskLifecycle::Stopped);
+    status.desired_status = Some(DesiredStatus::Stopped);
     for c in &mut status.containers {
-        if c.last_status.as_deref() != Some("STOPPED") {
-            c.last_status = Some("STOPPED".into());
-        }
+        c.last_status = Some(ContainerLifecycle::Stopped);
     }
     let message = format!(
         "{}: {}",
-        status.stop_code.clone().unwrap_or_default(),
+        status.stop_code.map(StopCode::as_str).unwrap_or_default(),
         status.stopped_reason.clone().unwrap_or_default()
     );
     // For GitOps tools (kstatus, Argo CD): a task that stopped as asked or whose essential containers
     // all exited 0 is done (Ready); any other stop is a failure (Stalled).
-    let succeeded = status.stop_code.as_deref() == Some(task_status::USER_INITIATED)
-        || (status.stop_code.as_deref() == Some(task_status::ESSENTIAL_CONTAINER_EXITED)
+    let succeeded = status.stop_code == Some(StopCode::UserInitiated)
+        || (status.stop_code == Some(StopCode::EssentialContainerExited)
             && status.containers.iter().filter(|c| c.essential.unwrap_or(true)).all(|c| c.exit_code == Some(0)));
     conditions::set(
         &mut status.conditions,
@@ -488,7 +479,7 @@ fn stop_now(status: &mut TaskStatus, code: &str, reason: &str, now: &Time, gener
 fn set_stopping_conditions(status: &mut TaskStatus, now: &Time, generation: Option<i64>) {
     let message = format!(
         "stopping ({}): {}",
-        status.stop_code.clone().unwrap_or_default(),
+        status.stop_code.map(StopCode::as_str).unwrap_or_default(),
         status.stopped_reason.clone().unwrap_or_default()
     );
     conditions::set(
@@ -505,21 +496,21 @@ fn apply_observation(status: &mut TaskStatus, observation: &PodObservation, mapp
     let mut containers = observation.containers.clone();
     for c in &mut containers {
         if let Some(old) = status.containers.iter().find(|o| o.name == c.name) {
-            if old.health_status.as_deref() == Some("HEALTHY")
-                && c.health_status.as_deref() == Some("UNKNOWN")
-                && c.last_status.as_deref() == Some("RUNNING")
+            if old.health_status == Some(HealthStatus::Healthy)
+                && c.health_status == Some(HealthStatus::Unknown)
+                && c.last_status == Some(ContainerLifecycle::Running)
             {
-                c.health_status = Some("UNHEALTHY".into());
+                c.health_status = Some(HealthStatus::Unhealthy);
             }
             if c.exit_code.is_none() && old.exit_code.is_some() {
                 c.exit_code = old.exit_code;
-                c.last_status = old.last_status.clone();
+                c.last_status = old.last_status;
                 c.reason = old.reason.clone();
             }
         }
     }
     let essential: Vec<bool> = mappings.iter().map(|m| m.essential).collect();
-    status.health_status = Some(crate::task_status::task_health(&containers, &essential).as_str().into());
+    status.health_status = Some(crate::task_status::task_health(&containers, &essential));
     status.containers = containers;
     if status.pull_started_at.is_none() {
         status.pull_started_at = observation.pull_started_at.clone();
@@ -530,19 +521,19 @@ fn apply_observation(status: &mut TaskStatus, observation: &PodObservation, mapp
 }
 
 /// Why a Pod went away when kube-ecs did not ask: node gone, spot interruption, or someone else.
-fn external_stop(node: &NodeFacts, pod_name: &str) -> (String, String) {
+fn external_stop(node: &NodeFacts, pod_name: &str) -> (StopCode, String) {
     let instance = node.name.clone().unwrap_or_default();
     if node.spot_interrupted {
-        (task_status::SPOT_INTERRUPTION.into(), "Your Spot Task was interrupted.".into())
+        (StopCode::SpotInterruption, "Your Spot Task was interrupted.".into())
     } else if node.gone || node.terminating {
-        (task_status::TERMINATION_NOTICE.into(), format!("Host EC2 (instance {instance}) terminated."))
+        (StopCode::TerminationNotice, format!("Host EC2 (instance {instance}) terminated."))
     } else {
-        (task_status::USER_INITIATED.into(), format!("Pod {pod_name} was deleted outside kube-ecs"))
+        (StopCode::UserInitiated, format!("Pod {pod_name} was deleted outside kube-ecs"))
     }
 }
 
-fn desired_status(task: &Task) -> &str {
-    task.spec.desired_status.as_deref().unwrap_or("RUNNING")
+fn desired_status(task: &Task) -> DesiredStatus {
+    task.spec.desired_status.unwrap_or(DesiredStatus::Running)
 }
 
 /// The record the controller left on the Pod.
@@ -564,6 +555,9 @@ pub fn has_our_finalizer(pod: &Pod) -> bool {
 }
 
 #[cfg(test)]
+mod lifecycle_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -571,54 +565,72 @@ mod tests {
         Time(jiff::Timestamp::from_second(1_800_000_000 + seconds).expect("time"))
     }
 
-    fn plan_to(last_status: &str, event: Option<(bool, String, String)>) -> Plan {
-        let status = TaskStatus { last_status: Some(last_status.into()), ..Default::default() };
+    fn plan_to(last_status: TaskLifecycle, event: Option<(bool, String, String)>) -> Plan {
+        let status = TaskStatus { last_status: Some(last_status), ..Default::default() };
         Plan { status, action: PodAction::None, requeue_after: None, event }
     }
 
     #[test]
     fn startup_writes_wait_for_running_within_the_window() {
         let fresh = TaskStatus::default();
-        let pending = TaskStatus { last_status: Some("PENDING".into()), ..Default::default() };
+        let pending = TaskStatus { last_status: Some(TaskLifecycle::Pending), ..Default::default() };
         let written =
-            |last: &str| TaskStatus { last_status: Some(last.into()), pod: Some("t".into()), ..Default::default() };
-        let provisioning_written = written("PROVISIONING");
-        let pending_written = written("PENDING");
-        let running = TaskStatus { last_status: Some("RUNNING".into()), ..Default::default() };
+            |last: TaskLifecycle| TaskStatus { last_status: Some(last), pod: Some("t".into()), ..Default::default() };
+        let provisioning_written = written(TaskLifecycle::Provisioning);
+        let pending_written = written(TaskLifecycle::Pending);
+        let running = TaskStatus { last_status: Some(TaskLifecycle::Running), ..Default::default() };
         let problem = Some((true, "CannotPullContainerError".to_string(), "pull failed".to_string()));
         let cases: [(&str, &TaskStatus, Plan, i64, Option<Duration>); 11] = [
-            ("pod 1 s old, PENDING: wait 9 s", &fresh, plan_to("PENDING", None), 1, Some(Duration::from_secs(9))),
-            ("window over: write", &fresh, plan_to("PENDING", None), 10, None),
-            ("RUNNING: write at once", &pending, plan_to("RUNNING", None), 1, None),
-            ("a warning: write at once", &fresh, plan_to("PENDING", problem.clone()), 1, None),
-            ("stopping: write at once", &running, plan_to("STOPPING", None), 1, None),
+            (
+                "pod 1 s old, PENDING: wait 9 s",
+                &fresh,
+                plan_to(TaskLifecycle::Pending, None),
+                1,
+                Some(Duration::from_secs(9)),
+            ),
+            ("window over: write", &fresh, plan_to(TaskLifecycle::Pending, None), 10, None),
+            ("RUNNING: write at once", &pending, plan_to(TaskLifecycle::Running, None), 1, None),
+            ("a warning: write at once", &fresh, plan_to(TaskLifecycle::Pending, problem.clone()), 1, None),
+            ("stopping: write at once", &running, plan_to(TaskLifecycle::Stopping, None), 1, None),
             (
                 "from PENDING to ACTIVATING: wait",
                 &pending,
-                plan_to("ACTIVATING", None),
+                plan_to(TaskLifecycle::Activating, None),
                 2,
                 Some(Duration::from_secs(8)),
             ),
             (
                 "PROVISIONING written at 10 s, bound at 12 s: PENDING waits for 30 s",
                 &provisioning_written,
-                plan_to("PENDING", None),
+                plan_to(TaskLifecycle::Pending, None),
                 12,
                 Some(Duration::from_secs(18)),
             ),
-            ("PROVISIONING written, RUNNING at 14 s: write", &provisioning_written, plan_to("RUNNING", None), 14, None),
-            ("PENDING written, still starting at 30 s: write", &pending_written, plan_to("ACTIVATING", None), 30, None),
+            (
+                "PROVISIONING written, RUNNING at 14 s: write",
+                &provisioning_written,
+                plan_to(TaskLifecycle::Running, None),
+                14,
+                None,
+            ),
+            (
+                "PENDING written, still starting at 30 s: write",
+                &pending_written,
+                plan_to(TaskLifecycle::Activating, None),
+                30,
+                None,
+            ),
             (
                 "PROVISIONING written, a warning: write at once",
                 &provisioning_written,
-                plan_to("PENDING", problem),
+                plan_to(TaskLifecycle::Pending, problem),
                 12,
                 None,
             ),
             (
                 "PROVISIONING from a refusal, before the Pod: first window only",
-                &TaskStatus { last_status: Some("PROVISIONING".into()), ..Default::default() },
-                plan_to("PENDING", None),
+                &TaskStatus { last_status: Some(TaskLifecycle::Provisioning), ..Default::default() },
+                plan_to(TaskLifecycle::Pending, None),
                 12,
                 None,
             ),
@@ -679,13 +691,13 @@ mod tests {
         let waiting = plan(&task, Some(&pod), &real, &at(1), retention);
         assert_eq!(waiting.action, PodAction::None, "the stop is not recorded before the exit code arrives");
         assert_eq!(waiting.requeue_after, Some(Duration::from_secs(2) + FINAL_STATE_SLACK));
-        assert_eq!(waiting.status.last_status.as_deref(), Some("STOPPING"));
+        assert_eq!(waiting.status.last_status, Some(TaskLifecycle::Stopping));
 
         // The kubelet reported the end: recorded with its exit code, then the Pod may go.
         let (task, pod) = stopping(3, exited);
         let done = plan(&task, Some(&pod), &real, &at(5), retention);
         assert_eq!(done.action, PodAction::ReleaseFinalizer);
-        assert_eq!(done.status.last_status.as_deref(), Some("STOPPED"));
+        assert_eq!(done.status.last_status, Some(TaskLifecycle::Stopped));
         assert_eq!(done.status.containers[0].exit_code, Some(137));
 
         // Nothing will ever report: a simulated node, a node that is gone, or long past the grace period.
@@ -702,41 +714,47 @@ mod tests {
     #[test]
     fn at_most_one_event_on_the_happy_path_and_one_for_each_unhappy_turn() {
         use crate::api::task::ContainerStatus;
-        let with = |last: &str, code: Option<&str>, exit: Option<i32>, health: Option<&str>| TaskStatus {
-            last_status: Some(last.into()),
-            stop_code: code.map(str::to_string),
-            stopped_reason: code.map(|_| "why".to_string()),
-            health_status: health.map(str::to_string),
-            containers: vec![ContainerStatus {
-                name: "app".into(),
-                essential: Some(true),
-                exit_code: exit,
+        let with =
+            |last: TaskLifecycle, code: Option<StopCode>, exit: Option<i32>, health: Option<HealthStatus>| TaskStatus {
+                last_status: Some(last),
+                stop_code: code,
+                stopped_reason: code.map(|_| "why".to_string()),
+                health_status: health,
+                containers: vec![ContainerStatus {
+                    name: "app".into(),
+                    essential: Some(true),
+                    exit_code: exit,
+                    ..Default::default()
+                }],
                 ..Default::default()
-            }],
-            ..Default::default()
-        };
+            };
         let event = |previous: TaskStatus, next: TaskStatus| {
             finish(previous, next, PodAction::None, None).event.map(|(warning, reason, _)| (warning, reason))
         };
-        let none = |last: &str| with(last, None, None, None);
-        assert_eq!(event(none("PROVISIONING"), none("PENDING")), None, "starting steps: timestamps only");
-        assert_eq!(event(none("PENDING"), none("RUNNING")), None, "RUNNING: timestamps only");
-        let exited = |code: i32| with("STOPPING", Some("EssentialContainerExited"), Some(code), None);
+        let none = |last: TaskLifecycle| with(last, None, None, None);
         assert_eq!(
-            event(none("RUNNING"), exited(0)),
+            event(none(TaskLifecycle::Provisioning), none(TaskLifecycle::Pending)),
+            None,
+            "starting steps: timestamps only"
+        );
+        assert_eq!(event(none(TaskLifecycle::Pending), none(TaskLifecycle::Running)), None, "RUNNING: timestamps only");
+        let exited =
+            |code: i32| with(TaskLifecycle::Stopping, Some(StopCode::EssentialContainerExited), Some(code), None);
+        assert_eq!(
+            event(none(TaskLifecycle::Running), exited(0)),
             Some((false, "TaskCompleted".into())),
             "a batch task did its job"
         );
-        assert_eq!(event(none("RUNNING"), exited(3)), Some((true, "EssentialContainerExited".into())));
+        assert_eq!(event(none(TaskLifecycle::Running), exited(3)), Some((true, "EssentialContainerExited".into())));
         assert_eq!(
-            event(exited(3), with("STOPPED", Some("EssentialContainerExited"), Some(3), None)),
+            event(exited(3), with(TaskLifecycle::Stopped, Some(StopCode::EssentialContainerExited), Some(3), None)),
             None,
             "once per stop"
         );
-        let user = with("STOPPING", Some("UserInitiated"), None, None);
-        assert_eq!(event(none("RUNNING"), user), Some((false, "UserInitiated".into())));
-        let unhealthy = with("RUNNING", None, None, Some("UNHEALTHY"));
-        assert_eq!(event(none("RUNNING"), unhealthy.clone()), Some((true, "TaskUnhealthy".into())));
+        let user = with(TaskLifecycle::Stopping, Some(StopCode::UserInitiated), None, None);
+        assert_eq!(event(none(TaskLifecycle::Running), user), Some((false, "UserInitiated".into())));
+        let unhealthy = with(TaskLifecycle::Running, None, None, Some(HealthStatus::Unhealthy));
+        assert_eq!(event(none(TaskLifecycle::Running), unhealthy.clone()), Some((true, "TaskUnhealthy".into())));
         assert_eq!(event(unhealthy.clone(), unhealthy), None);
     }
 }

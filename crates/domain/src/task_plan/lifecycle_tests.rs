@@ -1,0 +1,3 @@
+//! The Task lifecycle, table by table, as ECS behaviour.
+
+use super::*;
