@@ -353,7 +353,7 @@ async fn crds_install_with_client_and_server_side_apply_and_explain_their_fields
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     };
     assert!(out.contains("essential") && out.contains("boolean"), "{out}{err}");
-    // The field's doc comment in src/api/task_definition.rs.
+    // The field's doc comment in crates/api/src/task_definition.rs.
     assert!(out.contains("the task stops when this container stops"), "explain shows the doc comment:\n{out}");
 }
 

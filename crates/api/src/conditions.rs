@@ -63,6 +63,41 @@ pub fn set(conditions: &mut Vec<Condition>, desired: DesiredCondition<'_>, gener
     }
 }
 
+/// The conditions of one status as a reconcile writes them: bound to the object's generation and
+/// the reconcile's clock, so no call site can pass a stale generation or a second `now`.
+pub struct Conditions<'s> {
+    list: &'s mut Vec<Condition>,
+    generation: Option<i64>,
+    now: &'s Time,
+}
+
+impl<'s> Conditions<'s> {
+    pub fn of(list: &'s mut Vec<Condition>, generation: Option<i64>, now: &'s Time) -> Self {
+        Self { list, generation, now }
+    }
+
+    /// Sets `type_` to `status` with `reason` and `message`.
+    pub fn set(&mut self, type_: &str, status: bool, reason: &str, message: impl Into<String>) -> &mut Self {
+        set(self.list, DesiredCondition::new(type_, status, reason, message), self.generation, self.now);
+        self
+    }
+
+    pub fn remove(&mut self, type_: &str) -> &mut Self {
+        remove(self.list, type_);
+        self
+    }
+
+    /// Something the user must change blocks the object: `condition` (Valid, Placed, ...) and Ready
+    /// are False, Stalled is True (kstatus "Failed"), all with the same reason and message, and it
+    /// is no longer Reconciling.
+    pub fn refused(&mut self, condition: &str, reason: &str, message: &str) -> &mut Self {
+        self.set(condition, false, reason, message)
+            .set(READY, false, reason, message)
+            .set(STALLED, true, reason, message)
+            .remove(RECONCILING)
+    }
+}
+
 /// Removes the condition of `type_`, if present.
 pub fn remove(conditions: &mut Vec<Condition>, type_: &str) {
     conditions.retain(|c| c.type_ != type_);
@@ -99,5 +134,28 @@ mod tests {
         set(&mut conditions, DesiredCondition::new(READY, true, "Running", "running"), Some(2), &t2);
         assert_eq!(conditions[0].last_transition_time, t2);
         assert!(is_true(&conditions, READY));
+    }
+
+    #[test]
+    fn a_refusal_sets_the_condition_ready_and_stalled_and_ends_reconciling() {
+        let now = time("2026-01-01T00:00:00Z");
+        let mut list = Vec::new();
+        Conditions::of(&mut list, Some(3), &now).set(RECONCILING, true, "Deploying", "deploying").refused(
+            VALID,
+            "TaskSecurityPolicy",
+            "privileged is not allowed",
+        );
+        let summary: Vec<(&str, &str, &str, Option<i64>)> = list
+            .iter()
+            .map(|c| (c.type_.as_str(), c.status.as_str(), c.reason.as_str(), c.observed_generation))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (VALID, "False", "TaskSecurityPolicy", Some(3)),
+                (READY, "False", "TaskSecurityPolicy", Some(3)),
+                (STALLED, "True", "TaskSecurityPolicy", Some(3)),
+            ]
+        );
     }
 }

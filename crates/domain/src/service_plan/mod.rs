@@ -6,3 +6,25 @@ pub mod placement_failure;
 pub mod rolling;
 pub mod rollout;
 pub mod workload;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
+use crate::api::conditions::Conditions;
+use crate::api::ecs::ServiceState;
+use crate::api::service::ServiceStatus;
+
+/// A service that cannot deploy until the user changes something (its definition does not resolve,
+/// the security policy refuses it, ...): still ACTIVE as an ECS service, refused by `condition`,
+/// with its workload left as it was.
+pub fn refuse(
+    status: &mut ServiceStatus,
+    generation: Option<i64>,
+    condition: &str,
+    reason: &str,
+    message: &str,
+    now: &Time,
+) {
+    status.observed_generation = generation;
+    status.status.get_or_insert(ServiceState::Active);
+    Conditions::of(&mut status.conditions, generation, now).refused(condition, reason, message);
+}

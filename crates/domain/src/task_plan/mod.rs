@@ -202,6 +202,20 @@ pub fn startup_write_delay(
     deadline.checked_sub(age).filter(|wait| !wait.is_zero())
 }
 
+/// A task that cannot start until the user changes something (its definition does not resolve, the
+/// security policy refuses it, ...): it stays PROVISIONING with no Pod, refused by `condition`.
+pub fn refuse(
+    status: &mut TaskStatus,
+    generation: Option<i64>,
+    condition: &str,
+    reason: &str,
+    message: &str,
+    now: &Time,
+) {
+    status.last_status = Some(TaskLifecycle::Provisioning);
+    conditions::Conditions::of(&mut status.conditions, generation, now).refused(condition, reason, message);
+}
+
 /// Plans a reconcile of `task` whose Pod is `pod`.
 pub fn plan(task: &Task, pod: Option<&Pod>, node: &NodeFacts, now: &Time, retention: Duration) -> Plan {
     let previous = task.status.clone().unwrap_or_default();

@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 
 use super::admission::{self, Refusal};
 use super::task_plan::{self, PodRecord};
-use crate::api::conditions::{self, DesiredCondition};
+use crate::api::conditions;
 use crate::api::ecs::{SchedulingStrategy, ServiceState, StopCode};
 use crate::api::service::{Service, ServiceStatus};
 use crate::api::{EcsCluster, TaskDefinition};
@@ -557,24 +557,8 @@ async fn refuse(
     now: &Time,
 ) -> Result<Action> {
     let mut status = previous.clone();
-    let generation = service.metadata.generation;
-    status.observed_generation = generation;
-    status.status.get_or_insert(ServiceState::Active);
     let Refusal { condition, reason, message, retry } = refusal;
-    conditions::set(&mut status.conditions, DesiredCondition::new(condition, false, reason, &message), generation, now);
-    conditions::set(
-        &mut status.conditions,
-        DesiredCondition::new(conditions::READY, false, reason, &message),
-        generation,
-        now,
-    );
-    conditions::set(
-        &mut status.conditions,
-        DesiredCondition::new(conditions::STALLED, true, reason, &message),
-        generation,
-        now,
-    );
-    conditions::remove(&mut status.conditions, conditions::RECONCILING);
+    crate::service_plan::refuse(&mut status, service.metadata.generation, condition, reason, &message, now);
     if status != previous {
         apply::apply_status(services, &service.name_any(), serde_json::to_value(&status)?).await?;
         ctx.event(service, true, reason, "CreateService", &message).await;

@@ -18,7 +18,7 @@ use kube::{Resource, ResourceExt};
 
 use super::admission::{self, Refusal};
 use super::task_plan::{self, NodeFacts, PodAction, PodRecord};
-use crate::api::conditions::{self, DesiredCondition};
+use crate::api::conditions;
 use crate::api::{EcsCluster, Task, TaskDefinition, TaskStatus};
 use crate::apply;
 use crate::caches::Changes;
@@ -227,26 +227,7 @@ async fn start(
             Ok(Action::await_change())
         }
         Err(Refusal { condition, reason, message, retry }) => {
-            status.last_status = Some(crate::task_status::TaskLifecycle::Provisioning);
-            let generation = task.metadata.generation;
-            conditions::set(
-                &mut status.conditions,
-                DesiredCondition::new(condition, false, reason, &message),
-                generation,
-                now,
-            );
-            conditions::set(
-                &mut status.conditions,
-                DesiredCondition::new(conditions::READY, false, reason, &message),
-                generation,
-                now,
-            );
-            conditions::set(
-                &mut status.conditions,
-                DesiredCondition::new(conditions::STALLED, true, reason, &message),
-                generation,
-                now,
-            );
+            task_plan::refuse(&mut status, task.metadata.generation, condition, reason, &message, now);
             if status != previous {
                 apply::apply_status(tasks, &task.name_any(), serde_json::to_value(&status)?).await?;
                 ctx.event(task, true, reason, "RunTask", &message).await;
