@@ -14,6 +14,7 @@ use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{Namespace, Pod};
 use kube::Client;
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
+use kube_ecs::api::ecs::TaskLifecycle;
 use kube_ecs::api::{Service, Task, TaskDefinition};
 use kube_ecs::local_cluster::{LocalCluster, LocalClusterOptions};
 
@@ -348,10 +349,7 @@ async fn tasks_to_running(client: &Client, n: usize) -> Result<f64> {
     .await?;
     until(&pods, &ListParams::default(), |l| l.len() == n && l.iter().all(pod_started)).await?;
     until(&tasks, &ListParams::default(), |l| {
-        l.iter()
-            .filter(|t| t.status.as_ref().and_then(|s| s.last_status.map(|v| v.as_str())) == Some("RUNNING"))
-            .count()
-            == n
+        l.iter().filter(|t| t.status.as_ref().and_then(|s| s.last_status) == Some(TaskLifecycle::Running)).count() == n
     })
     .await?;
     Ok(start.elapsed().as_secs_f64())

@@ -8,6 +8,7 @@
 //!
 //! Init and sidecar containers are ordered so each comes after what it depends on.
 
+use crate::api::ecs::DependencyCondition;
 use std::collections::BTreeSet;
 
 use super::ContainerKind;
@@ -23,18 +24,18 @@ pub struct Placement {
 
 /// Kinds and the order of the init/sidecar containers, or the containers on a dependency cycle.
 pub fn plan(containers: &[ContainerDefinition]) -> Result<Vec<Placement>, Vec<String>> {
-    let targets = |conditions: &[&str], name: &str| {
-        containers.iter().any(|c| {
-            c.depends_on.iter().any(|d| d.container_name == name && conditions.contains(&d.condition.as_str()))
-        })
+    let targets = |conditions: &[DependencyCondition], name: &str| {
+        containers
+            .iter()
+            .any(|c| c.depends_on.iter().any(|d| d.container_name == name && conditions.contains(&d.condition)))
     };
     let kinds: Vec<(ContainerKind, bool)> = containers
         .iter()
         .map(|c| {
-            if targets(&["COMPLETE", "SUCCESS"], &c.name) {
+            if targets(&[DependencyCondition::Complete, DependencyCondition::Success], &c.name) {
                 (ContainerKind::InitRunToCompletion, false)
-            } else if targets(&["START", "HEALTHY"], &c.name) {
-                (ContainerKind::Sidecar, targets(&["HEALTHY"], &c.name))
+            } else if targets(&[DependencyCondition::Start, DependencyCondition::Healthy], &c.name) {
+                (ContainerKind::Sidecar, targets(&[DependencyCondition::Healthy], &c.name))
             } else {
                 (ContainerKind::Main, false)
             }
