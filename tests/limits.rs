@@ -108,9 +108,9 @@ async fn every_kind_with_a_name_as_long_as_ecs_allows_reaches_its_normal_state()
     .await;
     assert_eq!(td.status.and_then(|s| s.family).as_deref(), Some(family.as_str()));
     let ready_cluster = support::wait_for(&clusters, &cluster, "ACTIVE with 2 instances", |c| {
-        c.status
-            .as_ref()
-            .is_some_and(|s| s.status.map(|v| v.as_str()) == Some("ACTIVE") && s.registered_container_instances_count == Some(2))
+        c.status.as_ref().is_some_and(|s| {
+            s.status.map(|v| v.as_str()) == Some("ACTIVE") && s.registered_container_instances_count == Some(2)
+        })
     })
     .await;
     assert!(ready_cluster.status.is_some());

@@ -80,7 +80,9 @@ async fn deregistering_a_revision_makes_it_inactive_for_new_work() {
     manifest["spec"]["deregisteredRevisions"] = serde_json::json!([1]);
     apply(&api, manifest).await;
     let td = support::wait_for(&api, "web", "revision 1 INACTIVE", |td| {
-        td.status.as_ref().is_some_and(|s| s.revisions.iter().any(|r| r.revision == 1 && r.status.as_str() == "INACTIVE"))
+        td.status
+            .as_ref()
+            .is_some_and(|s| s.revisions.iter().any(|r| r.revision == 1 && r.status.as_str() == "INACTIVE"))
     })
     .await;
     assert_eq!(td.status.as_ref().and_then(|s| s.revision), Some(2), "deregistering is not a new revision");

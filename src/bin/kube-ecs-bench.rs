@@ -388,7 +388,7 @@ async fn services_rollout(client: &Client, services: usize, per: usize) -> Resul
                 && l.iter().all(|s| {
                     s.status.as_ref().is_some_and(|st| {
                         st.task_definition.as_deref() == Some(reference)
-                            && st.rollout_state.map(|v| v.as_str()) == Some("COMPLETED")
+                            && st.rollout_state == Some(kube_ecs::api::ecs::RolloutState::Completed)
                             && st.running_count == Some(per as i32)
                     })
                 })
