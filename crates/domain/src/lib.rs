@@ -6,9 +6,11 @@
 //! (`pod_security`), revision selection (`revisions`) and ECS JSON import (`import`). The crate is
 //! built without kube's client or runtime features, so a Kubernetes call here does not compile.
 
+pub mod admission;
 pub mod cluster;
 pub mod import;
 pub mod pod_security;
+pub mod refusal;
 pub mod revisions;
 pub mod service_plan;
 pub mod task_plan;

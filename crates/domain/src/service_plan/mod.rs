@@ -2,7 +2,9 @@
 //! ECS deployment bookkeeping (deployments, circuit breaker, events).
 
 pub mod counts;
+pub mod observe;
 pub mod placement_failure;
+pub mod reconcile;
 pub mod rolling;
 pub mod rollout;
 pub mod workload;

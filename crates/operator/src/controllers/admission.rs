@@ -1,41 +1,21 @@
-//! Whether a Task or Service may run on its EcsCluster, and where: shared by both controllers.
-
-use k8s_openapi::api::apps::v1::ControllerRevision;
-use kube::api::Api;
+//! The observe half of admission, shared by the Task and Service controllers: the cluster, the
+//! namespace's Pod Security level and the task definition's revision, read from the read model and
+//! handed to the pure checks in `kube_ecs_domain::admission`.
 
 use crate::api::EcsCluster;
 use crate::api::common::{CapacityProviderStrategyItem, PlacementConstraint};
 use crate::cluster::placement::{self, Placement};
 use crate::context::Context;
 use crate::error::Error;
-use crate::pod_security::{self, SecurityInputs};
 use crate::translate::TranslatedPod;
+pub use kube_ecs_domain::refusal::{PLACED, Refusal, reasons};
 
-/// Condition type for placement problems.
-pub const PLACED: &str = "Placed";
-
-/// Reasons a workload cannot be admitted.
-pub mod reasons {
-    pub const CLUSTER_NOT_FOUND: &str = "ClusterNotFound";
-    pub const NAMESPACE_NOT_ALLOWED: &str = "NamespaceNotAllowed";
-    pub const PLACEMENT: &str = "InvalidPlacement";
-    pub const TASK_DEFINITION: &str = "TaskDefinitionUnavailable";
-    pub const TRANSLATION: &str = "InvalidTaskDefinition";
-}
-
-/// Something that keeps a Task or Service from starting: which condition it sets and why.
-#[derive(Debug)]
-pub struct Refusal {
-    pub condition: &'static str,
-    pub reason: &'static str,
-    pub message: String,
-    /// Transient problems are returned as errors (backoff); user problems wait for a change.
-    pub retry: Option<Error>,
-}
-
-impl Refusal {
-    pub fn new(condition: &'static str, reason: &'static str, message: String, transient: bool) -> Self {
-        Self { condition, reason, retry: transient.then(|| Error::MissingDependency(message.clone())), message }
+/// The error a refusal is returned as: transient ones retry soon, the others wait for a change.
+pub fn outcome(refusal: &Refusal) -> Result<kube::runtime::controller::Action, Error> {
+    if refusal.transient {
+        Err(Error::MissingDependency(refusal.message.clone()))
+    } else {
+        Ok(kube::runtime::controller::Action::await_change())
     }
 }
 
@@ -49,38 +29,8 @@ pub async fn admit(
     group: placement::GroupLabel<'_>,
 ) -> Result<(EcsCluster, Placement), Refusal> {
     ctx.caches().ready().await;
-    let cluster = ctx
-        .caches()
-        .cluster(cluster_name)
-        .map_err(|e| {
-            Refusal::new(
-                PLACED,
-                reasons::CLUSTER_NOT_FOUND,
-                format!("cluster {cluster_name:?} is malformed: {e}"),
-                false,
-            )
-        })?
-        .ok_or_else(|| {
-            Refusal::new(
-                PLACED,
-                reasons::CLUSTER_NOT_FOUND,
-                format!("cluster {cluster_name:?} not found (ClusterNotFoundException)"),
-                false,
-            )
-        })?;
-    if !placement::namespace_allowed(&cluster, namespace) {
-        return Err(Refusal::new(
-            PLACED,
-            reasons::NAMESPACE_NOT_ALLOWED,
-            format!(
-                "cluster {cluster_name:?} does not admit tasks from namespace {namespace:?} (spec.allowedNamespaces)"
-            ),
-            false,
-        ));
-    }
-    let placement = placement::placement_for(&cluster, namespace, strategy, constraints, group)
-        .map_err(|e| Refusal::new(PLACED, reasons::PLACEMENT, e.to_string(), false))?;
-    Ok((cluster, placement))
+    let cluster = ctx.caches().cluster(cluster_name);
+    kube_ecs_domain::admission::admit(cluster_name, cluster, namespace, strategy, constraints, group)
 }
 
 /// Resolves a task-definition reference for starting work; a deregistered revision is refused unless
@@ -101,26 +51,18 @@ pub async fn resolve(
         match caches.snapshot(namespace, &selected.snapshot_name()) {
             Some(snapshot) => selected.with_snapshot(&snapshot),
             None => {
-                let snapshots: Api<ControllerRevision> = Api::namespaced(ctx.client.clone(), namespace);
+                let snapshots: kube::Api<k8s_openapi::api::apps::v1::ControllerRevision> =
+                    kube::Api::namespaced(ctx.client.clone(), namespace);
                 let snapshot =
                     snapshots.get(&selected.snapshot_name()).await.map_err(|e| ResolveError::Read(e.to_string()))?;
                 selected.with_snapshot(&snapshot)
             }
         }
     };
-    resolved.await.map_err(|e: ResolveError| {
-        // Not registered yet may just mean the TaskDefinition controller has not caught up.
-        let transient = matches!(
-            e,
-            ResolveError::Read(_) | ResolveError::FamilyNotFound { .. } | ResolveError::NoActiveRevision { .. }
-        );
-        Refusal::new(crate::api::conditions::VALID, reasons::TASK_DEFINITION, e.to_string(), transient)
-    })
+    resolved.await.map_err(|e: ResolveError| kube_ecs_domain::admission::unresolved(&e))
 }
 
-/// Holds the translated Pod to the cluster's task security policy and the namespace's Pod Security
-/// level, hardening it where the level requires; a refusal names each field, rule and setting. Runs
-/// before any Pod or workload exists, so a refused task or service leaves nothing half-created.
+/// The task security decision for `namespace` (its Pod Security level from the read model).
 pub fn secure(
     ctx: &Context,
     cluster: &EcsCluster,
@@ -128,17 +70,6 @@ pub fn secure(
     task_definition: &crate::api::TaskDefinitionSpec,
     translated: &mut TranslatedPod,
 ) -> Result<(), Refusal> {
-    let policy = cluster.spec.task_security.clone().unwrap_or_default();
-    let cluster_name = kube::ResourceExt::name_any(cluster);
-    let inputs = SecurityInputs {
-        cluster: &cluster_name,
-        policy: &policy,
-        namespace,
-        namespace_level: ctx.caches().namespace_pod_security(namespace),
-        task_definition,
-        containers: &translated.containers,
-    };
-    let Some(spec) = translated.template.spec.as_mut() else { return Ok(()) };
-    pod_security::secure(spec, &inputs)
-        .map_err(|r| Refusal::new(crate::api::conditions::VALID, r.reason, r.message, false))
+    let level = ctx.caches().namespace_pod_security(namespace);
+    kube_ecs_domain::admission::secure(cluster, namespace, level, task_definition, translated)
 }

@@ -1,9 +1,10 @@
 //! Service controller: an ECS service as a Deployment (REPLICA) or DaemonSet (DAEMON) plus a
 //! Kubernetes Service for its load-balanced ports, with ECS deployments, circuit breaker and events.
 //!
-//! Pipeline per reconcile: resolve the target revision and admission (client) -> observe the service's
-//! pods (pure mapping) -> plan deployments (pure, `service_plan::rollout`) -> apply the workload only
-//! when its desired content changed (hash annotation) -> replace failed tasks -> one status apply.
+//! Pipeline per reconcile: observe (the revisions, admission, the service's pods and workload, all from
+//! the read model) -> plan (pure, `service_plan::reconcile`: the status, the workload, the Kubernetes
+//! Service, the failed tasks to replace, the Events) -> apply the workload only when its desired
+//! content changed (hash annotation) -> replace failed tasks -> one status apply.
 //! Essential semantics: a pod whose essential container exited is deleted, so the workload replaces
 //! the whole task, and the stop is recorded on the service.
 
@@ -22,21 +23,21 @@ use kube::{Resource, ResourceExt};
 use sha2::{Digest, Sha256};
 
 use super::admission::{self, Refusal};
-use super::task_plan::{self, PodRecord};
-use crate::api::conditions;
-use crate::api::ecs::{SchedulingStrategy, ServiceState, StopCode};
+use crate::api::ecs::ServiceState;
 use crate::api::service::{Service, ServiceStatus};
+use crate::api::task_security::PodSecurityLevel;
 use crate::api::{EcsCluster, TaskDefinition};
 use crate::apply;
 use crate::caches::Changes;
+use crate::cluster::placement::Placement;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::labels;
-use crate::service_plan::rollout::{self, PodFailure, PodView, RolloutInputs};
-use crate::service_plan::workload::{self, WorkloadInputs};
-use crate::service_plan::{counts, rolling};
-use crate::task_status::{self, TaskLifecycle};
-use crate::translate::{self, PodInputs, PodPurpose};
+use crate::revisions::ResolvedRevision;
+use crate::service_plan::observe::{self, WorkloadState};
+use crate::service_plan::reconcile::{self, Planned, Workload, is_daemon};
+use crate::service_plan::rollout::PodView;
+use crate::service_plan::{counts, workload};
 
 /// Finalizer that lets a deleted service drain (status DRAINING) before its workload goes.
 pub const DRAIN_FINALIZER: &str = "ecs.kube-ecs.dev/service-drain";
@@ -160,10 +161,7 @@ async fn reconcile(service: Arc<Service>, ctx: Arc<Context>) -> Result<Action> {
     })
 }
 
-fn is_daemon(service: &Service) -> bool {
-    service.spec.scheduling_strategy == Some(SchedulingStrategy::Daemon)
-}
-
+/// observe (read model) -> plan (`service_plan::reconcile`, pure) -> apply.
 async fn apply_service(service: &Service, ctx: &Context) -> Result<Action> {
     let namespace = service.namespace().unwrap_or_default();
     let name = service.name_any();
@@ -176,17 +174,92 @@ async fn apply_service(service: &Service, ctx: &Context) -> Result<Action> {
         .unseen_write(&key, service.metadata.resource_version.as_deref())
         .unwrap_or_else(|| service.status.clone().unwrap_or_default());
 
-    // A revision the service already runs stays usable after deregistration.
-    let running_refs: Vec<&str> = previous.deployments.iter().map(|d| d.task_definition.as_str()).collect();
-    let pinned_and_running = running_refs.iter().any(|r| *r == service.spec.task_definition);
-    let target = match admission::resolve(ctx, &namespace, &service.spec.task_definition, pinned_and_running).await {
-        Ok(target) => target,
+    let observed = match observe(service, ctx, &previous, &now).await {
+        Ok(observed) => observed,
         Err(refusal) => return refuse(service, ctx, &services, previous, refusal, &now).await,
     };
+    let planned = match reconcile::plan(&observed.view(service, &previous, &now)) {
+        Ok(planned) => planned,
+        Err(refusal) => return refuse(service, ctx, &services, previous, refusal, &now).await,
+    };
+
+    let Planned { mut status, workload, kube_service, delete_pods, events } = planned;
+    status.workload_generation = apply_workload(ctx, service, workload, previous.workload_generation).await?;
+    apply_kube_service(ctx, service, kube_service).await?;
+    delete_failed_pods(ctx, &namespace, &observed.pods, &delete_pods).await?;
+    if status != previous {
+        if counts::counts_only(&previous, &status)
+            && let Some(wait) = ctx.service_status_pacer.wait(&key, COUNTS_WRITE_INTERVAL)
+        {
+            return Ok(Action::requeue(wait));
+        }
+        tracing::debug!(changed = ?apply::changed_fields(&previous, &status), "writing service status");
+        let updated = apply::apply_status(&services, &name, serde_json::to_value(&status)?).await?;
+        let produced = updated.metadata.resource_version;
+        ctx.service_status_pacer.wrote(&key, service.metadata.resource_version.clone(), produced, status);
+    }
+    for (warning, reason, message) in events {
+        ctx.event(service, warning, &reason, "Deploy", message).await;
+    }
+    Ok(Action::await_change())
+}
+
+/// What a Service reconcile reads, owned (the plan borrows it through [`ObservedService::view`]).
+struct ObservedService {
+    target: ResolvedRevision,
+    running: Vec<(String, std::result::Result<ResolvedRevision, Refusal>)>,
+    cluster: EcsCluster,
+    placement: Placement,
+    namespace_level: Option<PodSecurityLevel>,
+    pods: Vec<Arc<Pod>>,
+    views: Vec<PodView>,
+    placement_failure: Option<String>,
+    workload: WorkloadState,
+}
+
+impl ObservedService {
+    fn view<'a>(&'a self, service: &'a Service, previous: &'a ServiceStatus, now: &'a Time) -> reconcile::Observed<'a> {
+        reconcile::Observed {
+            service,
+            previous,
+            target: &self.target,
+            running: &self.running,
+            cluster: &self.cluster,
+            placement: &self.placement,
+            namespace_level: self.namespace_level,
+            pods: &self.views,
+            placement_failure: self.placement_failure.as_deref(),
+            workload: &self.workload,
+            now,
+        }
+    }
+}
+
+/// Reads everything the plan needs from the read model: the revisions, the cluster and placement,
+/// the namespace's Pod Security level, the service's pods, their nodes, and its workload.
+async fn observe(
+    service: &Service,
+    ctx: &Context,
+    previous: &ServiceStatus,
+    now: &Time,
+) -> std::result::Result<ObservedService, Refusal> {
+    let namespace = service.namespace().unwrap_or_default();
+    let name = service.name_any();
+    // A revision the service already runs stays usable after deregistration.
+    let pinned_and_running = previous.deployments.iter().any(|d| d.task_definition == service.spec.task_definition);
+    let target = admission::resolve(ctx, &namespace, &service.spec.task_definition, pinned_and_running).await?;
+    let mut running = Vec::new();
+    let others =
+        previous.deployments.iter().map(|d| &d.task_definition).chain(&previous.last_completed_task_definition);
+    for reference in others {
+        if *reference != target.reference && running.iter().all(|(r, _)| r != reference) {
+            running.push((reference.clone(), admission::resolve(ctx, &namespace, reference, true).await));
+        }
+    }
     let cluster_name = service.spec.cluster.clone().unwrap_or_else(|| crate::api::DEFAULT_CLUSTER.into());
     let mut constraints = target.spec.placement_constraints.clone();
     constraints.extend(service.spec.placement_constraints.iter().cloned());
-    let (cluster, placement) = match admission::admit(
+    let (cluster, placement) = admission::admit(
         ctx,
         &cluster_name,
         &namespace,
@@ -194,69 +267,51 @@ async fn apply_service(service: &Service, ctx: &Context) -> Result<Action> {
         &constraints,
         Some((labels::SERVICE_NAME, &labels::value(&name))),
     )
-    .await
-    {
-        Ok(admitted) => admitted,
-        Err(refusal) => return refuse(service, ctx, &services, previous, refusal, &now).await,
-    };
-
-    let pods = ctx.caches().service_pods(&namespace, &name);
-    let views: Vec<PodView> = pods.iter().map(|pod| pod_view(pod, ctx)).collect();
-    let placement_failure = placement_failure(ctx, &cluster, &name, &pods);
-    let (workload_ref, settled, daemon_desired) = workload_state(ctx, service);
-    let desired_count = if is_daemon(service) { daemon_desired } else { service.spec.desired_count.unwrap_or(1) };
-    let plan = rollout::plan(&RolloutInputs {
-        service,
-        previous: &previous,
-        target: &target.reference,
-        desired_count,
-        pods: &views,
-        workload_settled: settled && workload_ref.as_deref() == previous.task_definition.as_deref(),
-        now: &now,
-        placement_failure: placement_failure.as_deref(),
+    .await?;
+    let caches = ctx.caches();
+    let pods = caches.service_pods(&namespace, &name);
+    let views = pods
+        .iter()
+        .map(|pod| {
+            let node = pod.spec.as_ref().and_then(|s| s.node_name.as_deref()).and_then(|n| caches.node(n));
+            observe::pod_view(pod, node.as_ref(), now)
+        })
+        .collect();
+    let placement_failure = observe::placement_failure(&cluster, &name, &pods, || {
+        let all_pods = caches.task_pods.state();
+        let mut by_node = crate::cluster::status::pods_by_node(&all_pods);
+        caches
+            .all_nodes()
+            .into_iter()
+            .map(|n| {
+                let on = by_node.remove(&n.name_any()).unwrap_or_default();
+                (n, on)
+            })
+            .collect()
     });
-
-    let deployed = if plan.deploy == target.reference {
-        target.clone()
+    let workload_name = workload::workload_name(&name);
+    let workload = if is_daemon(service) {
+        observe::daemon_set_state(caches.daemon_set(&namespace, &workload_name).as_deref())
     } else {
-        match admission::resolve(ctx, &namespace, &plan.deploy, true).await {
-            Ok(r) => r,
-            Err(refusal) => return refuse(service, ctx, &services, previous, refusal, &now).await,
-        }
+        observe::deployment_state(caches.deployment(&namespace, &workload_name).as_deref())
     };
-    let mut translated = match translate::pod_template(&PodInputs {
-        task_definition: &deployed.spec,
-        task_definition_ref: &deployed.reference,
-        overrides: None,
-        placement: &placement,
-        purpose: PodPurpose::Service,
-    }) {
-        Ok(t) => t,
-        Err(e) => {
-            let refusal = Refusal::new(conditions::VALID, admission::reasons::TRANSLATION, e.to_string(), false);
-            return refuse(service, ctx, &services, previous, refusal, &now).await;
-        }
-    };
-    if let Err(refusal) = admission::secure(ctx, &cluster, &namespace, &deployed.spec, &mut translated) {
-        return refuse(service, ctx, &services, previous, refusal, &now).await;
-    }
-    let record =
-        PodRecord::from_mappings(&deployed.reference, &translated.containers, translated.unsupported.clone(), None);
-    let (max_percent, min_percent) = percentages(service);
-    let bounds = rolling::replica_bounds(desired_count, max_percent, min_percent);
-    let inputs = WorkloadInputs {
-        service,
-        template: translated.template,
-        record: &record,
-        desired_count,
-        bounds,
-        paused: plan.paused,
-    };
-    let workload_generation = apply_workload(ctx, service, &inputs, min_percent, previous.workload_generation).await?;
-    apply_kube_service(ctx, service, workload::kube_service(service, &deployed.spec, &deployed.reference)).await?;
+    Ok(ObservedService {
+        target,
+        running,
+        cluster,
+        placement,
+        namespace_level: caches.namespace_pod_security(&namespace),
+        pods,
+        views,
+        placement_failure,
+        workload,
+    })
+}
 
-    let pod_api: Api<Pod> = Api::namespaced(ctx.client.clone(), &namespace);
-    for pod_name in &plan.delete_pods {
+/// Stops the pods of failed tasks (ECS replaces them); a pod already gone or replaced is fine.
+async fn delete_failed_pods(ctx: &Context, namespace: &str, pods: &[Arc<Pod>], names: &[String]) -> Result<()> {
+    let pod_api: Api<Pod> = Api::namespaced(ctx.client.clone(), namespace);
+    for pod_name in names {
         let uid = pods
             .iter()
             .find(|p| p.metadata.name.as_deref() == Some(pod_name.as_str()))
@@ -271,177 +326,7 @@ async fn apply_service(service: &Service, ctx: &Context) -> Result<Action> {
             Err(e) => return Err(e.into()),
         }
     }
-
-    let mut status = plan.status;
-    status.observed_generation = service.metadata.generation;
-    status.status = Some(ServiceState::Active);
-    status.selector = Some(workload::selector_string(service));
-    status.unsupported_fields = translated.unsupported;
-    status.workload_generation = workload_generation;
-    if bounds.adjusted {
-        status.unsupported_fields.push(
-            "deploymentConfiguration: maximumPercent and minimumHealthyPercent leave no room to deploy; maxUnavailable raised to 1".into(),
-        );
-    }
-    // Placed is the plan's: False while tasks cannot be placed, gone otherwise (also clearing an
-    // admission refusal that no longer holds).
-    if status != previous {
-        if counts::counts_only(&previous, &status)
-            && let Some(wait) = ctx.service_status_pacer.wait(&key, COUNTS_WRITE_INTERVAL)
-        {
-            return Ok(Action::requeue(wait));
-        }
-        tracing::debug!(changed = ?apply::changed_fields(&previous, &status), "writing service status");
-        let updated = apply::apply_status(&services, &name, serde_json::to_value(&status)?).await?;
-        let produced = updated.metadata.resource_version;
-        ctx.service_status_pacer.wrote(&key, service.metadata.resource_version.clone(), produced, status);
-    }
-    for (warning, reason, message) in plan.events {
-        ctx.event(service, warning, &reason, "Deploy", message).await;
-    }
-    Ok(Action::await_change())
-}
-
-fn percentages(service: &Service) -> (i32, i32) {
-    let config = service.spec.deployment_configuration.clone().unwrap_or_default();
-    if is_daemon(service) {
-        (
-            config.maximum_percent.unwrap_or(rolling::DAEMON_MAXIMUM_PERCENT),
-            config.minimum_healthy_percent.unwrap_or(rolling::DAEMON_MINIMUM_HEALTHY_PERCENT),
-        )
-    } else {
-        (
-            config.maximum_percent.unwrap_or(rolling::DEFAULT_MAXIMUM_PERCENT),
-            config.minimum_healthy_percent.unwrap_or(rolling::DEFAULT_MINIMUM_HEALTHY_PERCENT),
-        )
-    }
-}
-
-/// The service's pod in planner terms.
-fn pod_view(pod: &Pod, ctx: &Context) -> PodView {
-    let record = task_plan::pod_record(pod);
-    let observation = task_status::observe_pod(pod, &record.container_mappings(), &Time(jiff::Timestamp::now()));
-    let exit_codes: Vec<String> =
-        observation.containers.iter().filter_map(|c| c.exit_code.map(|code| format!("{}={code}", c.name))).collect();
-    let failure = if let Some(start) = &observation.start_failure {
-        Some(PodFailure {
-            stop_code: StopCode::TaskFailedToStart,
-            reason: format!("{}: {}", start.reason, start.message),
-            exit_codes,
-            failed_to_start: true,
-            essential_exit: false,
-        })
-    } else if observation.essential_exit.is_some() {
-        Some(PodFailure {
-            stop_code: StopCode::EssentialContainerExited,
-            reason: task_status::ESSENTIAL_CONTAINER_EXITED_REASON.into(),
-            exit_codes,
-            failed_to_start: false,
-            essential_exit: true,
-        })
-    } else if let Some((stop_code, reason)) = node_disruption(pod, ctx) {
-        // Its container instance is going (spot interruption, drain): the task is stopped and replaced
-        // elsewhere, recorded with ECS's stop code.
-        Some(PodFailure { stop_code, reason, exit_codes, failed_to_start: false, essential_exit: false })
-    } else {
-        None
-    };
-    PodView {
-        name: pod.name_any(),
-        task_definition: record.task_definition,
-        lifecycle: observation.last_status.unwrap_or(TaskLifecycle::Provisioning),
-        failure,
-        deleting: pod.metadata.deletion_timestamp.is_some(),
-        unplaceable: observation.unschedulable.is_some(),
-    }
-}
-
-/// ECS's "unable to place a task" event when some of the service's pods are unschedulable, naming the
-/// cluster's container instance with the most room of what the task lacks. Reads the caches only
-/// while a pod is unplaceable.
-fn placement_failure(ctx: &Context, cluster: &EcsCluster, service: &str, pods: &[Arc<Pod>]) -> Option<String> {
-    use crate::service_plan::placement_failure::{self, InstanceRoom};
-    let reason = pods
-        .iter()
-        .filter(|p| p.metadata.deletion_timestamp.is_none())
-        .find_map(|p| crate::task_status::placement::unschedulable_reason(p))?;
-    let all_pods = ctx.caches().task_pods.state();
-    let by_node = crate::cluster::status::pods_by_node(&all_pods);
-    let rooms: Vec<InstanceRoom> = ctx
-        .caches()
-        .all_nodes()
-        .iter()
-        .filter(|n| crate::cluster::pools::node_in_cluster(cluster, n) && crate::cluster::status::node_ready(n))
-        .map(|node| {
-            let name = node.name_any();
-            let on_node = by_node.get(&name).map(Vec::as_slice).unwrap_or_default();
-            let (_, status) = crate::cluster::status::container_instance(cluster, node, on_node);
-            let room = status.remaining_resources.unwrap_or_default();
-            InstanceRoom { name, cpu: room.cpu, memory: room.memory }
-        })
-        .collect();
-    Some(placement_failure::message(service, &reason, &rooms))
-}
-
-/// Why the pod's node is going, in ECS terms: a spot interruption notice, or a drain / removal.
-fn node_disruption(pod: &Pod, ctx: &Context) -> Option<(StopCode, String)> {
-    let node_name = pod.spec.as_ref()?.node_name.clone()?;
-    match ctx.caches().node(&node_name) {
-        // Only once nothing new can land there (our drain taint, or cordoned by a termination
-        // handler): a replacement must not be scheduled onto the same node.
-        Some(node) if !unschedulable(&node) => None,
-        Some(node) if node.annotations().contains_key(crate::cluster::pools::keys::INTERRUPT) => {
-            Some((StopCode::SpotInterruption, "Your Spot Task was interrupted.".into()))
-        }
-        Some(node) if crate::cluster::status::node_draining(&node) => {
-            Some((StopCode::TerminationNotice, format!("Host EC2 (instance {node_name}) is being terminated.")))
-        }
-        // A node not (yet) in the cache is no evidence; a pod already going whose node is gone is.
-        None if pod.metadata.deletion_timestamp.is_some() => {
-            Some((StopCode::TerminationNotice, format!("Host EC2 (instance {node_name}) terminated.")))
-        }
-        _ => None,
-    }
-}
-
-fn unschedulable(node: &k8s_openapi::api::core::v1::Node) -> bool {
-    let spec = node.spec.as_ref();
-    spec.and_then(|s| s.unschedulable).unwrap_or(false)
-        || spec.and_then(|s| s.taints.as_ref()).is_some_and(|ts| {
-            ts.iter().any(|t| {
-                t.key == crate::cluster::pools::keys::DRAINING_TAINT || t.key == "node.kubernetes.io/unschedulable"
-            })
-        })
-}
-
-/// The revision the current workload runs, whether it has fully rolled out, and (DAEMON) how many
-/// tasks it wants (from the cache).
-fn workload_state(ctx: &Context, service: &Service) -> (Option<String>, bool, i32) {
-    let namespace = service.namespace().unwrap_or_default();
-    let name = workload::workload_name(&service.name_any());
-    let annotation = |meta: &ObjectMeta| {
-        meta.annotations.as_ref().and_then(|a| a.get(workload::TASK_DEFINITION_ANNOTATION).cloned())
-    };
-    if is_daemon(service) {
-        let Some(ds) = ctx.caches().daemon_set(&namespace, &name) else {
-            return (None, false, 0);
-        };
-        let status = ds.status.clone().unwrap_or_default();
-        let settled = status.observed_generation >= ds.metadata.generation
-            && status.updated_number_scheduled.unwrap_or(0) == status.desired_number_scheduled
-            && status.number_available.unwrap_or(0) == status.desired_number_scheduled;
-        return (annotation(&ds.metadata), settled, status.desired_number_scheduled);
-    }
-    let Some(deployment) = ctx.caches().deployment(&namespace, &name) else {
-        return (None, false, 0);
-    };
-    let replicas = deployment.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
-    let status = deployment.status.clone().unwrap_or_default();
-    let settled = status.observed_generation >= deployment.metadata.generation
-        && status.updated_replicas.unwrap_or(0) == replicas
-        && status.available_replicas.unwrap_or(0) == replicas
-        && status.replicas.unwrap_or(0) == replicas;
-    (annotation(&deployment.metadata), settled, replicas)
+    Ok(())
 }
 
 fn content_hash<T: serde::Serialize>(object: &T) -> Result<String> {
@@ -463,8 +348,7 @@ fn applied_hash(meta: &ObjectMeta) -> Option<&str> {
 async fn apply_workload(
     ctx: &Context,
     service: &Service,
-    inputs: &WorkloadInputs<'_>,
-    min_percent: i32,
+    desired: Workload,
     recorded_generation: Option<i64>,
 ) -> Result<Option<i64>> {
     let namespace = service.namespace().unwrap_or_default();
@@ -473,18 +357,19 @@ async fn apply_workload(
     let daemon_sets: Api<DaemonSet> = Api::namespaced(ctx.client.clone(), &namespace);
     let cached_deployment = ctx.caches().deployment(&namespace, &name);
     let cached_daemon_set = ctx.caches().daemon_set(&namespace, &name);
-    if is_daemon(service) {
-        let desired = workload::daemon_set(inputs, min_percent)?;
-        let generation =
-            apply_if_changed(&daemon_sets, cached_daemon_set.as_deref(), desired, recorded_generation).await?;
-        delete_if_present(&deployments, cached_deployment.as_deref()).await?;
-        Ok(generation)
-    } else {
-        let desired = workload::deployment(inputs)?;
-        let generation =
-            apply_if_changed(&deployments, cached_deployment.as_deref(), desired, recorded_generation).await?;
-        delete_if_present(&daemon_sets, cached_daemon_set.as_deref()).await?;
-        Ok(generation)
+    match desired {
+        Workload::DaemonSet(desired) => {
+            let generation =
+                apply_if_changed(&daemon_sets, cached_daemon_set.as_deref(), *desired, recorded_generation).await?;
+            delete_if_present(&deployments, cached_deployment.as_deref()).await?;
+            Ok(generation)
+        }
+        Workload::Deployment(desired) => {
+            let generation =
+                apply_if_changed(&deployments, cached_deployment.as_deref(), *desired, recorded_generation).await?;
+            delete_if_present(&daemon_sets, cached_daemon_set.as_deref()).await?;
+            Ok(generation)
+        }
     }
 }
 
@@ -557,16 +442,13 @@ async fn refuse(
     now: &Time,
 ) -> Result<Action> {
     let mut status = previous.clone();
-    let Refusal { condition, reason, message, retry } = refusal;
-    crate::service_plan::refuse(&mut status, service.metadata.generation, condition, reason, &message, now);
+    let Refusal { condition, reason, message, .. } = &refusal;
+    crate::service_plan::refuse(&mut status, service.metadata.generation, condition, reason, message, now);
     if status != previous {
         apply::apply_status(services, &service.name_any(), serde_json::to_value(&status)?).await?;
-        ctx.event(service, true, reason, "CreateService", &message).await;
+        ctx.event(service, true, reason, "CreateService", message).await;
     }
-    match retry {
-        Some(error) => Err(error),
-        None => Ok(Action::await_change()),
-    }
+    admission::outcome(&refusal)
 }
 
 /// A deleted service drains: DRAINING, its workload scaled to zero, then the finalizer goes and

@@ -226,16 +226,14 @@ async fn start(
             // No status write here: the Pod's own events bring the next reconcile, which records it.
             Ok(Action::await_change())
         }
-        Err(Refusal { condition, reason, message, retry }) => {
-            task_plan::refuse(&mut status, task.metadata.generation, condition, reason, &message, now);
+        Err(refusal) => {
+            let Refusal { condition, reason, message, .. } = &refusal;
+            task_plan::refuse(&mut status, task.metadata.generation, condition, reason, message, now);
             if status != previous {
                 apply::apply_status(tasks, &task.name_any(), serde_json::to_value(&status)?).await?;
-                ctx.event(task, true, reason, "RunTask", &message).await;
+                ctx.event(task, true, reason, "RunTask", message).await;
             }
-            match retry {
-                Some(error) => Err(error),
-                None => Ok(Action::await_change()),
-            }
+            admission::outcome(&refusal)
         }
     }
 }
@@ -262,13 +260,11 @@ async fn build_pod(task: &Task, ctx: &Context, namespace: &str) -> Result<(Pod, 
         placement: &placement,
         purpose: PodPurpose::Task,
     };
-    let mut translated = translate::pod_template(&inputs)
-        .map_err(|e| Refusal::new(conditions::VALID, admission::reasons::TRANSLATION, e.to_string(), false))?;
+    let mut translated = translate::pod_template(&inputs).map_err(Refusal::translation)?;
     admission::secure(ctx, &cluster, namespace, &resolved.spec, &mut translated)?;
     let record =
         PodRecord::from_mappings(&resolved.reference, &translated.containers, translated.unsupported.clone(), None);
-    let pod = assemble_pod(task, translated.template, &record)
-        .map_err(|e| Refusal::new(conditions::VALID, admission::reasons::TRANSLATION, e.to_string(), false))?;
+    let pod = assemble_pod(task, translated.template, &record).map_err(Refusal::translation)?;
     let task_role = task
         .spec
         .overrides

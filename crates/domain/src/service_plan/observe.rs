@@ -1,0 +1,148 @@
+//! A service's pods, workload and container instances in planner terms (pure: the controller reads
+//! the objects from the read model and hands them here).
+
+use std::sync::Arc;
+
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
+use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+
+use super::placement_failure::{self, InstanceRoom};
+use super::rollout::{PodFailure, PodView};
+use super::workload;
+use crate::api::EcsCluster;
+use crate::api::ecs::{StopCode, TaskLifecycle};
+use crate::cluster::{pools, status};
+use crate::{task_plan, task_status};
+
+/// The service's pod as the rollout planner sees it; `node` is the pod's node from the read model
+/// (absent when unscheduled or not, or no longer, in the cache).
+pub fn pod_view(pod: &Pod, node: Option<&Node>, now: &Time) -> PodView {
+    let record = task_plan::pod_record(pod);
+    let observation = task_status::observe_pod(pod, &record.container_mappings(), now);
+    let exit_codes: Vec<String> =
+        observation.containers.iter().filter_map(|c| c.exit_code.map(|code| format!("{}={code}", c.name))).collect();
+    let failure = if let Some(start) = &observation.start_failure {
+        Some(PodFailure {
+            stop_code: StopCode::TaskFailedToStart,
+            reason: format!("{}: {}", start.reason, start.message),
+            exit_codes,
+            failed_to_start: true,
+            essential_exit: false,
+        })
+    } else if observation.essential_exit.is_some() {
+        Some(PodFailure {
+            stop_code: StopCode::EssentialContainerExited,
+            reason: task_status::ESSENTIAL_CONTAINER_EXITED_REASON.into(),
+            exit_codes,
+            failed_to_start: false,
+            essential_exit: true,
+        })
+    } else if let Some((stop_code, reason)) = node_disruption(pod, node) {
+        // Its container instance is going (spot interruption, drain): the task is stopped and replaced
+        // elsewhere, recorded with ECS's stop code.
+        Some(PodFailure { stop_code, reason, exit_codes, failed_to_start: false, essential_exit: false })
+    } else {
+        None
+    };
+    PodView {
+        name: pod.metadata.name.clone().unwrap_or_default(),
+        task_definition: record.task_definition,
+        lifecycle: observation.last_status.unwrap_or(TaskLifecycle::Provisioning),
+        failure,
+        deleting: pod.metadata.deletion_timestamp.is_some(),
+        unplaceable: observation.unschedulable.is_some(),
+    }
+}
+
+/// Why the pod's node is going, in ECS terms: a spot interruption notice, or a drain / removal.
+pub fn node_disruption(pod: &Pod, node: Option<&Node>) -> Option<(StopCode, String)> {
+    let node_name = pod.spec.as_ref()?.node_name.clone()?;
+    let interrupted =
+        |n: &Node| n.metadata.annotations.as_ref().is_some_and(|a| a.contains_key(pools::keys::INTERRUPT));
+    match node {
+        // Only once nothing new can land there (our drain taint, or cordoned by a termination
+        // handler): a replacement must not be scheduled onto the same node.
+        Some(node) if !unschedulable(node) => None,
+        Some(node) if interrupted(node) => Some((StopCode::SpotInterruption, "Your Spot Task was interrupted.".into())),
+        Some(node) if status::node_draining(node) => {
+            Some((StopCode::TerminationNotice, format!("Host EC2 (instance {node_name}) is being terminated.")))
+        }
+        // A node not (yet) in the cache is no evidence; a pod already going whose node is gone is.
+        None if pod.metadata.deletion_timestamp.is_some() => {
+            Some((StopCode::TerminationNotice, format!("Host EC2 (instance {node_name}) terminated.")))
+        }
+        _ => None,
+    }
+}
+
+fn unschedulable(node: &Node) -> bool {
+    let spec = node.spec.as_ref();
+    spec.and_then(|s| s.unschedulable).unwrap_or(false)
+        || spec.and_then(|s| s.taints.as_ref()).is_some_and(|ts| {
+            ts.iter().any(|t| t.key == pools::keys::DRAINING_TAINT || t.key == "node.kubernetes.io/unschedulable")
+        })
+}
+
+/// The service's current workload: the revision it runs, whether it has fully rolled out, and how
+/// many tasks it wants.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WorkloadState {
+    pub task_definition: Option<String>,
+    pub settled: bool,
+    pub replicas: i32,
+}
+
+fn task_definition_of(meta: &ObjectMeta) -> Option<String> {
+    meta.annotations.as_ref().and_then(|a| a.get(workload::TASK_DEFINITION_ANNOTATION).cloned())
+}
+
+pub fn deployment_state(deployment: Option<&Deployment>) -> WorkloadState {
+    let Some(deployment) = deployment else { return WorkloadState::default() };
+    let replicas = deployment.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+    let status = deployment.status.clone().unwrap_or_default();
+    let settled = status.observed_generation >= deployment.metadata.generation
+        && status.updated_replicas.unwrap_or(0) == replicas
+        && status.available_replicas.unwrap_or(0) == replicas
+        && status.replicas.unwrap_or(0) == replicas;
+    WorkloadState { task_definition: task_definition_of(&deployment.metadata), settled, replicas }
+}
+
+/// A DAEMON service wants one task per container instance the DaemonSet schedules to.
+pub fn daemon_set_state(daemon_set: Option<&DaemonSet>) -> WorkloadState {
+    let Some(ds) = daemon_set else { return WorkloadState::default() };
+    let status = ds.status.clone().unwrap_or_default();
+    let settled = status.observed_generation >= ds.metadata.generation
+        && status.updated_number_scheduled.unwrap_or(0) == status.desired_number_scheduled
+        && status.number_available.unwrap_or(0) == status.desired_number_scheduled;
+    WorkloadState {
+        task_definition: task_definition_of(&ds.metadata),
+        settled,
+        replicas: status.desired_number_scheduled,
+    }
+}
+
+/// ECS's "unable to place a task" event when some of the service's pods are unschedulable, naming the
+/// cluster's container instance with the most room of what the task lacks. `nodes` gives every
+/// node with the pods on it; it is called only while a pod is unplaceable.
+pub fn placement_failure(
+    cluster: &EcsCluster,
+    service: &str,
+    pods: &[Arc<Pod>],
+    nodes: impl FnOnce() -> Vec<(Arc<Node>, Vec<Arc<Pod>>)>,
+) -> Option<String> {
+    let reason = pods
+        .iter()
+        .filter(|p| p.metadata.deletion_timestamp.is_none())
+        .find_map(|p| task_status::placement::unschedulable_reason(p))?;
+    let rooms: Vec<InstanceRoom> = nodes()
+        .iter()
+        .filter(|(n, _)| pools::node_in_cluster(cluster, n) && status::node_ready(n))
+        .map(|(node, on_node)| {
+            let (_, instance) = status::container_instance(cluster, node, on_node);
+            let room = instance.remaining_resources.unwrap_or_default();
+            InstanceRoom { name: node.metadata.name.clone().unwrap_or_default(), cpu: room.cpu, memory: room.memory }
+        })
+        .collect();
+    Some(placement_failure::message(service, &reason, &rooms))
+}
