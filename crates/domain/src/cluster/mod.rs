@@ -4,5 +4,6 @@ pub mod catalog;
 pub mod constraints;
 pub mod karpenter;
 pub mod placement;
+pub mod plan;
 pub mod pools;
 pub mod status;

@@ -5,6 +5,8 @@
 //! new Pod; a stop is recorded (stop code, reason, every container's state) before the Pod's
 //! finalizer is released, so nothing is lost whoever deletes the Pod.
 
+pub mod pod;
+
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Pod;
@@ -558,6 +560,45 @@ pub fn pod_record(pod: &Pod) -> PodRecord {
         .and_then(|a| a.get(POD_RECORD_ANNOTATION))
         .and_then(|json| serde_json::from_str(json).ok())
         .unwrap_or_default()
+}
+
+/// Facts about the Pod's node (`node`: the read model's Node of the pod's, or the task's recorded,
+/// container instance): whether it is gone, interrupted or being drained.
+pub fn node_facts(task: &Task, pod: Option<&Pod>, node: Option<&k8s_openapi::api::core::v1::Node>) -> NodeFacts {
+    use crate::cluster::pools;
+    let node_name = pod
+        .and_then(|p| p.spec.as_ref().and_then(|s| s.node_name.clone()))
+        .or_else(|| task.status.as_ref().and_then(|s| s.container_instance.clone()));
+    let Some(node_name) = node_name else {
+        return NodeFacts { name: None, ..Default::default() };
+    };
+    // A node of the same name created after the pod is a replacement: the pod's node is gone.
+    let pod_created = pod.and_then(|p| p.metadata.creation_timestamp.clone());
+    let node = node.filter(|n| match (&n.metadata.creation_timestamp, &pod_created) {
+        (Some(node_created), Some(pod_created)) => node_created.0 <= pod_created.0,
+        _ => true,
+    });
+    let annotations = node.as_ref().and_then(|n| n.metadata.annotations.clone()).unwrap_or_default();
+    let disrupted_by_gc = pod.is_some_and(|p| {
+        p.status.as_ref().and_then(|s| s.conditions.as_ref()).is_some_and(|cs| {
+            cs.iter().any(|c| {
+                c.type_ == "DisruptionTarget" && c.status == "True" && c.reason.as_deref() == Some("DeletionByPodGC")
+            })
+        })
+    });
+    let draining = node.as_ref().is_some_and(|n| {
+        n.spec
+            .as_ref()
+            .and_then(|s| s.taints.as_ref())
+            .is_some_and(|ts| ts.iter().any(|t| t.key == pools::keys::DRAINING_TAINT))
+    });
+    NodeFacts {
+        name: Some(node_name),
+        gone: node.is_none() || disrupted_by_gc,
+        spot_interrupted: annotations.contains_key(pools::keys::INTERRUPT),
+        terminating: draining || node.as_ref().is_some_and(|n| n.metadata.deletion_timestamp.is_some()),
+        simulated: annotations.contains_key(pools::keys::KWOK_NODE),
+    }
 }
 
 /// Annotation holding the [`PodRecord`].

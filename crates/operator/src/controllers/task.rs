@@ -1,8 +1,9 @@
 //! Task controller: runs each Task as one Pod and keeps the Task's ECS status.
 //!
-//! Pipeline per reconcile: read the Pod (and, when it is going away, its Node) -> plan (pure, in
-//! `task_plan`) -> act on the Pod -> apply the status if it changed. Creating the Pod resolves the
-//! task definition, checks the EcsCluster, computes placement and translates the revision; that work
+//! Pipeline per reconcile: observe the Pod and its Node's facts (read model) -> plan (pure,
+//! `task_plan::plan`: the status, the Pod action, when to write, the Event) -> act on the Pod -> apply
+//! the status if it changed. Creating the Pod observes the revision, the EcsCluster and the
+//! namespace's Pod Security level, and builds the Pod purely (`task_plan::pod::build`); that work
 //! happens once, and what later reconciles need is recorded on the Pod itself.
 
 use std::sync::Arc;
@@ -10,14 +11,14 @@ use std::sync::Arc;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Namespace, Node, Pod, ServiceAccount};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::ResourceExt;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::core::DeserializeGuard;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::reflector::ObjectRef;
-use kube::{Resource, ResourceExt};
 
 use super::admission::{self, Refusal};
-use super::task_plan::{self, NodeFacts, PodAction, PodRecord};
+use super::task_plan::{self, NodeFacts, PodAction};
 use crate::api::conditions;
 use crate::api::{EcsCluster, Task, TaskDefinition, TaskStatus};
 use crate::apply;
@@ -26,13 +27,11 @@ use crate::cluster::pools;
 use crate::context::Context;
 use crate::error::Result;
 use crate::labels;
-use crate::translate::{self, PodInputs, PodPurpose};
 
 /// How long the Task controller lets a task's changes settle before it reconciles.
 const TASK_DEBOUNCE: std::time::Duration = std::time::Duration::from_millis(700);
 
-/// Label on a Task's Pod: its ECS task group (`distinctInstance` keeps a group's pods apart).
-pub const TASK_GROUP_LABEL: &str = "ecs.kube-ecs.dev/group";
+pub use task_plan::pod::TASK_GROUP_LABEL;
 
 /// Annotation on a Node: a spot interruption notice was received for it.
 pub const SPOT_INTERRUPTION_ANNOTATION: &str = pools::keys::INTERRUPT;
@@ -148,7 +147,7 @@ async fn reconcile(task: Arc<Task>, ctx: Arc<Context>) -> Result<Action> {
             return Ok(Action::requeue(std::time::Duration::from_secs(1)));
         }
     }
-    let node = node_facts(&ctx, &task, pod.as_ref()).await?;
+    let node = node_facts(&ctx, &task, pod.as_ref());
     let plan = task_plan::plan(&task, pod.as_ref(), &node, &now, ctx.config.stopped_task_retention);
     let previous = task.status.clone().unwrap_or_default();
 
@@ -238,6 +237,8 @@ async fn start(
     }
 }
 
+/// observe (the revision, the cluster, the namespace's Pod Security level) -> the Pod and its service
+/// account, built purely by `task_plan::pod::build`.
 async fn build_pod(task: &Task, ctx: &Context, namespace: &str) -> Result<(Pod, Option<ServiceAccount>), Refusal> {
     let resolved = admission::resolve(ctx, namespace, &task.spec.task_definition, false).await?;
     let group = task.spec.group.as_deref().filter(|g| !g.is_empty()).map(labels::value);
@@ -250,101 +251,20 @@ async fn build_pod(task: &Task, ctx: &Context, namespace: &str) -> Result<(Pod, 
         namespace,
         &task.spec.capacity_provider_strategy,
         &constraints,
-        group.as_deref().map(|g| (TASK_GROUP_LABEL, g)),
+        group.as_deref().map(|g| (task_plan::pod::TASK_GROUP_LABEL, g)),
     )
     .await?;
-    let inputs = PodInputs {
-        task_definition: &resolved.spec,
-        task_definition_ref: &resolved.reference,
-        overrides: task.spec.overrides.as_ref(),
-        placement: &placement,
-        purpose: PodPurpose::Task,
-    };
-    let mut translated = translate::pod_template(&inputs).map_err(Refusal::translation)?;
-    admission::secure(ctx, &cluster, namespace, &resolved.spec, &mut translated)?;
-    let record =
-        PodRecord::from_mappings(&resolved.reference, &translated.containers, translated.unsupported.clone(), None);
-    let pod = assemble_pod(task, translated.template, &record).map_err(Refusal::translation)?;
-    let task_role = task
-        .spec
-        .overrides
-        .as_ref()
-        .and_then(|o| o.task_role_arn.clone())
-        .or_else(|| resolved.spec.task_role_arn.clone());
-    let service_account =
-        task_role.as_deref().and_then(translate::task_role_service_account).map(|(name, annotations)| ServiceAccount {
-            metadata: kube::api::ObjectMeta {
-                name: Some(name),
-                namespace: Some(namespace.to_string()),
-                annotations: Some(annotations),
-                labels: Some([(labels::MANAGED_BY.to_string(), labels::MANAGED_BY_VALUE.to_string())].into()),
-                ..Default::default()
-            },
-            ..Default::default()
-        });
-    Ok((pod, service_account))
+    let level = ctx.caches().namespace_pod_security(namespace);
+    task_plan::pod::build(task, &resolved, &cluster, &placement, level)
 }
 
-/// The Task's Pod: named after the Task (so there is never a second one), owned by it, carrying the
-/// record later reconciles read, and held by a finalizer until its final state is recorded.
-fn assemble_pod(
-    task: &Task,
-    template: k8s_openapi::api::core::v1::PodTemplateSpec,
-    record: &PodRecord,
-) -> Result<Pod, serde_json::Error> {
-    let mut metadata = template.metadata.unwrap_or_default();
-    metadata.name = Some(task.name_any());
-    metadata.namespace = task.namespace();
-    let labels = metadata.labels.get_or_insert_with(Default::default);
-    labels.insert(labels::TASK_NAME.into(), labels::value(&task.name_any()));
-    labels.insert(labels::MANAGED_BY.into(), labels::MANAGED_BY_VALUE.into());
-    if let Some(group) = task.spec.group.as_deref().filter(|g| !g.is_empty()) {
-        labels.insert(TASK_GROUP_LABEL.into(), labels::value(group));
-    }
-    metadata
-        .annotations
-        .get_or_insert_with(Default::default)
-        .insert(task_plan::POD_RECORD_ANNOTATION.into(), serde_json::to_string(record)?);
-    metadata.owner_references = task.controller_owner_ref(&()).map(|o| vec![o]);
-    metadata.finalizers = Some(vec![labels::TASK_RECORD_FINALIZER.into()]);
-    Ok(Pod { metadata, spec: template.spec, status: None })
-}
-
-/// Facts about the Pod's node (from the cache): whether it is gone, interrupted or being drained.
-async fn node_facts(ctx: &Context, task: &Task, pod: Option<&Pod>) -> Result<NodeFacts> {
+/// Facts about the Pod's node, from the cache.
+fn node_facts(ctx: &Context, task: &Task, pod: Option<&Pod>) -> NodeFacts {
     let node_name = pod
         .and_then(|p| p.spec.as_ref().and_then(|s| s.node_name.clone()))
         .or_else(|| task.status.as_ref().and_then(|s| s.container_instance.clone()));
-    let Some(node_name) = node_name else {
-        return Ok(NodeFacts { name: None, ..Default::default() });
-    };
-    // A node of the same name created after the pod is a replacement: the pod's node is gone.
-    let pod_created = pod.and_then(|p| p.metadata.creation_timestamp.clone());
-    let node = ctx.caches().node(&node_name).filter(|n| match (&n.metadata.creation_timestamp, &pod_created) {
-        (Some(node_created), Some(pod_created)) => node_created.0 <= pod_created.0,
-        _ => true,
-    });
-    let annotations = node.as_ref().and_then(|n| n.metadata.annotations.clone()).unwrap_or_default();
-    let disrupted_by_gc = pod.is_some_and(|p| {
-        p.status.as_ref().and_then(|s| s.conditions.as_ref()).is_some_and(|cs| {
-            cs.iter().any(|c| {
-                c.type_ == "DisruptionTarget" && c.status == "True" && c.reason.as_deref() == Some("DeletionByPodGC")
-            })
-        })
-    });
-    let draining = node.as_ref().is_some_and(|n| {
-        n.spec
-            .as_ref()
-            .and_then(|s| s.taints.as_ref())
-            .is_some_and(|ts| ts.iter().any(|t| t.key == pools::keys::DRAINING_TAINT))
-    });
-    Ok(NodeFacts {
-        name: Some(node_name),
-        gone: node.is_none() || disrupted_by_gc,
-        spot_interrupted: annotations.contains_key(SPOT_INTERRUPTION_ANNOTATION),
-        terminating: draining || node.as_ref().is_some_and(|n| n.metadata.deletion_timestamp.is_some()),
-        simulated: annotations.contains_key(pools::keys::KWOK_NODE),
-    })
+    let node = node_name.as_deref().and_then(|n| ctx.caches().node(n));
+    task_plan::node_facts(task, pod, node.as_ref())
 }
 
 async fn release_finalizer(pods: &Api<Pod>, pod: Option<&Pod>) -> Result<()> {
