@@ -9,6 +9,7 @@
 pub mod cluster;
 pub mod import;
 pub mod pod_security;
+pub mod registration;
 pub mod revisions;
 pub mod service_plan;
 pub mod task_plan;
