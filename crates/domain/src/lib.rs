@@ -11,6 +11,7 @@ pub mod cluster;
 pub mod import;
 pub mod pod_security;
 pub mod refusal;
+pub mod registration;
 pub mod revisions;
 pub mod service_plan;
 pub mod task_plan;

@@ -135,8 +135,9 @@ impl Selected {
 
 /// Selects the revision `reference` names among `definitions` (the TaskDefinitions of `namespace`).
 /// With `allow_inactive`, an INACTIVE revision is selected too (for work that already runs it).
-pub fn select(
-    definitions: &[TaskDefinition],
+/// (Copies or cache handles: anything that borrows as a TaskDefinition.)
+pub fn select<D: std::borrow::Borrow<TaskDefinition>>(
+    definitions: &[D],
     namespace: &str,
     reference: &str,
     allow_inactive: bool,
@@ -145,8 +146,9 @@ pub fn select(
     // Usual case: family == object name; otherwise the object whose family it is.
     let td = definitions
         .iter()
+        .map(std::borrow::Borrow::borrow)
         .find(|td| td.metadata.name.as_deref() == Some(parsed.family.as_str()) && family_of(td) == parsed.family)
-        .or_else(|| definitions.iter().find(|td| family_of(td) == parsed.family))
+        .or_else(|| definitions.iter().map(std::borrow::Borrow::borrow).find(|td| family_of(td) == parsed.family))
         .ok_or_else(|| ResolveError::FamilyNotFound { family: parsed.family.clone(), namespace: namespace.into() })?;
     let records = td.status.as_ref().map(|s| s.revisions.clone()).unwrap_or_default();
     let record = match parsed.revision {

@@ -41,6 +41,9 @@ pub struct Context {
     pub service_status_pacer: std::sync::Arc<crate::controllers::pacer::WritePacer<crate::api::service::ServiceStatus>>,
     /// Each task's last status write, kept only until the cache shows it.
     pub task_status_writes: std::sync::Arc<crate::controllers::pacer::WritePacer<crate::api::task::TaskStatus>>,
+    /// Each TaskDefinition's last status write (the revisions it records), until the cache shows it.
+    pub definition_status_writes:
+        std::sync::Arc<crate::controllers::pacer::WritePacer<crate::api::task_definition::TaskDefinitionStatus>>,
     /// Objects whose reconciles the API server refuses permanently, and how often in a row.
     pub permanent_failures: std::sync::Arc<crate::controllers::permanent::Failures>,
 }
@@ -58,6 +61,7 @@ impl Context {
             caches: Default::default(),
             service_status_pacer: Default::default(),
             task_status_writes: Default::default(),
+            definition_status_writes: Default::default(),
             permanent_failures: Default::default(),
         }
     }

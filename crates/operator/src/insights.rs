@@ -17,11 +17,7 @@ pub fn render(caches: &Caches) -> String {
     if clusters.is_empty() {
         return String::new();
     }
-    let tasks = well_formed(&caches.tasks);
-    let services = well_formed(&caches.services);
     let nodes = caches.all_nodes();
-    let pods = caches.task_pods.state();
-    let by_node = status::pods_by_node(&pods);
     let mut out = String::new();
     let gauge = |out: &mut String, name: &str, help: &str| {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
@@ -29,21 +25,23 @@ pub fn render(caches: &Caches) -> String {
     let mut lines: Vec<(String, &str, String)> = Vec::new();
     for cluster in &clusters {
         let name = cluster.metadata.name.clone().unwrap_or_default();
-        let on = |c: Option<&str>| c.unwrap_or(crate::api::DEFAULT_CLUSTER) == name;
+        let tasks = caches.tasks_of_cluster(&name);
+        let services = caches.services_of_cluster(&name);
         let members: Vec<_> = nodes.iter().map(AsRef::as_ref).filter(|n| pools::node_in_cluster(cluster, n)).collect();
+        let member_pods: Vec<_> =
+            members.iter().flat_map(|n| caches.pods_on_node(n.metadata.name.as_deref().unwrap_or_default())).collect();
         let observed = status::Observed {
             cluster,
             nodes: members.clone(),
-            pods: &pods,
-            tasks: tasks.iter().filter(|t| on(t.spec.cluster.as_deref())).map(|t| &**t).collect(),
-            services: services.iter().filter(|s| on(s.spec.cluster.as_deref())).map(|s| &**s).collect(),
+            pods: &member_pods,
+            tasks: tasks.iter().map(|t| &**t).collect(),
+            services: services.iter().map(|s| &**s).collect(),
         };
         let counts = status::counts(&observed);
         let (mut registered_cpu, mut registered_memory, mut reserved_cpu, mut reserved_memory) = (0, 0, 0, 0);
         for node in &members {
-            let node_pods =
-                by_node.get(node.metadata.name.as_deref().unwrap_or_default()).map(Vec::as_slice).unwrap_or_default();
-            let (_, instance) = status::container_instance(cluster, node, node_pods);
+            let node_pods = caches.pods_on_node(node.metadata.name.as_deref().unwrap_or_default());
+            let (_, instance) = status::container_instance(cluster, node, &node_pods);
             let registered = instance.registered_resources.unwrap_or_default();
             let remaining = instance.remaining_resources.unwrap_or_default();
             registered_cpu += registered.cpu;
@@ -64,7 +62,7 @@ pub fn render(caches: &Caches) -> String {
         ] {
             lines.push((label.clone(), metric, value.to_string()));
         }
-        for service in services.iter().filter(|s| on(s.spec.cluster.as_deref())) {
+        for service in &services {
             let s = service.status.clone().unwrap_or_default();
             let label = format!(
                 "cluster=\"{name}\",namespace=\"{}\",service=\"{}\"",

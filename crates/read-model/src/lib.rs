@@ -7,10 +7,14 @@
 //! TaskDefinition controller's own requests.
 //!
 //! Each cache has one watch. Controllers that must react to changes subscribe to the same watch
-//! (`*_changes`, see [`fanout`]), and the cache is updated before subscribers are notified.
+//! (`*_changes`, see [`fanout`]), and the cache and its secondary indexes ([`indexes`]) are updated
+//! before subscribers are notified.
 
 mod backoff;
 mod fanout;
+pub mod index;
+pub mod indexes;
+mod lookups;
 pub mod revisions;
 mod trim;
 mod well_formed;
@@ -56,6 +60,8 @@ pub struct Caches {
     pub kube_services: Store<KubeService>,
     /// Namespaces, metadata only: their Pod Security labels bound what a Task's Pod may do.
     pub namespaces: Store<Namespace>,
+    /// Secondary indexes of these caches, kept by the feeds.
+    indexes: Arc<indexes::Indexes>,
     /// Which caches have had their first full list.
     listed: Arc<tokio::sync::watch::Sender<std::collections::BTreeSet<&'static str>>>,
 }
@@ -91,7 +97,7 @@ impl<K: Resource<DynamicType = ()> + Clone + 'static> Feed<K> {
 /// The write side, taken once by [`Feeds::run`].
 pub struct Feeds {
     definitions: Feed<DeserializeGuard<TaskDefinition>>,
-    snapshots: Writer<ControllerRevision>,
+    snapshots: Feed<ControllerRevision>,
     clusters: Feed<DeserializeGuard<EcsCluster>>,
     nodes: Feed<Node>,
     tasks: Feed<DeserializeGuard<Task>>,
@@ -112,7 +118,7 @@ pub struct SharedCaches {
 impl Default for SharedCaches {
     fn default() -> Self {
         let (definitions, definitions_w) = Feed::new();
-        let (snapshots, snapshots_w) = reflector::store();
+        let (snapshots, snapshots_w) = Feed::new();
         let (clusters, clusters_w) = Feed::new();
         let (nodes, nodes_w) = Feed::new();
         let (tasks, tasks_w) = Feed::new();
@@ -135,6 +141,7 @@ impl Default for SharedCaches {
                 daemon_sets,
                 kube_services,
                 namespaces,
+                indexes: Default::default(),
                 listed: Arc::new(tokio::sync::watch::Sender::new(Default::default())),
             },
             feeds: Mutex::new(Some(Feeds {
@@ -163,6 +170,9 @@ impl SharedCaches {
     // Subscriptions are made before the feeds start (`None` afterwards).
     pub fn definition_changes(&self) -> Option<Changes<DeserializeGuard<TaskDefinition>>> {
         self.subscribe(|f| f.definitions.fanout.subscribe())
+    }
+    pub fn snapshot_changes(&self) -> Option<Changes<ControllerRevision>> {
+        self.subscribe(|f| f.snapshots.fanout.subscribe())
     }
     pub fn cluster_changes(&self) -> Option<Changes<DeserializeGuard<EcsCluster>>> {
         self.subscribe(|f| f.clusters.fanout.subscribe())
@@ -218,43 +228,54 @@ impl Feeds {
         // Only what kube-ecs made: Pods of Tasks and Services, the services' workloads.
         let managed = format!("{}={}", labels::MANAGED_BY, labels::MANAGED_BY_VALUE);
         let of_services = || watcher::Config::default().labels(labels::SERVICE_NAME);
-        let snapshots = watcher(
-            Api::<ControllerRevision>::all(client.clone()),
-            watcher::Config::default().labels(labels::TASK_DEFINITION_NAME),
-        )
-        .backoff(WatchBackoff::default())
-        .modify(strip)
-        .reflect(snapshots)
-        .for_each(|event| {
-            if matches!(event, Ok(watcher::Event::InitDone)) {
-                caches.mark_listed("controllerrevisions");
-            }
-            futures::future::ready(())
-        });
+        let of_definitions = watcher::Config::default().labels(labels::TASK_DEFINITION_NAME);
         let c = &caches;
+        let ix = &*caches.indexes;
         futures::join!(
-            feed(Api::all(client.clone()), all(), definitions, trim::strip_guarded, (c, "taskdefinitions")),
-            snapshots,
-            feed(Api::all(client.clone()), all(), clusters, trim::strip_guarded, (c, "ecsclusters")),
-            feed(Api::all(client.clone()), all(), nodes, trim::strip_node, (c, "nodes")),
-            feed(Api::all(client.clone()), all(), tasks, trim::strip_guarded, (c, "tasks")),
-            feed(Api::all(client.clone()), all(), services, trim::strip_guarded, (c, "services")),
-            feed(Api::all(client.clone()), all().labels(&managed), pods, trim::strip_pod, (c, "pods")),
-            feed(Api::all(client.clone()), of_services(), deployments, strip, (c, "deployments")),
-            feed(Api::all(client.clone()), of_services(), daemon_sets, strip, (c, "daemonsets")),
-            feed(Api::all(client.clone()), of_services(), kube_services, strip, (c, "kubeservices")),
-            feed(Api::all(client), all(), namespaces, trim::strip_namespace, (c, "namespaces")),
+            feed(Api::all(client.clone()), all(), definitions, trim::strip_guarded, (c, "taskdefinitions"), |e| {
+                ix.definitions_by_namespace.observe(e);
+                ix.definitions_by_family.observe(e);
+            }),
+            feed(Api::all(client.clone()), of_definitions, snapshots, strip, (c, "controllerrevisions"), |e| {
+                ix.snapshots_by_definition.observe(e)
+            }),
+            feed(Api::all(client.clone()), all(), clusters, trim::strip_guarded, (c, "ecsclusters"), unindexed),
+            feed(Api::all(client.clone()), all(), nodes, trim::strip_node, (c, "nodes"), unindexed),
+            feed(Api::all(client.clone()), all(), tasks, trim::strip_guarded, (c, "tasks"), |e| {
+                ix.tasks_by_cluster.observe(e);
+                ix.tasks_by_node.observe(e);
+                ix.tasks_by_namespace.observe(e);
+                ix.tasks_by_family.observe(e);
+            }),
+            feed(Api::all(client.clone()), all(), services, trim::strip_guarded, (c, "services"), |e| {
+                ix.services_by_cluster.observe(e);
+                ix.services_by_namespace.observe(e);
+                ix.services_by_family.observe(e);
+            }),
+            feed(Api::all(client.clone()), all().labels(&managed), pods, trim::strip_pod, (c, "pods"), |e| {
+                ix.pods_by_task.observe(e);
+                ix.pods_by_service.observe(e);
+                ix.pods_by_node.observe(e);
+            }),
+            feed(Api::all(client.clone()), of_services(), deployments, strip, (c, "deployments"), unindexed),
+            feed(Api::all(client.clone()), of_services(), daemon_sets, strip, (c, "daemonsets"), unindexed),
+            feed(Api::all(client.clone()), of_services(), kube_services, strip, (c, "kubeservices"), unindexed),
+            feed(Api::all(client), all(), namespaces, trim::strip_namespace, (c, "namespaces"), unindexed),
         );
     }
 }
 
-/// One watch: updates the cache, then tells the subscribers.
+/// The `index` of a cache without secondary indexes.
+fn unindexed<K>(_: &watcher::Event<K>) {}
+
+/// One watch: updates the cache and its indexes (`index`), then tells the subscribers.
 async fn feed<K>(
     api: Api<K>,
     config: watcher::Config,
     Feed { writer, fanout }: Feed<K>,
     strip: fn(&mut K),
     (caches, kind): (&Caches, &'static str),
+    index: impl Fn(&watcher::Event<K>),
 ) where
     K: Resource<DynamicType = ()> + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + Sync + 'static,
 {
@@ -264,6 +285,10 @@ async fn feed<K>(
         .modify(strip)
         .reflect(writer)
         .for_each(|event| {
+            // Every event, the relist's too: a relist replaces the indexes' contents as it does the store's.
+            if let Ok(event) = &event {
+                index(event);
+            }
             match event {
                 // Deletions too: a cluster's counts change when a task goes.
                 Ok(watcher::Event::Apply(object) | watcher::Event::Delete(object)) => fanout.send(Arc::new(object)),
@@ -297,18 +322,8 @@ impl Caches {
         }
     }
 
-    /// The well-formed TaskDefinitions of `namespace`.
-    pub fn definitions_in(&self, namespace: &str) -> Vec<TaskDefinition> {
-        self.definitions
-            .state()
-            .iter()
-            .filter(|g| g.meta().namespace.as_deref() == Some(namespace))
-            .filter_map(|g| g.0.as_ref().ok().cloned())
-            .collect()
-    }
-
-    pub fn snapshot(&self, namespace: &str, name: &str) -> Option<ControllerRevision> {
-        self.snapshots.get(&ObjectRef::new(name).within(namespace)).map(|s| (*s).clone())
+    pub fn snapshot(&self, namespace: &str, name: &str) -> Option<Arc<ControllerRevision>> {
+        self.snapshots.get(&ObjectRef::new(name).within(namespace))
     }
 
     /// The cluster named `name`: `Ok(None)` if absent, `Err` if present but malformed.
@@ -329,21 +344,6 @@ impl Caches {
 
     pub fn task_pod(&self, namespace: &str, name: &str) -> Option<Pod> {
         self.task_pods.get(&ObjectRef::new(name).within(namespace)).map(|p| (*p).clone())
-    }
-
-    /// The (trimmed) Pods of the ECS service `name` in `namespace`.
-    pub fn service_pods(&self, namespace: &str, name: &str) -> Vec<Arc<Pod>> {
-        let name = labels::value(name);
-        let name = name.as_str();
-        self.task_pods
-            .state()
-            .into_iter()
-            .filter(|p| {
-                p.metadata.namespace.as_deref() == Some(namespace)
-                    && p.metadata.labels.as_ref().and_then(|l| l.get(labels::SERVICE_NAME)).map(String::as_str)
-                        == Some(name)
-            })
-            .collect()
     }
 
     pub fn deployment(&self, namespace: &str, name: &str) -> Option<Arc<Deployment>> {

@@ -9,12 +9,26 @@ pub fn well_formed<K: Clone>(store: &kube::runtime::reflector::Store<Deserialize
 where
     DeserializeGuard<K>: kube::Resource<DynamicType = ()> + Clone,
 {
-    store.state().into_iter().filter(|g| g.0.is_ok()).map(WellFormed).collect()
+    store.state().into_iter().filter_map(WellFormed::new).collect()
 }
 
-/// A cached object known to have deserialized (only [`well_formed`] makes one).
+/// A cached object known to have deserialized (only [`well_formed`] and [`WellFormed::new`] make one).
 #[derive(Clone)]
 pub struct WellFormed<K>(std::sync::Arc<DeserializeGuard<K>>);
+
+impl<K> WellFormed<K> {
+    /// The handle, if the object deserialized.
+    pub fn new(guard: std::sync::Arc<DeserializeGuard<K>>) -> Option<Self> {
+        guard.0.is_ok().then_some(Self(guard))
+    }
+}
+
+// Lets the domain's functions over `&[impl Borrow<K>]` take cache handles without copying.
+impl<K> std::borrow::Borrow<K> for WellFormed<K> {
+    fn borrow(&self) -> &K {
+        self
+    }
+}
 
 impl<K> std::ops::Deref for WellFormed<K> {
     type Target = K;

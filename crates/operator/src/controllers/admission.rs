@@ -35,6 +35,10 @@ pub async fn admit(
 
 /// Resolves a task-definition reference for starting work; a deregistered revision is refused unless
 /// `allow_inactive` (work that already runs it).
+///
+/// Reads the caches only. A revision the TaskDefinition's status records whose snapshot has not
+/// reached the cache yet is a transient refusal: the Task and Service controllers are triggered again
+/// when the snapshot arrives (they watch the snapshots, see `task::run` and `service::run`).
 pub async fn resolve(
     ctx: &Context,
     namespace: &str,
@@ -44,22 +48,24 @@ pub async fn resolve(
     use crate::revisions::{self, ResolveError};
     let caches = ctx.caches();
     caches.ready().await;
-    let resolved = async {
-        let selected = revisions::select(&caches.definitions_in(namespace), namespace, reference, allow_inactive)?;
-        // A snapshot is immutable, so a cached copy is as good as a fresh one; it may lag the
-        // TaskDefinition's status by a moment, then it is read once.
-        match caches.snapshot(namespace, &selected.snapshot_name()) {
-            Some(snapshot) => selected.with_snapshot(&snapshot),
-            None => {
-                let snapshots: kube::Api<k8s_openapi::api::apps::v1::ControllerRevision> =
-                    kube::Api::namespaced(ctx.client.clone(), namespace);
-                let snapshot =
-                    snapshots.get(&selected.snapshot_name()).await.map_err(|e| ResolveError::Read(e.to_string()))?;
-                selected.with_snapshot(&snapshot)
-            }
-        }
+    let refuse = |e: ResolveError| kube_ecs_domain::admission::unresolved(&e);
+    // Only the TaskDefinitions of the family can match; an unparsable reference is refused by `select`.
+    let candidates = match revisions::Reference::parse(reference) {
+        Ok(parsed) => caches.definitions_of_family(namespace, &parsed.family),
+        Err(_) => Vec::new(),
     };
-    resolved.await.map_err(|e: ResolveError| kube_ecs_domain::admission::unresolved(&e))
+    let selected = revisions::select(&candidates, namespace, reference, allow_inactive).map_err(refuse)?;
+    // A snapshot is immutable, so the cached copy is as good as a fresh one. One not cached yet
+    // arrives in a moment, and its arrival triggers the tasks and services of its family.
+    match caches.snapshot(namespace, &selected.snapshot_name()) {
+        Some(snapshot) => selected.with_snapshot(&snapshot).map_err(refuse),
+        None => Err(Refusal::new(
+            crate::api::conditions::VALID,
+            reasons::TASK_DEFINITION,
+            format!("task definition {} is registered; waiting for its snapshot to be cached", selected.reference),
+            true,
+        )),
+    }
 }
 
 /// The task security decision for `namespace` (its Pod Security level from the read model).

@@ -25,6 +25,7 @@ use crate::api::ecs::{ClusterState, TaskLifecycle};
 use crate::api::{EcsCluster, EcsClusterStatus, Service, Task};
 use crate::apply;
 use crate::caches::Changes;
+use crate::caches::index::Index;
 use crate::cluster::pools::{self, Provider, keys};
 use crate::cluster::{karpenter, status};
 use crate::context::Context;
@@ -59,6 +60,8 @@ pub struct Triggers {
 struct ClusterContext {
     ctx: Arc<Context>,
     instances: Store<ContainerInstance>,
+    /// The ContainerInstances by the cluster they belong to (`spec.cluster`), fed by their watch.
+    instances_by_cluster: Arc<Index<ContainerInstance, String>>,
     /// When each cluster's status (or its instances') was last written.
     last_write: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
     /// When each cluster's container-instance counts were last refreshed.
@@ -103,6 +106,7 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
     let (instances, writer) = reflector::store();
+    let instances_by_cluster = Arc::new(Index::new(|ci: &ContainerInstance| vec![ci.spec.cluster.clone()]));
     let managed = format!("{}={}", labels::MANAGED_BY, labels::MANAGED_BY_VALUE);
     let instance_events = watcher::watcher(
         Api::<ContainerInstance>::all(ctx.client.clone()),
@@ -111,6 +115,14 @@ pub async fn run(
     .backoff(super::WatchBackoff::default())
     .modify(crate::caches::strip)
     .reflect(writer)
+    .inspect({
+        let index = instances_by_cluster.clone();
+        move |event| {
+            if let Ok(event) = event {
+                index.observe(event);
+            }
+        }
+    })
     .touched_objects();
     let clusters = ctx.caches().clusters.clone();
     let by_node = clusters.clone();
@@ -118,6 +130,7 @@ pub async fn run(
     let reconcile_context = Arc::new(ClusterContext {
         ctx: ctx.clone(),
         instances,
+        instances_by_cluster,
         last_write: Default::default(),
         last_instance_refresh: Default::default(),
     });
@@ -163,14 +176,8 @@ async fn reconcile(cluster: Arc<EcsCluster>, rc: Arc<ClusterContext>) -> Result<
     let clusters: Api<EcsCluster> = Api::all(ctx.client.clone());
     let now = Time(jiff::Timestamp::now());
     let previous = cluster.status.clone().unwrap_or_default();
-    let tasks: Vec<super::WellFormed<Task>> = super::well_formed(&ctx.caches().tasks)
-        .into_iter()
-        .filter(|t| t.spec.cluster.as_deref().unwrap_or(crate::api::DEFAULT_CLUSTER) == name)
-        .collect();
-    let services: Vec<super::WellFormed<Service>> = super::well_formed(&ctx.caches().services)
-        .into_iter()
-        .filter(|s| s.spec.cluster.as_deref().unwrap_or(crate::api::DEFAULT_CLUSTER) == name)
-        .collect();
+    let tasks = ctx.caches().tasks_of_cluster(&name);
+    let services = ctx.caches().services_of_cluster(&name);
 
     if cluster.metadata.deletion_timestamp.is_some() {
         return finalize(&cluster, ctx, &clusters, &tasks, &services, previous, &now).await;
@@ -210,7 +217,9 @@ async fn reconcile(cluster: Arc<EcsCluster>, rc: Arc<ClusterContext>) -> Result<
         rc.wrote(&name);
     }
 
-    let pods = ctx.caches().task_pods.state();
+    // The pods on the cluster's container instances (the status reads no other).
+    let pods: Vec<Arc<k8s_openapi::api::core::v1::Pod>> =
+        nodes.iter().flat_map(|n| ctx.caches().pods_on_node(&n.name_any())).collect();
     let observed = status::Observed {
         cluster: &cluster,
         nodes: nodes.clone(),
@@ -351,7 +360,6 @@ async fn provision_simulated(cluster: &EcsCluster, ctx: &Context) -> Result<bool
     let nodes: Api<Node> = Api::all(ctx.client.clone());
     let cached = ctx.caches().all_nodes();
     let ours: Vec<&Node> = cached.iter().map(AsRef::as_ref).filter(|n| is_simulated_node_of(n, &name)).collect();
-    let pods = ctx.caches().task_pods.state();
     let mut busy = false;
     for pool in cluster.spec.node_pools.iter().filter(|p| Provider::of(p) == Ok(Provider::Simulated)) {
         let Some(instance) = pools::simulated_instance(pool) else { continue };
@@ -424,13 +432,13 @@ async fn provision_simulated(cluster: &EcsCluster, ctx: &Context) -> Result<bool
             .and_then(|t| t.parse::<jiff::Timestamp>().ok());
         let timed_out = draining_since
             .is_none_or(|since| jiff::Timestamp::now().duration_since(since).as_secs() > DRAIN_TIMEOUT_SECONDS);
-        let remaining = pods.iter().filter(|p| {
-            p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(node_name.as_str())
-                && (p.metadata.deletion_timestamp.is_some()
-                    || p.status
-                        .as_ref()
-                        .and_then(|s| s.phase.as_deref())
-                        .is_none_or(|ph| !matches!(ph, "Succeeded" | "Failed")))
+        let remaining = ctx.caches().pods_on_node(&node_name);
+        let remaining = remaining.iter().filter(|p| {
+            p.metadata.deletion_timestamp.is_some()
+                || p.status
+                    .as_ref()
+                    .and_then(|s| s.phase.as_deref())
+                    .is_none_or(|ph| !matches!(ph, "Succeeded" | "Failed"))
         });
         if remaining.count() == 0 || timed_out {
             nodes.delete(&node_name, &DeleteParams::background()).await.map(|_| ()).or_else(ignore_not_found)?;
@@ -483,14 +491,13 @@ async fn sync_container_instances(
     refresh: bool,
 ) -> Result<Synced> {
     let api: Api<ContainerInstance> = Api::all(rc.ctx.client.clone());
-    let by_node = status::pods_by_node(&rc.ctx.caches().task_pods.state());
     let name = cluster.name_any();
     let owner = cluster.controller_owner_ref(&());
     let mut wrote = false;
     let mut deferred = false;
     for node in nodes {
-        let node_pods = by_node.get(&node.name_any()).map(Vec::as_slice).unwrap_or_default();
-        let (spec, instance_status) = status::container_instance(cluster, node, node_pods);
+        let node_pods = rc.ctx.caches().pods_on_node(&node.name_any());
+        let (spec, instance_status) = status::container_instance(cluster, node, &node_pods);
         let node_name = node.name_any();
         let current = rc.instances.get(&ObjectRef::new(&node_name));
         // A container instance belongs to one cluster, as in ECS: a node that the pools of several
@@ -525,9 +532,8 @@ async fn sync_container_instances(
             wrote = true;
         }
     }
-    for stale in rc.instances.state() {
-        let belongs = stale.spec.cluster == name;
-        if belongs && !nodes.iter().any(|n| n.name_any() == stale.name_any()) {
+    for stale in rc.instances_by_cluster.lookup(&rc.instances, &name) {
+        if !nodes.iter().any(|n| n.name_any() == stale.name_any()) {
             api.delete(&stale.name_any(), &DeleteParams::background()).await.map(|_| ()).or_else(ignore_not_found)?;
             wrote = true;
         }

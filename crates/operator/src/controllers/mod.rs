@@ -96,10 +96,10 @@ pub async fn run(ctx: Arc<Context>, shutdown: impl std::future::Future<Output = 
         tracing::error!("the controllers of this context already run");
         return;
     };
-    let Subscriptions { task, service, cluster, feeds } = subscriptions;
+    let Subscriptions { task_definition, task, service, cluster, feeds } = subscriptions;
     let feeding = tokio::spawn(feeds.run(ctx.client.clone(), ctx.caches().clone()));
     futures::join!(
-        task_definition::run(ctx.clone(), shutdown.clone()),
+        task_definition::run(ctx.clone(), task_definition, shutdown.clone()),
         task::run(ctx.clone(), task, shutdown.clone()),
         service::run(ctx.clone(), service, shutdown.clone()),
         cluster::run(ctx.clone(), cluster, shutdown.clone()),
@@ -109,6 +109,7 @@ pub async fn run(ctx: Arc<Context>, shutdown: impl std::future::Future<Output = 
 
 /// Every controller's subscriptions to the shared watches, made before the watches start.
 struct Subscriptions {
+    task_definition: task_definition::Triggers,
     task: task::Triggers,
     service: service::Triggers,
     cluster: cluster::Triggers,
@@ -118,6 +119,11 @@ struct Subscriptions {
 impl Subscriptions {
     fn take(ctx: &Context) -> Option<Self> {
         let c = &ctx.caches;
+        let task_definition = task_definition::Triggers {
+            definitions: c.definition_changes()?,
+            peers: c.definition_changes()?,
+            snapshots: c.snapshot_changes()?,
+        };
         let task = task::Triggers {
             tasks: c.task_changes()?,
             definitions: c.definition_changes()?,
@@ -125,6 +131,7 @@ impl Subscriptions {
             nodes: c.node_changes()?,
             pods: c.pod_changes()?,
             namespaces: c.namespace_changes()?,
+            snapshots: c.snapshot_changes()?,
         };
         let service = service::Triggers {
             services: c.service_changes()?,
@@ -136,6 +143,7 @@ impl Subscriptions {
             daemon_sets: c.daemon_set_changes()?,
             kube_services: c.kube_service_changes()?,
             namespaces: c.namespace_changes()?,
+            snapshots: c.snapshot_changes()?,
         };
         let cluster = cluster::Triggers {
             clusters: c.cluster_changes()?,
@@ -143,6 +151,6 @@ impl Subscriptions {
             tasks: c.task_changes()?,
             services: c.service_changes()?,
         };
-        Some(Self { task, service, cluster, feeds: c.take_feeds()? })
+        Some(Self { task_definition, task, service, cluster, feeds: c.take_feeds()? })
     }
 }

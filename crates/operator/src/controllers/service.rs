@@ -58,6 +58,7 @@ pub struct Triggers {
     pub daemon_sets: Changes<DaemonSet>,
     pub kube_services: Changes<KubeService>,
     pub namespaces: Changes<k8s_openapi::api::core::v1::Namespace>,
+    pub snapshots: Changes<k8s_openapi::api::apps::v1::ControllerRevision>,
 }
 
 pub async fn run(
@@ -66,8 +67,10 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
     let controller = Controller::for_shared_stream(shared.services, ctx.caches().services.clone());
-    let store = controller.store();
-    let (by_namespace, by_cluster, by_labels) = (store.clone(), store.clone(), store.clone());
+    // The mappers look Services and Pods up by index (namespace, family, node, cluster).
+    let caches = ctx.caches();
+    let (by_namespace, by_labels, by_family, by_node, by_cluster) =
+        (caches.clone(), caches.clone(), caches.clone(), caches.clone(), caches.clone());
     controller
         // Workloads, Kubernetes Services and Pods come from the shared caches' watches: reconciles
         // read them from those caches, never from the API server.
@@ -78,50 +81,38 @@ pub async fn run(
             service_of(&pod).zip(pod.namespace()).map(|(n, ns)| ObjectRef::new(&n).within(&ns))
         })
         .watches_shared_stream(shared.definitions, move |td| {
-            let ns = td.namespace();
-            by_namespace
-                .state()
-                .iter()
-                .filter(|s| s.namespace() == ns)
-                .map(|s| ObjectRef::from_obj(s.as_ref()))
-                .collect::<Vec<_>>()
+            let services = td.namespace().map(|ns| by_namespace.services_in(&ns)).unwrap_or_default();
+            services.iter().map(|s| service_ref(s)).collect::<Vec<_>>()
+        })
+        // A revision's snapshot may reach the cache after the TaskDefinition's status that records it:
+        // a service waiting for it goes on when it arrives.
+        .watches_shared_stream(shared.snapshots, move |snapshot| {
+            let family = snapshot.annotations().get(labels::FAMILY_ANNOTATION).cloned();
+            let services =
+                snapshot.namespace().zip(family).map(|(ns, family)| by_family.services_of_family(&ns, &family));
+            services.unwrap_or_default().iter().map(|s| service_ref(s)).collect::<Vec<_>>()
         })
         // A namespace's Pod Security label decides what its services' pods may do.
         .watches_shared_stream(shared.namespaces, move |ns| {
-            let name = ns.name_any();
-            by_labels
-                .state()
-                .iter()
-                .filter(|s| s.namespace().as_deref() == Some(name.as_str()))
-                .map(|s| ObjectRef::from_obj(s.as_ref()))
-                .collect::<Vec<_>>()
+            by_labels.services_in(&ns.name_any()).iter().map(|s| service_ref(s)).collect::<Vec<_>>()
         })
         // An interruption notice or drain on a node stops the service tasks on it (they are replaced).
-        .watches_shared_stream(shared.nodes, {
-            let pods = ctx.caches().task_pods.clone();
-            move |node| {
-                let disrupted = crate::cluster::status::node_draining(&node);
-                let name = node.name_any();
-                let mut services: Vec<ObjectRef<DeserializeGuard<Service>>> = pods
-                    .state()
-                    .iter()
-                    .filter(|p| {
-                        disrupted && p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(name.as_str())
-                    })
-                    .filter_map(|p| service_of(p).zip(p.namespace()))
-                    .map(|(service, ns)| ObjectRef::new(&service).within(&ns))
-                    .collect();
-                services.dedup();
-                services
+        .watches_shared_stream(shared.nodes, move |node| {
+            // Node heartbeats arrive constantly; only a disrupted node's Pods are looked up.
+            if !crate::cluster::status::node_draining(&node) {
+                return Vec::new();
             }
+            let mut services: Vec<ObjectRef<DeserializeGuard<Service>>> = by_node
+                .pods_on_node(&node.name_any())
+                .iter()
+                .filter_map(|p| service_of(p).zip(p.namespace()))
+                .map(|(service, ns)| ObjectRef::new(&service).within(&ns))
+                .collect();
+            services.dedup();
+            services
         })
         .watches_shared_stream(shared.clusters, move |cluster| {
-            let name = cluster.name_any();
-            super::well_formed(&by_cluster)
-                .iter()
-                .filter(|s| s.spec.cluster.as_deref().unwrap_or(crate::api::DEFAULT_CLUSTER) == name)
-                .map(|s| service_ref(s))
-                .collect::<Vec<_>>()
+            by_cluster.services_of_cluster(&cluster.name_any()).iter().map(|s| service_ref(s)).collect::<Vec<_>>()
         })
         .trigger_backoff(super::WatchBackoff::default())
         .reconcile_all_on(ctx.resync_requests())
@@ -269,7 +260,7 @@ async fn observe(
     )
     .await?;
     let caches = ctx.caches();
-    let pods = caches.service_pods(&namespace, &name);
+    let pods = caches.pods_of_service(&namespace, &name);
     let views = pods
         .iter()
         .map(|pod| {
@@ -278,13 +269,11 @@ async fn observe(
         })
         .collect();
     let placement_failure = observe::placement_failure(&cluster, &name, &pods, || {
-        let all_pods = caches.task_pods.state();
-        let mut by_node = crate::cluster::status::pods_by_node(&all_pods);
         caches
             .all_nodes()
             .into_iter()
             .map(|n| {
-                let on = by_node.remove(&n.name_any()).unwrap_or_default();
+                let on = caches.pods_on_node(&n.name_any());
                 (n, on)
             })
             .collect()
@@ -473,7 +462,7 @@ async fn drain(service: &Service, ctx: &Context) -> Result<Action> {
         let patch = serde_json::json!({"spec": {"replicas": 0}});
         deployments.patch(&workload_name, &kube::api::PatchParams::default(), &kube::api::Patch::Merge(&patch)).await?;
     }
-    let remaining = ctx.caches().service_pods(&namespace, &name).len();
+    let remaining = ctx.caches().pods_of_service(&namespace, &name).len();
     if remaining > 0 && !is_daemon(service) {
         return Err(Error::MissingDependency(format!("service {name} draining: {remaining} tasks left")));
     }

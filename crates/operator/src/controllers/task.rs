@@ -9,6 +9,7 @@
 use std::sync::Arc;
 
 use futures::StreamExt;
+use k8s_openapi::api::apps::v1::ControllerRevision;
 use k8s_openapi::api::core::v1::{Namespace, Node, Pod, ServiceAccount};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::ResourceExt;
@@ -44,6 +45,7 @@ pub struct Triggers {
     pub nodes: Changes<Node>,
     pub pods: Changes<Pod>,
     pub namespaces: Changes<Namespace>,
+    pub snapshots: Changes<ControllerRevision>,
 }
 
 pub async fn run(
@@ -56,29 +58,31 @@ pub async fn run(
     // status write on its way to RUNNING (client-side QPS is the bottleneck of a burst).
     let controller = Controller::for_shared_stream(shared.tasks, ctx.caches().tasks.clone())
         .with_config(kube::runtime::controller::Config::default().debounce(TASK_DEBOUNCE));
-    let store = controller.store();
-    let cluster_store = store.clone();
-    let definition_store = store.clone();
-    let node_store = store.clone();
-    let namespace_store = store.clone();
+    // The mappers look Tasks up by index (cluster, namespace, family, node), never walking them all.
+    let caches = ctx.caches();
+    let (by_cluster, by_namespace, by_family, by_node) =
+        (caches.clone(), caches.clone(), caches.clone(), caches.clone());
+    let by_definition = caches.clone();
     controller
         // The shared watch of every Pod kube-ecs made (Tasks' and Services'): a Task's own Pod
         // triggers it through the owner reference.
         .owns_shared_stream(shared.pods)
         // A Task waiting for its cluster or task definition starts as soon as that appears.
         .watches_shared_stream(shared.clusters, move |cluster| {
-            let name = cluster.name_any();
-            waiting_tasks(&cluster_store, |t| t.spec.cluster.as_deref().unwrap_or(crate::api::DEFAULT_CLUSTER) == name)
+            waiting_tasks(by_cluster.tasks_of_cluster(&cluster.name_any()))
         })
         .watches_shared_stream(shared.definitions, move |td| {
-            let namespace = td.namespace();
-            waiting_tasks(&definition_store, |t| t.namespace() == namespace)
+            waiting_tasks(td.namespace().map(|ns| by_definition.tasks_in(&ns)).unwrap_or_default())
+        })
+        // The snapshot of a revision the TaskDefinition's status already records may reach the cache
+        // after the status does: a Task refused while it was missing starts when it arrives.
+        .watches_shared_stream(shared.snapshots, move |snapshot| {
+            let family = snapshot.annotations().get(labels::FAMILY_ANNOTATION).cloned();
+            let tasks = snapshot.namespace().zip(family).map(|(ns, family)| by_family.tasks_of_family(&ns, &family));
+            waiting_tasks(tasks.unwrap_or_default())
         })
         // A namespace's Pod Security label may now admit a refused task.
-        .watches_shared_stream(shared.namespaces, move |ns| {
-            let name = ns.name_any();
-            waiting_tasks(&namespace_store, |t| t.namespace().as_deref() == Some(name.as_str()))
-        })
+        .watches_shared_stream(shared.namespaces, move |ns| waiting_tasks(by_namespace.tasks_in(&ns.name_any())))
         // A spot interruption notice or a node going away stops the tasks on it.
         .watches_shared_stream(shared.nodes, move |node| {
             let name = node.name_any();
@@ -89,16 +93,14 @@ pub async fn run(
                     .as_ref()
                     .and_then(|s| s.taints.as_ref())
                     .is_some_and(|ts| ts.iter().any(|t| t.key == pools::keys::DRAINING_TAINT));
-            // Node heartbeats arrive constantly; only a disrupted node is worth walking every Task for.
+            // Node heartbeats arrive constantly; only a disrupted node is worth looking its Tasks up for.
             if !disrupted {
                 return Vec::new();
             }
-            super::well_formed(&node_store)
+            by_node
+                .tasks_on_node(&name)
                 .iter()
-                .filter(|t| {
-                    t.status.as_ref().and_then(|s| s.container_instance.as_deref()) == Some(name.as_str())
-                        && t.status.as_ref().is_some_and(|s| s.stopped_at.is_none())
-                })
+                .filter(|t| t.status.as_ref().is_some_and(|s| s.stopped_at.is_none()))
                 .map(|t| ObjectRef::new(&t.name_any()).within(&t.namespace().unwrap_or_default()))
                 .collect::<Vec<_>>()
         })
@@ -110,21 +112,19 @@ pub async fn run(
         .await;
 }
 
-fn waiting_tasks(
-    store: &kube::runtime::reflector::Store<DeserializeGuard<Task>>,
-    matches: impl Fn(&Task) -> bool,
-) -> Vec<ObjectRef<DeserializeGuard<Task>>> {
-    super::well_formed(store)
+/// Of `tasks`, those refused for want of something (a cluster, a task definition, an admitting
+/// namespace): a task still starting needs no extra reconcile (and one before its new Pod reaches the
+/// cache would try to create it again).
+fn waiting_tasks(tasks: Vec<super::WellFormed<Task>>) -> Vec<ObjectRef<DeserializeGuard<Task>>> {
+    tasks
         .iter()
-        // Only tasks refused for want of it: a task still starting needs no extra reconcile (and
-        // one before its new Pod reaches the cache would try to create it again).
         .filter(|t| {
             t.status.as_ref().is_some_and(|s| {
                 s.pod.is_none()
                     && s.conditions
                         .iter()
                         .any(|c| c.status == "False" && (c.type_ == admission::PLACED || c.type_ == conditions::VALID))
-            }) && matches(t)
+            })
         })
         .map(|t| ObjectRef::new(&t.name_any()).within(&t.namespace().unwrap_or_default()))
         .collect()

@@ -1,27 +1,31 @@
 //! TaskDefinition controller: registers each distinct spec as the family's next immutable revision
 //! (a ControllerRevision snapshot) and reports revisions and their ACTIVE/INACTIVE status.
 //!
-//! Pipeline: validate (pure) -> find existing snapshots (client) -> create the next snapshot if the
-//! spec changed (client; create, never update, so a snapshot cannot change) -> status (pure) -> one
-//! status apply, skipped when nothing changed.
+//! Pipeline: validate (pure) -> the family's other TaskDefinitions and this one's snapshots (shared
+//! caches) -> the revision number (pure, `registration`) -> create the next snapshot if the spec
+//! changed (client; create, never update, so a snapshot cannot change) -> status (pure) -> one status
+//! apply, skipped when nothing changed. Reads nothing from the API server: a burst of reconciles must
+//! not spend the client's request budget on LISTs.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::ControllerRevision;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::ResourceExt;
-use kube::api::{Api, ListParams, PostParams};
+use kube::api::{Api, PostParams};
 use kube::core::DeserializeGuard;
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::watcher;
+use kube::runtime::reflector::ObjectRef;
 
 use crate::api::conditions::{self, DesiredCondition};
 use crate::api::task_definition::{RevisionRecord, TaskDefinition, TaskDefinitionStatus};
 use crate::apply;
+use crate::caches::Changes;
 use crate::context::Context;
-use crate::error::{Error, Result};
-use crate::labels;
+use crate::error::Result;
+use crate::registration::{self, Registration};
 use crate::revisions::{self, RevisionStatus};
 
 /// Condition reasons.
@@ -32,11 +36,38 @@ pub mod reasons {
     pub const VALID: &str = "Valid";
 }
 
-pub async fn run(ctx: Arc<Context>, shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static) {
-    let definitions: Api<DeserializeGuard<TaskDefinition>> = Api::all(ctx.client.clone());
-    let snapshots: Api<ControllerRevision> = Api::all(ctx.client.clone());
-    Controller::new(definitions, watcher::Config::default())
-        .owns(snapshots, watcher::Config::default().labels(labels::TASK_DEFINITION_NAME))
+/// The shared watches the TaskDefinition controller reacts to.
+pub struct Triggers {
+    pub definitions: Changes<DeserializeGuard<TaskDefinition>>,
+    /// The same watch again, for the family's other TaskDefinitions.
+    pub peers: Changes<DeserializeGuard<TaskDefinition>>,
+    pub snapshots: Changes<ControllerRevision>,
+}
+
+/// How soon to look again when the cache has not caught up with a snapshot.
+const CACHE_RETRY: Duration = Duration::from_millis(200);
+
+pub async fn run(
+    ctx: Arc<Context>,
+    shared: Triggers,
+    shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
+) {
+    let caches = ctx.caches().clone();
+    Controller::for_shared_stream(shared.definitions, ctx.caches().definitions.clone())
+        // A snapshot triggers the TaskDefinition owning it.
+        .owns_shared_stream(shared.snapshots)
+        // Which object holds a family depends on the others of the family: when one appears, changes
+        // or goes, the others look again (the older one keeps the family; a newer one takes it over).
+        .watches_shared_stream(shared.peers, move |changed| {
+            let Ok(td) = &changed.0 else { return Vec::new() };
+            let namespace = td.namespace().unwrap_or_default();
+            caches
+                .definitions_of_family(&namespace, &revisions::family_of(td))
+                .iter()
+                .filter(|peer| peer.metadata.uid != td.metadata.uid)
+                .map(|peer| ObjectRef::new(&peer.name_any()).within(&namespace))
+                .collect::<Vec<_>>()
+        })
         .trigger_backoff(super::WatchBackoff::default())
         .reconcile_all_on(ctx.resync_requests())
         .graceful_shutdown_on(shutdown)
@@ -53,11 +84,33 @@ async fn reconcile(td: Arc<TaskDefinition>, ctx: Arc<Context>) -> Result<Action>
     let snapshots: Api<ControllerRevision> = Api::namespaced(ctx.client.clone(), &namespace);
     let family = revisions::family_of(&td);
     let now = Time(jiff::Timestamp::now());
-    let previous = td.status.clone().unwrap_or_default();
+    let key = format!("{namespace}/{name}");
+    ctx.caches().ready().await;
+    // Our last status write, when the cached TaskDefinition does not show it yet: it records the
+    // revisions registered so far, which the numbering must not lose sight of.
+    let previous = ctx
+        .definition_status_writes
+        .unseen_write(&key, td.metadata.resource_version.as_deref())
+        .unwrap_or_else(|| td.status.clone().unwrap_or_default());
 
     let issues = validate(&td);
-    let conflict = family_conflict(&definitions, &td, &family).await?;
-    let existing = existing_revisions(&snapshots, &name).await?;
+    let conflict = family_conflict(&ctx, &td, &family);
+    // Handles into the cache: snapshots are immutable, so they are never copied.
+    let existing = ctx.caches().snapshots_of(&namespace, &name);
+    let content = revisions::revision_content(&td.spec);
+    let hash = revisions::content_hash(&content)?;
+    let decided = registration::registration(
+        &existing.iter().map(AsRef::as_ref).collect::<Vec<_>>(),
+        &previous.revisions,
+        &hash,
+        jiff::Timestamp::now(),
+    );
+    // Deciding (or even reporting the records) on a cache without a snapshot the status records
+    // would lose that revision: wait for it, it was created before the status was written.
+    if let Registration::AwaitCache { revision } = decided {
+        tracing::debug!(revision, "waiting for a registered snapshot to reach the cache");
+        return Ok(Action::requeue(CACHE_RETRY));
+    }
 
     let mut status = TaskDefinitionStatus { family: Some(family.clone()), ..previous.clone() };
     status.observed_generation = td.metadata.generation;
@@ -85,25 +138,25 @@ async fn reconcile(td: Arc<TaskDefinition>, ctx: Arc<Context>) -> Result<Action>
         fill_records(&mut status, &td, &existing);
         if status != previous {
             ctx.event(td.as_ref(), true, reason, "Register", &message).await;
-            apply::apply_status(&definitions, &name, serde_json::to_value(&status)?).await?;
+            write_status(&ctx, &definitions, &td, &key, status).await?;
         }
         return Ok(Action::await_change());
     }
 
-    let content = revisions::revision_content(&td.spec);
-    let hash = revisions::content_hash(&content)?;
-    let latest = existing.iter().max_by_key(|r| r.revision);
     let mut all = existing.clone();
-    let current = match latest {
-        Some(snapshot) if snapshot_hash(snapshot) == Some(hash.as_str()) => snapshot.revision,
-        _ => {
-            let next = latest.map_or(1, |s| s.revision + 1);
+    let current = match decided {
+        Registration::Current(revision) => revision,
+        // Handled above.
+        Registration::AwaitCache { .. } => return Ok(Action::requeue(CACHE_RETRY)),
+        Registration::Create(next) => {
             let snapshot = revisions::build_snapshot(&td, next, &content, &hash)?;
             match snapshots.create(&PostParams::default(), &snapshot).await {
-                Ok(created) => all.push(created),
-                // Someone (a previous incarnation) got there first: the list will show it next time.
+                Ok(created) => all.push(Arc::new(created)),
+                // The name holds the number, so the API server refuses a second revision `next`:
+                // someone (a previous incarnation) registered it and the cache does not show it yet.
+                // Decide again once it does.
                 Err(kube::Error::Api(e)) if e.code == 409 => {
-                    return Ok(Action::requeue(std::time::Duration::from_millis(200)));
+                    return Ok(Action::requeue(CACHE_RETRY));
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -140,9 +193,23 @@ async fn reconcile(td: Arc<TaskDefinition>, ctx: Arc<Context>) -> Result<Action>
     );
     conditions::remove(&mut status.conditions, conditions::STALLED);
     if status != previous {
-        apply::apply_status(&definitions, &name, serde_json::to_value(&status)?).await?;
+        write_status(&ctx, &definitions, &td, &key, status).await?;
     }
     Ok(Action::await_change())
+}
+
+/// Applies the status and remembers it until the cache shows it (see `registration`).
+async fn write_status(
+    ctx: &Context,
+    api: &Api<TaskDefinition>,
+    td: &TaskDefinition,
+    key: &str,
+    status: TaskDefinitionStatus,
+) -> Result<()> {
+    let updated = apply::apply_status(api, &td.name_any(), serde_json::to_value(&status)?).await?;
+    let produced = updated.metadata.resource_version;
+    ctx.definition_status_writes.wrote(key, td.metadata.resource_version.clone(), produced, status);
+    Ok(())
 }
 
 /// Spec problems the API server's schema cannot catch.
@@ -154,30 +221,21 @@ fn validate(td: &TaskDefinition) -> Vec<String> {
 }
 
 /// Another TaskDefinition in the namespace already holds this family (the older one keeps it).
-async fn family_conflict(api: &Api<TaskDefinition>, td: &TaskDefinition, family: &str) -> Result<Option<String>> {
-    let others = api.list(&ListParams::default()).await?;
+fn family_conflict(ctx: &Context, td: &TaskDefinition, family: &str) -> Option<String> {
+    let namespace = td.namespace().unwrap_or_default();
     let mine = td.metadata.creation_timestamp.clone();
-    Ok(others
-        .items
+    ctx.caches()
+        .definitions_of_family(&namespace, family)
         .into_iter()
-        .filter(|o| o.metadata.uid != td.metadata.uid && revisions::family_of(o) == family)
+        .filter(|o| o.metadata.uid != td.metadata.uid)
         .find(|o| {
             o.metadata.creation_timestamp < mine
                 || (o.metadata.creation_timestamp == mine && o.name_any() < td.name_any())
         })
-        .map(|o| format!("family {family:?} is already registered by TaskDefinition {}", o.name_any())))
+        .map(|o| format!("family {family:?} is already registered by TaskDefinition {}", o.name_any()))
 }
 
-async fn existing_revisions(api: &Api<ControllerRevision>, td_name: &str) -> Result<Vec<ControllerRevision>, Error> {
-    let selector = format!("{}={}", labels::TASK_DEFINITION_NAME, labels::value(td_name));
-    Ok(api.list(&ListParams::default().labels(&selector)).await?.items)
-}
-
-fn snapshot_hash(snapshot: &ControllerRevision) -> Option<&str> {
-    snapshot.metadata.labels.as_ref().and_then(|l| l.get(labels::SPEC_HASH)).map(String::as_str)
-}
-
-fn fill_records(status: &mut TaskDefinitionStatus, td: &TaskDefinition, snapshots: &[ControllerRevision]) {
+fn fill_records(status: &mut TaskDefinitionStatus, td: &TaskDefinition, snapshots: &[Arc<ControllerRevision>]) {
     let mut records: Vec<RevisionRecord> = snapshots
         .iter()
         .map(|s| RevisionRecord {
