@@ -19,15 +19,13 @@ use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Resource, ResourceExt};
 
-use crate::api::conditions::{self, DesiredCondition};
 use crate::api::container_instance::ContainerInstance;
-use crate::api::ecs::{ClusterState, TaskLifecycle};
 use crate::api::{EcsCluster, EcsClusterStatus, Service, Task};
 use crate::apply;
 use crate::caches::Changes;
 use crate::caches::index::Index;
 use crate::cluster::pools::{self, Provider, keys};
-use crate::cluster::{karpenter, status};
+use crate::cluster::{karpenter, plan, status};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::labels;
@@ -40,13 +38,7 @@ const DRAIN_TIMEOUT_SECONDS: i64 = 120;
 /// Held on every EcsCluster until no task runs and no service is active on it.
 pub const PROTECTION_FINALIZER: &str = "ecs.kube-ecs.dev/cluster-protection";
 
-pub mod reasons {
-    pub const ACTIVE: &str = "Active";
-    pub const PROVISIONING: &str = "Provisioning";
-    pub const INVALID: &str = "InvalidCluster";
-    pub const DELETION_BLOCKED: &str = "ClusterContainsTasksOrServices";
-    pub const PROVIDER_FAILED: &str = "ProviderFailed";
-}
+pub use crate::cluster::plan::reasons;
 
 /// The shared watches the cluster controller reacts to.
 pub struct Triggers {
@@ -227,66 +219,22 @@ async fn reconcile(cluster: Arc<EcsCluster>, rc: Arc<ClusterContext>) -> Result<
         tasks: tasks.iter().map(|t| &**t).collect(),
         services: services.iter().map(|s| &**s).collect(),
     };
-    let counts = status::counts(&observed);
-    let pools_status = status::pool_statuses(&cluster, &nodes);
-    provisioning |= pools_status.iter().any(|p| p.provider != "nodes" && p.registered_instances < p.desired_instances);
-
-    let mut next = EcsClusterStatus {
-        observed_generation: cluster.metadata.generation,
-        registered_container_instances_count: Some(counts.registered_instances),
-        running_tasks_count: Some(counts.running_tasks),
-        pending_tasks_count: Some(counts.pending_tasks),
-        active_services_count: Some(counts.active_services),
-        pools: pools_status,
-        ..previous.clone()
-    };
-    let generation = cluster.metadata.generation;
-    let set = |conditions: &mut Vec<_>, type_, ok, reason, message: &str| {
-        conditions::set(conditions, DesiredCondition::new(type_, ok, reason, message), generation, &now)
-    };
-    let invalid = problems.iter().chain(provider_problems.iter()).cloned().collect::<Vec<_>>();
-    if let Some(first) = invalid.first() {
-        let message =
-            if invalid.len() > 1 { format!("{first} (and {} more)", invalid.len() - 1) } else { first.clone() };
-        let reason = if problems.is_empty() { reasons::PROVIDER_FAILED } else { reasons::INVALID };
-        next.status = Some(ClusterState::Failed);
-        set(&mut next.conditions, conditions::VALID, problems.is_empty(), reason, &message);
-        set(&mut next.conditions, conditions::READY, false, reason, &message);
-        set(&mut next.conditions, conditions::STALLED, true, reason, &message);
-        conditions::remove(&mut next.conditions, conditions::RECONCILING);
-    } else {
-        set(&mut next.conditions, conditions::VALID, true, "Valid", "the cluster spec is valid");
-        conditions::remove(&mut next.conditions, conditions::STALLED);
-        if provisioning {
-            let message = "container instances are being provisioned";
-            next.status = Some(ClusterState::Provisioning);
-            set(&mut next.conditions, conditions::READY, false, reasons::PROVISIONING, message);
-            set(&mut next.conditions, conditions::RECONCILING, true, reasons::PROVISIONING, message);
-        } else {
-            let message = format!("{} container instances registered", counts.registered_instances);
-            next.status = Some(ClusterState::Active);
-            set(&mut next.conditions, conditions::READY, true, reasons::ACTIVE, &message);
-            conditions::remove(&mut next.conditions, conditions::RECONCILING);
+    let planned = plan::plan(&plan::Observed {
+        cluster: &cluster,
+        previous: &previous,
+        counts: status::counts(&observed),
+        pools: status::pool_statuses(&cluster, &nodes),
+        problems: &problems,
+        provider_problems: &provider_problems,
+        provisioning,
+        now: &now,
+    });
+    let provisioning = planned.provisioning;
+    if planned.status != previous {
+        if let Some((warning, reason, note)) = &planned.event {
+            ctx.event(cluster.as_ref(), *warning, reason, "Reconcile", note).await;
         }
-    }
-    if next != previous {
-        if next.status != previous.status
-            || next.conditions.iter().any(|c| c.type_ == conditions::STALLED)
-                && previous.conditions.iter().all(|c| c.type_ != conditions::STALLED)
-        {
-            let warning = next.status == Some(ClusterState::Failed);
-            let note =
-                conditions::find(&next.conditions, conditions::READY).map(|c| c.message.clone()).unwrap_or_default();
-            ctx.event(
-                cluster.as_ref(),
-                warning,
-                next.status.map(ClusterState::as_str).unwrap_or_default(),
-                "Reconcile",
-                note,
-            )
-            .await;
-        }
-        apply::apply_status(&clusters, &name, serde_json::to_value(&next)?).await?;
+        apply::apply_status(&clusters, &name, serde_json::to_value(&planned.status)?).await?;
         rc.wrote(&name);
     }
     Ok(Action::requeue(if provisioning || synced.deferred { Duration::from_secs(2) } else { Duration::from_secs(60) }))
@@ -304,22 +252,9 @@ async fn finalize(
     now: &Time,
 ) -> Result<Action> {
     let name = cluster.name_any();
-    let running =
-        tasks.iter().filter(|t| t.status.as_ref().and_then(|s| s.last_status) != Some(TaskLifecycle::Stopped)).count();
-    let active = services.iter().filter(|s| s.metadata.deletion_timestamp.is_none()).count();
-    if running > 0 || active > 0 {
-        let message = format!(
-            "cluster {name:?} still has {running} task(s) not STOPPED and {active} active service(s) \
-             (ECS: ClusterContainsTasksException / ClusterContainsServicesException); it is deleted once they are gone"
-        );
-        let mut next = previous.clone();
-        next.status = Some(ClusterState::Deprovisioning);
-        conditions::set(
-            &mut next.conditions,
-            DesiredCondition::new(conditions::READY, false, reasons::DELETION_BLOCKED, &message),
-            cluster.metadata.generation,
-            now,
-        );
+    let tasks: Vec<&Task> = tasks.iter().map(|t| &**t).collect();
+    let services: Vec<&Service> = services.iter().map(|s| &**s).collect();
+    if let Some((next, message)) = plan::deletion_blocked(cluster, &previous, &tasks, &services, now) {
         if next != previous {
             ctx.event(cluster, true, reasons::DELETION_BLOCKED, "Delete", &message).await;
             apply::apply_status(clusters, &name, serde_json::to_value(&next)?).await?;
