@@ -34,9 +34,10 @@ log() { echo "[build-image $(date +%H:%M:%S)] $*" >&2; }
 die() { echo "build-image: $*" >&2; exit 1; }
 cd "$repo"
 
-# Package metadata from Cargo.toml's [package] table.
+# Package metadata from Cargo.toml: the [package] table, or [workspace.package] for the fields the
+# package inherits (`version.workspace = true`).
 cargo_field() {
-  awk -v key="$1" '/^\[/{p=($0=="[package]")} p && $1==key && $2=="=" {
+  awk -v key="$1" '/^\[/{p=($0=="[package]" || $0=="[workspace.package]")} p && $1==key && $2=="=" {
     sub(/^[^=]*=[ \t]*"/, ""); sub(/"[ \t]*$/, ""); print; exit }' Cargo.toml
 }
 version=$(cargo_field version)

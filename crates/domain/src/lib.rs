@@ -14,6 +14,7 @@ pub mod refusal;
 pub mod registration;
 pub mod revisions;
 pub mod service_plan;
+pub mod task_definition_plan;
 pub mod task_plan;
 pub mod task_status;
 pub mod translate;

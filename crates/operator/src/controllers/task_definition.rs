@@ -19,22 +19,16 @@ use kube::core::DeserializeGuard;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::reflector::ObjectRef;
 
-use crate::api::conditions::{self, DesiredCondition};
-use crate::api::task_definition::{RevisionRecord, TaskDefinition, TaskDefinitionStatus};
+use crate::api::task_definition::{TaskDefinition, TaskDefinitionStatus};
 use crate::apply;
 use crate::caches::Changes;
 use crate::context::Context;
 use crate::error::Result;
 use crate::registration::{self, Registration};
-use crate::revisions::{self, RevisionStatus};
+use crate::revisions;
+use crate::task_definition_plan as plan;
 
-/// Condition reasons.
-pub mod reasons {
-    pub const REGISTERED: &str = "Registered";
-    pub const INVALID: &str = "InvalidTaskDefinition";
-    pub const FAMILY_CONFLICT: &str = "FamilyConflict";
-    pub const VALID: &str = "Valid";
-}
+pub use crate::task_definition_plan::reasons;
 
 /// The shared watches the TaskDefinition controller reacts to.
 pub struct Triggers {
@@ -93,8 +87,9 @@ async fn reconcile(td: Arc<TaskDefinition>, ctx: Arc<Context>) -> Result<Action>
         .unseen_write(&key, td.metadata.resource_version.as_deref())
         .unwrap_or_else(|| td.status.clone().unwrap_or_default());
 
-    let issues = validate(&td);
-    let conflict = family_conflict(&ctx, &td, &family);
+    let issues = plan::validate(&td);
+    let peers = ctx.caches().definitions_of_family(&namespace, &family);
+    let conflict = plan::family_conflict(&td, &family, peers.iter().map(|p| &**p));
     // Handles into the cache: snapshots are immutable, so they are never copied.
     let existing = ctx.caches().snapshots_of(&namespace, &name);
     let content = revisions::revision_content(&td.spec);
@@ -112,30 +107,9 @@ async fn reconcile(td: Arc<TaskDefinition>, ctx: Arc<Context>) -> Result<Action>
         return Ok(Action::requeue(CACHE_RETRY));
     }
 
-    let mut status = TaskDefinitionStatus { family: Some(family.clone()), ..previous.clone() };
-    status.observed_generation = td.metadata.generation;
-    if let Some(problem) = issues.first().cloned().or(conflict.clone()) {
-        let reason = if conflict.is_some() && issues.is_empty() { reasons::FAMILY_CONFLICT } else { reasons::INVALID };
-        let message = if issues.len() > 1 { format!("{problem} (and {} more)", issues.len() - 1) } else { problem };
-        conditions::set(
-            &mut status.conditions,
-            DesiredCondition::new(conditions::VALID, false, reason, &message),
-            td.metadata.generation,
-            &now,
-        );
-        conditions::set(
-            &mut status.conditions,
-            DesiredCondition::new(conditions::READY, false, reason, &message),
-            td.metadata.generation,
-            &now,
-        );
-        conditions::set(
-            &mut status.conditions,
-            DesiredCondition::new(conditions::STALLED, true, reason, &message),
-            td.metadata.generation,
-            &now,
-        );
-        fill_records(&mut status, &td, &existing);
+    if let Some((status, reason, message)) =
+        plan::refused(&td, &family, &previous, &issues, conflict, &existing, &now)
+    {
         if status != previous {
             ctx.event(td.as_ref(), true, reason, "Register", &message).await;
             write_status(&ctx, &definitions, &td, &key, status).await?;
@@ -172,26 +146,7 @@ async fn reconcile(td: Arc<TaskDefinition>, ctx: Arc<Context>) -> Result<Action>
         }
     };
 
-    status.revision = Some(current);
-    status.task_definition = Some(format!("{family}:{current}"));
-    status.container_count = Some(td.spec.container_definitions.len() as i64);
-    fill_records(&mut status, &td, &all);
-    let revision_status = revision_status(&td, current);
-    status.status = Some(revision_status);
-    let message = format!("{family}:{current} is {revision_status}");
-    conditions::set(
-        &mut status.conditions,
-        DesiredCondition::new(conditions::VALID, true, reasons::VALID, "the task definition is valid"),
-        td.metadata.generation,
-        &now,
-    );
-    conditions::set(
-        &mut status.conditions,
-        DesiredCondition::new(conditions::READY, true, reasons::REGISTERED, message),
-        td.metadata.generation,
-        &now,
-    );
-    conditions::remove(&mut status.conditions, conditions::STALLED);
+    let status = plan::registered(&td, &family, &previous, current, &all, &now);
     if status != previous {
         write_status(&ctx, &definitions, &td, &key, status).await?;
     }
@@ -212,44 +167,3 @@ async fn write_status(
     Ok(())
 }
 
-/// Spec problems the API server's schema cannot catch.
-fn validate(td: &TaskDefinition) -> Vec<String> {
-    crate::api::task_definition_validation::validate_task_definition(&td.spec)
-        .into_iter()
-        .map(|issue| format!("{}: {}", issue.field, issue.message))
-        .collect()
-}
-
-/// Another TaskDefinition in the namespace already holds this family (the older one keeps it).
-fn family_conflict(ctx: &Context, td: &TaskDefinition, family: &str) -> Option<String> {
-    let namespace = td.namespace().unwrap_or_default();
-    let mine = td.metadata.creation_timestamp.clone();
-    ctx.caches()
-        .definitions_of_family(&namespace, family)
-        .into_iter()
-        .filter(|o| o.metadata.uid != td.metadata.uid)
-        .find(|o| {
-            o.metadata.creation_timestamp < mine
-                || (o.metadata.creation_timestamp == mine && o.name_any() < td.name_any())
-        })
-        .map(|o| format!("family {family:?} is already registered by TaskDefinition {}", o.name_any()))
-}
-
-fn fill_records(status: &mut TaskDefinitionStatus, td: &TaskDefinition, snapshots: &[Arc<ControllerRevision>]) {
-    let mut records: Vec<RevisionRecord> = snapshots
-        .iter()
-        .map(|s| RevisionRecord {
-            revision: s.revision,
-            status: revision_status(td, s.revision),
-            registered_at: s.metadata.creation_timestamp.clone(),
-            snapshot: s.metadata.name.clone(),
-        })
-        .collect();
-    records.sort_by_key(|r| r.revision);
-    status.revisions = records;
-}
-
-/// INACTIVE once the user deregistered the revision (listed in `deregisteredRevisions`).
-fn revision_status(td: &TaskDefinition, revision: i64) -> RevisionStatus {
-    if td.spec.deregistered_revisions.contains(&revision) { RevisionStatus::Inactive } else { RevisionStatus::Active }
-}
