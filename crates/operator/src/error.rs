@@ -9,9 +9,6 @@ pub enum Error {
     /// The object cannot be reconciled until the user changes something (reported, not retried hot).
     #[error("{0}")]
     InvalidSpec(String),
-    /// Something the object refers to does not exist (yet): task definition, cluster, secret.
-    #[error("{0}")]
-    MissingDependency(String),
     /// Serialising or deserialising an object failed (a bug or a corrupt snapshot).
     #[error("serialization: {0}")]
     Serialization(#[from] serde_json::Error),
@@ -24,13 +21,21 @@ impl Error {
         matches!(self, Error::Kube(kube::Error::Api(status)) if matches!(status.code, 400 | 403 | 413 | 422))
     }
 
+    /// The reconcile step that failed. Observing reads only the read model and cannot fail, so an
+    /// API error is the apply step's; a spec or serialisation error is the plan's.
+    pub fn step(&self) -> &'static str {
+        match self {
+            Error::Kube(_) => "apply",
+            Error::InvalidSpec(_) | Error::Serialization(_) => "plan",
+        }
+    }
+
     /// A bounded label for metrics and the Event reason.
     pub fn category(&self) -> &'static str {
         match self {
             _ if self.is_permanent() => "PermanentApiError",
             Error::Kube(_) => "KubernetesApiError",
             Error::InvalidSpec(_) => "InvalidSpec",
-            Error::MissingDependency(_) => "MissingDependency",
             Error::Serialization(_) => "SerializationError",
         }
     }

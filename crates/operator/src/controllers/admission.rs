@@ -10,12 +10,19 @@ use crate::error::Error;
 use crate::translate::TranslatedPod;
 pub use kube_ecs_domain::refusal::{PLACED, Refusal, reasons};
 
-/// The error a refusal is returned as: transient ones retry soon, the others wait for a change.
+/// How long a transient refusal waits before the next look, unless a change of what it waits for
+/// (a TaskDefinition, its snapshot, the cluster) triggers the reconcile sooner.
+pub const WAIT_RETRY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// What a refusal does next: waiting (transient) is a requeue, not an error; the others wait for a
+/// change.
 pub fn outcome(refusal: &Refusal) -> Result<kube::runtime::controller::Action, Error> {
+    use kube::runtime::controller::Action;
     if refusal.transient {
-        Err(Error::MissingDependency(refusal.message.clone()))
+        tracing::info!(reason = refusal.reason, message = %refusal.message, "waiting for a dependency");
+        Ok(Action::requeue(WAIT_RETRY))
     } else {
-        Ok(kube::runtime::controller::Action::await_change())
+        Ok(Action::await_change())
     }
 }
 

@@ -128,7 +128,7 @@ pub async fn run(
     });
     // No debounce: kube-runtime's debounce restarts with every trigger, and a busy cluster triggers
     // its controller continuously. Status writes are spaced out in the reconcile instead.
-    Controller::for_shared_stream(shared.clusters, clusters)
+    let controller = Controller::for_shared_stream(shared.clusters, clusters)
         .owns_stream(instance_events)
         .watches_shared_stream(shared.nodes, move |node| {
             super::well_formed(&by_node)
@@ -142,17 +142,14 @@ pub async fn run(
         })
         .watches_shared_stream(shared.services, move |service| {
             service.0.as_ref().ok().map(|s| cluster_of_task(s.spec.cluster.as_deref()))
-        })
-        .trigger_backoff(super::WatchBackoff::default())
-        .reconcile_all_on(ctx.resync_requests())
-        .graceful_shutdown_on(shutdown)
-        .run(
-            |guard, rc: Arc<ClusterContext>| super::unguarded(guard, rc.ctx.clone(), move |c, _| reconcile(c, rc)),
-            |guard, error, rc| super::error_policy(guard, error, rc.ctx.clone()),
-            reconcile_context,
-        )
-        .for_each(|_| futures::future::ready(()))
-        .await;
+        });
+    super::runner::run(controller, reconcile_context, shutdown, reconcile).await;
+}
+
+impl super::runner::HasContext for ClusterContext {
+    fn context(&self) -> &Context {
+        &self.ctx
+    }
 }
 
 /// Simulated nodes keep their cluster label even after their pool is removed from the spec.
@@ -174,14 +171,7 @@ async fn reconcile(cluster: Arc<EcsCluster>, rc: Arc<ClusterContext>) -> Result<
     if cluster.metadata.deletion_timestamp.is_some() {
         return finalize(&cluster, ctx, &clusters, &tasks, &services, previous, &now).await;
     }
-    if !cluster.finalizers().iter().any(|f| f == PROTECTION_FINALIZER) {
-        let mut finalizers = cluster.finalizers().to_vec();
-        finalizers.push(PROTECTION_FINALIZER.into());
-        // The resourceVersion makes this a compare-and-swap on the finalizer list.
-        let patch =
-            serde_json::json!({"metadata": {"finalizers": finalizers, "resourceVersion": cluster.resource_version()}});
-        clusters.patch(&name, &PatchParams::default(), &Patch::Merge(&patch)).await?;
-    }
+    super::finalizers::ensure(&clusters, &cluster, PROTECTION_FINALIZER).await?;
 
     let problems = pools::validate(&cluster);
     let mut provider_problems = Vec::new();
@@ -268,14 +258,7 @@ async fn finalize(
         }
     }
     // Karpenter objects and ContainerInstances are owned by the cluster: garbage collection removes them.
-    let remaining: Vec<String> = cluster.finalizers().iter().filter(|f| *f != PROTECTION_FINALIZER).cloned().collect();
-    let patch =
-        serde_json::json!({"metadata": {"finalizers": remaining, "resourceVersion": cluster.resource_version()}});
-    clusters
-        .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
-        .await
-        .map(|_| ())
-        .or_else(ignore_not_found)?;
+    super::finalizers::release(clusters, cluster, PROTECTION_FINALIZER).await?;
     Ok(Action::await_change())
 }
 

@@ -2,8 +2,10 @@
 
 pub mod admission;
 pub mod cluster;
+pub mod finalizers;
 pub mod pacer;
 pub mod permanent;
+pub mod runner;
 pub mod service;
 pub mod task;
 pub mod task_definition;
@@ -22,23 +24,21 @@ use crate::error::Error;
 
 /// Retry policy shared by the controllers: user errors wait for a change (with a slow safety retry),
 /// transient errors retry soon.
-pub fn error_policy<K: kube::Resource<DynamicType = ()>>(object: Arc<K>, error: &Error, _ctx: Arc<Context>) -> Action {
+pub fn error_policy<K: kube::Resource<DynamicType = ()>>(object: Arc<K>, error: &Error, ctx: &Context) -> Action {
     // The controllers run on DeserializeGuard<K>: the key names the same object either way.
     let kind = static_kind::<K>();
     let name = object.meta().name.as_deref().unwrap_or_default();
     match error {
         // Something applied together with its dependency (a Service and its TaskDefinition in one
         // `kubectl apply`) waits a moment as a matter of course; the object's conditions say so.
-        Error::MissingDependency(_) => tracing::info!(kind, name, %error, "waiting for a dependency"),
-        _ => tracing::warn!(kind, name, category = error.category(), %error, "reconcile failed"),
+        _ => tracing::warn!(kind, name, step = error.step(), category = error.category(), %error, "reconcile failed"),
     }
     crate::metrics::Metrics::global().reconcile_failed(kind, error.category());
     if error.is_permanent() {
-        return Action::requeue(_ctx.permanent_failures.failed(&permanent::key(object.as_ref())));
+        return Action::requeue(ctx.permanent_failures.failed(&permanent::key(object.as_ref())));
     }
     match error {
         Error::InvalidSpec(_) => Action::requeue(Duration::from_secs(300)),
-        Error::MissingDependency(_) => Action::requeue(Duration::from_secs(10)),
         Error::Kube(_) | Error::Serialization(_) => Action::requeue(Duration::from_secs(2)),
     }
 }
@@ -48,8 +48,8 @@ pub fn error_policy<K: kube::Resource<DynamicType = ()>>(object: Arc<K>, error: 
 /// keeps one bad object from failing the list/watch of its whole kind.
 pub async fn unguarded<K, Fut>(
     guard: Arc<DeserializeGuard<K>>,
-    ctx: Arc<Context>,
-    reconcile: impl FnOnce(Arc<K>, Arc<Context>) -> Fut,
+    ctx: &Context,
+    reconcile: impl FnOnce(Arc<K>) -> Fut,
 ) -> crate::error::Result<Action>
 where
     K: Clone + kube::Resource<DynamicType = ()> + serde::Serialize,
@@ -60,11 +60,11 @@ where
             let metrics = crate::metrics::Metrics::global();
             metrics.reconcile_started();
             let started = std::time::Instant::now();
-            let outcome = reconcile(Arc::new(object.clone()), ctx.clone()).await;
+            let outcome = reconcile(Arc::new(object.clone())).await;
             metrics.reconcile_finished(static_kind::<K>(), started.elapsed());
             match &outcome {
                 Ok(_) => ctx.permanent_failures.succeeded(&permanent::key(object)),
-                Err(error) if error.is_permanent() => permanent::report(object, &ctx, error).await,
+                Err(error) if error.is_permanent() => permanent::report(object, ctx, error).await,
                 Err(_) => {}
             }
             outcome

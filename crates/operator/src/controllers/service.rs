@@ -10,19 +10,18 @@
 
 use std::sync::Arc;
 
-use futures::StreamExt;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
 use k8s_openapi::api::core::v1::{Pod, Service as KubeService};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, DeleteParams, ObjectMeta, Preconditions};
 use kube::core::DeserializeGuard;
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
 use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 use sha2::{Digest, Sha256};
 
 use super::admission::{self, Refusal};
+use super::finalizers;
 use crate::api::ecs::ServiceState;
 use crate::api::service::{Service, ServiceStatus};
 use crate::api::task_security::PodSecurityLevel;
@@ -31,7 +30,7 @@ use crate::apply;
 use crate::caches::Changes;
 use crate::cluster::placement::Placement;
 use crate::context::Context;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::labels;
 use crate::revisions::ResolvedRevision;
 use crate::service_plan::observe::{self, WorkloadState};
@@ -71,7 +70,7 @@ pub async fn run(
     let caches = ctx.caches();
     let (by_namespace, by_labels, by_family, by_node, by_cluster) =
         (caches.clone(), caches.clone(), caches.clone(), caches.clone(), caches.clone());
-    controller
+    let controller = controller
         // Workloads, Kubernetes Services and Pods come from the shared caches' watches: reconciles
         // read them from those caches, never from the API server.
         .owns_shared_stream(shared.deployments)
@@ -113,13 +112,8 @@ pub async fn run(
         })
         .watches_shared_stream(shared.clusters, move |cluster| {
             by_cluster.services_of_cluster(&cluster.name_any()).iter().map(|s| service_ref(s)).collect::<Vec<_>>()
-        })
-        .trigger_backoff(super::WatchBackoff::default())
-        .reconcile_all_on(ctx.resync_requests())
-        .graceful_shutdown_on(shutdown)
-        .run(|guard, ctx| super::unguarded(guard, ctx, reconcile), super::error_policy, ctx)
-        .for_each(|_| futures::future::ready(()))
-        .await;
+        });
+    super::runner::run(controller, ctx, shutdown, reconcile).await;
 }
 
 /// The ECS service a pod belongs to: the whole name from the annotation (the label may be shortened),
@@ -136,20 +130,11 @@ fn service_ref(service: &Service) -> ObjectRef<DeserializeGuard<Service>> {
 async fn reconcile(service: Arc<Service>, ctx: Arc<Context>) -> Result<Action> {
     let namespace = service.namespace().unwrap_or_default();
     let services: Api<Service> = Api::namespaced(ctx.client.clone(), &namespace);
-    let result = finalizer(&services, DRAIN_FINALIZER, service, |event| async {
-        match event {
-            FinalizerEvent::Apply(service) => apply_service(&service, &ctx).await,
-            FinalizerEvent::Cleanup(service) => drain(&service, &ctx).await,
-        }
-    })
-    .await;
-    result.map_err(|e| match e {
-        kube::runtime::finalizer::Error::ApplyFailed(e) | kube::runtime::finalizer::Error::CleanupFailed(e) => e,
-        kube::runtime::finalizer::Error::AddFinalizer(e) | kube::runtime::finalizer::Error::RemoveFinalizer(e) => {
-            Error::Kube(e)
-        }
-        other => Error::InvalidSpec(other.to_string()),
-    })
+    if service.metadata.deletion_timestamp.is_some() {
+        return drain(&service, &ctx, &services).await;
+    }
+    finalizers::ensure(&services, service.as_ref(), DRAIN_FINALIZER).await?;
+    apply_service(&service, &ctx).await
 }
 
 /// observe (read model) -> plan (`service_plan::reconcile`, pure) -> apply.
@@ -442,16 +427,18 @@ async fn refuse(
 
 /// A deleted service drains: DRAINING, its workload scaled to zero, then the finalizer goes and
 /// garbage collection removes the workload and the Kubernetes Service.
-async fn drain(service: &Service, ctx: &Context) -> Result<Action> {
+async fn drain(service: &Service, ctx: &Context, services: &Api<Service>) -> Result<Action> {
     let namespace = service.namespace().unwrap_or_default();
     let name = service.name_any();
-    let services: Api<Service> = Api::namespaced(ctx.client.clone(), &namespace);
+    if !service.finalizers().iter().any(|f| f == DRAIN_FINALIZER) {
+        return Ok(Action::await_change());
+    }
     let previous = service.status.clone().unwrap_or_default();
     if previous.status != Some(ServiceState::Draining) {
         let mut status = previous.clone();
         status.status = Some(ServiceState::Draining);
         status.desired_count = Some(0);
-        apply::apply_status(&services, &name, serde_json::to_value(&status)?).await?;
+        apply::apply_status(services, &name, serde_json::to_value(&status)?).await?;
         ctx.event(service, false, "Draining", "DeleteService", format!("service {name} is DRAINING")).await;
     }
     let deployments: Api<Deployment> = Api::namespaced(ctx.client.clone(), &namespace);
@@ -464,8 +451,11 @@ async fn drain(service: &Service, ctx: &Context) -> Result<Action> {
     }
     let remaining = ctx.caches().pods_of_service(&namespace, &name).len();
     if remaining > 0 && !is_daemon(service) {
-        return Err(Error::MissingDependency(format!("service {name} draining: {remaining} tasks left")));
+        // Waiting for the tasks to stop; each pod's deletion triggers a look before this requeue.
+        tracing::debug!(remaining, "service draining");
+        return Ok(Action::requeue(admission::WAIT_RETRY));
     }
+    finalizers::release(services, service, DRAIN_FINALIZER).await?;
     ctx.service_status_pacer.forget(&format!("{namespace}/{name}"));
     Ok(Action::await_change())
 }

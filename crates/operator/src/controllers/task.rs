@@ -8,12 +8,11 @@
 
 use std::sync::Arc;
 
-use futures::StreamExt;
 use k8s_openapi::api::apps::v1::ControllerRevision;
 use k8s_openapi::api::core::v1::{Namespace, Node, Pod, ServiceAccount};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::ResourceExt;
-use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
+use kube::api::{Api, DeleteParams, PostParams};
 use kube::core::DeserializeGuard;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::reflector::ObjectRef;
@@ -63,7 +62,7 @@ pub async fn run(
     let (by_cluster, by_namespace, by_family, by_node) =
         (caches.clone(), caches.clone(), caches.clone(), caches.clone());
     let by_definition = caches.clone();
-    controller
+    let controller = controller
         // The shared watch of every Pod kube-ecs made (Tasks' and Services'): a Task's own Pod
         // triggers it through the owner reference.
         .owns_shared_stream(shared.pods)
@@ -103,13 +102,8 @@ pub async fn run(
                 .filter(|t| t.status.as_ref().is_some_and(|s| s.stopped_at.is_none()))
                 .map(|t| ObjectRef::new(&t.name_any()).within(&t.namespace().unwrap_or_default()))
                 .collect::<Vec<_>>()
-        })
-        .trigger_backoff(super::WatchBackoff::default())
-        .reconcile_all_on(ctx.resync_requests())
-        .graceful_shutdown_on(shutdown)
-        .run(|guard, ctx| super::unguarded(guard, ctx, reconcile), super::error_policy, ctx)
-        .for_each(|_| futures::future::ready(()))
-        .await;
+        });
+    super::runner::run(controller, ctx, shutdown, reconcile).await;
 }
 
 /// Of `tasks`, those refused for want of something (a cluster, a task definition, an admitting
@@ -268,20 +262,10 @@ fn node_facts(ctx: &Context, task: &Task, pod: Option<&Pod>) -> NodeFacts {
 }
 
 async fn release_finalizer(pods: &Api<Pod>, pod: Option<&Pod>) -> Result<()> {
-    let Some(pod) = pod else { return Ok(()) };
-    let remaining: Vec<String> =
-        pod.finalizers().iter().filter(|f| *f != labels::TASK_RECORD_FINALIZER).cloned().collect();
-    if remaining.len() == pod.finalizers().len() {
-        return Ok(());
+    match pod {
+        Some(pod) => super::finalizers::release(pods, pod, labels::TASK_RECORD_FINALIZER).await,
+        None => Ok(()),
     }
-    // The resourceVersion makes this a compare-and-swap on the finalizer list.
-    let patch = serde_json::json!({
-        "metadata": { "finalizers": remaining, "resourceVersion": pod.resource_version() }
-    });
-    pods.patch(&pod.name_any(), &PatchParams::default(), &Patch::Merge(&patch))
-        .await
-        .map(|_| ())
-        .or_else(ignore_not_found)
 }
 
 fn ignore_not_found(e: kube::Error) -> Result<()> {

@@ -10,7 +10,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
 use k8s_openapi::api::apps::v1::ControllerRevision;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::ResourceExt;
@@ -47,7 +46,7 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
     let caches = ctx.caches().clone();
-    Controller::for_shared_stream(shared.definitions, ctx.caches().definitions.clone())
+    let controller = Controller::for_shared_stream(shared.definitions, ctx.caches().definitions.clone())
         // A snapshot triggers the TaskDefinition owning it.
         .owns_shared_stream(shared.snapshots)
         // Which object holds a family depends on the others of the family: when one appears, changes
@@ -61,13 +60,8 @@ pub async fn run(
                 .filter(|peer| peer.metadata.uid != td.metadata.uid)
                 .map(|peer| ObjectRef::new(&peer.name_any()).within(&namespace))
                 .collect::<Vec<_>>()
-        })
-        .trigger_backoff(super::WatchBackoff::default())
-        .reconcile_all_on(ctx.resync_requests())
-        .graceful_shutdown_on(shutdown)
-        .run(|guard, ctx| super::unguarded(guard, ctx, reconcile), super::error_policy, ctx)
-        .for_each(|_| futures::future::ready(()))
-        .await;
+        });
+    super::runner::run(controller, ctx, shutdown, reconcile).await;
 }
 
 #[tracing::instrument(skip_all, fields(name = %td.name_any(), namespace = td.namespace().unwrap_or_default()))]
@@ -107,8 +101,7 @@ async fn reconcile(td: Arc<TaskDefinition>, ctx: Arc<Context>) -> Result<Action>
         return Ok(Action::requeue(CACHE_RETRY));
     }
 
-    if let Some((status, reason, message)) =
-        plan::refused(&td, &family, &previous, &issues, conflict, &existing, &now)
+    if let Some((status, reason, message)) = plan::refused(&td, &family, &previous, &issues, conflict, &existing, &now)
     {
         if status != previous {
             ctx.event(td.as_ref(), true, reason, "Register", &message).await;
@@ -166,4 +159,3 @@ async fn write_status(
     ctx.definition_status_writes.wrote(key, td.metadata.resource_version.clone(), produced, status);
     Ok(())
 }
-
