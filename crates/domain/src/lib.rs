@@ -8,6 +8,7 @@
 
 pub mod admission;
 pub mod cluster;
+pub mod event;
 pub mod import;
 pub mod pod_security;
 pub mod refusal;

@@ -1,5 +1,6 @@
 //! What every reconcile shares: the client, the configuration parsed once at start, the event recorder.
 
+use kube_ecs_domain::event::{EcsEvent, Severity};
 use std::time::Duration;
 
 use kube::Client;
@@ -85,23 +86,19 @@ impl Context {
     }
 
     /// Publishes an Event on `object`. Failures are logged, never fatal: events are advisory.
-    pub async fn event<K: Resource<DynamicType = ()>>(
-        &self,
-        object: &K,
-        warning: bool,
-        reason: &str,
-        action: &str,
-        note: impl Into<String>,
-    ) {
-        let event = Event {
-            type_: if warning { EventType::Warning } else { EventType::Normal },
-            reason: reason.into(),
-            note: Some(truncate(note.into(), 1000)),
+    pub async fn event<K: Resource<DynamicType = ()>>(&self, object: &K, action: &str, event: &EcsEvent) {
+        let published = Event {
+            type_: match event.severity {
+                Severity::Warning => EventType::Warning,
+                Severity::Normal => EventType::Normal,
+            },
+            reason: event.reason.clone(),
+            note: Some(truncate(event.message.clone(), 1000)),
             action: action.into(),
             secondary: None,
         };
-        if let Err(e) = self.recorder.publish(&event, &object.object_ref(&())).await {
-            tracing::warn!(error = %e, reason, "publishing an event failed");
+        if let Err(e) = self.recorder.publish(&published, &object.object_ref(&())).await {
+            tracing::warn!(error = %e, reason = event.reason, "publishing an event failed");
         }
     }
 }

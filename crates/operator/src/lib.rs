@@ -21,5 +21,5 @@ pub mod user_agent;
 // The layers below, by the names the modules use.
 use kube_ecs_api as api;
 use kube_ecs_api::{crdgen, labels};
-use kube_ecs_domain::{cluster, registration, revisions, service_plan, task_definition_plan, translate};
+use kube_ecs_domain::{cluster, event, registration, revisions, service_plan, task_definition_plan, translate};
 use kube_ecs_read_model as caches;

@@ -10,6 +10,7 @@ use crate::api::cluster::{EcsClusterStatus, NodePoolStatus};
 use crate::api::conditions::{self, Conditions};
 use crate::api::ecs::{ClusterState, TaskLifecycle};
 use crate::api::{Service, Task};
+use crate::event::EcsEvent;
 
 /// Reasons of EcsCluster conditions and Events.
 pub mod reasons {
@@ -35,11 +36,11 @@ pub struct Observed<'a> {
     pub now: &'a Time,
 }
 
-/// The next status and the Event of its change, `(warning, reason, message)`.
+/// The next status and the Event of its change.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Planned {
     pub status: EcsClusterStatus,
-    pub event: Option<(bool, String, String)>,
+    pub event: Option<EcsEvent>,
     /// Still provisioning: look again soon.
     pub provisioning: bool,
 }
@@ -91,7 +92,7 @@ pub fn plan(observed: &Observed<'_>) -> Planned {
         && conditions::find(&previous.conditions, conditions::STALLED).is_none();
     let event = (next != **previous && (next.status != previous.status || newly_stalled)).then(|| {
         let note = conditions::find(&next.conditions, conditions::READY).map(|c| c.message.clone()).unwrap_or_default();
-        (state == ClusterState::Failed, state.as_str().to_string(), note)
+        EcsEvent::new(state == ClusterState::Failed, state.as_str(), note)
     });
     Planned { status: next, event, provisioning }
 }
@@ -184,7 +185,7 @@ mod tests {
             p.status.status,
             conditions::is_true(&p.status.conditions, conditions::READY),
             conditions::find(&p.status.conditions, conditions::READY).map(|c| c.reason.clone()),
-            p.event.as_ref().map(|(warning, _, _)| *warning),
+            p.event.as_ref().map(EcsEvent::is_warning),
         )
     }
 

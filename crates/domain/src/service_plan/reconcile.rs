@@ -56,8 +56,7 @@ pub struct Planned {
     pub kube_service: Option<KubeService>,
     /// Pods of failed tasks to stop (ECS replaces them).
     pub delete_pods: Vec<String>,
-    /// `(warning, reason, message)` Events of this reconcile.
-    pub events: Vec<(bool, String, String)>,
+    pub events: Vec<crate::event::EcsEvent>,
 }
 
 pub fn is_daemon(service: &Service) -> bool {

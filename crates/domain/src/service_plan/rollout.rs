@@ -10,6 +10,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use crate::api::conditions::{self, DesiredCondition};
 use crate::api::ecs::{DeploymentStatus, RolloutState, StopCode};
 use crate::api::service::{Service, ServiceDeployment, ServiceEvent, ServiceStatus, StoppedTaskRecord};
+use crate::event::EcsEvent;
 use crate::task_status::TaskLifecycle;
 
 /// Most events and stopped-task records kept in status.
@@ -96,7 +97,7 @@ pub struct RolloutPlan {
     /// Failed task pods to delete so they are replaced (ECS replaces the whole task).
     pub delete_pods: Vec<String>,
     /// Events to publish: (warning, reason, message).
-    pub events: Vec<(bool, String, String)>,
+    pub events: Vec<EcsEvent>,
 }
 
 /// The circuit breaker's failed-task threshold: 0.5 x desiredCount (rounded up), within [3, 200].
@@ -107,7 +108,7 @@ pub fn failure_threshold(desired: i32) -> i32 {
 pub fn plan(inputs: &RolloutInputs) -> RolloutPlan {
     let name = inputs.service.metadata.name.clone().unwrap_or_default();
     let mut status = inputs.previous.clone();
-    let mut events: Vec<(bool, String, String)> = Vec::new();
+    let mut events: Vec<EcsEvent> = Vec::new();
     let mut messages: Vec<String> = Vec::new();
     let now = inputs.now;
     let breaker = inputs
@@ -197,9 +198,8 @@ pub fn plan(inputs: &RolloutInputs) -> RolloutPlan {
             primary.updated_at = Some(now.clone());
             status.failed_task_definition = Some(primary.task_definition.clone());
             let failed_id = primary.id.clone();
-            events.push((
-                true,
-                reasons::CIRCUIT_BREAKER.into(),
+            events.push(EcsEvent::warning(
+                reasons::CIRCUIT_BREAKER,
                 format!("(service {name}) (deployment {failed_id}) deployment failed: tasks failed to start."),
             ));
             messages
@@ -213,7 +213,7 @@ pub fn plan(inputs: &RolloutInputs) -> RolloutPlan {
                     messages.push(format!(
                         "(service {name}) rolling back to {previous_ref} after deployment {failed_id} failed."
                     ));
-                    events.push((true, reasons::ROLLING_BACK.into(), format!("rolling back to {previous_ref}")));
+                    events.push(EcsEvent::warning(reasons::ROLLING_BACK, format!("rolling back to {previous_ref}")));
                     start_deployment(&mut status, &previous_ref, inputs.desired_count, now, &name, &mut messages);
                     if let Some(d) = status.deployments.iter_mut().find(|d| d.status == DeploymentStatus::Primary) {
                         d.rollout_state_reason = Some(format!("rolling back from failed deployment {failed_id}"));
@@ -276,7 +276,7 @@ pub fn plan(inputs: &RolloutInputs) -> RolloutPlan {
         && !inputs.previous.events.iter().take(5).any(|e| e.message == failure)
     {
         messages.push(failure.to_string());
-        events.push((true, reasons::UNPLACEABLE.into(), failure.to_string()));
+        events.push(EcsEvent::warning(reasons::UNPLACEABLE, failure));
     }
     let others_left = status
         .deployments
@@ -294,7 +294,7 @@ pub fn plan(inputs: &RolloutInputs) -> RolloutPlan {
         status.last_completed_task_definition = Some(primary.task_definition.clone());
         messages.push(format!("(service {name}) (deployment {}) deployment completed.", primary.id));
         messages.push(format!("(service {name}) has reached a steady state."));
-        events.push((false, reasons::STEADY.into(), format!("service {name} has reached a steady state")));
+        events.push(EcsEvent::normal(reasons::STEADY, format!("service {name} has reached a steady state")));
     }
 
     status.running_count = Some(running);

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::conditions::{self, DesiredCondition};
 use crate::api::ecs::{ContainerLifecycle, DesiredStatus, HealthStatus, StopCode};
 use crate::api::task::{Task, TaskStatus};
+use crate::event::EcsEvent;
 use crate::task_status::{self, PodObservation, TaskLifecycle};
 use crate::translate::{ContainerKind, ContainerMapping};
 
@@ -158,7 +159,7 @@ pub struct Plan {
     pub action: PodAction,
     pub requeue_after: Option<Duration>,
     /// A lifecycle transition worth an Event: (warning, reason, message).
-    pub event: Option<(bool, String, String)>,
+    pub event: Option<EcsEvent>,
 }
 
 /// How long the status of a task still starting may wait for RUNNING before it is written. A pod
@@ -189,7 +190,7 @@ pub fn startup_write_delay(
     pod_created: Option<&Time>,
     now: &Time,
 ) -> Option<Duration> {
-    let quiet = plan.action == PodAction::None && plan.event.as_ref().is_none_or(|(warning, _, _)| !*warning);
+    let quiet = plan.action == PodAction::None && plan.event.as_ref().is_none_or(|e| !e.is_warning());
     if !quiet || !is_starting(plan.status.last_status) {
         return None;
     }
@@ -431,13 +432,13 @@ fn finish(previous: TaskStatus, status: TaskStatus, action: PodAction, requeue_a
             && status.containers.iter().filter(|c| c.essential != Some(false)).all(|c| c.exit_code == Some(0));
         let warning = code != StopCode::UserInitiated && !completed;
         let reason = if completed { reasons::COMPLETED.to_string() } else { code.as_str().to_string() };
-        Some((warning, reason, format!("task {}: {}", last, status.stopped_reason.clone().unwrap_or_default())))
-    } else if status.health_status == Some(HealthStatus::Unhealthy) && previous.health_status != status.health_status {
-        Some((
-            true,
-            reasons::UNHEALTHY.to_string(),
-            "task is UNHEALTHY: an essential container failed its health check".into(),
+        Some(EcsEvent::new(
+            warning,
+            reason,
+            format!("task {}: {}", last, status.stopped_reason.clone().unwrap_or_default()),
         ))
+    } else if status.health_status == Some(HealthStatus::Unhealthy) && previous.health_status != status.health_status {
+        Some(EcsEvent::warning(reasons::UNHEALTHY, "task is UNHEALTHY: an essential container failed its health check"))
     } else {
         None
     };
@@ -620,7 +621,7 @@ mod tests {
         Time(jiff::Timestamp::from_second(1_800_000_000 + seconds).expect("time"))
     }
 
-    fn plan_to(last_status: TaskLifecycle, event: Option<(bool, String, String)>) -> Plan {
+    fn plan_to(last_status: TaskLifecycle, event: Option<EcsEvent>) -> Plan {
         let status = TaskStatus { last_status: Some(last_status), ..Default::default() };
         Plan { status, action: PodAction::None, requeue_after: None, event }
     }
@@ -634,7 +635,7 @@ mod tests {
         let provisioning_written = written(TaskLifecycle::Provisioning);
         let pending_written = written(TaskLifecycle::Pending);
         let running = TaskStatus { last_status: Some(TaskLifecycle::Running), ..Default::default() };
-        let problem = Some((true, "CannotPullContainerError".to_string(), "pull failed".to_string()));
+        let problem = Some(EcsEvent::warning("CannotPullContainerError", "pull failed"));
         let cases: [(&str, &TaskStatus, Plan, i64, Option<Duration>); 11] = [
             (
                 "pod 1 s old, PENDING: wait 9 s",
@@ -784,7 +785,7 @@ mod tests {
                 ..Default::default()
             };
         let event = |previous: TaskStatus, next: TaskStatus| {
-            finish(previous, next, PodAction::None, None).event.map(|(warning, reason, _)| (warning, reason))
+            finish(previous, next, PodAction::None, None).event.map(|e| (e.is_warning(), e.reason))
         };
         let none = |last: TaskLifecycle| with(last, None, None, None);
         assert_eq!(

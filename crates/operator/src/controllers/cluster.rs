@@ -221,8 +221,8 @@ async fn reconcile(cluster: Arc<EcsCluster>, rc: Arc<ClusterContext>) -> Result<
     });
     let provisioning = planned.provisioning;
     if planned.status != previous {
-        if let Some((warning, reason, note)) = &planned.event {
-            ctx.event(cluster.as_ref(), *warning, reason, "Reconcile", note).await;
+        if let Some(event) = &planned.event {
+            ctx.event(cluster.as_ref(), "Reconcile", event).await;
         }
         apply::apply_status(&clusters, &name, serde_json::to_value(&planned.status)?).await?;
         rc.wrote(&name);
@@ -246,7 +246,7 @@ async fn finalize(
     let services: Vec<&Service> = services.iter().map(|s| &**s).collect();
     if let Some((next, message)) = plan::deletion_blocked(cluster, &previous, &tasks, &services, now) {
         if next != previous {
-            ctx.event(cluster, true, reasons::DELETION_BLOCKED, "Delete", &message).await;
+            ctx.event(cluster, "Delete", &crate::event::EcsEvent::warning(reasons::DELETION_BLOCKED, message)).await;
             apply::apply_status(clusters, &name, serde_json::to_value(&next)?).await?;
         }
         return Ok(Action::requeue(Duration::from_secs(10)));

@@ -103,7 +103,7 @@ where
         if let Err(e) = api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch)).await {
             tracing::warn!(error = %e, name, "recording a permanent API error on the object failed");
         }
-        ctx.event(object, true, REASON, "Reconcile", &message).await;
+        ctx.event(object, "Reconcile", &crate::event::EcsEvent::warning(REASON, message)).await;
     }
 }
 

@@ -174,8 +174,8 @@ async fn apply_service(service: &Service, ctx: &Context) -> Result<Action> {
         let produced = updated.metadata.resource_version;
         ctx.service_status_pacer.wrote(&key, service.metadata.resource_version.clone(), produced, status);
     }
-    for (warning, reason, message) in events {
-        ctx.event(service, warning, &reason, "Deploy", message).await;
+    for event in &events {
+        ctx.event(service, "Deploy", event).await;
     }
     Ok(Action::await_change())
 }
@@ -420,7 +420,7 @@ async fn refuse(
     crate::service_plan::refuse(&mut status, service.metadata.generation, condition, reason, message, now);
     if status != previous {
         apply::apply_status(services, &service.name_any(), serde_json::to_value(&status)?).await?;
-        ctx.event(service, true, reason, "CreateService", message).await;
+        ctx.event(service, "CreateService", &crate::event::EcsEvent::warning(*reason, message.as_str())).await;
     }
     admission::outcome(&refusal)
 }
@@ -439,7 +439,12 @@ async fn drain(service: &Service, ctx: &Context, services: &Api<Service>) -> Res
         status.status = Some(ServiceState::Draining);
         status.desired_count = Some(0);
         apply::apply_status(services, &name, serde_json::to_value(&status)?).await?;
-        ctx.event(service, false, "Draining", "DeleteService", format!("service {name} is DRAINING")).await;
+        ctx.event(
+            service,
+            "DeleteService",
+            &crate::event::EcsEvent::normal("Draining", format!("service {name} is DRAINING")),
+        )
+        .await;
     }
     let deployments: Api<Deployment> = Api::namespaced(ctx.client.clone(), &namespace);
     let workload_name = workload::workload_name(&name);

@@ -174,8 +174,8 @@ async fn reconcile(task: Arc<Task>, ctx: Arc<Context>) -> Result<Action> {
         ctx.task_status_writes.wrote(&key, task.metadata.resource_version.clone(), produced, plan.status.clone());
         // The Event goes with the write that records its transition: a reconcile on a cache that has
         // not caught up with that write plans the same transition again, and must not repeat it.
-        if let Some((warning, reason, message)) = &plan.event {
-            ctx.event(task.as_ref(), *warning, reason, "Reconcile", message).await;
+        if let Some(event) = &plan.event {
+            ctx.event(task.as_ref(), "Reconcile", event).await;
         }
     }
     match plan.action {
@@ -224,7 +224,7 @@ async fn start(
             task_plan::refuse(&mut status, task.metadata.generation, condition, reason, message, now);
             if status != previous {
                 apply::apply_status(tasks, &task.name_any(), serde_json::to_value(&status)?).await?;
-                ctx.event(task, true, reason, "RunTask", message).await;
+                ctx.event(task, "RunTask", &crate::event::EcsEvent::warning(*reason, message.as_str())).await;
             }
             admission::outcome(&refusal)
         }

@@ -104,7 +104,7 @@ async fn reconcile(td: Arc<TaskDefinition>, ctx: Arc<Context>) -> Result<Action>
     if let Some((status, reason, message)) = plan::refused(&td, &family, &previous, &issues, conflict, &existing, &now)
     {
         if status != previous {
-            ctx.event(td.as_ref(), true, reason, "Register", &message).await;
+            ctx.event(td.as_ref(), "Register", &crate::event::EcsEvent::warning(reason, message)).await;
             write_status(&ctx, &definitions, &td, &key, status).await?;
         }
         return Ok(Action::await_change());
@@ -129,10 +129,11 @@ async fn reconcile(td: Arc<TaskDefinition>, ctx: Arc<Context>) -> Result<Action>
             }
             ctx.event(
                 td.as_ref(),
-                false,
-                reasons::REGISTERED,
                 "Register",
-                format!("registered task definition {family}:{next}"),
+                &crate::event::EcsEvent::normal(
+                    reasons::REGISTERED,
+                    format!("registered task definition {family}:{next}"),
+                ),
             )
             .await;
             next
