@@ -15,6 +15,73 @@ pub const RECONCILING: &str = "Reconciling";
 /// Progress is blocked by something the user must change (kstatus "Failed").
 pub const STALLED: &str = "Stalled";
 
+/// Condition type of a Task or Service whose pods cannot be placed.
+pub const PLACED: &str = "Placed";
+
+/// Every condition and Event reason kube-ecs writes, by kind: one place, bounded values (they are
+/// also metric labels).
+pub mod reasons {
+    /// An API request the server refuses for good (400, 403, 413, 422).
+    pub const PERMANENT_API_ERROR: &str = "PermanentApiError";
+
+    /// A Task's conditions and Events.
+    pub mod task {
+        pub const RUNNING: &str = "TaskRunning";
+        pub const STARTING: &str = "TaskStarting";
+        pub const STOPPING: &str = "TaskStopping";
+        pub const STOPPED: &str = "TaskStopped";
+        pub const COMPLETED: &str = "TaskCompleted";
+        pub const UNHEALTHY: &str = "TaskUnhealthy";
+        pub const PLACED: &str = "Placed";
+        pub const UNPLACEABLE: &str = "Unplaceable";
+        pub const VALID: &str = "Valid";
+    }
+
+    /// Why a Task or Service cannot be admitted (the refused condition).
+    pub mod admission {
+        pub const CLUSTER_NOT_FOUND: &str = "ClusterNotFound";
+        pub const NAMESPACE_NOT_ALLOWED: &str = "NamespaceNotAllowed";
+        pub const PLACEMENT: &str = "InvalidPlacement";
+        pub const TASK_DEFINITION: &str = "TaskDefinitionUnavailable";
+        pub const TRANSLATION: &str = "InvalidTaskDefinition";
+    }
+
+    /// A Service's conditions and Events.
+    pub mod service {
+        pub const STEADY: &str = "SteadyState";
+        pub const DEPLOYING: &str = "DeploymentInProgress";
+        pub const CIRCUIT_BREAKER: &str = "CircuitBreakerTripped";
+        pub const ROLLING_BACK: &str = "RollingBack";
+        pub const UNPLACEABLE: &str = "TaskUnplaceable";
+        pub const PLACED: &str = "Placed";
+    }
+
+    /// An EcsCluster's conditions and Events.
+    pub mod cluster {
+        pub const ACTIVE: &str = "Active";
+        pub const PROVISIONING: &str = "Provisioning";
+        pub const INVALID: &str = "InvalidCluster";
+        pub const DELETION_BLOCKED: &str = "ClusterContainsTasksOrServices";
+        pub const PROVIDER_FAILED: &str = "ProviderFailed";
+    }
+
+    /// A TaskDefinition's conditions and Events.
+    pub mod task_definition {
+        pub const REGISTERED: &str = "Registered";
+        pub const INVALID: &str = "InvalidTaskDefinition";
+        pub const FAMILY_CONFLICT: &str = "FamilyConflict";
+        pub const VALID: &str = "Valid";
+    }
+
+    /// Task security refusals.
+    pub mod security {
+        /// The EcsCluster's task security policy refuses the task.
+        pub const TASK_SECURITY_POLICY: &str = "TaskSecurityPolicy";
+        /// The namespace's Pod Security level refuses the task.
+        pub const NAMESPACE_POD_SECURITY: &str = "PodSecurity";
+    }
+}
+
 /// Schema of a conditions list: a list-type map keyed by `type`, so server-side apply merges entries.
 pub fn conditions_schema(generator: &mut SchemaGenerator) -> Schema {
     let item = generator.subschema_for::<Condition>();

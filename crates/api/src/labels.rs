@@ -20,6 +20,26 @@ pub const TASK_RECORD_FINALIZER: &str = "ecs.kube-ecs.dev/task-record";
 
 /// Annotation on a Service's pods: the ECS Service object's name (its label may be shortened).
 pub const SERVICE_NAME_ANNOTATION: &str = "ecs.kube-ecs.dev/service-name";
+/// Label on pods: the family (sanitized).
+pub const FAMILY_LABEL: &str = "ecs.kube-ecs.dev/family";
+/// Label on pods: the revision number.
+pub const REVISION_LABEL: &str = "ecs.kube-ecs.dev/revision";
+/// Label on a service's pods naming the task-definition revision they run (`family.revision`).
+pub const SERVICE_REVISION_LABEL: &str = "ecs.kube-ecs.dev/service-revision";
+/// Label on a Task's Pod: its ECS task group (`distinctInstance` keeps a group's pods apart).
+pub const TASK_GROUP_LABEL: &str = "ecs.kube-ecs.dev/group";
+/// Annotation on pods and on a service's Deployment/DaemonSet: the `family:revision` they run.
+pub const TASK_DEFINITION_ANNOTATION: &str = "ecs.kube-ecs.dev/task-definition";
+/// Annotation on pods: JSON map Kubernetes container name -> ECS container name.
+pub const CONTAINER_NAMES_ANNOTATION: &str = "ecs.kube-ecs.dev/container-names";
+/// Annotation on pods: the task role ARN.
+pub const TASK_ROLE_ANNOTATION: &str = "ecs.kube-ecs.dev/task-role-arn";
+/// Annotation on a Task's Pod: the record later reconciles read the task's shape from.
+pub const POD_RECORD_ANNOTATION: &str = "ecs.kube-ecs.dev/task-record";
+/// Prefix of pod annotations carrying dockerLabels.
+pub const DOCKER_LABEL_PREFIX: &str = "docker-label.ecs.kube-ecs.dev/";
+/// The annotation EKS uses to bind a ServiceAccount to an IAM role (IRSA).
+pub const IRSA_ANNOTATION: &str = "eks.amazonaws.com/role-arn";
 
 /// `name` as a label value. Names that are valid label values (at most 63 of `[A-Za-z0-9._-]`,
 /// alphanumeric at both ends) are kept as they are; any other (longer ECS names: ECS allows 255

@@ -2,17 +2,9 @@
 //! flavoured reason and message, and whether it is transient (wait a moment: a dependency applied
 //! together with it) or needs the user to change something.
 
-/// Condition type for placement problems.
-pub const PLACED: &str = "Placed";
+pub use crate::api::conditions::PLACED;
 
-/// Reasons a workload cannot be admitted.
-pub mod reasons {
-    pub const CLUSTER_NOT_FOUND: &str = "ClusterNotFound";
-    pub const NAMESPACE_NOT_ALLOWED: &str = "NamespaceNotAllowed";
-    pub const PLACEMENT: &str = "InvalidPlacement";
-    pub const TASK_DEFINITION: &str = "TaskDefinitionUnavailable";
-    pub const TRANSLATION: &str = "InvalidTaskDefinition";
-}
+pub use crate::api::conditions::reasons::admission as reasons;
 
 /// Something that keeps a Task or Service from starting.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -12,13 +12,7 @@ use crate::api::conditions::{self, Conditions};
 use crate::api::ecs::RevisionStatus;
 use crate::api::task_definition::{RevisionRecord, TaskDefinition, TaskDefinitionStatus};
 
-/// Reasons of TaskDefinition conditions and Events.
-pub mod reasons {
-    pub const REGISTERED: &str = "Registered";
-    pub const INVALID: &str = "InvalidTaskDefinition";
-    pub const FAMILY_CONFLICT: &str = "FamilyConflict";
-    pub const VALID: &str = "Valid";
-}
+pub use crate::api::conditions::reasons::task_definition as reasons;
 
 /// Spec problems the API server's schema cannot catch.
 pub fn validate(td: &TaskDefinition) -> Vec<String> {

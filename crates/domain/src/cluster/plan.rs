@@ -12,14 +12,7 @@ use crate::api::ecs::{ClusterState, TaskLifecycle};
 use crate::api::{Service, Task};
 use crate::event::EcsEvent;
 
-/// Reasons of EcsCluster conditions and Events.
-pub mod reasons {
-    pub const ACTIVE: &str = "Active";
-    pub const PROVISIONING: &str = "Provisioning";
-    pub const INVALID: &str = "InvalidCluster";
-    pub const DELETION_BLOCKED: &str = "ClusterContainsTasksOrServices";
-    pub const PROVIDER_FAILED: &str = "ProviderFailed";
-}
+pub use crate::api::conditions::reasons::cluster as reasons;
 
 /// What the cluster's status is computed from.
 pub struct Observed<'a> {

@@ -14,13 +14,7 @@ use crate::api::task_definition::TaskDefinitionSpec;
 use crate::api::task_security::{POD_SECURITY_ENFORCE_LABEL, PodSecurityLevel, TaskSecurityPolicy};
 use crate::translate::ContainerMapping;
 
-/// Reasons of a refusal (condition reasons and Event reasons).
-pub mod reasons {
-    /// The EcsCluster's task security policy refuses the task.
-    pub const TASK_SECURITY_POLICY: &str = "TaskSecurityPolicy";
-    /// The namespace's Pod Security level refuses the task.
-    pub const NAMESPACE_POD_SECURITY: &str = "PodSecurity";
-}
+pub use crate::api::conditions::reasons::security as reasons;
 
 /// What the decision needs besides the Pod.
 pub struct SecurityInputs<'a> {

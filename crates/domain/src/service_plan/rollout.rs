@@ -17,15 +17,7 @@ use crate::task_status::TaskLifecycle;
 pub const MAX_EVENTS: usize = 20;
 pub const MAX_STOPPED_TASKS: usize = 10;
 
-/// Condition reasons.
-pub mod reasons {
-    pub const STEADY: &str = "SteadyState";
-    pub const DEPLOYING: &str = "DeploymentInProgress";
-    pub const CIRCUIT_BREAKER: &str = "CircuitBreakerTripped";
-    pub const ROLLING_BACK: &str = "RollingBack";
-    pub const UNPLACEABLE: &str = "TaskUnplaceable";
-    pub const PLACED: &str = "Placed";
-}
+pub use crate::api::conditions::reasons::service as reasons;
 
 /// One pod of the service, as the planner needs it.
 #[derive(Clone, Debug, PartialEq)]

@@ -15,10 +15,7 @@ use crate::task_plan::{POD_RECORD_ANNOTATION, PodRecord};
 
 use super::rolling::RollingBounds;
 
-/// Label on a service's pods naming the task-definition revision they run (`family.revision`).
-pub const SERVICE_REVISION_LABEL: &str = "ecs.kube-ecs.dev/service-revision";
-/// Annotation on the Deployment/DaemonSet: the `family:revision` it runs.
-pub const TASK_DEFINITION_ANNOTATION: &str = "ecs.kube-ecs.dev/task-definition";
+pub use crate::labels::{SERVICE_REVISION_LABEL, TASK_DEFINITION_ANNOTATION};
 
 /// Everything the workload builders need.
 pub struct WorkloadInputs<'a> {

@@ -20,21 +20,9 @@ use crate::event::EcsEvent;
 use crate::task_status::{self, PodObservation, TaskLifecycle};
 use crate::translate::{ContainerKind, ContainerMapping};
 
-/// Condition types of a Task besides Ready/Valid/Stalled.
-pub const PLACED: &str = "Placed";
+pub use crate::api::conditions::PLACED;
 
-/// Reasons of Task conditions and Events.
-pub mod reasons {
-    pub const RUNNING: &str = "TaskRunning";
-    pub const STARTING: &str = "TaskStarting";
-    pub const STOPPING: &str = "TaskStopping";
-    pub const STOPPED: &str = "TaskStopped";
-    pub const COMPLETED: &str = "TaskCompleted";
-    pub const UNHEALTHY: &str = "TaskUnhealthy";
-    pub const PLACED: &str = "Placed";
-    pub const UNPLACEABLE: &str = "Unplaceable";
-    pub const VALID: &str = "Valid";
-}
+pub use crate::api::conditions::reasons::task as reasons;
 
 /// What the controller writes on the Pod so that every later reconcile can read the task's shape
 /// from the Pod alone (the resolved revision may be deregistered or changed since).
@@ -602,8 +590,7 @@ pub fn node_facts(task: &Task, pod: Option<&Pod>, node: Option<&k8s_openapi::api
     }
 }
 
-/// Annotation holding the [`PodRecord`].
-pub const POD_RECORD_ANNOTATION: &str = "ecs.kube-ecs.dev/task-record";
+pub use crate::labels::POD_RECORD_ANNOTATION;
 
 /// Whether the Pod still carries the task-record finalizer.
 pub fn has_our_finalizer(pod: &Pod) -> bool {

@@ -15,8 +15,7 @@ use crate::refusal::Refusal;
 use crate::revisions::ResolvedRevision;
 use crate::translate::{self, PodInputs, PodPurpose};
 
-/// Label on a Task's Pod: its ECS task group (`distinctInstance` keeps a group's pods apart).
-pub const TASK_GROUP_LABEL: &str = "ecs.kube-ecs.dev/group";
+pub use crate::labels::TASK_GROUP_LABEL;
 
 /// The Pod of `task` and, when the task has a role, the service account standing in for it.
 pub fn build(

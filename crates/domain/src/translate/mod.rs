@@ -22,20 +22,10 @@ use crate::api::task_definition::TaskDefinitionSpec;
 
 pub use names::kubernetes_container_name;
 
-/// Label on pods: the family (sanitized).
-pub const FAMILY_LABEL: &str = "ecs.kube-ecs.dev/family";
-/// Label on pods: the revision number.
-pub const REVISION_LABEL: &str = "ecs.kube-ecs.dev/revision";
-/// Annotation on pods: `family:revision`.
-pub const TASK_DEFINITION_ANNOTATION: &str = "ecs.kube-ecs.dev/task-definition";
-/// Annotation on pods: JSON map Kubernetes container name -> ECS container name.
-pub const CONTAINER_NAMES_ANNOTATION: &str = "ecs.kube-ecs.dev/container-names";
-/// Annotation on pods: the task role ARN.
-pub const TASK_ROLE_ANNOTATION: &str = "ecs.kube-ecs.dev/task-role-arn";
-/// Prefix of pod annotations carrying dockerLabels.
-pub const DOCKER_LABEL_PREFIX: &str = "docker-label.ecs.kube-ecs.dev/";
-/// The annotation EKS uses to bind a ServiceAccount to an IAM role (IRSA).
-pub const IRSA_ANNOTATION: &str = "eks.amazonaws.com/role-arn";
+pub use crate::labels::{
+    CONTAINER_NAMES_ANNOTATION, DOCKER_LABEL_PREFIX, FAMILY_LABEL, IRSA_ANNOTATION, REVISION_LABEL,
+    TASK_DEFINITION_ANNOTATION, TASK_ROLE_ANNOTATION,
+};
 
 /// What the pod is for: a standalone Task never restarts containers; a Service's pods are managed by
 /// a Deployment/DaemonSet, which requires restartPolicy Always.

@@ -15,8 +15,8 @@ use crate::api::conditions::{self, DesiredCondition};
 use crate::context::Context;
 use crate::error::Error;
 
-/// Condition and Event reason of a permanent refusal.
-pub const REASON: &str = "PermanentApiError";
+/// Condition and Event reason of a permanent API refusal.
+pub const REASON: &str = crate::api::conditions::reasons::PERMANENT_API_ERROR;
 /// First retry after a permanent refusal; doubles per failure up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_secs(5);
 /// The longest wait between retries of a permanently refused object (a few calls an hour).
