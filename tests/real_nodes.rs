@@ -209,7 +209,7 @@ async fn health_checks_run_for_real() {
     .await;
     let tasks = run_task(&client, &ns, "healthy", "healthy", serde_json::json!({})).await;
     run_task(&client, &ns, "unhealthy", "unhealthy", serde_json::json!({})).await;
-    let health = |t: &Task| t.status.as_ref().and_then(|s| s.health_status.clone());
+    let health = |t: &Task| t.status.as_ref().and_then(|s| s.health_status);
     support::wait_for_within(&tasks, "healthy", "HEALTHY", Duration::from_secs(60), |t| {
         health(t).map(|v| v.as_str()) == Some("HEALTHY")
     })

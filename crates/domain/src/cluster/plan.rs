@@ -149,7 +149,6 @@ mod tests {
             provider: "simulated".into(),
             desired_instances: desired,
             registered_instances: registered,
-            ..Default::default()
         }
     }
 
@@ -173,7 +172,10 @@ mod tests {
         })
     }
 
-    fn summary(p: &Planned) -> (Option<ClusterState>, bool, Option<String>, Option<bool>) {
+    /// State, Ready, Ready's reason, and whether the Event is a Warning.
+    type Summary = (Option<ClusterState>, bool, Option<String>, Option<bool>);
+
+    fn summary(p: &Planned) -> Summary {
         (
             p.status.status,
             conditions::is_true(&p.status.conditions, conditions::READY),
@@ -185,7 +187,7 @@ mod tests {
     #[test]
     fn ecs_cluster_states_from_pools_and_problems() {
         let fresh = EcsClusterStatus::default();
-        let cases: [(&str, Planned, (Option<ClusterState>, bool, Option<String>, Option<bool>)); 4] = [
+        let cases: [(&str, Planned, Summary); 4] = [
             (
                 "instances still coming: PROVISIONING, Reconciling",
                 plan_with(&fresh, vec![pool(2, 1)], &[], &[]),

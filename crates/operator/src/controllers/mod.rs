@@ -28,11 +28,8 @@ pub fn error_policy<K: kube::Resource<DynamicType = ()>>(object: Arc<K>, error: 
     // The controllers run on DeserializeGuard<K>: the key names the same object either way.
     let kind = static_kind::<K>();
     let name = object.meta().name.as_deref().unwrap_or_default();
-    match error {
-        // Something applied together with its dependency (a Service and its TaskDefinition in one
-        // `kubectl apply`) waits a moment as a matter of course; the object's conditions say so.
-        _ => tracing::warn!(kind, name, step = error.step(), category = error.category(), %error, "reconcile failed"),
-    }
+    // (Waiting for a dependency is not an error: reconciles return it as a requeue.)
+    tracing::warn!(kind, name, step = error.step(), category = error.category(), %error, "reconcile failed");
     crate::metrics::Metrics::global().reconcile_failed(kind, error.category());
     if error.is_permanent() {
         return Action::requeue(ctx.permanent_failures.failed(&permanent::key(object.as_ref())));
