@@ -512,10 +512,9 @@ fn an_essential_container_exit_stops_the_task() {
     assert_eq!(sidecar.exit_code, Some(3), "the non-essential exit is still recorded");
     assert_eq!(sidecar_exit.stop_code, None);
 
-    // NOTE: a task whose containers ran and exited before any reconcile saw RUNNING (a short batch
-    // task in a busy cluster) goes PENDING -> DEPROVISIONING with no startedAt, although the Pod
-    // says when its containers started (terminated.startedAt). ECS would report startedAt for a
-    // task that ran. Asserting the current behaviour.
+    // A task whose containers ran and exited before any reconcile saw RUNNING (a short batch task
+    // in a busy cluster) goes PENDING -> DEPROVISIONING, and still reports when it started: the
+    // Pod's terminated.startedAt.
     let quick = plan(
         &wants_running(Some(was(TaskLifecycle::Pending))),
         Some(&scheduled("Succeeded", vec![exited("app", 0), exited("sidecar", 0)])),
@@ -524,7 +523,7 @@ fn an_essential_container_exit_stops_the_task() {
         RETENTION,
     );
     assert_eq!(quick.status.last_status, Some(TaskLifecycle::Deprovisioning));
-    assert_eq!(quick.status.started_at, None, "NOTE: no startedAt for a task that did run");
+    assert_eq!(quick.status.started_at, Some(at(-10)), "a task that ran has a startedAt");
 }
 
 #[test]
@@ -803,10 +802,9 @@ fn a_stopped_task_stays_stopped_until_its_retention_ends() {
             still_stopped(PodAction::DeleteTask, None),
         ),
         (
-            // NOTE: a STOPPED status without stoppedAt (hand-written, or from an older version)
-            // measures its age from `now` at every reconcile, so its retention never ends and the
-            // Task is never deleted; stoppedAt is not filled in either. Asserting current behaviour.
-            "NOTE: no stoppedAt: the whole retention remains at every reconcile",
+            // A STOPPED status without stoppedAt (hand-written, or from an older version) gets one
+            // now, so its retention ends RETENTION from the first look (not from every look).
+            "no stoppedAt: recorded now, the retention starts",
             wants_running(Some(stopped_since(None))),
             None,
             node(),
@@ -815,7 +813,8 @@ fn a_stopped_task_stays_stopped_until_its_retention_ends() {
     ]);
     for (name, task, plan) in &plans {
         let previous = task.status.as_ref().expect("a stopped status");
-        assert_eq!(plan.status.stopped_at, previous.stopped_at, "{name}: stoppedAt is kept");
+        let expected_stopped_at = previous.stopped_at.clone().or_else(|| Some(now()));
+        assert_eq!(plan.status.stopped_at, expected_stopped_at, "{name}: stoppedAt is kept (or recorded once)");
         assert_eq!(plan.status.containers, previous.containers, "{name}: the record is kept");
         assert_eq!(plan.event, None, "{name}: nothing new to tell");
     }
@@ -871,42 +870,49 @@ fn the_first_stop_code_wins() {
 
 #[test]
 fn a_pod_deleted_by_someone_else_is_stopped_by_whom_deleted_it() {
-    // NOTE: once the Pod has a deletionTimestamp, the stop code comes from the node alone
-    // (`external_stop`): an essential container that exited 1 before the deletion was seen, or a
-    // desiredStatus STOPPED with the user's reason not yet recorded, is reported as
-    // UserInitiated "Pod ... was deleted outside kube-ecs" -- for the crash even as Ready=True
-    // TaskCompleted (not Stalled). ECS would report EssentialContainerExited (resp. the user's
-    // reason). The same holds when the Pod vanished (`pod` None) with desiredStatus STOPPED.
-    // Asserting current behaviour.
+    // Someone else deleting the Pod does not hide what stopped the task first: an essential
+    // container that exited with a code a deletion does not produce (not 0, 137 or 143) is
+    // EssentialContainerExited (Stalled), and a StopTask not yet recorded keeps the user's reason,
+    // whether the Pod is being deleted or already gone.
     let outside = format!("Pod {POD} was deleted outside kube-ecs");
     check(vec![
         (
-            "NOTE: a crashed essential container in a Pod deleted by someone else: UserInitiated, completed",
+            "a crashed essential container in a Pod deleted by someone else: the crash is the stop",
             wants_running(Some(was(TaskLifecycle::Running))),
             Some(deleting(scheduled("Failed", vec![exited("app", 1), exited("sidecar", 0)]), 30)),
             node(),
             Outcome {
                 action: PodAction::ReleaseFinalizer,
-                ..stopped(StopCode::UserInitiated, &outside, (true, reasons::COMPLETED))
+                ..stopped(StopCode::EssentialContainerExited, ESSENTIAL_EXITED, (false, reasons::STOPPED))
             },
         ),
         (
-            "NOTE: StopTask with a reason, the Pod deleted before it was recorded: the reason is lost",
+            "StopTask with a reason, the Pod deleted before it was recorded: the user's reason",
             wants_stopped(Some("scaling down"), Some(was(TaskLifecycle::Running))),
             Some(deleting(all_running(), 30)),
             node(),
             Outcome {
                 action: PodAction::None,
                 requeue_after: Some(Duration::from_secs(30) + FINAL_STATE_SLACK),
-                ..stopping(TaskLifecycle::Stopping, StopCode::UserInitiated, &outside)
+                ..stopping(TaskLifecycle::Stopping, StopCode::UserInitiated, "scaling down")
             },
         ),
         (
-            "NOTE: StopTask with a reason, the Pod vanished before it was recorded: the reason is lost",
+            "StopTask with a reason, the Pod vanished before it was recorded: the user's reason",
             wants_stopped(Some("scaling down"), Some(was(TaskLifecycle::Running))),
             None,
             node(),
-            stopped(StopCode::UserInitiated, &outside, (true, reasons::COMPLETED)),
+            stopped(StopCode::UserInitiated, "scaling down", (true, reasons::COMPLETED)),
+        ),
+        (
+            "a running task whose Pod someone else deletes: UserInitiated, saying so",
+            wants_running(Some(was(TaskLifecycle::Running))),
+            Some(deleting(scheduled("Running", vec![exited("app", 143), exited("sidecar", 143)]), 30)),
+            node(),
+            Outcome {
+                action: PodAction::ReleaseFinalizer,
+                ..stopped(StopCode::UserInitiated, &outside, (true, reasons::COMPLETED))
+            },
         ),
     ]);
 }

@@ -229,6 +229,7 @@ pub fn plan(task: &Task, pod: Option<&Pod>, node: &NodeFacts, now: &Time, retent
             let (code, reason) = previous
                 .stop_code
                 .map(|c| (c, previous.stopped_reason.clone().unwrap_or_default()))
+                .or_else(|| user_stop(task))
                 .unwrap_or_else(|| external_stop(node, previous.pod.as_deref().unwrap_or_default()));
             stop_now(&mut status, Some((code, &reason)), now, generation);
             return finish(previous, status, PodAction::None, Some(retention));
@@ -255,9 +256,13 @@ pub fn plan(task: &Task, pod: Option<&Pod>, node: &NodeFacts, now: &Time, retent
     if let Some(deleted) = &pod.metadata.deletion_timestamp {
         // The Pod is going: record its final state, then let it go.
         if status.stop_code.is_none() {
-            let (code, reason) = external_stop(node, &pod_name);
+            let (code, reason) =
+                cause_before_deletion(task, &observation).unwrap_or_else(|| external_stop(node, &pod_name));
             status.stop_code = Some(code);
             status.stopped_reason = Some(reason);
+        }
+        if status.started_at.is_none() {
+            status.started_at = observation.started_at.clone();
         }
         // A kubelet stops the containers within the grace period (deletionTimestamp is its end) and
         // then reports how each ended: ECS records those exit codes (0 for a clean SIGTERM exit, 137
@@ -279,11 +284,8 @@ pub fn plan(task: &Task, pod: Option<&Pod>, node: &NodeFacts, now: &Time, retent
 
     let stop = if status.stop_code.is_some() {
         None // already stopping: keep the first stop code and reason
-    } else if desired_status(task) == DesiredStatus::Stopped {
-        Some((
-            StopCode::UserInitiated,
-            task.spec.stopped_reason.clone().unwrap_or_else(|| "Task stopped by user".into()),
-        ))
+    } else if let Some(user) = user_stop(task) {
+        Some(user)
     } else if let Some(failure) = &observation.start_failure {
         Some((StopCode::TaskFailedToStart, format!("{}: {}", failure.reason, failure.message)))
     } else if observation.essential_exit.is_some() || observation.all_containers_stopped {
@@ -304,6 +306,9 @@ pub fn plan(task: &Task, pod: Option<&Pod>, node: &NodeFacts, now: &Time, retent
         status.stopping_at = Some(now.clone());
     }
     if status.stop_code.is_some() {
+        if status.started_at.is_none() {
+            status.started_at = observation.started_at.clone();
+        }
         let target =
             if observation.all_containers_stopped { TaskLifecycle::Deprovisioning } else { TaskLifecycle::Stopping };
         status.last_status = Some(task_status::advance(previous.last_status, target));
@@ -372,6 +377,9 @@ fn plan_stopped(task: &Task, pod: Option<&Pod>, status: TaskStatus, now: &Time, 
     let mut status = status;
     // A stopped task's desired status is STOPPED, whatever the spec says.
     status.desired_status = Some(DesiredStatus::Stopped);
+    // A STOPPED status without stoppedAt (hand-written, or from an older version) starts its
+    // retention now; without it the retention would restart at every reconcile.
+    status.stopped_at.get_or_insert_with(|| now.clone());
     if let Some(pod) = pod {
         let action = if has_our_finalizer(pod) {
             if pod.metadata.deletion_timestamp.is_some() {
@@ -523,6 +531,28 @@ fn apply_observation(status: &mut TaskStatus, observation: &PodObservation, mapp
     if status.pull_stopped_at.is_none() {
         status.pull_stopped_at = observation.pull_stopped_at.clone();
     }
+}
+
+/// The user asked the task to stop (ECS StopTask), with their reason.
+fn user_stop(task: &Task) -> Option<(StopCode, String)> {
+    (desired_status(task) == DesiredStatus::Stopped).then(|| {
+        (StopCode::UserInitiated, task.spec.stopped_reason.clone().unwrap_or_else(|| "Task stopped by user".into()))
+    })
+}
+
+/// What stopped the task before someone else deleted its Pod, when the Pod shows it: StopTask, a
+/// start failure, or an essential container that exited with a code a deletion does not produce
+/// (a deleted Pod's containers end with 0 after a clean SIGTERM, 143 or 137).
+fn cause_before_deletion(task: &Task, observation: &PodObservation) -> Option<(StopCode, String)> {
+    if let Some(user) = user_stop(task) {
+        return Some(user);
+    }
+    if let Some(failure) = &observation.start_failure {
+        return Some((StopCode::TaskFailedToStart, format!("{}: {}", failure.reason, failure.message)));
+    }
+    let crashed =
+        observation.essential_exit.as_ref().and_then(|e| e.exit_code).is_some_and(|c| !matches!(c, 0 | 137 | 143));
+    crashed.then(|| (StopCode::EssentialContainerExited, task_status::ESSENTIAL_CONTAINER_EXITED_REASON.to_string()))
 }
 
 /// Why a Pod went away when kube-ecs did not ask: node gone, spot interruption, or someone else.

@@ -57,6 +57,8 @@ pub fn observe(mapping: &ContainerMapping, k8s: Option<&KubeContainerStatus>, no
         status.exit_code = Some(t.exit_code);
         status.reason = terminated_reason(t.reason.as_deref(), t.message.as_deref());
         view.finished_at = t.finished_at.clone();
+        // A container that ran and exited before any reconcile saw it running still ran then.
+        view.started_at = t.started_at.clone();
         // A run-to-completion init container that succeeded did its job; it is not a task exit.
         view.exited = !(mapping.kind == ContainerKind::InitRunToCompletion && t.exit_code == 0);
     } else if let Some(r) = &state.running {

@@ -142,7 +142,8 @@ pub fn observe_pod(pod: &Pod, containers: &[ContainerMapping], now: &Time) -> Po
         unschedulable: if scheduled { None } else { placement::unschedulable_reason(pod) },
         pull_started_at: scheduled_at,
         pull_stopped_at: first_container_start,
-        started_at: (last_status == TaskLifecycle::Running).then_some(started_at).flatten(),
+        // RUNNING now, or ran and finished before it was seen running (a short batch task).
+        started_at: (last_status == TaskLifecycle::Running || all_stopped).then_some(started_at).flatten(),
         execution_stopped_at: all_stopped.then_some(finished_at).flatten(),
         all_containers_stopped: all_stopped,
         health_due,
