@@ -146,3 +146,78 @@ pub fn placement_failure(
         .collect();
     Some(placement_failure::message(service, &reason, &rooms))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(json: serde_json::Value) -> Node {
+        serde_json::from_value(json).expect("node")
+    }
+
+    fn pod_on(node: &str, deleting: bool) -> Pod {
+        let mut pod: Pod = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "web-1", "namespace": "shop"}, "spec": {"nodeName": node, "containers": []}
+        }))
+        .expect("pod");
+        if deleting {
+            pod.metadata.deletion_timestamp = Some(Time(jiff::Timestamp::from_second(1_800_000_000).expect("time")));
+        }
+        pod
+    }
+
+    #[test]
+    fn a_service_task_on_a_going_node_is_stopped_with_ecs_stop_codes() {
+        let taint = serde_json::json!([{"key": pools::keys::DRAINING_TAINT, "effect": "NoSchedule"}]);
+        let spot =
+            node(serde_json::json!({"metadata": {"name": "n1", "annotations": {pools::keys::INTERRUPT: "true"}},
+            "spec": {"taints": taint}}));
+        let drained = node(serde_json::json!({"metadata": {"name": "n1"}, "spec": {"taints": taint}}));
+        let interrupted_but_schedulable =
+            node(serde_json::json!({"metadata": {"name": "n1", "annotations": {pools::keys::INTERRUPT: "true"}}}));
+        let code = |pod: &Pod, node: Option<&Node>| node_disruption(pod, node).map(|(code, _)| code);
+        let cases = [
+            (
+                "spot notice and drained: SpotInterruption",
+                code(&pod_on("n1", false), Some(&spot)),
+                Some(StopCode::SpotInterruption),
+            ),
+            (
+                "drained (scale-in): TerminationNotice",
+                code(&pod_on("n1", false), Some(&drained)),
+                Some(StopCode::TerminationNotice),
+            ),
+            (
+                "new tasks may still land there: not yet",
+                code(&pod_on("n1", false), Some(&interrupted_but_schedulable)),
+                None,
+            ),
+            ("node not cached, pod running: no evidence", code(&pod_on("n1", false), None), None),
+            (
+                "node gone, pod being deleted: TerminationNotice",
+                code(&pod_on("n1", true), None),
+                Some(StopCode::TerminationNotice),
+            ),
+        ];
+        for (name, got, expected) in cases {
+            assert_eq!(got, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_deployment_is_settled_when_every_replica_is_updated_and_available() {
+        let deployment = |updated: i32, available: i32, observed: i64| -> Deployment {
+            serde_json::from_value(serde_json::json!({
+                "metadata": {"name": "web", "generation": 2, "annotations": {workload::TASK_DEFINITION_ANNOTATION: "web:2"}},
+                "spec": {"replicas": 3, "selector": {}, "template": {}},
+                "status": {"observedGeneration": observed, "replicas": 3, "updatedReplicas": updated, "availableReplicas": available}
+            }))
+            .expect("deployment")
+        };
+        let state = deployment_state(Some(&deployment(3, 3, 2)));
+        assert_eq!(state, WorkloadState { task_definition: Some("web:2".into()), settled: true, replicas: 3 });
+        assert!(!deployment_state(Some(&deployment(2, 3, 2))).settled, "a replica still on the old revision");
+        assert!(!deployment_state(Some(&deployment(3, 3, 1))).settled, "the controller has not seen the spec yet");
+        assert_eq!(deployment_state(None), WorkloadState::default());
+    }
+}
