@@ -390,6 +390,11 @@ impl LocalCluster {
         Ok(())
     }
 
+    /// The pid of the control-plane process `name` (`kube-controller-manager`, ...), if it runs.
+    pub fn pid_of(&self, name: &str) -> Option<i32> {
+        self.lock_processes().iter().find(|p| p.name() == name).map(ManagedProcess::pid)
+    }
+
     fn lock_processes(&self) -> std::sync::MutexGuard<'_, Vec<ManagedProcess>> {
         self.processes.lock().unwrap_or_else(|p| p.into_inner())
     }
