@@ -2,6 +2,8 @@
 //! ECS deployment bookkeeping (deployments, circuit breaker, events).
 
 pub mod counts;
+#[cfg(test)]
+mod fixtures;
 pub mod observe;
 pub mod placement_failure;
 pub mod reconcile;

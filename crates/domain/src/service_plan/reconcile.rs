@@ -159,15 +159,7 @@ mod tests {
     use super::*;
     use crate::api::TaskDefinitionSpec;
     use crate::api::ecs::{DeploymentStatus, RevisionStatus, RolloutState};
-
-    fn service(yaml: &str) -> Service {
-        let spec = serde_yaml::from_str(yaml).expect("service spec");
-        let mut s = Service::new("web", spec);
-        s.metadata.namespace = Some("shop".into());
-        s.metadata.uid = Some("uid-1".into());
-        s.metadata.generation = Some(4);
-        s
-    }
+    use crate::service_plan::fixtures::service;
 
     fn revision(reference: &str, containers: &str) -> ResolvedRevision {
         let (family, number) = reference.split_once(':').expect("family:revision");

@@ -197,14 +197,7 @@ pub fn kube_service(service: &Service, definition: &TaskDefinitionSpec, referenc
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn service(yaml: &str) -> Service {
-        let spec = serde_yaml::from_str(yaml).expect("service spec");
-        let mut s = Service::new("web", spec);
-        s.metadata.namespace = Some("shop".into());
-        s.metadata.uid = Some("uid-1".into());
-        s
-    }
+    use crate::service_plan::fixtures::service;
 
     #[test]
     fn revision_labels_are_valid_label_values() {
