@@ -11,11 +11,27 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("kube-ecs-domain", &["kube-ecs-api"]),
     ("kube-ecs-read-model", &["kube-ecs-api", "kube-ecs-domain"]),
     ("kube-ecs-operator", &["kube-ecs-api", "kube-ecs-domain", "kube-ecs-read-model"]),
+    // ECS's wire types and SigV4 stand beside the api layer: pure, nothing of ours.
+    ("kube-ecs-wire", &[]),
+    ("kube-ecs-sigv4", &[]),
+    // The ECS API endpoint is a peer of the controllers: it reads and writes the same resources.
+    (
+        "kube-ecs-endpoint",
+        &["kube-ecs-api", "kube-ecs-domain", "kube-ecs-read-model", "kube-ecs-wire", "kube-ecs-sigv4"],
+    ),
     // The local control plane stands apart: tests, the demo and the benchmarks use it, the operator never.
     ("kube-ecs-local-cluster", &[]),
     (
         "kube-ecs",
-        &["kube-ecs-api", "kube-ecs-domain", "kube-ecs-read-model", "kube-ecs-operator", "kube-ecs-local-cluster"],
+        &[
+            "kube-ecs-api",
+            "kube-ecs-domain",
+            "kube-ecs-read-model",
+            "kube-ecs-operator",
+            "kube-ecs-endpoint",
+            "kube-ecs-local-cluster",
+            "kube-ecs-wire",
+        ],
     ),
 ];
 
@@ -58,7 +74,7 @@ fn every_crate_depends_only_on_the_layers_below_it() {
 
 #[test]
 fn the_pure_layers_build_without_a_client_or_a_runtime() {
-    for package in ["kube-ecs-api", "kube-ecs-domain"] {
+    for package in ["kube-ecs-api", "kube-ecs-domain", "kube-ecs-wire", "kube-ecs-sigv4"] {
         // Built alone (as `cargo check -p` does), features are not unified with the operator's.
         let tree = cargo(&["tree", "--offline", "-p", package, "-e", "normal", "--prefix", "none"]);
         let crates: BTreeSet<&str> = tree.lines().filter_map(|l| l.split_whitespace().next()).collect();
@@ -74,7 +90,20 @@ fn the_pure_layers_compile_on_their_own() {
     // built alone, it does not. A target directory of its own: the test runner holds the main one.
     let target = concat!(env!("CARGO_MANIFEST_DIR"), "/target/layers");
     let output = Command::new(env!("CARGO"))
-        .args(["check", "--offline", "--locked", "-p", "kube-ecs-api", "-p", "kube-ecs-domain", "--lib"])
+        .args([
+            "check",
+            "--offline",
+            "--locked",
+            "-p",
+            "kube-ecs-api",
+            "-p",
+            "kube-ecs-domain",
+            "-p",
+            "kube-ecs-wire",
+            "-p",
+            "kube-ecs-sigv4",
+            "--lib",
+        ])
         .env("CARGO_TARGET_DIR", target)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
