@@ -38,6 +38,12 @@ pub const TASK_ROLE_ANNOTATION: &str = "ecs.kube-ecs.dev/task-role-arn";
 pub const POD_RECORD_ANNOTATION: &str = "ecs.kube-ecs.dev/task-record";
 /// Prefix of pod annotations carrying dockerLabels.
 pub const DOCKER_LABEL_PREFIX: &str = "docker-label.ecs.kube-ecs.dev/";
+/// Annotation (or label) a user puts on an object that a GitOps tool owns, naming the tool: the ECS
+/// API then refuses to write it (the GitOps markers Argo CD, Flux and Helm set are recognised too).
+pub const GITOPS_ANNOTATION: &str = "ecs.kube-ecs.dev/gitops";
+/// Annotation on a Service: a new value starts a new deployment of the same revision (ECS's
+/// UpdateService forceNewDeployment; the ECS API sets it to the time of the request).
+pub const FORCE_NEW_DEPLOYMENT_ANNOTATION: &str = "ecs.kube-ecs.dev/force-new-deployment";
 /// The annotation EKS uses to bind a ServiceAccount to an IAM role (IRSA).
 pub const IRSA_ANNOTATION: &str = "eks.amazonaws.com/role-arn";
 

@@ -9,11 +9,13 @@
 pub mod admission;
 pub mod cluster;
 pub mod event;
+pub mod gitops;
 pub mod import;
 pub mod pod_security;
 pub mod refusal;
 pub mod registration;
 pub mod revisions;
+pub mod run_task;
 pub mod service_plan;
 pub mod task_definition_plan;
 pub mod task_plan;

@@ -1,0 +1,167 @@
+//! CreateService, UpdateService, DescribeServices, ListServices, DeleteService over Service.
+
+use kube_ecs_api::Service;
+use kube_ecs_api::ecs::{SchedulingStrategy, ServiceState};
+use kube_ecs_api::names::dns_label;
+use kube_ecs_read_model::revisions::resolve;
+use kube_ecs_wire as wire;
+
+use super::task_definitions::unresolved;
+use super::{existing_cluster, wants_tags};
+use crate::arn;
+use crate::call::{Call, manifest, members_except, refuse_gitops};
+use crate::error::{EcsError, ErrorCode};
+use crate::pagination::page;
+use crate::render;
+use crate::render::service::{cluster_of, service_name};
+
+/// Members of CreateService that are the call's, not the Service's.
+const CREATE_ONLY: &[&str] = &["clientToken", "role", "cluster", "serviceName", "taskDefinition"];
+/// Members of UpdateService that name the service or are an instruction, not its configuration.
+const UPDATE_ONLY: &[&str] = &["service", "cluster", "taskDefinition", "forceNewDeployment"];
+
+/// The annotation UpdateService's forceNewDeployment sets: the Service controller starts a new
+/// deployment of the same revision when it changes.
+pub use kube_ecs_api::labels::FORCE_NEW_DEPLOYMENT_ANNOTATION;
+
+/// The service `reference` (name or ARN) names in `cluster`.
+async fn find(call: &Call<'_>, cluster: &str, reference: &str) -> Result<Option<Service>, EcsError> {
+    let name = arn::short_name(reference);
+    let found = call.get(&call.services(), &dns_label(name, 63)).await?;
+    Ok(found.filter(|s| service_name(s) == name && cluster_of(s) == cluster))
+}
+
+/// The revision a request names, pinned as ECS pins a service to one revision.
+async fn pinned(call: &Call<'_>, reference: &str) -> Result<String, EcsError> {
+    Ok(resolve(&call.client, call.namespace(), reference, false).await.map_err(unresolved)?.reference)
+}
+
+pub async fn create(
+    call: &Call<'_>,
+    input: wire::CreateServiceRequest,
+    raw: &serde_json::Value,
+) -> Result<wire::CreateServiceResponse, EcsError> {
+    let cluster = existing_cluster(call, input.cluster.as_deref()).await?;
+    let cluster_name = cluster.metadata.name.clone().unwrap_or_default();
+    if input.launch_type.is_some() && !input.capacity_provider_strategy.is_empty() {
+        return Err(EcsError::invalid_parameter(
+            "Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.",
+        ));
+    }
+    let Some(reference) = input.task_definition.as_deref() else {
+        return Err(EcsError::invalid_parameter("TaskDefinition must be specified."));
+    };
+    let object = dns_label(&input.service_name, 63);
+    if call.get(&call.services(), &object).await?.is_some() {
+        return Err(EcsError::invalid_parameter("Creation of service was not idempotent."));
+    }
+    let mut spec = members_except(raw, CREATE_ONLY);
+    spec["serviceName"] = input.service_name.clone().into();
+    spec["taskDefinition"] = pinned(call, reference).await?.into();
+    spec["cluster"] = cluster_name.into();
+    let service =
+        call.apply(&call.services(), &object, &manifest::<Service>(&object, Some(call.namespace()), spec)).await?;
+    Ok(wire::CreateServiceResponse { service: Some(render::service::service(call.arns(), &service, true)) })
+}
+
+pub async fn update(
+    call: &Call<'_>,
+    input: wire::UpdateServiceRequest,
+    raw: &serde_json::Value,
+) -> Result<wire::UpdateServiceResponse, EcsError> {
+    let cluster = existing_cluster(call, input.cluster.as_deref()).await?;
+    let cluster_name = cluster.metadata.name.clone().unwrap_or_default();
+    let service = find(call, &cluster_name, &input.service).await?.ok_or_else(EcsError::service_not_found)?;
+    let state = service.status.as_ref().and_then(|s| s.status).unwrap_or(ServiceState::Active);
+    if service.metadata.deletion_timestamp.is_some() || state != ServiceState::Active {
+        return Err(EcsError::new(ErrorCode::ServiceNotActiveException, "Service was not ACTIVE."));
+    }
+    let name = service_name(&service);
+    refuse_gitops(&service.metadata, &format!("The service {name}"))?;
+    let mut patch = serde_json::json!({"spec": members_except(raw, UPDATE_ONLY)});
+    if let Some(reference) = input.task_definition.as_deref() {
+        patch["spec"]["taskDefinition"] = pinned(call, reference).await?.into();
+    }
+    if input.force_new_deployment == Some(true) {
+        patch["metadata"] =
+            serde_json::json!({"annotations": {FORCE_NEW_DEPLOYMENT_ANNOTATION: jiff::Timestamp::now().to_string()}});
+    }
+    let object = service.metadata.name.clone().unwrap_or_default();
+    let updated = call.merge(&call.services(), &object, &patch).await?;
+    Ok(wire::UpdateServiceResponse { service: Some(render::service::service(call.arns(), &updated, true)) })
+}
+
+pub async fn describe(
+    call: &Call<'_>,
+    input: wire::DescribeServicesRequest,
+    _raw: &serde_json::Value,
+) -> Result<wire::DescribeServicesResponse, EcsError> {
+    let cluster = existing_cluster(call, input.cluster.as_deref()).await?;
+    let cluster_name = cluster.metadata.name.clone().unwrap_or_default();
+    if input.services.len() > 10 {
+        return Err(EcsError::invalid_parameter("services can have at most 10 items."));
+    }
+    let with_tags = wants_tags(&input.include);
+    let mut response = wire::DescribeServicesResponse::default();
+    for requested in &input.services {
+        match find(call, &cluster_name, requested).await? {
+            Some(service) => response.services.push(render::service::service(call.arns(), &service, with_tags)),
+            None => response.failures.push(wire::Failure {
+                arn: Some(call.arns().service(&cluster_name, arn::short_name(requested))),
+                reason: Some("MISSING".into()),
+                ..Default::default()
+            }),
+        }
+    }
+    Ok(response)
+}
+
+pub async fn list(
+    call: &Call<'_>,
+    input: wire::ListServicesRequest,
+    _raw: &serde_json::Value,
+) -> Result<wire::ListServicesResponse, EcsError> {
+    let cluster = existing_cluster(call, input.cluster.as_deref()).await?;
+    let cluster_name = cluster.metadata.name.clone().unwrap_or_default();
+    let services = call.list(&call.services(), None).await?;
+    let arns = services
+        .iter()
+        .filter(|s| cluster_of(s) == cluster_name)
+        .filter(|s| {
+            input
+                .launch_type
+                .as_ref()
+                .is_none_or(|l| s.spec.launch_type.unwrap_or(kube_ecs_api::ecs::LaunchType::Ec2).as_str() == l)
+        })
+        .filter(|s| {
+            input.scheduling_strategy.as_ref().is_none_or(|st| {
+                s.spec.scheduling_strategy.unwrap_or(kube_ecs_api::ecs::SchedulingStrategy::Replica).as_str() == st
+            })
+        })
+        .map(|s| call.arns().service(&cluster_name, &service_name(s)))
+        .collect();
+    let (service_arns, next_token) = page(arns, input.max_results, input.next_token.as_deref(), 10, 100)?;
+    Ok(wire::ListServicesResponse { service_arns, next_token })
+}
+
+pub async fn delete(
+    call: &Call<'_>,
+    input: wire::DeleteServiceRequest,
+    _raw: &serde_json::Value,
+) -> Result<wire::DeleteServiceResponse, EcsError> {
+    let cluster = existing_cluster(call, input.cluster.as_deref()).await?;
+    let cluster_name = cluster.metadata.name.clone().unwrap_or_default();
+    let service = find(call, &cluster_name, &input.service).await?.ok_or_else(EcsError::service_not_found)?;
+    let name = service_name(&service);
+    refuse_gitops(&service.metadata, &format!("The service {name}"))?;
+    let replica = service.spec.scheduling_strategy.unwrap_or(kube_ecs_api::ecs::SchedulingStrategy::Replica)
+        == SchedulingStrategy::Replica;
+    if replica && service.spec.desired_count.unwrap_or(1) > 0 && input.force != Some(true) {
+        return Err(EcsError::invalid_parameter("The service cannot be stopped while it is scaled above 0."));
+    }
+    let object = service.metadata.name.clone().unwrap_or_default();
+    call.delete(&call.services(), &object).await?;
+    let mut rendered = render::service::service(call.arns(), &service, true);
+    rendered.status = Some(ServiceState::Draining.as_str().into());
+    Ok(wire::DeleteServiceResponse { service: Some(rendered) })
+}

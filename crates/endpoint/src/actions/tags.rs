@@ -1,0 +1,102 @@
+//! TagResource, UntagResource, ListTagsForResource on clusters, tasks and services (their
+//! `spec.tags`). A task definition's tags are part of its revisions, and container instances are
+//! read-only: both are refused with the reason.
+
+use kube_ecs_api::common::Tag;
+use kube_ecs_api::names::dns_label;
+use kube_ecs_wire as wire;
+
+use crate::arn::{self, Reference};
+use crate::call::{Call, refuse_gitops};
+use crate::error::{EcsError, ErrorCode};
+
+/// The object an ARN names: its API kind and name, and its tags now.
+enum Target {
+    Cluster(String),
+    Task(String),
+    Service(String),
+}
+
+fn not_found() -> EcsError {
+    EcsError::new(ErrorCode::InvalidParameterException, "The specified resource could not be found.")
+}
+
+/// The object the ARN names and its current tags (after the GitOps guard when writing).
+async fn target(call: &Call<'_>, resource_arn: &str, writing: bool) -> Result<(Target, Vec<Tag>), EcsError> {
+    let reference = arn::parse(resource_arn).ok_or_else(|| {
+        EcsError::invalid_parameter(format!("The ARN {resource_arn:?} is not an ECS cluster, task or service ARN."))
+    })?;
+    let guard = |meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta, what: String| {
+        if writing { refuse_gitops(meta, &what) } else { Ok(()) }
+    };
+    match reference {
+        Reference::Cluster(name) => {
+            let cluster = call.get(&call.clusters(), &name).await?.ok_or_else(not_found)?;
+            guard(&cluster.metadata, format!("The cluster {name}"))?;
+            Ok((Target::Cluster(name), cluster.spec.tags))
+        }
+        Reference::Task { id, .. } => {
+            let task = call.get(&call.tasks(), &id).await?.ok_or_else(not_found)?;
+            guard(&task.metadata, format!("The task {id}"))?;
+            Ok((Target::Task(id), task.spec.tags))
+        }
+        Reference::Service { name, .. } => {
+            let object = dns_label(&name, 63);
+            let service = call.get(&call.services(), &object).await?.ok_or_else(not_found)?;
+            guard(&service.metadata, format!("The service {name}"))?;
+            Ok((Target::Service(object), service.spec.tags))
+        }
+        Reference::TaskDefinition(_) => Err(EcsError::invalid_parameter(
+            "kube-ecs keeps a task definition's tags in its revisions: register a new revision with the tags.",
+        )),
+        Reference::ContainerInstance { .. } => {
+            Err(EcsError::invalid_parameter("Container instances are read-only in kube-ecs: label the Node instead."))
+        }
+    }
+}
+
+async fn write(call: &Call<'_>, target: Target, tags: Vec<Tag>) -> Result<(), EcsError> {
+    let patch = serde_json::json!({"spec": {"tags": tags}});
+    match target {
+        Target::Cluster(name) => call.merge(&call.clusters(), &name, &patch).await.map(drop),
+        Target::Task(name) => call.merge(&call.tasks(), &name, &patch).await.map(drop),
+        Target::Service(name) => call.merge(&call.services(), &name, &patch).await.map(drop),
+    }
+}
+
+pub async fn tag(
+    call: &Call<'_>,
+    input: wire::TagResourceRequest,
+    _raw: &serde_json::Value,
+) -> Result<wire::TagResourceResponse, EcsError> {
+    let (target, mut tags) = target(call, &input.resource_arn, true).await?;
+    for new in &input.tags {
+        tags.retain(|t| t.key != new.key);
+        tags.push(Tag { key: new.key.clone(), value: new.value.clone() });
+    }
+    if tags.len() > 50 {
+        return Err(EcsError::invalid_parameter("A resource can have at most 50 tags."));
+    }
+    write(call, target, tags).await?;
+    Ok(wire::TagResourceResponse::default())
+}
+
+pub async fn untag(
+    call: &Call<'_>,
+    input: wire::UntagResourceRequest,
+    _raw: &serde_json::Value,
+) -> Result<wire::UntagResourceResponse, EcsError> {
+    let (target, mut tags) = target(call, &input.resource_arn, true).await?;
+    tags.retain(|t| !t.key.as_ref().is_some_and(|k| input.tag_keys.contains(k)));
+    write(call, target, tags).await?;
+    Ok(wire::UntagResourceResponse::default())
+}
+
+pub async fn list(
+    call: &Call<'_>,
+    input: wire::ListTagsForResourceRequest,
+    _raw: &serde_json::Value,
+) -> Result<wire::ListTagsForResourceResponse, EcsError> {
+    let (_, tags) = target(call, &input.resource_arn, false).await?;
+    Ok(wire::ListTagsForResourceResponse { tags: crate::render::tags(&tags) })
+}

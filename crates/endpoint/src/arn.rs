@@ -1,0 +1,129 @@
+//! ECS's ARNs over kube-ecs's names: `arn:aws:ecs:<region>:<account>:<kind>/...`. Requests may name
+//! a resource by its ARN or its short name; responses always carry ARNs.
+
+/// Formats and reads the ARNs of one region and account.
+#[derive(Clone, Debug)]
+pub struct Arns {
+    prefix: String,
+}
+
+impl Arns {
+    pub fn new(region: &str, account: &str) -> Self {
+        Self { prefix: format!("arn:aws:ecs:{region}:{account}:") }
+    }
+
+    pub fn cluster(&self, name: &str) -> String {
+        format!("{}cluster/{name}", self.prefix)
+    }
+
+    pub fn task(&self, cluster: &str, id: &str) -> String {
+        format!("{}task/{cluster}/{id}", self.prefix)
+    }
+
+    pub fn service(&self, cluster: &str, name: &str) -> String {
+        format!("{}service/{cluster}/{name}", self.prefix)
+    }
+
+    pub fn task_definition(&self, family: &str, revision: i64) -> String {
+        format!("{}task-definition/{family}:{revision}", self.prefix)
+    }
+
+    pub fn container_instance(&self, cluster: &str, id: &str) -> String {
+        format!("{}container-instance/{cluster}/{id}", self.prefix)
+    }
+
+    pub fn container(&self, cluster: &str, task_id: &str, name: &str) -> String {
+        format!("{}container/{cluster}/{task_id}/{name}", self.prefix)
+    }
+}
+
+/// What a resource reference names, once the ARN decoration is gone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reference {
+    Cluster(String),
+    /// A task, with the cluster its ARN names (old-style task ARNs carry none).
+    Task {
+        cluster: Option<String>,
+        id: String,
+    },
+    Service {
+        cluster: Option<String>,
+        name: String,
+    },
+    TaskDefinition(String),
+    ContainerInstance {
+        cluster: Option<String>,
+        id: String,
+    },
+}
+
+/// The resource an ARN names (for TagResource and friends), or None when it is not an ECS ARN of a
+/// kind kube-ecs serves.
+pub fn parse(arn: &str) -> Option<Reference> {
+    let resource = arn.strip_prefix("arn:")?.splitn(5, ':').nth(4)?;
+    let (kind, rest) = resource.split_once('/')?;
+    let (head, tail) = match rest.split_once('/') {
+        Some((head, tail)) => (Some(head.to_string()), tail.to_string()),
+        None => (None, rest.to_string()),
+    };
+    match kind {
+        "cluster" if head.is_none() => Some(Reference::Cluster(tail)),
+        "task" => Some(Reference::Task { cluster: head, id: tail }),
+        "service" => Some(Reference::Service { cluster: head, name: tail }),
+        "task-definition" => Some(Reference::TaskDefinition(rest.to_string())),
+        "container-instance" => Some(Reference::ContainerInstance { cluster: head, id: tail }),
+        _ => None,
+    }
+}
+
+/// The last segment of a name-or-ARN (`arn:...:cluster/prod` -> `prod`, `prod` -> `prod`).
+pub fn short_name(name_or_arn: &str) -> &str {
+    if name_or_arn.starts_with("arn:") { name_or_arn.rsplit('/').next().unwrap_or(name_or_arn) } else { name_or_arn }
+}
+
+/// The cluster a request names (`cluster` member: name or ARN), or ECS's `default`.
+pub fn cluster_name(member: Option<&str>) -> String {
+    match member.map(str::trim).filter(|c| !c.is_empty()) {
+        Some(cluster) => short_name(cluster).to_string(),
+        None => "default".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arns_round_trip() {
+        let arns = Arns::new("us-east-1", "123456789012");
+        let cases = [
+            (arns.cluster("prod"), Reference::Cluster("prod".into())),
+            (arns.task("prod", "a1b2"), Reference::Task { cluster: Some("prod".into()), id: "a1b2".into() }),
+            (arns.service("prod", "web"), Reference::Service { cluster: Some("prod".into()), name: "web".into() }),
+            (arns.task_definition("web", 3), Reference::TaskDefinition("web:3".into())),
+            (
+                arns.container_instance("prod", "n1"),
+                Reference::ContainerInstance { cluster: Some("prod".into()), id: "n1".into() },
+            ),
+            (
+                "arn:aws:ecs:us-east-1:123456789012:service/web".to_string(),
+                Reference::Service { cluster: None, name: "web".into() },
+            ),
+        ];
+        for (arn, expected) in cases {
+            assert_eq!(parse(&arn), Some(expected), "{arn}");
+        }
+        assert_eq!(arns.cluster("prod"), "arn:aws:ecs:us-east-1:123456789012:cluster/prod");
+        assert_eq!(parse("arn:aws:s3:::bucket"), None);
+        assert_eq!(parse("web"), None);
+    }
+
+    #[test]
+    fn names_from_members() {
+        assert_eq!(cluster_name(None), "default");
+        assert_eq!(cluster_name(Some("")), "default");
+        assert_eq!(cluster_name(Some("prod")), "prod");
+        assert_eq!(cluster_name(Some("arn:aws:ecs:us-east-1:123456789012:cluster/prod")), "prod");
+        assert_eq!(short_name("arn:aws:ecs:us-east-1:1:service/prod/web"), "web");
+    }
+}

@@ -1,0 +1,181 @@
+//! HTTP(S) for the ECS API: one route (`POST /`), bodies bounded before they are read, every
+//! answer JSON with a request ID. TLS when a certificate is configured.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls;
+
+use crate::Endpoint;
+use crate::auth::{self, Signed};
+use crate::call::Call;
+use crate::error::{EcsError, ErrorCode};
+use crate::{actions, ids, protocol};
+
+const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+
+/// Accepts connections until the process ends.
+pub async fn serve(endpoint: Arc<Endpoint>) -> Result<(), String> {
+    let addr = endpoint.config.listen;
+    let tls = match &endpoint.config.tls {
+        Some(files) => Some(acceptor(files)?),
+        None => None,
+    };
+    let listener = TcpListener::bind(addr).await.map_err(|e| format!("binding the ECS API to {addr}: {e}"))?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!(%addr, scheme, "serving the ECS API");
+    endpoint.keys.ready().await;
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                tracing::warn!(%error, "accepting an ECS API connection");
+                continue;
+            }
+        };
+        let endpoint = endpoint.clone();
+        let tls = tls.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request| {
+                let endpoint = endpoint.clone();
+                async move { Ok::<_, Infallible>(handle(&endpoint, request).await) }
+            });
+            let builder = hyper::server::conn::http1::Builder::new();
+            let served = match tls {
+                Some(tls) => match tls.accept(stream).await {
+                    Ok(stream) => builder.serve_connection(TokioIo::new(stream), service).await,
+                    Err(error) => {
+                        tracing::debug!(%error, %peer, "TLS handshake failed");
+                        return;
+                    }
+                },
+                None => builder.serve_connection(TokioIo::new(stream), service).await,
+            };
+            if let Err(error) = served {
+                tracing::debug!(%error, %peer, "ECS API connection ended");
+            }
+        });
+    }
+}
+
+fn acceptor(files: &crate::TlsFiles) -> Result<TlsAcceptor, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.certificate)
+        .and_then(|certs| certs.collect())
+        .map_err(|e| format!("reading the ECS API certificate {}: {e}", files.certificate.display()))?;
+    let key = PrivateKeyDer::from_pem_file(&files.private_key)
+        .map_err(|e| format!("reading the ECS API key {}: {e}", files.private_key.display()))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(|b| b.with_no_client_auth().with_single_cert(certs, key))
+        .map_err(|e| format!("the ECS API certificate and key do not make a TLS configuration: {e}"))?;
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+async fn handle(endpoint: &Endpoint, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    let request_id = ids::request_id();
+    let started = std::time::Instant::now();
+    let (operation, result) = respond(endpoint, request).await;
+    let (status, body) = match result {
+        Ok(body) => (200, body),
+        Err(error) => {
+            if error.code == ErrorCode::ServerException {
+                tracing::warn!(operation, %error, "ECS API request failed");
+            }
+            (error.code.http_status(), error.body())
+        }
+    };
+    tracing::debug!(operation, status, elapsed_ms = started.elapsed().as_millis() as u64, "ECS API request");
+    let bytes = serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec());
+    let mut response = Response::new(Full::new(Bytes::from(bytes)));
+    *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::BAD_REQUEST);
+    let headers = response.headers_mut();
+    headers.insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static(CONTENT_TYPE));
+    if let Ok(value) = hyper::header::HeaderValue::from_str(&request_id) {
+        headers.insert("x-amzn-requestid", value);
+    }
+    response
+}
+
+/// The operation (when known) and its JSON answer or ECS error.
+async fn respond(
+    endpoint: &Endpoint,
+    request: Request<Incoming>,
+) -> (&'static str, Result<serde_json::Value, EcsError>) {
+    let (parts, body) = request.into_parts();
+    let limit = endpoint.config.max_body_bytes;
+    let too_large = |size: String| {
+        EcsError::new(
+            ErrorCode::RequestEntityTooLargeException,
+            format!("The request body ({size}) is larger than this endpoint accepts ({limit} bytes)."),
+        )
+    };
+    // Refused before a byte of it is read when the client says how large it is.
+    let declared =
+        parts.headers.get(hyper::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if let Some(size) = declared.filter(|size| *size > limit) {
+        return ("", Err(too_large(format!("{size} bytes"))));
+    }
+    let body = match Limited::new(body, limit).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(error) if error.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+            return ("", Err(too_large(format!("over {limit} bytes"))));
+        }
+        Err(error) => {
+            return (
+                "",
+                Err(EcsError::new(ErrorCode::SerializationException, format!("reading the request body: {error}"))),
+            );
+        }
+    };
+    if parts.method != hyper::Method::POST {
+        return ("", Err(EcsError::new(ErrorCode::UnknownOperationException, "The ECS API takes POST requests.")));
+    }
+    let headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .filter_map(|(name, value)| Some((name.as_str().to_string(), value.to_str().ok()?.to_string())))
+        .collect();
+    let signed = Signed {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query().unwrap_or(""),
+        headers: &headers,
+        body: &body,
+    };
+    let key = match auth::authenticate(endpoint, &signed) {
+        Ok(key) => key,
+        Err(error) => return ("", Err(error)),
+    };
+    let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok());
+    let operation = match protocol::operation(target) {
+        Ok(operation) => operation,
+        Err(error) => return ("", Err(error)),
+    };
+    let result = async {
+        let input = protocol::input(operation, &body)?;
+        let call = Call::new(endpoint, &key)?;
+        let output = actions::dispatch(&call, operation, input).await?;
+        if endpoint.config.check_responses {
+            let violations = kube_ecs_wire::model::check_output(operation, &output);
+            if !violations.is_empty() {
+                return Err(EcsError::server(format!(
+                    "the {operation} response does not match ECS's model: {}",
+                    violations.join("; ")
+                )));
+            }
+        }
+        Ok(output)
+    }
+    .await;
+    tracing::info!(operation, user = %key.username, ok = result.is_ok(), "ECS API call");
+    (operation, result)
+}
