@@ -2,3 +2,9 @@
 //! generated into Rust (`generated.rs`) from a trimmed copy of the model (`model/`), and checks of
 //! requests and responses against that model. One source of truth: `hack/gen-ecs-wire.py` writes
 //! both from the pinned botocore, and a test fails when they drift.
+
+pub mod generated;
+pub use generated::*;
+mod timestamp;
+pub use timestamp::Timestamp;
+pub mod model;

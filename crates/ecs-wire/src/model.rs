@@ -1,0 +1,471 @@
+//! The embedded, trimmed ECS model (`model/ecs-2014-11-13.json`, written by `hack/gen-ecs-wire.py`)
+//! and checks of JSON bodies against it.
+//!
+//! - [`check_input`] checks a request body as ECS's frontend does before it runs an operation:
+//!   a member of the wrong JSON type is a `SerializationException` (the first one found); missing or
+//!   null required members, enum values outside the enum and the model's length and range
+//!   constraints are all counted into one `InvalidParameterException` in AWS's validation wording
+//!   (`2 validation errors detected: Value null at 'family' failed to satisfy constraint: Member must
+//!   not be null; ...`). Member paths are AWS's: `overrides.containerOverrides.1.member.name` (list
+//!   indexes 1-based, followed by `.member`). Members the model does not define are ignored.
+//! - [`parse_input`] checks and then deserializes into the generated request type.
+//! - [`check_output`] lists every way a response body departs from the operation's output shape,
+//!   for the server's tests: missing required members, wrong types, enum values outside the enum,
+//!   constraint violations, null values and members the shape does not define. Paths there are
+//!   0-based (`tasks[0].containers[1].name`).
+//! - [`check_error`] tells whether an error code may be returned by an operation.
+//!
+//! Not checked: the model's `pattern` constraints (only `TagKey` and `TagValue` have one).
+
+use std::fmt;
+use std::sync::OnceLock;
+
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+/// The trimmed model, as `hack/gen-ecs-wire.py` wrote it.
+pub const MODEL_JSON: &str = include_str!("../model/ecs-2014-11-13.json");
+
+/// Error codes any AWS JSON 1.1 operation may return besides those the model declares for it: the
+/// protocol's own and AWS's common errors.
+pub const COMMON_ERROR_CODES: &[&str] = &[
+    "AccessDeniedException",
+    "ExpiredTokenException",
+    "IncompleteSignature",
+    "InternalFailure",
+    "InvalidAction",
+    "InvalidClientTokenId",
+    "InvalidSignatureException",
+    "MissingAuthenticationTokenException",
+    "NotAuthorized",
+    "OptInRequired",
+    "RequestExpired",
+    "SerializationException",
+    "ServiceUnavailable",
+    "ThrottlingException",
+    "UnknownOperationException",
+    "UnrecognizedClientException",
+    "ValidationError",
+    "ValidationException",
+];
+
+/// The parsed model (parsed once).
+pub fn model() -> &'static Value {
+    static MODEL: OnceLock<Value> = OnceLock::new();
+    MODEL.get_or_init(|| serde_json::from_str(MODEL_JSON).expect("model/ecs-2014-11-13.json is JSON"))
+}
+
+fn operation(name: &str) -> Option<&'static Value> {
+    model()["operations"].get(name)
+}
+
+fn shape(name: &str) -> &'static Value {
+    &model()["shapes"][name]
+}
+
+fn shape_type(s: &Value) -> &str {
+    s["type"].as_str().unwrap_or("")
+}
+
+/// The name of an operation's input shape (`RunTask` -> `RunTaskRequest`), if the model has the
+/// operation and it has an input.
+pub fn input_shape(operation_name: &str) -> Option<&'static str> {
+    operation(operation_name)?["input"]["shape"].as_str()
+}
+
+/// The name of an operation's output shape (`RunTask` -> `RunTaskResponse`).
+pub fn output_shape(operation_name: &str) -> Option<&'static str> {
+    operation(operation_name)?["output"]["shape"].as_str()
+}
+
+/// The error codes the model declares for an operation, in the model's order; `None` for an
+/// operation the trimmed model does not have.
+pub fn operation_errors(operation_name: &str) -> Option<Vec<&'static str>> {
+    let errors = operation(operation_name)?["errors"].as_array();
+    Some(errors.into_iter().flatten().filter_map(|e| e["shape"].as_str()).collect())
+}
+
+/// Whether `code` may be returned by `operation_name`: one the model declares for it, or one of
+/// [`COMMON_ERROR_CODES`]. False for an operation the trimmed model does not have, except for the
+/// common codes.
+pub fn check_error(code: &str, operation_name: &str) -> bool {
+    COMMON_ERROR_CODES.contains(&code) || operation_errors(operation_name).is_some_and(|errors| errors.contains(&code))
+}
+
+/// Whether the model marks an error code as the server's fault (`"fault": true`, HTTP 5xx):
+/// `ServerException`. Every other ECS exception is the client's (HTTP 400).
+pub fn is_server_fault(code: &str) -> bool {
+    shape(code)["fault"].as_bool().unwrap_or(false)
+}
+
+/// A request rejected by [`check_input`]: the AWS error code (`SerializationException`,
+/// `InvalidParameterException` or `UnknownOperationException`) and its message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for InputError {}
+
+/// Checks a request body against the operation's input shape; see the module's documentation for
+/// the rules and the messages.
+pub fn check_input(operation_name: &str, body: &Value) -> Result<(), InputError> {
+    let Some(op) = operation(operation_name) else {
+        let message = if crate::ALL_OPERATIONS.contains(&operation_name) {
+            format!("Operation {operation_name} is not supported by this endpoint")
+        } else {
+            format!("Unknown operation {operation_name}")
+        };
+        return Err(InputError { code: "UnknownOperationException", message });
+    };
+    let Some(input) = op["input"]["shape"].as_str() else {
+        return Ok(());
+    };
+    if !body.is_object() {
+        return Err(InputError {
+            code: "SerializationException",
+            message: format!("Cannot deserialize the request body: expected a JSON object, found {}", found(body)),
+        });
+    }
+    let mut check = InputCheck::default();
+    check.value(input, body, "");
+    if let Some(message) = check.serialization {
+        return Err(InputError { code: "SerializationException", message });
+    }
+    if !check.violations.is_empty() {
+        let n = check.violations.len();
+        let message =
+            format!("{n} validation error{} detected: {}", if n == 1 { "" } else { "s" }, check.violations.join("; "));
+        return Err(InputError { code: "InvalidParameterException", message });
+    }
+    Ok(())
+}
+
+/// [`check_input`], then deserializes the body into `T` (the operation's generated request type,
+/// e.g. `RunTaskRequest`). Null members are taken as absent and whole numbers written with a
+/// fraction (`2.0`) as integers, as AWS does.
+pub fn parse_input<T: DeserializeOwned>(operation_name: &str, body: &Value) -> Result<T, InputError> {
+    check_input(operation_name, body)?;
+    let mut body = body.clone();
+    if let Some(input) = input_shape(operation_name) {
+        normalize(input, &mut body);
+    }
+    serde_json::from_value(body).map_err(|e| InputError {
+        code: "SerializationException",
+        message: format!("Cannot deserialize the request body: {e}"),
+    })
+}
+
+/// Every departure of a response body from the operation's output shape; empty when it conforms.
+pub fn check_output(operation_name: &str, body: &Value) -> Vec<String> {
+    let Some(op) = operation(operation_name) else {
+        return vec![format!("unknown operation {operation_name}")];
+    };
+    let mut problems = Vec::new();
+    match op["output"]["shape"].as_str() {
+        Some(output) => output_value(output, body, "", &mut problems),
+        None if body.as_object().is_some_and(Map::is_empty) => {}
+        None => problems.push(format!("(body): {operation_name} has no output; expected {{}}")),
+    }
+    problems
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared helpers
+
+fn found(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(_) => "boolean".into(),
+        Value::Number(n) => format!("number {n}"),
+        Value::String(_) => "string".into(),
+        Value::Array(_) => "array".into(),
+        Value::Object(_) => "object".into(),
+    }
+}
+
+/// `expected an integer, found string`, with why a number or a string is not the value wanted.
+fn mismatch(s: &Value, v: &Value, lenient: bool) -> String {
+    let why = match (shape_type(s), v) {
+        ("integer" | "long", Value::Number(n)) => match n.as_f64() {
+            Some(f) if f.fract() != 0.0 => " (not a whole number)",
+            _ if !lenient && integer(n, shape_type(s), true).is_some() => " (written with a fraction)",
+            _ => " (out of range)",
+        },
+        ("timestamp", Value::String(_)) if !lenient => " (AWS JSON 1.1 writes epoch seconds as a number)",
+        ("timestamp", Value::Number(_) | Value::String(_)) => " (not a valid timestamp)",
+        _ => "",
+    };
+    format!("expected {}, found {}{why}", expected(s), found(v))
+}
+
+fn expected(s: &Value) -> &'static str {
+    match shape_type(s) {
+        "string" | "blob" => "a string",
+        "integer" | "long" => "an integer",
+        "double" | "float" => "a number",
+        "boolean" => "a boolean",
+        "timestamp" => "a timestamp (epoch seconds, or an ISO-8601 string)",
+        "list" => "a list (JSON array)",
+        "map" => "a map (JSON object)",
+        _ => "a structure (JSON object)",
+    }
+}
+
+/// The integer a JSON number stands for, if it is a whole number in the shape's range (`integer`:
+/// 32 bits, `long`: 64). `lenient` also takes whole numbers written with a fraction (`2.0`).
+fn integer(n: &serde_json::Number, ty: &str, lenient: bool) -> Option<i64> {
+    let v = match (n.as_i64(), n.as_f64()) {
+        (Some(v), _) => v,
+        (None, Some(f)) if lenient && f.fract() == 0.0 && f.abs() < 9.2e18 => f as i64,
+        _ => return None,
+    };
+    (ty == "long" || i32::try_from(v).is_ok()).then_some(v)
+}
+
+fn type_ok(s: &Value, v: &Value, lenient: bool) -> bool {
+    match (shape_type(s), v) {
+        ("string" | "blob", Value::String(_)) => true,
+        ("integer" | "long", Value::Number(n)) => integer(n, shape_type(s), lenient).is_some(),
+        ("double" | "float", Value::Number(_)) => true,
+        ("boolean", Value::Bool(_)) => true,
+        ("timestamp", Value::Number(n)) => n.as_f64().and_then(crate::Timestamp::from_epoch_seconds).is_some(),
+        ("timestamp", Value::String(t)) => lenient && t.parse::<crate::Timestamp>().is_ok(),
+        ("list", Value::Array(_)) => true,
+        ("map" | "structure", Value::Object(_)) => true,
+        ("structure", _) => s["document"].as_bool().unwrap_or(false),
+        _ => false,
+    }
+}
+
+/// The model's constraints on a value of the right type: enum, and length (strings, lists, maps)
+/// or range (numbers). Each violation as AWS words the constraint.
+fn constraints(s: &Value, v: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    if let (Some(values), Some(text)) = (s["enum"].as_array(), v.as_str())
+        && !values.iter().any(|e| e.as_str() == Some(text))
+    {
+        let set: Vec<&str> = values.iter().filter_map(Value::as_str).collect();
+        out.push(format!("Member must satisfy enum value set: [{}]", set.join(", ")));
+    }
+    let (min, max) = (s["min"].as_f64(), s["max"].as_f64());
+    if min.is_none() && max.is_none() {
+        return out;
+    }
+    let (measure, what) = match v {
+        Value::String(t) => (t.encode_utf16().count() as f64, "length"),
+        Value::Array(a) => (a.len() as f64, "length"),
+        Value::Object(o) => (o.len() as f64, "length"),
+        Value::Number(n) => (n.as_f64().unwrap_or(0.0), "value"),
+        _ => return out,
+    };
+    if let Some(min) = min
+        && measure < min
+    {
+        out.push(format!("Member must have {what} greater than or equal to {min}"));
+    }
+    if let Some(max) = max
+        && measure > max
+    {
+        out.push(format!("Member must have {what} less than or equal to {max}"));
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input
+
+#[derive(Default)]
+struct InputCheck {
+    /// The first member of the wrong JSON type.
+    serialization: Option<String>,
+    /// Constraint violations, in AWS's wording.
+    violations: Vec<String>,
+}
+
+fn input_child(path: &str, segment: &str) -> String {
+    if path.is_empty() { segment.to_string() } else { format!("{path}.{segment}") }
+}
+
+/// How AWS shows a value in a validation message: strings and numbers quoted, others left out
+/// (`Value at 'tags' failed ...`).
+fn shown(v: &Value) -> String {
+    match v {
+        Value::Null => "Value null".into(),
+        Value::String(s) => format!("Value '{s}'"),
+        Value::Number(n) => format!("Value '{n}'"),
+        Value::Bool(b) => format!("Value '{b}'"),
+        _ => "Value".into(),
+    }
+}
+
+impl InputCheck {
+    fn value(&mut self, shape_name: &str, v: &Value, path: &str) {
+        if self.serialization.is_some() {
+            return;
+        }
+        let s = shape(shape_name);
+        if !type_ok(s, v, true) {
+            self.serialization = Some(format!("Cannot deserialize value at '{path}': {}", mismatch(s, v, true)));
+            return;
+        }
+        for constraint in constraints(s, v) {
+            let value = if s["sensitive"].as_bool().unwrap_or(false) { "Value".into() } else { shown(v) };
+            self.violations.push(format!("{value} at '{path}' failed to satisfy constraint: {constraint}"));
+        }
+        match (shape_type(s), v) {
+            ("structure", Value::Object(obj)) if !s["document"].as_bool().unwrap_or(false) => {
+                let required = required_members(s);
+                for (name, member) in s["members"].as_object().into_iter().flatten() {
+                    let child = input_child(path, name);
+                    match obj.get(name) {
+                        None | Some(Value::Null) => {
+                            if required.contains(&name.as_str()) {
+                                self.null(&child);
+                            }
+                        }
+                        Some(mv) => self.value(member["shape"].as_str().unwrap_or(""), mv, &child),
+                    }
+                }
+            }
+            ("list", Value::Array(items)) => {
+                let member = s["member"]["shape"].as_str().unwrap_or("");
+                for (i, item) in items.iter().enumerate() {
+                    let child = input_child(path, &format!("{}.member", i + 1));
+                    if item.is_null() { self.null(&child) } else { self.value(member, item, &child) }
+                }
+            }
+            ("map", Value::Object(entries)) => {
+                let key = s["key"]["shape"].as_str().unwrap_or("");
+                let value = s["value"]["shape"].as_str().unwrap_or("");
+                for (k, item) in entries {
+                    for constraint in constraints(shape(key), &Value::String(k.clone())) {
+                        self.violations.push(format!(
+                            "Value '{k}' at '{path}' failed to satisfy constraint: Map keys must satisfy constraint: [{constraint}]"
+                        ));
+                    }
+                    let child = input_child(path, k);
+                    if item.is_null() { self.null(&child) } else { self.value(value, item, &child) }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn null(&mut self, path: &str) {
+        self.violations.push(format!("Value null at '{path}' failed to satisfy constraint: Member must not be null"));
+    }
+}
+
+fn required_members(s: &Value) -> Vec<&str> {
+    s["required"].as_array().into_iter().flatten().filter_map(Value::as_str).collect()
+}
+
+/// Makes a checked body what the generated types read: null members dropped, whole numbers at
+/// integer members written as integers.
+fn normalize(shape_name: &str, v: &mut Value) {
+    let s = shape(shape_name);
+    match (shape_type(s), v) {
+        ("integer" | "long", v @ Value::Number(_)) => {
+            if let Value::Number(n) = &*v
+                && n.as_i64().is_none()
+                && let Some(i) = integer(n, "long", true)
+            {
+                *v = Value::from(i);
+            }
+        }
+        ("structure", Value::Object(obj)) if !s["document"].as_bool().unwrap_or(false) => {
+            obj.retain(|_, mv| !mv.is_null());
+            for (name, member) in s["members"].as_object().into_iter().flatten() {
+                if let Some(mv) = obj.get_mut(name) {
+                    normalize(member["shape"].as_str().unwrap_or(""), mv);
+                }
+            }
+        }
+        ("list", Value::Array(items)) => {
+            let member = s["member"]["shape"].as_str().unwrap_or("");
+            items.iter_mut().for_each(|item| normalize(member, item));
+        }
+        ("map", Value::Object(entries)) => {
+            let value = s["value"]["shape"].as_str().unwrap_or("");
+            entries.values_mut().for_each(|item| normalize(value, item));
+        }
+        _ => {}
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+fn output_child(path: &str, name: &str) -> String {
+    if path.is_empty() { name.to_string() } else { format!("{path}.{name}") }
+}
+
+fn shown_path(path: &str) -> &str {
+    if path.is_empty() { "(body)" } else { path }
+}
+
+fn output_value(shape_name: &str, v: &Value, path: &str, problems: &mut Vec<String>) {
+    let s = shape(shape_name);
+    let at = shown_path(path);
+    if v.is_null() {
+        problems.push(format!("{at}: null (AWS leaves an absent member out)"));
+        return;
+    }
+    if !type_ok(s, v, false) {
+        problems.push(format!("{at}: {}", mismatch(s, v, false)));
+        return;
+    }
+    for constraint in constraints(s, v) {
+        let shown = match v {
+            Value::String(t) => format!(" ('{t}')"),
+            Value::Number(n) => format!(" ({n})"),
+            _ => String::new(),
+        };
+        problems.push(format!("{at}{shown}: fails the model's {shape_name}: {constraint}"));
+    }
+    match (shape_type(s), v) {
+        ("structure", Value::Object(obj)) if !s["document"].as_bool().unwrap_or(false) => {
+            let members = s["members"].as_object();
+            for name in required_members(s) {
+                if !obj.contains_key(name) {
+                    problems.push(format!("{}: required member of {shape_name} missing", output_child(path, name)));
+                }
+            }
+            for (name, mv) in obj {
+                let child = output_child(path, name);
+                match members.and_then(|m| m.get(name)) {
+                    Some(member) => output_value(member["shape"].as_str().unwrap_or(""), mv, &child, problems),
+                    None => problems.push(format!("{child}: not a member of {shape_name}")),
+                }
+            }
+        }
+        ("list", Value::Array(items)) => {
+            let member = s["member"]["shape"].as_str().unwrap_or("");
+            for (i, item) in items.iter().enumerate() {
+                output_value(member, item, &format!("{path}[{i}]"), problems);
+            }
+        }
+        ("map", Value::Object(entries)) => {
+            let key = s["key"]["shape"].as_str().unwrap_or("");
+            let value = s["value"]["shape"].as_str().unwrap_or("");
+            for (k, item) in entries {
+                for constraint in constraints(shape(key), &Value::String(k.clone())) {
+                    problems.push(format!("{at}: key '{k}' fails the model's {key}: {constraint}"));
+                }
+                output_value(value, item, &format!("{path}[{}]", Value::String(k.clone())), problems);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests;
