@@ -6,5 +6,5 @@
 pub mod generated;
 pub use generated::*;
 mod timestamp;
-pub use timestamp::Timestamp;
+pub use timestamp::{ParseTimestampError, Timestamp};
 pub mod model;
