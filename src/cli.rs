@@ -108,6 +108,61 @@ pub struct RunArgs {
     /// This instance's identity (the pod name in a cluster).
     #[arg(long, env = "POD_NAME")]
     pub identity: Option<String>,
+    #[command(flatten)]
+    pub ecs_api: EcsApiArgs,
+}
+
+/// Options of the ECS API endpoint (docs/ecs-api.md).
+#[derive(clap::Args, Debug, Clone)]
+pub struct EcsApiArgs {
+    /// Serve the ECS API (AWS JSON 1.1, SigV4) on this address; empty: off. Plain HTTP only on a
+    /// loopback address: elsewhere give --ecs-api-tls-cert and --ecs-api-tls-key.
+    #[arg(long, env = "KUBE_ECS_ECS_API_BIND_ADDRESS", default_value = "")]
+    pub ecs_api_bind_address: String,
+    /// The region in ARNs and in the requests' credential scope.
+    #[arg(long, env = "KUBE_ECS_ECS_API_REGION", default_value = "us-east-1")]
+    pub ecs_api_region: String,
+    /// The 12-digit account ID in ARNs.
+    #[arg(long, env = "KUBE_ECS_ECS_API_ACCOUNT", default_value = "000000000000")]
+    pub ecs_api_account: String,
+    /// Namespace of the access-key Secrets (defaults to the pod's namespace, else `default`).
+    #[arg(long, env = "POD_NAMESPACE", default_value = "default")]
+    pub ecs_api_keys_namespace: String,
+    /// PEM certificate chain to serve the ECS API over HTTPS.
+    #[arg(long, env = "KUBE_ECS_ECS_API_TLS_CERT", requires = "ecs_api_tls_key")]
+    pub ecs_api_tls_cert: Option<PathBuf>,
+    /// PEM private key of --ecs-api-tls-cert.
+    #[arg(long, env = "KUBE_ECS_ECS_API_TLS_KEY", requires = "ecs_api_tls_cert")]
+    pub ecs_api_tls_key: Option<PathBuf>,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "KUBE_ECS_ECS_API_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub ecs_api_max_body_bytes: usize,
+    /// Check every response against botocore's model (tests): a mismatch answers ServerException.
+    #[arg(long, env = "KUBE_ECS_ECS_API_CHECK_RESPONSES")]
+    pub ecs_api_check_responses: bool,
+}
+
+impl EcsApiArgs {
+    /// The endpoint's configuration, when it is on.
+    pub fn config(&self) -> anyhow::Result<Option<kube_ecs_endpoint::EndpointConfig>> {
+        if self.ecs_api_bind_address.is_empty() {
+            return Ok(None);
+        }
+        let listen = self.ecs_api_bind_address.parse().context("--ecs-api-bind-address must be host:port")?;
+        let mut config = kube_ecs_endpoint::EndpointConfig::new(listen, self.ecs_api_keys_namespace.clone());
+        config.region = self.ecs_api_region.clone();
+        config.account = self.ecs_api_account.clone();
+        config.max_body_bytes = self.ecs_api_max_body_bytes;
+        config.check_responses = self.ecs_api_check_responses;
+        if let (Some(certificate), Some(private_key)) = (&self.ecs_api_tls_cert, &self.ecs_api_tls_key) {
+            config.tls = Some(kube_ecs_endpoint::TlsFiles {
+                certificate: certificate.clone(),
+                private_key: private_key.clone(),
+            });
+        }
+        config.validate().map_err(|e| anyhow::anyhow!(e))?;
+        Ok(Some(config))
+    }
 }
 
 impl RunArgs {
@@ -161,7 +216,17 @@ const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 async fn run_operator(args: RunArgs) -> anyhow::Result<()> {
     let termination = crate::signals::Termination::install().context("installing the signal handlers")?;
     init_logging(&args.log_format);
-    let client = build_client(args.kube_api_qps, args.kube_api_burst).await?;
+    let ecs_api = args.ecs_api.config()?;
+    let (kube_config, client) = build_client(args.kube_api_qps, args.kube_api_burst).await?;
+    if let Some(config) = ecs_api {
+        // Every replica serves the API: it keeps no state of its own, the apiserver has it all.
+        let client = client.clone();
+        tokio::spawn(async move {
+            if let Err(e) = kube_ecs_endpoint::run(config, kube_config, client).await {
+                tracing::error!(error = %e, "the ECS API endpoint stopped");
+            }
+        });
+    }
     let ctx = std::sync::Arc::new(crate::context::Context::new(client, args.operator_config()));
     tracing::info!("kube-ecs operator starting");
     let resync = ctx.resync.clone();
@@ -249,16 +314,17 @@ async fn run_operator(args: RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A client from the environment (in-cluster or KUBECONFIG), rate limited when `qps` > 0.
-async fn build_client(qps: f64, burst: u32) -> anyhow::Result<kube::Client> {
+/// A client from the environment (in-cluster or KUBECONFIG), rate limited when `qps` > 0, and the
+/// configuration it was built from (the ECS API builds its impersonating clients from it).
+async fn build_client(qps: f64, burst: u32) -> anyhow::Result<(kube::Config, kube::Client)> {
     let config = kube::Config::infer().await.context("loading the Kubernetes client configuration")?;
-    let builder = kube::client::ClientBuilder::try_from(config)?
+    let builder = kube::client::ClientBuilder::try_from(config.clone())?
         .with_layer(&crate::user_agent::UserAgentLayer(crate::user_agent::operator_user_agent()));
     if qps <= 0.0 {
-        return Ok(builder.build());
+        return Ok((config, builder.build()));
     }
     let layer = crate::rate_limit::RateLimitLayer::new(qps, burst);
-    Ok(builder.with_layer(&layer).build())
+    Ok((config, builder.with_layer(&layer).build()))
 }
 
 fn import(what: ImportCommand) -> anyhow::Result<()> {

@@ -31,6 +31,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "kube-ecs-endpoint",
             "kube-ecs-local-cluster",
             "kube-ecs-wire",
+            "kube-ecs-sigv4",
         ],
     ),
 ];

@@ -19,8 +19,6 @@ pub struct EndpointConfig {
     pub tls: Option<TlsFiles>,
     /// Bodies larger than this are refused before they are read.
     pub max_body_bytes: usize,
-    /// How far a request's signing time may be from the endpoint's clock (AWS: 15 minutes).
-    pub max_clock_skew: Duration,
     /// Check every response against botocore's model and answer ServerException when one does not
     /// match (tests turn this on, so a response that a strict client would misread fails them).
     pub check_responses: bool,
@@ -36,7 +34,7 @@ pub struct TlsFiles {
 }
 
 impl EndpointConfig {
-    /// Defaults for `listen`: ECS's limits and AWS's clock skew.
+    /// Defaults for `listen`: ECS's region and body limits (SigV4's clock skew is AWS's 15 minutes).
     pub fn new(listen: SocketAddr, keys_namespace: impl Into<String>) -> Self {
         Self {
             listen,
@@ -45,7 +43,6 @@ impl EndpointConfig {
             keys_namespace: keys_namespace.into(),
             tls: None,
             max_body_bytes: 1024 * 1024,
-            max_clock_skew: Duration::from_secs(15 * 60),
             check_responses: false,
             registration_timeout: Duration::from_secs(30),
         }

@@ -74,6 +74,13 @@ fn pod_template(inputs: &WorkloadInputs) -> Result<PodTemplateSpec, serde_json::
     annotations.insert(POD_RECORD_ANNOTATION.into(), serde_json::to_string(inputs.record)?);
     // The label may be shortened; the pod -> service mapping reads the whole name from here.
     annotations.insert(labels::SERVICE_NAME_ANNOTATION.into(), inputs.service.name_any());
+    // ECS's forceNewDeployment: a new value changes the template, so every task is replaced with a
+    // fresh one of the same revision.
+    let forced =
+        inputs.service.metadata.annotations.as_ref().and_then(|a| a.get(labels::FORCE_NEW_DEPLOYMENT_ANNOTATION));
+    if let Some(forced) = forced {
+        annotations.insert(labels::FORCE_NEW_DEPLOYMENT_ANNOTATION.into(), forced.clone());
+    }
     if let (Some(grace), Some(spec)) = (inputs.service.spec.health_check_grace_period_seconds, template.spec.as_mut()) {
         // ECS ignores failing health checks for this long after a task starts: liveness checks wait.
         for c in &mut spec.containers {

@@ -27,7 +27,14 @@ pub fn service(arns: &Arns, service: &Service, with_tags: bool) -> wire::Service
     } else {
         status.status.unwrap_or(ServiceState::Active)
     };
-    let reference = status.task_definition.clone().unwrap_or_else(|| service.spec.task_definition.clone());
+    // ECS reports the revision asked for at once; a bare family follows what the PRIMARY runs.
+    let pinned =
+        kube_ecs_domain::revisions::Reference::parse(&service.spec.task_definition).is_ok_and(|r| r.revision.is_some());
+    let reference = if pinned {
+        service.spec.task_definition.clone()
+    } else {
+        status.task_definition.clone().unwrap_or_else(|| service.spec.task_definition.clone())
+    };
     let configuration: wire::DeploymentConfiguration =
         service.spec.deployment_configuration.as_ref().and_then(|c| convert(c).ok()).unwrap_or_default();
     let scheduling = service.spec.scheduling_strategy.unwrap_or(kube_ecs_api::ecs::SchedulingStrategy::Replica);

@@ -51,7 +51,9 @@ pub fn task(arns: &Arns, task: &Task, with_tags: bool) -> wire::Task {
     let cluster = status.cluster.clone().or_else(|| task.spec.cluster.clone()).unwrap_or_else(|| "default".into());
     let task_arn = arns.task(&cluster, &id);
     let reference = status.task_definition.clone().unwrap_or_else(|| task.spec.task_definition.clone());
-    let desired = status.desired_status.or(task.spec.desired_status).unwrap_or(DesiredStatus::Running);
+    // A stop asked for is the desired status at once, before the controller has recorded it.
+    let asked = task.spec.desired_status.filter(|d| *d == DesiredStatus::Stopped);
+    let desired = asked.or(status.desired_status).or(task.spec.desired_status).unwrap_or(DesiredStatus::Running);
     wire::Task {
         containers: containers(arns, &cluster, &id, &task_arn, &status.containers),
         task_arn: Some(task_arn),

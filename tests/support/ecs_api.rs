@@ -1,0 +1,276 @@
+//! The ECS API under test: the endpoint in-process on a loopback port, checking every response
+//! against botocore's model, with access keys (Secrets) and RBAC made per test; and the real
+//! clients: the AWS CLI from the project's virtualenv (hack/aws-venv.sh), and raw signed requests
+//! for what no well-behaved client sends.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::{Namespace, Secret};
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
+use kube::Client;
+use kube::api::{Api, Patch, PatchParams};
+use kube_ecs::ecs_api::EndpointConfig;
+
+/// Where the test binary's endpoint listens and keeps its keys.
+pub struct EcsApi {
+    pub url: String,
+    pub port: u16,
+    pub keys_namespace: String,
+    pub region: String,
+}
+
+/// An access key and the identity it stands for.
+#[derive(Clone, Debug)]
+pub struct Key {
+    pub id: String,
+    pub secret: String,
+    pub user: String,
+    pub namespace: String,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+/// Starts the endpoint once per test binary (on a runtime of its own, like the operator).
+pub fn start() -> &'static EcsApi {
+    static API: OnceLock<EcsApi> = OnceLock::new();
+    API.get_or_init(|| {
+        super::operator::start();
+        let cluster = super::cluster();
+        let port = free_port();
+        let keys_namespace = "kube-ecs-api-keys".to_string();
+        let api = EcsApi { url: format!("http://127.0.0.1:{port}"), port, keys_namespace: keys_namespace.clone(), region: "us-east-1".into() };
+        let kubeconfig = cluster.kubeconfig().to_path_buf();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("ecs-api-under-test".into())
+            .spawn(move || {
+                let runtime = tokio::runtime::Runtime::new().expect("endpoint runtime");
+                runtime.block_on(async move {
+                    let kubeconfig = kube::config::Kubeconfig::read_from(&kubeconfig).expect("kubeconfig");
+                    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default()).await.expect("config");
+                    let client = Client::try_from(config.clone()).expect("client");
+                    let namespaces: Api<Namespace> = Api::all(client.clone());
+                    let ns = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": keys_namespace}});
+                    namespaces.patch(&keys_namespace, &PatchParams::apply("test-user"), &Patch::Apply(&ns)).await.expect("keys namespace");
+                    let mut endpoint = EndpointConfig::new(format!("127.0.0.1:{port}").parse().expect("address"), keys_namespace);
+                    endpoint.check_responses = true;
+                    endpoint.max_body_bytes = 256 * 1024;
+                    let _ = ready_tx.send(());
+                    if let Err(e) = kube_ecs::ecs_api::run(endpoint, config, client).await {
+                        panic!("the ECS API endpoint stopped: {e}");
+                    }
+                });
+            })
+            .expect("endpoint thread");
+        ready_rx.recv_timeout(Duration::from_secs(60)).expect("endpoint started");
+        api
+    })
+}
+
+/// The bin directory of the project's AWS CLI / boto3 virtualenv (made by hack/aws-venv.sh).
+pub fn aws_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Some(dir) = std::env::var_os("KUBE_ECS_AWS_BIN") {
+            return PathBuf::from(dir);
+        }
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("hack/aws-venv.sh");
+        let output = Command::new("bash").arg(&script).output().expect("running hack/aws-venv.sh");
+        assert!(
+            output.status.success(),
+            "hack/aws-venv.sh must make the AWS CLI's virtualenv for the ECS API tests:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        PathBuf::from(stdout.lines().last().expect("aws-venv.sh prints the bin directory").trim())
+    })
+    .clone()
+}
+
+/// The RBAC a team member has in their namespace (what the chart's aggregated `edit` grants) and
+/// read access to clusters; `clusters_admin` also lets them create and delete clusters.
+pub async fn grant(client: &Client, user: &str, namespace: &str, clusters_admin: bool) {
+    let params = PatchParams::apply("test-user").force();
+    let role_name = format!("ecs-team-{user}");
+    let role = serde_json::json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+        "metadata": {"name": role_name, "namespace": namespace},
+        "rules": [
+            {"apiGroups": ["ecs.kube-ecs.dev"], "resources": ["tasks", "services", "taskdefinitions"], "verbs": ["*"]},
+            {"apiGroups": ["apps"], "resources": ["controllerrevisions"], "verbs": ["get", "list", "watch", "delete"]},
+            {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch", "delete"]},
+        ],
+    });
+    let binding = serde_json::json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": role_name, "namespace": namespace},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role_name},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}],
+    });
+    Api::<Role>::namespaced(client.clone(), namespace)
+        .patch(&role_name, &params, &Patch::Apply(&role))
+        .await
+        .expect("role");
+    Api::<RoleBinding>::namespaced(client.clone(), namespace)
+        .patch(&role_name, &params, &Patch::Apply(&binding))
+        .await
+        .expect("binding");
+    let verbs: &[&str] = if clusters_admin { &["*"] } else { &["get", "list", "watch"] };
+    let cluster_role = serde_json::json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+        "metadata": {"name": role_name},
+        "rules": [
+            {"apiGroups": ["ecs.kube-ecs.dev"], "resources": ["ecsclusters"], "verbs": verbs},
+            {"apiGroups": ["ecs.kube-ecs.dev"], "resources": ["containerinstances"], "verbs": ["get", "list", "watch"]},
+        ],
+    });
+    let cluster_binding = serde_json::json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+        "metadata": {"name": role_name},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role_name},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}],
+    });
+    Api::<ClusterRole>::all(client.clone())
+        .patch(&role_name, &params, &Patch::Apply(&cluster_role))
+        .await
+        .expect("cluster role");
+    Api::<ClusterRoleBinding>::all(client.clone())
+        .patch(&role_name, &params, &Patch::Apply(&cluster_binding))
+        .await
+        .expect("cluster binding");
+}
+
+/// Creates an access key for `user` whose objects live in `namespace`, and waits until the
+/// endpoint knows it.
+pub async fn key(client: &Client, api: &EcsApi, user: &str, namespace: &str) -> Key {
+    let id = format!("AKIA{}", kube_ecs::ecs_api::ids::task_id()[..16].to_uppercase());
+    let key = Key { id, secret: kube_ecs::ecs_api::ids::task_id(), user: user.into(), namespace: namespace.into() };
+    let secret = serde_json::json!({
+        "apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": format!("key-{}", key.id.to_lowercase()), "namespace": api.keys_namespace},
+        "type": kube_ecs::ecs_api::keys::SECRET_TYPE,
+        "stringData": {"accessKeyId": key.id, "secretAccessKey": key.secret, "username": user, "namespace": namespace},
+    });
+    let name = secret["metadata"]["name"].as_str().expect("name").to_string();
+    Api::<Secret>::namespaced(client.clone(), &api.keys_namespace)
+        .patch(&name, &PatchParams::apply("test-user"), &Patch::Apply(&secret))
+        .await
+        .expect("key secret");
+    let deadline = std::time::Instant::now() + super::WAIT;
+    loop {
+        let (status, body) = call(api, &key, "ListClusters", &serde_json::json!({})).await;
+        if body["__type"] != "UnrecognizedClientException" {
+            let _ = status;
+            return key;
+        }
+        assert!(std::time::Instant::now() < deadline, "the endpoint never learned key {}", key.id);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Runs `aws ecs <args>` with `key` against the endpoint; returns (success, stdout as JSON or
+/// Null, stderr).
+pub fn aws(api: &EcsApi, key: &Key, args: &[&str]) -> (bool, serde_json::Value, String) {
+    let output = Command::new(aws_bin().join("aws"))
+        .arg("ecs")
+        .args(args)
+        .args(["--endpoint-url", &api.url, "--region", &api.region, "--output", "json"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", std::env::temp_dir())
+        .env("AWS_ACCESS_KEY_ID", &key.id)
+        .env("AWS_SECRET_ACCESS_KEY", &key.secret)
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_PAGER", "")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("running the AWS CLI");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let json = if stdout.trim().is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_str(&stdout).unwrap_or(serde_json::Value::String(stdout))
+    };
+    (output.status.success(), json, String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+/// `aws ecs <args>` that must succeed; its JSON output.
+pub fn aws_ok(api: &EcsApi, key: &Key, args: &[&str]) -> serde_json::Value {
+    let (ok, json, stderr) = aws(api, key, args);
+    assert!(ok, "aws ecs {} failed: {stderr}", args.join(" "));
+    json
+}
+
+/// A signed request as botocore sends it (`headers` override or add to the usual ones); returns
+/// the HTTP status and the JSON body.
+pub async fn raw(
+    api: &EcsApi,
+    key: Option<&Key>,
+    target: Option<&str>,
+    body: &[u8],
+    time: jiff::Timestamp,
+    extra: &[(&str, &str)],
+) -> (u16, serde_json::Value) {
+    use kube_ecs_sigv4 as sigv4;
+    let host = format!("127.0.0.1:{}", api.port);
+    let mut headers: Vec<(String, String)> =
+        vec![("Host".into(), host.clone()), ("Content-Type".into(), "application/x-amz-json-1.1".into())];
+    if let Some(target) = target {
+        headers.push(("X-Amz-Target".into(), target.into()));
+    }
+    if let Some(key) = key {
+        let request = sigv4::Request { method: "POST", path: "/", query: "", headers: &headers, body };
+        let params = sigv4::SigningParams {
+            access_key_id: &key.id,
+            secret_access_key: &key.secret,
+            session_token: None,
+            region: &api.region,
+            service: "ecs",
+            time,
+        };
+        let added = sigv4::sign(&request, &params).expect("signing");
+        headers.extend(added);
+    }
+    for (name, value) in extra {
+        headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        headers.push(((*name).into(), (*value).into()));
+    }
+    send(&host, &headers, body).await
+}
+
+/// A signed call of `operation` with `input`.
+pub async fn call(api: &EcsApi, key: &Key, operation: &str, input: &serde_json::Value) -> (u16, serde_json::Value) {
+    let target = format!("AmazonEC2ContainerServiceV20141113.{operation}");
+    let body = serde_json::to_vec(input).expect("json");
+    raw(api, Some(key), Some(&target), &body, jiff::Timestamp::now(), &[]).await
+}
+
+/// HTTP/1.1 over a fresh connection, `Connection: close`, and the JSON the server answers.
+async fn send(host: &str, headers: &[(String, String)], body: &[u8]) -> (u16, serde_json::Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(host).await.expect("connecting to the endpoint");
+    let mut head = String::from("POST / HTTP/1.1\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-length")) {
+        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    head.push_str("Connection: close\r\n\r\n");
+    stream.write_all(head.as_bytes()).await.expect("writing the request");
+    // The server may answer (and close) before the whole body is sent: that is the point of a limit.
+    let _ = stream.write_all(body).await;
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response).await;
+    let text = String::from_utf8_lossy(&response);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, serde_json::from_str(body).unwrap_or(serde_json::Value::String(body.to_string())))
+}
