@@ -184,3 +184,313 @@ async fn aws_cli_runs_tasks_and_services_that_kubectl_sees() {
     assert_eq!(missing["failures"][0]["reason"], "MISSING", "{missing}");
     assert_eq!(arn_tail(&missing["clusters"][0]["clusterArn"]), cluster);
 }
+
+/// A simulated cluster for the raw-request tests, made as the test user.
+async fn cluster_with_nodes(client: &kube::Client, name: &str) {
+    support::ecs_cluster(client, name, serde_json::json!({}), 1, ("4", "8Gi")).await;
+    let instances: Api<ContainerInstance> = Api::all(client.clone());
+    support::wait_for_list(&instances, "the cluster's container instance", |all| {
+        all.iter().any(|i| {
+            i.spec.cluster == name
+                && i.status.as_ref().is_some_and(|s| s.agent_connected && s.remaining_resources.is_some())
+        })
+    })
+    .await;
+}
+
+fn definition(family: &str, containers: usize) -> serde_json::Value {
+    let containers: Vec<serde_json::Value> = (0..containers)
+        .map(|i| serde_json::json!({"name": format!("c{i}"), "image": "busybox", "memory": 16, "essential": i == 0}))
+        .collect();
+    serde_json::json!({"family": family, "containerDefinitions": containers})
+}
+
+#[tokio::test]
+async fn bad_requests_get_ecs_errors_and_write_nothing() {
+    let api = ecs_api::start();
+    let client = support::client().await;
+    let ns = support::namespace(&client, "ecs-bad").await;
+    let cluster = format!("{ns}-c");
+    cluster_with_nodes(&client, &cluster).await;
+    let user = format!("{ns}-ci");
+    ecs_api::grant(&client, &user, &ns, false).await;
+    let key = ecs_api::key(&client, api, &user, &ns).await;
+    let (status, body) = ecs_api::call(api, &key, "RegisterTaskDefinition", &definition("web", 1)).await;
+    assert_eq!(status, 200, "{body}");
+
+    let run = |body: serde_json::Value| serde_json::to_vec(&body).expect("json");
+    let now = jiff::Timestamp::now();
+    let run_task = Some("AmazonEC2ContainerServiceV20141113.RunTask");
+    let good = run(serde_json::json!({"cluster": cluster, "taskDefinition": "web"}));
+    let wrong_secret = ecs_api::Key { secret: "not-the-secret-at-all".into(), ..key.clone() };
+    let unknown_key = ecs_api::Key { id: "AKIAUNKNOWNKEY000000".into(), ..key.clone() };
+    let oversize =
+        run(serde_json::json!({"cluster": cluster, "taskDefinition": "web", "startedBy": "x".repeat(300 * 1024)}));
+    let cases: Vec<(&str, Option<&ecs_api::Key>, Option<&str>, Vec<u8>, jiff::Timestamp, u16, &str, &str)> = vec![
+        (
+            "unknown action",
+            Some(&key),
+            Some("AmazonEC2ContainerServiceV20141113.Frobnicate"),
+            b"{}".to_vec(),
+            now,
+            400,
+            "UnknownOperationException",
+            "Frobnicate",
+        ),
+        (
+            "unsupported action",
+            Some(&key),
+            Some("AmazonEC2ContainerServiceV20141113.CreateCapacityProvider"),
+            b"{}".to_vec(),
+            now,
+            400,
+            "UnknownOperationException",
+            "CreateCapacityProvider",
+        ),
+        (
+            "malformed JSON",
+            Some(&key),
+            run_task,
+            b"{\"cluster\":".to_vec(),
+            now,
+            400,
+            "SerializationException",
+            "not valid JSON",
+        ),
+        (
+            "missing member",
+            Some(&key),
+            run_task,
+            b"{}".to_vec(),
+            now,
+            400,
+            "InvalidParameterException",
+            "taskDefinition",
+        ),
+        (
+            "mistyped member",
+            Some(&key),
+            run_task,
+            run(serde_json::json!({"taskDefinition": "web", "count": "3"})),
+            now,
+            400,
+            "SerializationException",
+            "count",
+        ),
+        (
+            "enum out of range",
+            Some(&key),
+            run_task,
+            run(serde_json::json!({"taskDefinition": "web", "launchType": "SPOT"})),
+            now,
+            400,
+            "InvalidParameterException",
+            "launchType",
+        ),
+        (
+            "count over 10",
+            Some(&key),
+            run_task,
+            run(serde_json::json!({"cluster": cluster, "taskDefinition": "web", "count": 11})),
+            now,
+            400,
+            "InvalidParameterException",
+            "between 1 and 10",
+        ),
+        (
+            "oversize body",
+            Some(&key),
+            run_task,
+            oversize,
+            now,
+            413,
+            "RequestEntityTooLargeException",
+            "larger than this endpoint accepts",
+        ),
+        (
+            "unsigned",
+            None,
+            run_task,
+            good.clone(),
+            now,
+            400,
+            "MissingAuthenticationTokenException",
+            "Missing Authentication Token",
+        ),
+        (
+            "bad signature",
+            Some(&wrong_secret),
+            run_task,
+            good.clone(),
+            now,
+            400,
+            "InvalidSignatureException",
+            "does not match",
+        ),
+        (
+            "expired date",
+            Some(&key),
+            run_task,
+            good.clone(),
+            now - jiff::SignedDuration::from_mins(20),
+            400,
+            "InvalidSignatureException",
+            "Signature expired",
+        ),
+        (
+            "unknown key",
+            Some(&unknown_key),
+            run_task,
+            good.clone(),
+            now,
+            400,
+            "UnrecognizedClientException",
+            "security token included in the request is invalid",
+        ),
+    ];
+    let tasks: Api<Task> = Api::namespaced(client.clone(), &ns);
+    for (what, signer, target, body, time, status, code, message) in cases {
+        let (got, answer) = ecs_api::raw(api, signer, target, &body, time, &[]).await;
+        assert_eq!((got, answer["__type"].as_str()), (status, Some(code)), "{what}: {answer}");
+        let text = answer["message"].as_str().unwrap_or_default();
+        assert!(text.contains(message), "{what}: {text:?} should mention {message:?}");
+        let written = tasks.list(&Default::default()).await.expect("tasks").items;
+        assert!(written.is_empty(), "{what} wrote {} task(s)", written.len());
+    }
+
+    // A tampered body after signing: the signature no longer matches.
+    let (status, answer) = ecs_api::raw(
+        api,
+        Some(&key),
+        run_task,
+        &good,
+        now,
+        &[("X-Amz-Target", "AmazonEC2ContainerServiceV20141113.StopTask")],
+    )
+    .await;
+    assert_eq!((status, answer["__type"].as_str()), (400, Some("InvalidSignatureException")), "{answer}");
+
+    // A definition the CRD's rules refuse: ClientException with the text kubectl gets.
+    let (status, answer) = ecs_api::call(api, &key, "RegisterTaskDefinition", &definition("too-many", 11)).await;
+    assert_eq!((status, answer["__type"].as_str()), (400, Some("ClientException")), "{answer}");
+    let api_text = answer["message"].as_str().unwrap_or_default().to_string();
+    let manifest = serde_json::json!({
+        "apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "TaskDefinition",
+        "metadata": {"name": "too-many", "namespace": ns}, "spec": definition("too-many", 11),
+    });
+    let (ok, _, kubectl_text) = support::kubectl(&["apply", "-f", "-"], Some(&manifest.to_string()));
+    assert!(!ok, "kubectl must refuse it too");
+    // kubectl lists the causes as bullets where the API server's message joins them: each of kubectl's
+    // is in the API's answer word for word.
+    let causes: Vec<&str> = kubectl_text.lines().filter_map(|l| l.trim().strip_prefix("* ")).collect();
+    assert!(causes.iter().any(|c| c.contains("Too many: 11")), "kubectl: {kubectl_text}");
+    for cause in causes {
+        assert!(api_text.contains(cause), "same rule text for both paths:\nAPI: {api_text}\nkubectl: {kubectl_text}");
+    }
+    let definitions: Api<TaskDefinition> = Api::namespaced(client.clone(), &ns);
+    assert!(definitions.get_opt("too-many").await.expect("get").is_none(), "nothing half-applied");
+}
+
+#[tokio::test]
+async fn rbac_decides_what_each_key_may_touch() {
+    let api = ecs_api::start();
+    let client = support::client().await;
+    let team_a = support::namespace(&client, "ecs-team-a").await;
+    let team_b = support::namespace(&client, "ecs-team-b").await;
+    let cluster = format!("{team_a}-shared");
+    cluster_with_nodes(&client, &cluster).await;
+    let (user_a, user_b) = (format!("{team_a}-dev"), format!("{team_b}-dev"));
+    ecs_api::grant(&client, &user_a, &team_a, false).await;
+    ecs_api::grant(&client, &user_b, &team_b, false).await;
+    let key_a = ecs_api::key(&client, api, &user_a, &team_a).await;
+    let key_b = ecs_api::key(&client, api, &user_b, &team_b).await;
+    // A key that names team-a's namespace but stands for team-b's user: RBAC, not the key, decides.
+    let key_b_into_a = ecs_api::key(&client, api, &user_b, &team_a).await;
+
+    let (status, body) = ecs_api::call(api, &key_a, "RegisterTaskDefinition", &definition("job", 1)).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) =
+        ecs_api::call(api, &key_a, "RunTask", &serde_json::json!({"cluster": cluster, "taskDefinition": "job"})).await;
+    assert_eq!(status, 200, "{body}");
+    let task_arn = body["tasks"][0]["taskArn"].as_str().expect("task arn").to_string();
+
+    let (status, body) = ecs_api::call(api, &key_b, "ListTasks", &serde_json::json!({"cluster": cluster})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["taskArns"], serde_json::json!([]), "team-b sees none of team-a's tasks");
+    let (_, body) =
+        ecs_api::call(api, &key_b, "DescribeTasks", &serde_json::json!({"cluster": cluster, "tasks": [task_arn]}))
+            .await;
+    assert_eq!(body["failures"][0]["reason"], "MISSING", "{body}");
+
+    for (operation, input) in [
+        ("ListTasks", serde_json::json!({"cluster": cluster})),
+        ("StopTask", serde_json::json!({"cluster": cluster, "task": task_arn})),
+        ("RunTask", serde_json::json!({"cluster": cluster, "taskDefinition": "job"})),
+        ("DescribeTaskDefinition", serde_json::json!({"taskDefinition": "job"})),
+    ] {
+        let (status, body) = ecs_api::call(api, &key_b_into_a, operation, &input).await;
+        assert_eq!((status, body["__type"].as_str()), (400, Some("AccessDeniedException")), "{operation}: {body}");
+        assert!(
+            body["message"].as_str().unwrap_or_default().contains(&user_b),
+            "{operation}: the message names the identity: {body}"
+        );
+    }
+    let tasks: Api<Task> = Api::namespaced(client.clone(), &team_a);
+    let all = tasks.list(&Default::default()).await.expect("tasks").items;
+    assert_eq!(all.len(), 1, "the refused RunTask wrote nothing");
+    assert_ne!(all[0].spec.desired_status.map(|d| d.as_str()), Some("STOPPED"), "the refused StopTask changed nothing");
+}
+
+#[tokio::test]
+async fn the_api_does_not_write_what_a_gitops_tool_owns() {
+    let api = ecs_api::start();
+    let client = support::client().await;
+    let ns = support::namespace(&client, "ecs-gitops").await;
+    let cluster = format!("{ns}-c");
+    cluster_with_nodes(&client, &cluster).await;
+    let user = format!("{ns}-ci");
+    ecs_api::grant(&client, &user, &ns, false).await;
+    let key = ecs_api::key(&client, api, &user, &ns).await;
+    let (status, body) = ecs_api::call(api, &key, "RegisterTaskDefinition", &definition("web", 1)).await;
+    assert_eq!(status, 200, "{body}");
+    // The Service as Argo CD applies it: its tracking annotation and its field manager.
+    let services: Api<Service> = Api::namespaced(client.clone(), &ns);
+    let manifest = serde_json::json!({
+        "apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "Service",
+        "metadata": {"name": "web", "namespace": ns, "annotations": {"argocd.argoproj.io/tracking-id": format!("apps:ecs.kube-ecs.dev/Service:{ns}/web")}},
+        "spec": {"taskDefinition": "web", "cluster": cluster, "desiredCount": 1},
+    });
+    services
+        .patch("web", &kube::api::PatchParams::apply("argocd-controller").force(), &kube::api::Patch::Apply(&manifest))
+        .await
+        .expect("Argo CD's apply");
+    let (status, body) = ecs_api::call(
+        api,
+        &key,
+        "UpdateService",
+        &serde_json::json!({"cluster": cluster, "service": "web", "desiredCount": 5}),
+    )
+    .await;
+    assert_eq!((status, body["__type"].as_str()), (400, Some("AccessDeniedException")), "{body}");
+    let message = body["message"].as_str().unwrap_or_default();
+    assert!(message.contains("Argo CD") && message.contains("change it in Git"), "{message}");
+    assert_eq!(services.get("web").await.expect("service").spec.desired_count, Some(1), "unchanged");
+    // Reading it is fine.
+    let (status, body) =
+        ecs_api::call(api, &key, "DescribeServices", &serde_json::json!({"cluster": cluster, "services": ["web"]}))
+            .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["services"][0]["desiredCount"], 1);
+    // A Task marked with kube-ecs's own annotation.
+    let (status, body) =
+        ecs_api::call(api, &key, "RunTask", &serde_json::json!({"cluster": cluster, "taskDefinition": "web"})).await;
+    assert_eq!(status, 200, "{body}");
+    let id = arn_tail(&body["tasks"][0]["taskArn"]);
+    let tasks: Api<Task> = Api::namespaced(client.clone(), &ns);
+    let mark = serde_json::json!({"metadata": {"annotations": {"ecs.kube-ecs.dev/gitops": "Flux"}}});
+    tasks.patch(&id, &Default::default(), &kube::api::Patch::Merge(&mark)).await.expect("marking the task");
+    let (status, body) =
+        ecs_api::call(api, &key, "StopTask", &serde_json::json!({"cluster": cluster, "task": id})).await;
+    assert_eq!((status, body["__type"].as_str()), (400, Some("AccessDeniedException")), "{body}");
+    assert!(body["message"].as_str().unwrap_or_default().contains("Flux"), "{body}");
+}

@@ -30,6 +30,9 @@ pub fn authenticate(endpoint: &Endpoint, request: &Signed<'_>) -> Result<AccessK
         body: request.body,
     };
     let signed = sigv4::parse(&request).map_err(|e| error(&e))?;
+    // The checks that need no secret come first, as AWS's: an expired request is refused as such
+    // whoever signed it.
+    sigv4::check(&signed, jiff::Timestamp::now(), "ecs").map_err(|e| error(&e))?;
     let key = endpoint.keys.lookup(&signed.credential.access_key_id).ok_or_else(|| {
         EcsError::new(ErrorCode::UnrecognizedClientException, "The security token included in the request is invalid.")
     })?;

@@ -3,10 +3,9 @@
 use kube_ecs_api::Service;
 use kube_ecs_api::ecs::{SchedulingStrategy, ServiceState};
 use kube_ecs_api::names::dns_label;
-use kube_ecs_read_model::revisions::resolve;
 use kube_ecs_wire as wire;
 
-use super::task_definitions::unresolved;
+use super::task_definitions::resolve;
 use super::{existing_cluster, wants_tags};
 use crate::arn;
 use crate::call::{Call, manifest, members_except, refuse_gitops};
@@ -33,7 +32,7 @@ async fn find(call: &Call<'_>, cluster: &str, reference: &str) -> Result<Option<
 
 /// The revision a request names, pinned as ECS pins a service to one revision.
 async fn pinned(call: &Call<'_>, reference: &str) -> Result<String, EcsError> {
-    Ok(resolve(&call.client, call.namespace(), reference, false).await.map_err(unresolved)?.reference)
+    Ok(resolve(call, reference, false).await?.reference)
 }
 
 pub async fn create(

@@ -8,7 +8,7 @@ use kube_ecs_api::TaskDefinition;
 use kube_ecs_api::conditions::VALID;
 use kube_ecs_api::ecs::RevisionStatus;
 use kube_ecs_domain::revisions::{self as domain_revisions, Reference, family_of};
-use kube_ecs_read_model::revisions::{ResolveError, resolve};
+use kube_ecs_domain::revisions::{ResolveError, ResolvedRevision};
 use kube_ecs_wire as wire;
 
 use super::wants_tags;
@@ -27,6 +27,20 @@ pub fn unresolved(error: ResolveError) -> EcsError {
     }
 }
 
+/// Resolves `reference` in the caller's namespace with the caller's rights (what RBAC refuses is
+/// AccessDenied, not a failed resolution).
+pub async fn resolve(call: &Call<'_>, reference: &str, allow_inactive: bool) -> Result<ResolvedRevision, EcsError> {
+    let all = call.list(&call.definitions(), None).await?;
+    let selected = domain_revisions::select(&all, call.namespace(), reference, allow_inactive).map_err(unresolved)?;
+    let snapshot = call.get(&call.revisions(), &selected.snapshot_name()).await?.ok_or_else(|| {
+        EcsError::client(format!(
+            "Task definition {} is registered but its revision snapshot is missing.",
+            selected.reference
+        ))
+    })?;
+    selected.with_snapshot(&snapshot).map_err(unresolved)
+}
+
 /// The TaskDefinition object of `family` in the caller's namespace, if registered.
 async fn family_object(call: &Call<'_>, family: &str) -> Result<Option<TaskDefinition>, EcsError> {
     let all = call.list(&call.definitions(), None).await?;
@@ -40,7 +54,7 @@ async fn resolved(
     call: &Call<'_>,
     reference: &str,
 ) -> Result<(TaskDefinition, domain_revisions::ResolvedRevision), EcsError> {
-    let resolved = resolve(&call.client, call.namespace(), reference, true).await.map_err(unresolved)?;
+    let resolved = resolve(call, reference, true).await?;
     let td = call
         .get(&call.definitions(), &resolved.task_definition_name)
         .await?

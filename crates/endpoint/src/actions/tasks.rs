@@ -7,10 +7,9 @@ use kube_ecs_api::labels::{SERVICE_NAME, SERVICE_NAME_ANNOTATION};
 use kube_ecs_api::{EcsCluster, Task};
 use kube_ecs_domain::revisions::{Reference, ResolvedRevision};
 use kube_ecs_domain::run_task::{self, Room};
-use kube_ecs_read_model::revisions::resolve;
 use kube_ecs_wire as wire;
 
-use super::task_definitions::unresolved;
+use super::task_definitions::resolve;
 use super::{existing_cluster, wants_tags};
 use crate::arn;
 use crate::call::{Call, manifest, members_except, refuse_gitops};
@@ -82,7 +81,7 @@ pub async fn run(
     }
     let cluster = existing_cluster(call, input.cluster.as_deref()).await?;
     let cluster_name = cluster.metadata.name.clone().unwrap_or_default();
-    let resolved = resolve(&call.client, call.namespace(), &input.task_definition, false).await.map_err(unresolved)?;
+    let resolved = resolve(call, &input.task_definition, false).await?;
     let mut placeable = count as usize;
     let mut response = wire::RunTaskResponse::default();
     if let Some(rooms) = fixed_rooms(call, &cluster).await {
