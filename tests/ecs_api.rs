@@ -494,3 +494,33 @@ async fn the_api_does_not_write_what_a_gitops_tool_owns() {
     assert_eq!((status, body["__type"].as_str()), (400, Some("AccessDeniedException")), "{body}");
     assert!(body["message"].as_str().unwrap_or_default().contains("Flux"), "{body}");
 }
+
+#[tokio::test]
+async fn boto3_paginators_and_waiters_work() {
+    let api = ecs_api::start();
+    let client = support::client().await;
+    let ns = support::namespace(&client, "ecs-boto3").await;
+    let cluster = format!("{ns}-c");
+    cluster_with_nodes(&client, &cluster).await;
+    let user = format!("{ns}-ci");
+    ecs_api::grant(&client, &user, &ns, false).await;
+    let key = ecs_api::key(&client, api, &user, &ns).await;
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ecs-api/boto3_walkthrough.py");
+    let output = tokio::process::Command::new(ecs_api::aws_bin().join("python"))
+        .arg(&script)
+        .env("ECS_ENDPOINT", &api.url)
+        .env("ECS_CLUSTER", &cluster)
+        .env("AWS_ACCESS_KEY_ID", &key.id)
+        .env("AWS_SECRET_ACCESS_KEY", &key.secret)
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .await
+        .expect("running python");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "boto3 walkthrough failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    let summary: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or("{}")).expect("summary");
+    assert_eq!(summary["botocore"], "1.44.8", "boto3 uses the pinned botocore: {summary}");
+    assert_eq!(summary["tasks"], 4);
+}
