@@ -27,6 +27,7 @@ crds: build
 test: deps
 	@export KUBE_ECS_TOOLS_BIN=$$(hack/build-tools.sh | tail -n1) && \
 	  export KUBE_ECS_GITOPS_CHECK=$$(hack/build-gitops-check.sh | tail -n1) && \
+	  export KUBE_ECS_AWS_BIN=$$(hack/aws-venv.sh | tail -n1) && \
 	  $(CARGO) test --locked --workspace --no-fail-fast -- --test-threads=4
 
 unit-test:
@@ -35,6 +36,7 @@ unit-test:
 # The demo: local control plane, CRDs, operator, a simulated EcsCluster and the examples, live view.
 run: deps
 	@export KUBE_ECS_TOOLS_BIN=$$(hack/build-tools.sh | tail -n1) && \
+	  export KUBE_ECS_AWS_BIN=$$(hack/aws-venv.sh | tail -n1) && \
 	  $(CARGO) build --locked --bins && target/debug/kube-ecs demo
 
 fmt:

@@ -223,7 +223,10 @@ async fn run_operator(args: RunArgs) -> anyhow::Result<()> {
         let client = client.clone();
         tokio::spawn(async move {
             if let Err(e) = kube_ecs_endpoint::run(config, kube_config, client).await {
+                // Asked for and not served: fail loudly (the pod restarts, its logs say why)
+                // rather than run on with an endpoint that callers cannot reach.
                 tracing::error!(error = %e, "the ECS API endpoint stopped");
+                std::process::exit(1);
             }
         });
     }

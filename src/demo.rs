@@ -76,6 +76,7 @@ pub async fn run(tools_bin: PathBuf, examples: &Path, duration: Option<Duration>
     let operator = tokio::spawn(crate::controllers::run(ctx, async move {
         let _ = stop_rx.await;
     }));
+    let ecs_api = start_ecs_api(&cluster, &client).await?;
     eprintln!("[demo] applying {} ...", examples.display());
     let kubectl = cluster.tools_bin().join("kubectl");
     let output = std::process::Command::new(&kubectl)
@@ -87,6 +88,7 @@ pub async fn run(tools_bin: PathBuf, examples: &Path, duration: Option<Duration>
     eprint!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     anyhow::ensure!(output.status.success(), "kubectl apply of the examples failed");
     eprintln!("[demo] try: {} --kubeconfig={} get ecs -A", kubectl.display(), cluster.kubeconfig().display());
+    eprintln!("[demo] ECS API: {ecs_api}");
 
     let deadline = duration.map(|d| tokio::time::Instant::now() + d);
     let mut ticker = tokio::time::interval(Duration::from_secs(2));
@@ -118,6 +120,63 @@ pub async fn run(tools_bin: PathBuf, examples: &Path, duration: Option<Duration>
     let _ = tokio::time::timeout(Duration::from_secs(10), operator).await;
     drop(cluster);
     Ok(())
+}
+
+/// The user every demo access key stands for. The demo binds it to cluster-admin; a real key gets a
+/// team's Role (docs/ecs-api.md).
+const DEMO_API_USER: &str = "kube-ecs-demo-user";
+
+/// Serves the ECS API on loopback (port 8443 when free) with one access key whose objects live in
+/// `default`, where the examples are; returns an `aws ecs` command that works against it.
+async fn start_ecs_api(cluster: &LocalCluster, client: &Client) -> anyhow::Result<String> {
+    use kube::api::{Patch, PatchParams};
+    let params = PatchParams::apply("kube-ecs-demo").force();
+    let keys_namespace = "kube-ecs-system";
+    let namespace = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": keys_namespace}});
+    Api::<k8s_openapi::api::core::v1::Namespace>::all(client.clone())
+        .patch(keys_namespace, &params, &Patch::Apply(&namespace))
+        .await?;
+    let binding = serde_json::json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+        "metadata": {"name": DEMO_API_USER},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": DEMO_API_USER}],
+    });
+    Api::<k8s_openapi::api::rbac::v1::ClusterRoleBinding>::all(client.clone())
+        .patch(DEMO_API_USER, &params, &Patch::Apply(&binding))
+        .await?;
+    let id = format!("AKIA{}", kube_ecs_endpoint::ids::task_id()[..16].to_uppercase());
+    let secret = kube_ecs_endpoint::ids::task_id();
+    let key = serde_json::json!({
+        "apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "demo-access-key", "namespace": keys_namespace},
+        "type": kube_ecs_endpoint::keys::SECRET_TYPE,
+        "stringData": {"accessKeyId": id, "secretAccessKey": secret, "username": DEMO_API_USER, "namespace": "default"},
+    });
+    Api::<k8s_openapi::api::core::v1::Secret>::namespaced(client.clone(), keys_namespace)
+        .patch("demo-access-key", &params, &Patch::Apply(&key))
+        .await?;
+    let port = match std::net::TcpListener::bind("127.0.0.1:8443") {
+        Ok(listener) => listener.local_addr()?.port(),
+        Err(_) => std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port(),
+    };
+    let listen: std::net::SocketAddr = format!("127.0.0.1:{port}").parse()?;
+    let config = kube_ecs_endpoint::EndpointConfig::new(listen, keys_namespace);
+    let kubeconfig = kube::config::Kubeconfig::read_from(cluster.kubeconfig())?;
+    let kube_config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default()).await?;
+    let client = client.clone();
+    tokio::spawn(async move {
+        if let Err(e) = kube_ecs_endpoint::run(config, kube_config, client).await {
+            eprintln!("[demo] the ECS API stopped: {e}");
+        }
+    });
+    let aws = std::env::var_os("KUBE_ECS_AWS_BIN")
+        .map(|bin| PathBuf::from(bin).join("aws").display().to_string())
+        .unwrap_or_else(|| "aws".into());
+    Ok(format!(
+        "AWS_ACCESS_KEY_ID={id} AWS_SECRET_ACCESS_KEY={secret} {aws} ecs list-services --cluster default \
+         --endpoint-url http://127.0.0.1:{port} --region us-east-1"
+    ))
 }
 
 /// A `curl` command that reaches one of the web service's tasks from this machine (its pod IP on

@@ -68,6 +68,7 @@ fn one_ctrl_c_while_frames_are_drawn_stops_the_demo_and_everything_it_started() 
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kube-ecs"))
         .args(["demo", "--examples", concat!(env!("CARGO_MANIFEST_DIR"), "/examples")])
         .env("KUBE_ECS_TOOLS_BIN", support::tools_bin())
+        .env("KUBE_ECS_AWS_BIN", support::ecs_api::aws_bin())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -113,6 +114,20 @@ fn one_ctrl_c_while_frames_are_drawn_stops_the_demo_and_everything_it_started() 
     };
     let body = http_get(&url);
     assert!(body.contains("hello from task"), "curl {url}: {body}");
+    // The printed `aws ecs` command works as printed: the ECS API lists the example service.
+    let command = seen
+        .iter()
+        .find_map(|l| l.split("[demo] ECS API: ").nth(1).map(str::to_string))
+        .unwrap_or_else(|| panic!("the demo prints an aws command: {seen:#?}"));
+    let output = std::process::Command::new("bash")
+        .args(["-c", &command])
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .output()
+        .expect("running the demo's aws command");
+    let listed = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{command}: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(listed.contains("service/default/web"), "{command}: {listed}");
     let dir = dir.expect("the demo names its kubeconfig");
     assert!(!processes_mentioning(&dir).is_empty(), "the control plane runs from {dir}");
     // One SIGINT, as one Ctrl-C in a terminal sends.

@@ -18,6 +18,9 @@ use kube_ecs::api::ecs::TaskLifecycle;
 use kube_ecs::api::{Service, Task, TaskDefinition};
 use kube_ecs::local_cluster::{LocalCluster, LocalClusterOptions};
 
+#[path = "bench/api_phase.rs"]
+mod api_phase;
+
 #[derive(Parser, Debug)]
 #[command(about = "kube-ecs benchmarks against Kubernetes' own controllers")]
 struct Args {
@@ -41,8 +44,9 @@ struct Args {
     /// Modes to run: matched, open.
     #[arg(long, value_delimiter = ',', default_value = "matched,open")]
     modes: Vec<String>,
-    /// Comparisons to run: tasks (with the ceiling), services, steady, cold (cold start).
-    #[arg(long, value_delimiter = ',', default_value = "tasks,services,steady,cold")]
+    /// Comparisons to run: tasks (with the ceiling), services, api (RunTask through the ECS API vs
+    /// applied Tasks; matched mode only, the budget), steady, cold (cold start).
+    #[arg(long, value_delimiter = ',', default_value = "tasks,services,api,steady,cold")]
     phases: Vec<String>,
 }
 
@@ -116,6 +120,9 @@ async fn run_mode(args: &Args, mode: &str, operator_bin: &Path) -> Result<Vec<Ro
     }
     if phase("services") {
         rows.extend(services_phase(args, mode, &cluster, &client).await?);
+    }
+    if phase("api") && matched {
+        rows.extend(api_phase::run(args.n, mode, &client, operator.api_port).await?);
     }
     if phase("steady") {
         // 4. Steady state and a forced full resync.
@@ -221,10 +228,10 @@ async fn services_phase(args: &Args, mode: &str, cluster: &LocalCluster, client:
 }
 
 /// Room for everything the phases leave running side by side (ceiling pods, task pods, Job pods,
-/// service tasks and their rollout surge), with a margin: at N = 5,000 the default 110 pods per node
+/// the API phase's two sets of task pods, service tasks and their rollout surge), with a margin: at N = 5,000 the default 110 pods per node
 /// would fill 100 nodes before the services' rollout could surge.
 fn pods_per_node(args: &Args) -> usize {
-    let pods = 3 * args.n + 4 * args.services * args.tasks_per_service;
+    let pods = 5 * args.n + 4 * args.services * args.tasks_per_service;
     (pods * 5 / 4).div_ceil(args.nodes.max(1)).max(110)
 }
 
@@ -519,6 +526,8 @@ struct Operator {
     child: Child,
     peak_rss_kib: u64,
     metrics_port: u16,
+    /// The operator's ECS API (loopback, plain HTTP).
+    api_port: u16,
 }
 
 impl Operator {
@@ -530,9 +539,12 @@ impl Operator {
             .unwrap_or_else(|| cluster.dir().join("bench-operator.log"));
         let log = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
         let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let api_port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let child = Command::new(bin)
             .arg("run")
             .arg(format!("--metrics-bind-address=127.0.0.1:{metrics_port}"))
+            .arg(format!("--ecs-api-bind-address=127.0.0.1:{api_port}"))
+            .arg(format!("--ecs-api-keys-namespace={}", api_phase::KEYS_NAMESPACE))
             .args(extra)
             .env("KUBECONFIG", cluster.kubeconfig())
             .env("RUST_LOG", std::env::var("KUBE_ECS_BENCH_OPERATOR_LOG").unwrap_or_else(|_| "warn".into()))
@@ -540,7 +552,7 @@ impl Operator {
             .stdout(log.try_clone()?)
             .stderr(log)
             .spawn()?;
-        Ok(Self { child, peak_rss_kib: 0, metrics_port })
+        Ok(Self { child, peak_rss_kib: 0, metrics_port, api_port })
     }
 
     /// Reconciles finished so far, by controller (from the operator's /metrics).

@@ -208,8 +208,8 @@ pub fn aws_ok(api: &EcsApi, key: &Key, args: &[&str]) -> serde_json::Value {
     json
 }
 
-/// A signed request as botocore sends it (`headers` override or add to the usual ones); returns
-/// the HTTP status and the JSON body.
+/// A signed request as botocore sends it (`extra` headers override or add to the usual ones);
+/// returns the HTTP status and the JSON body.
 pub async fn raw(
     api: &EcsApi,
     key: Option<&Key>,
@@ -218,31 +218,16 @@ pub async fn raw(
     time: jiff::Timestamp,
     extra: &[(&str, &str)],
 ) -> (u16, serde_json::Value) {
-    use kube_ecs_sigv4 as sigv4;
+    use kube_ecs::ecs_api::client;
     let host = format!("127.0.0.1:{}", api.port);
-    let mut headers: Vec<(String, String)> =
-        vec![("Host".into(), host.clone()), ("Content-Type".into(), "application/x-amz-json-1.1".into())];
-    if let Some(target) = target {
-        headers.push(("X-Amz-Target".into(), target.into()));
-    }
-    if let Some(key) = key {
-        let request = sigv4::Request { method: "POST", path: "/", query: "", headers: &headers, body };
-        let params = sigv4::SigningParams {
-            access_key_id: &key.id,
-            secret_access_key: &key.secret,
-            session_token: None,
-            region: &api.region,
-            service: "ecs",
-            time,
-        };
-        let added = sigv4::sign(&request, &params).expect("signing");
-        headers.extend(added);
-    }
+    let signer =
+        key.map(|k| client::Signer { access_key_id: &k.id, secret_access_key: &k.secret, region: &api.region });
+    let mut headers = client::headers(&host, target, body, signer, time);
     for (name, value) in extra {
         headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
         headers.push(((*name).into(), (*value).into()));
     }
-    send(&host, &headers, body).await
+    client::post(&host, &headers, body).await.expect("reaching the endpoint")
 }
 
 /// A signed call of `operation` with `input`.
@@ -250,27 +235,4 @@ pub async fn call(api: &EcsApi, key: &Key, operation: &str, input: &serde_json::
     let target = format!("AmazonEC2ContainerServiceV20141113.{operation}");
     let body = serde_json::to_vec(input).expect("json");
     raw(api, Some(key), Some(&target), &body, jiff::Timestamp::now(), &[]).await
-}
-
-/// HTTP/1.1 over a fresh connection, `Connection: close`, and the JSON the server answers.
-async fn send(host: &str, headers: &[(String, String)], body: &[u8]) -> (u16, serde_json::Value) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(host).await.expect("connecting to the endpoint");
-    let mut head = String::from("POST / HTTP/1.1\r\n");
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-length")) {
-        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
-    }
-    head.push_str("Connection: close\r\n\r\n");
-    stream.write_all(head.as_bytes()).await.expect("writing the request");
-    // The server may answer (and close) before the whole body is sent: that is the point of a limit.
-    let _ = stream.write_all(body).await;
-    let mut response = Vec::new();
-    let _ = stream.read_to_end(&mut response).await;
-    let text = String::from_utf8_lossy(&response);
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    (status, serde_json::from_str(body).unwrap_or(serde_json::Value::String(body.to_string())))
 }

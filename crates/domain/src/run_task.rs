@@ -73,7 +73,9 @@ mod tests {
         let rooms = [room("a", 1024, 1024), room("b", 512, 2048)];
         let cases: &[((i64, i64), usize, usize, &[&str])] = &[
             ((256, 512), 3, 3, &[]),
-            ((256, 512), 6, 5, &["RESOURCE:MEMORY"]),
+            // a takes 2 (memory), b takes 2 (CPU): the closest room then lacks CPU.
+            ((256, 512), 6, 4, &["RESOURCE:CPU", "RESOURCE:CPU"]),
+            ((128, 1024), 4, 3, &["RESOURCE:MEMORY"]),
             ((1024, 256), 3, 1, &["RESOURCE:CPU", "RESOURCE:CPU"]),
             ((0, 4096), 1, 0, &["RESOURCE:MEMORY"]),
         ];

@@ -163,6 +163,14 @@ pub fn parse_input<T: DeserializeOwned>(operation_name: &str, body: &Value) -> R
     })
 }
 
+/// The checked input as the typed shapes read it: null members dropped, whole-number floats made
+/// integers (what [`parse_input`] does before deserializing), for servers that also pass members on.
+pub fn normalize_input(operation_name: &str, body: &mut Value) {
+    if let Some(input) = input_shape(operation_name) {
+        normalize(input, body);
+    }
+}
+
 /// Every departure of a response body from the operation's output shape; empty when it conforms.
 pub fn check_output(operation_name: &str, body: &Value) -> Vec<String> {
     let Some(op) = operation(operation_name) else {

@@ -12,6 +12,7 @@ pub mod actions;
 pub mod arn;
 pub mod auth;
 pub mod call;
+pub mod client;
 pub mod config;
 pub mod error;
 pub mod identity;

@@ -44,6 +44,10 @@ pub fn input(operation: &str, body: &[u8]) -> Result<serde_json::Value, EcsError
     wire::model::check_input(operation, &value).map_err(|e| {
         EcsError::new(ErrorCode::parse(e.code).unwrap_or(ErrorCode::InvalidParameterException), e.message)
     })?;
+    // Null members and `2.0` for an integer are valid JSON 1.1 input: read as absent and 2, for the
+    // typed shapes and for the members passed on to the resources alike.
+    let mut value = value;
+    wire::model::normalize_input(operation, &mut value);
     Ok(value)
 }
 
@@ -71,6 +75,10 @@ mod tests {
     fn bodies() {
         assert_eq!(input("ListClusters", b"").unwrap(), serde_json::json!({}));
         assert_eq!(input("ListClusters", b"{").unwrap_err().code, ErrorCode::SerializationException);
+        assert_eq!(
+            input("ListClusters", br#"{"maxResults": 2.0, "nextToken": null}"#).unwrap(),
+            serde_json::json!({"maxResults": 2})
+        );
         assert_eq!(input("RunTask", b"{}").unwrap_err().code, ErrorCode::InvalidParameterException);
         assert_eq!(
             input("RunTask", br#"{"taskDefinition": "web", "count": "3"}"#).unwrap_err().code,

@@ -19,6 +19,13 @@ use crate::error::{EcsError, ErrorCode};
 use crate::{actions, ids, protocol};
 
 const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+/// How long the endpoint waits for the access keys before serving.
+const KEYS_READY: std::time::Duration = std::time::Duration::from_secs(30);
+/// Connections served at once; more wait to be accepted.
+const MAX_CONNECTIONS: usize = 512;
+/// A request's head must arrive within this, its body within BODY_TIMEOUT.
+const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Accepts connections until the process ends.
 pub async fn serve(endpoint: Arc<Endpoint>) -> Result<(), String> {
@@ -30,8 +37,17 @@ pub async fn serve(endpoint: Arc<Endpoint>) -> Result<(), String> {
     let listener = TcpListener::bind(addr).await.map_err(|e| format!("binding the ECS API to {addr}: {e}"))?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(%addr, scheme, "serving the ECS API");
-    endpoint.keys.ready().await;
+    // Keys first, so the first callers are not refused as unknown; a watch that cannot list them
+    // (RBAC) is said loudly, and the endpoint serves anyway (every key is then unknown).
+    if tokio::time::timeout(KEYS_READY, endpoint.keys.ready()).await.is_err() {
+        tracing::error!(
+            namespace = %endpoint.config.keys_namespace,
+            "the ECS API access keys could not be listed within {KEYS_READY:?}: may the operator list Secrets there?"
+        );
+    }
+    let connections = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
+        let Ok(permit) = connections.clone().acquire_owned().await else { return Ok(()) };
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
             Err(error) => {
@@ -42,11 +58,13 @@ pub async fn serve(endpoint: Arc<Endpoint>) -> Result<(), String> {
         let endpoint = endpoint.clone();
         let tls = tls.clone();
         tokio::spawn(async move {
+            let _permit = permit;
             let service = hyper::service::service_fn(move |request| {
                 let endpoint = endpoint.clone();
                 async move { Ok::<_, Infallible>(handle(&endpoint, request).await) }
             });
-            let builder = hyper::server::conn::http1::Builder::new();
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT);
             let served = match tls {
                 Some(tls) => match tls.accept(stream).await {
                     Ok(stream) => builder.serve_connection(TokioIo::new(stream), service).await,
@@ -124,16 +142,19 @@ async fn respond(
     if let Some(size) = declared.filter(|size| *size > limit) {
         return ("", Err(too_large(format!("{size} bytes"))));
     }
-    let body = match Limited::new(body, limit).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(error) if error.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+    let read = tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, limit).collect()).await;
+    let body = match read {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(error)) if error.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
             return ("", Err(too_large(format!("over {limit} bytes"))));
         }
-        Err(error) => {
-            return (
-                "",
-                Err(EcsError::new(ErrorCode::SerializationException, format!("reading the request body: {error}"))),
-            );
+        Ok(Err(error)) => {
+            let message = format!("reading the request body: {error}");
+            return ("", Err(EcsError::new(ErrorCode::SerializationException, message)));
+        }
+        Err(_) => {
+            let message = format!("the request body did not arrive within {BODY_TIMEOUT:?}");
+            return ("", Err(EcsError::new(ErrorCode::SerializationException, message)));
         }
     };
     if parts.method != hyper::Method::POST {

@@ -117,6 +117,13 @@ pub async fn register(
         .await?;
     let revision = numbered(call, &name, applied.metadata.generation.unwrap_or(1)).await?;
     let (td, resolved) = resolved(call, &format!("{family}:{revision}")).await?;
+    if resolved.status == RevisionStatus::Inactive {
+        // kube-ecs registers one revision per distinct definition, and this one was deregistered.
+        return Err(EcsError::client(format!(
+            "This definition is the same as {family}:{revision}, which is deregistered (INACTIVE): kube-ecs keeps one \
+             revision per distinct definition. Change the definition to register a new revision."
+        )));
+    }
     Ok(wire::RegisterTaskDefinitionResponse {
         task_definition: Some(render::task_definition::revision(call.arns(), &td, &resolved)?),
         tags: render::task_definition::tags(&resolved),
@@ -157,7 +164,10 @@ pub async fn list(
     let mut revisions: Vec<(String, i64)> = registered(call)
         .await?
         .into_iter()
-        .filter(|(family, _, status)| family.starts_with(&prefix) && (wanted == "ALL" || status.as_str() == wanted))
+        // ECS's familyPrefix here is the whole family name (ListTaskDefinitionFamilies matches prefixes).
+        .filter(|(family, _, status)| {
+            (prefix.is_empty() || *family == prefix) && (wanted == "ALL" || status.as_str() == wanted)
+        })
         .map(|(family, revision, _)| (family, revision))
         .collect();
     // Pages are cut over a sortable key (family, zero-padded revision); the order is ECS's: by
@@ -257,6 +267,13 @@ pub async fn delete(
                 continue;
             }
         };
+        let current = td.status.as_ref().and_then(|s| s.revision) == Some(revision);
+        if current {
+            // The TaskDefinition's spec is this revision: without its snapshot the controller would
+            // register the same definition again.
+            response.failures.push(failure("The revision is the family's current definition in kube-ecs: register another revision (or delete the TaskDefinition) first."));
+            continue;
+        }
         if resolved.status == RevisionStatus::Active {
             response.failures.push(failure("The specified task definition is still in ACTIVE status. Deregister the target task definition before deleting it."));
             continue;
