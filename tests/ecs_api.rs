@@ -519,7 +519,11 @@ async fn boto3_paginators_and_waiters_work() {
         .await
         .expect("running python");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "boto3 walkthrough failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "boto3 walkthrough failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let summary: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or("{}")).expect("summary");
     assert_eq!(summary["botocore"], "1.44.8", "boto3 uses the pinned botocore: {summary}");
     assert_eq!(summary["tasks"], 4);
