@@ -18,7 +18,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the operator: reconcile EcsClusters, TaskDefinitions, Tasks and Services.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// The demo: start a local control plane, install the CRDs, run the operator, apply the example
     /// ECS manifests and show their live status until Ctrl-C.
     Demo {
@@ -195,7 +195,7 @@ impl RunArgs {
 /// Runs the parsed command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Run(args) => run_operator(args).await,
+        Command::Run(args) => run_operator(*args).await,
         Command::Crdgen { out } => crdgen(&out),
         Command::Import(what) => import(what),
         Command::Demo { tools_bin, examples, seconds } => {

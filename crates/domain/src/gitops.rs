@@ -48,10 +48,10 @@ pub fn owner(meta: &ObjectMeta) -> Option<GitOpsOwner> {
             Marker::Annotation => (annotations, "annotation"),
             Marker::Label => (labels, "label"),
         };
-        if let Some(found) = map.and_then(|m| m.get(*key)) {
-            if value.is_none_or(|v| v == found) {
-                return Some(GitOpsOwner { tool: (*tool).into(), evidence: format!("{what} {key}") });
-            }
+        if let Some(found) = map.and_then(|m| m.get(*key))
+            && value.is_none_or(|v| v == found)
+        {
+            return Some(GitOpsOwner { tool: (*tool).into(), evidence: format!("{what} {key}") });
         }
     }
     let managers = meta.managed_fields.iter().flatten().filter_map(|m| m.manager.as_deref());

@@ -71,7 +71,9 @@ mod tests {
     #[test]
     fn fits() {
         let rooms = [room("a", 1024, 1024), room("b", 512, 2048)];
-        let cases: &[((i64, i64), usize, usize, &[&str])] = &[
+        // (need, count, placed, failure reasons)
+        type Case = ((i64, i64), usize, usize, &'static [&'static str]);
+        let cases: &[Case] = &[
             ((256, 512), 3, 3, &[]),
             // a takes 2 (memory), b takes 2 (CPU): the closest room then lacks CPU.
             ((256, 512), 6, 4, &["RESOURCE:CPU", "RESOURCE:CPU"]),
