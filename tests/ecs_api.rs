@@ -227,7 +227,8 @@ async fn bad_requests_get_ecs_errors_and_write_nothing() {
     let oversize =
         run(serde_json::json!({"cluster": cluster, "taskDefinition": "web", "startedBy": "x".repeat(300 * 1024)}));
     // (what, signer, target, body, signing time, status, error type, message contains)
-    type Case<'a> = (&'a str, Option<&'a ecs_api::Key>, Option<&'a str>, Vec<u8>, jiff::Timestamp, u16, &'a str, &'a str);
+    type Case<'a> =
+        (&'a str, Option<&'a ecs_api::Key>, Option<&'a str>, Vec<u8>, jiff::Timestamp, u16, &'a str, &'a str);
     let cases: Vec<Case> = vec![
         (
             "unknown action",
