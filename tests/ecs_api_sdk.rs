@@ -248,8 +248,7 @@ async fn rust_sdk_walks_through_tasks_services_and_clusters() {
     let service = &described.services()[0];
     assert_eq!((service.service_name(), service.desired_count()), (Some("sdk-svc"), 1));
     assert_eq!(service.task_definition(), Some(TASK_DEFINITION_ARN));
-    // Its deployments come once the operator has seen the Service (ECS answers CreateService with the
-    // PRIMARY deployment already): see the ignored test below; services-stable checks them.
+    // The answers' deployments and counts: see rust_sdk_sees_the_new_state_in_create_and_update_service_answers.
 
     let updated = ecs
         .update_service()
@@ -259,8 +258,6 @@ async fn rust_sdk_walks_through_tasks_services_and_clusters() {
         .send()
         .await
         .unwrap_or_else(|e| panic!("UpdateService: {}", shown(&e)));
-    // Once the operator has reconciled the Service, the answer's desiredCount is its status's old 1
-    // where ECS gives the new 2: see the ignored test below. The new count shows once it is stable.
     assert_eq!(updated.service().and_then(|s| s.service_name()), Some("sdk-svc"), "{updated:?}");
     let stable = ecs
         .wait_until_services_stable()
@@ -407,15 +404,10 @@ async fn rust_sdk_gets_typed_errors() {
     );
 }
 
-/// FINDING (endpoint, not the SDK: the SDK parses both answers into its types).
-/// 1. UpdateService answers with the desiredCount the Service's status still has (the render prefers
-///    `status.desiredCount` over the spec just written): once the operator has reconciled the
-///    Service, `update_service().desired_count(2)` returns `desired_count: 1` (before that it returns
-///    2, from the spec). ECS answers with the requested count.
-/// 2. CreateService answers with `deployments: []`: the PRIMARY deployment appears only when the
-///    operator has reconciled the Service. ECS answers CreateService with the PRIMARY deployment.
+/// As ECS: UpdateService answers with the requested desiredCount (also once the Service's status has
+/// an older one), and CreateService answers with the PRIMARY deployment (the endpoint waits, bounded,
+/// for the Service controller to record it). Found by this test with the SDK's typed answers.
 #[tokio::test]
-#[ignore = "FINDING: UpdateService answers with the old desiredCount once reconciled; CreateService with no deployments"]
 async fn rust_sdk_sees_the_new_state_in_create_and_update_service_answers() {
     let api = ecs_api::start();
     let client = support::client().await;

@@ -1,5 +1,7 @@
 //! CreateService, UpdateService, DescribeServices, ListServices, DeleteService over Service.
 
+use std::time::Duration;
+
 use kube_ecs_api::Service;
 use kube_ecs_api::ecs::{SchedulingStrategy, ServiceState};
 use kube_ecs_api::names::dns_label;
@@ -22,6 +24,31 @@ const UPDATE_ONLY: &[&str] = &["service", "cluster", "taskDefinition", "forceNew
 /// The annotation UpdateService's forceNewDeployment sets: the Service controller starts a new
 /// deployment of the same revision when it changes.
 pub use kube_ecs_api::labels::FORCE_NEW_DEPLOYMENT_ANNOTATION;
+
+/// How long Create/UpdateService wait for the Service controller to record the deployment the call
+/// started, so the answer has it (ECS answers with its PRIMARY deployment). Past this the answer is
+/// what the Service says so far.
+const DEPLOYMENT_WAIT: Duration = Duration::from_secs(10);
+
+/// The Service once its controller has observed `generation` (or as it is after DEPLOYMENT_WAIT).
+async fn observed(call: &Call<'_>, service: Service) -> Result<Service, EcsError> {
+    let generation = service.metadata.generation.unwrap_or(0);
+    let name = service.metadata.name.clone().unwrap_or_default();
+    let deadline = tokio::time::Instant::now() + DEPLOYMENT_WAIT;
+    let mut latest = service;
+    loop {
+        let status = latest.status.as_ref();
+        let seen = status.and_then(|s| s.observed_generation).unwrap_or(0) >= generation;
+        if (seen && status.is_some_and(|s| !s.deployments.is_empty())) || tokio::time::Instant::now() >= deadline {
+            return Ok(latest);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        match call.get(&call.services(), &name).await? {
+            Some(service) => latest = service,
+            None => return Ok(latest),
+        }
+    }
+}
 
 /// The service `reference` (name or ARN) names in `cluster`.
 async fn find(call: &Call<'_>, cluster: &str, reference: &str) -> Result<Option<Service>, EcsError> {
@@ -58,8 +85,8 @@ pub async fn create(
     spec["serviceName"] = input.service_name.clone().into();
     spec["taskDefinition"] = pinned(call, reference).await?.into();
     spec["cluster"] = cluster_name.into();
-    let service =
-        call.apply(&call.services(), &object, &manifest::<Service>(&object, Some(call.namespace()), spec)).await?;
+    let manifest = manifest::<Service>(&object, Some(call.namespace()), spec);
+    let service = observed(call, call.apply(&call.services(), &object, &manifest).await?).await?;
     Ok(wire::CreateServiceResponse { service: Some(render::service::service(call.arns(), &service, true)) })
 }
 
@@ -86,7 +113,7 @@ pub async fn update(
             serde_json::json!({"annotations": {FORCE_NEW_DEPLOYMENT_ANNOTATION: jiff::Timestamp::now().to_string()}});
     }
     let object = service.metadata.name.clone().unwrap_or_default();
-    let updated = call.merge(&call.services(), &object, &patch).await?;
+    let updated = observed(call, call.merge(&call.services(), &object, &patch).await?).await?;
     Ok(wire::UpdateServiceResponse { service: Some(render::service::service(call.arns(), &updated, true)) })
 }
 

@@ -78,7 +78,8 @@ pub fn service(arns: &Arns, service: &Service, with_tags: bool) -> wire::Service
         service_name: Some(name),
         cluster_arn: Some(arns.cluster(&cluster)),
         status: Some(state.as_str().into()),
-        desired_count: Some(status.desired_count.or(service.spec.desired_count).unwrap_or(0)),
+        // What was asked for, at once (the status catches up as the deployment proceeds).
+        desired_count: Some(service.spec.desired_count.or(status.desired_count).unwrap_or(1)),
         running_count: Some(status.running_count.unwrap_or(0)),
         pending_count: Some(status.pending_count.unwrap_or(0)),
         launch_type: Some(service.spec.launch_type.unwrap_or(kube_ecs_api::ecs::LaunchType::Ec2).as_str().into()),
