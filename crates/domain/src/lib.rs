@@ -8,6 +8,7 @@
 
 pub mod admission;
 pub mod cluster;
+pub mod ecr;
 pub mod event;
 pub mod gitops;
 pub mod import;
