@@ -531,3 +531,54 @@ async fn boto3_paginators_and_waiters_work() {
     assert_eq!(summary["botocore"], "1.44.8", "boto3 uses the pinned botocore: {summary}");
     assert_eq!(summary["tasks"], 4);
 }
+
+// Multi-threaded: the endpoint runs on this test's runtime while the AWS CLI blocks a thread.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_serves_https_with_a_configured_certificate() {
+    let api = ecs_api::start();
+    let client = support::client().await;
+    let ns = support::namespace(&client, "ecs-tls").await;
+    let user = format!("{ns}-ci");
+    ecs_api::grant(&client, &user, &ns, false).await;
+    let key = ecs_api::key(&client, api, &user, &ns).await;
+    // A self-signed certificate for 127.0.0.1, as a chart's kubernetes.io/tls Secret would hold.
+    let dir = std::env::temp_dir().join(format!("kube-ecs-tls-{ns}"));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let (cert, private_key) = (dir.join("tls.crt"), dir.join("tls.key"));
+    let made = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1", "-keyout"])
+        .arg(&private_key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("running openssl");
+    assert!(made.status.success(), "openssl: {}", String::from_utf8_lossy(&made.stderr));
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
+    let mut config = kube_ecs::ecs_api::EndpointConfig::new(
+        format!("127.0.0.1:{port}").parse().expect("addr"),
+        api.keys_namespace.clone(),
+    );
+    config.tls = Some(kube_ecs::ecs_api::TlsFiles { certificate: cert.clone(), private_key });
+    config.check_responses = true;
+    let served = tokio::spawn(kube_ecs::ecs_api::run(config, ecs_api::kube_config().await, client.clone()));
+    let url = format!("https://127.0.0.1:{port}");
+    let ca = cert.display().to_string();
+    let deadline = std::time::Instant::now() + support::WAIT;
+    let listed = loop {
+        let (ok, json, stderr) =
+            ecs_api::aws_at(&url, &api.region, &key, &["list-clusters"], &[("AWS_CA_BUNDLE", &ca)]);
+        if ok {
+            break json;
+        }
+        assert!(!served.is_finished(), "the TLS endpoint stopped: {stderr}");
+        assert!(std::time::Instant::now() < deadline, "aws ecs list-clusters over TLS: {stderr}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert!(listed["clusterArns"].is_array(), "{listed}");
+    // A client that does not trust the certificate is refused by TLS itself, before any ECS answer.
+    let (ok, _, stderr) = ecs_api::aws_at(&url, &api.region, &key, &["list-clusters"], &[]);
+    assert!(!ok && stderr.to_lowercase().contains("certificate"), "{stderr}");
+    served.abort();
+    let _ = std::fs::remove_dir_all(&dir);
+}

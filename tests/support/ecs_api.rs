@@ -173,13 +173,30 @@ pub async fn key(client: &Client, api: &EcsApi, user: &str, namespace: &str) -> 
     }
 }
 
+/// The test cluster's client configuration (for endpoints a test starts itself).
+pub async fn kube_config() -> kube::Config {
+    let kubeconfig = kube::config::Kubeconfig::read_from(super::cluster().kubeconfig()).expect("kubeconfig");
+    kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default()).await.expect("config")
+}
+
 /// Runs `aws ecs <args>` with `key` against the endpoint; returns (success, stdout as JSON or
 /// Null, stderr).
 pub fn aws(api: &EcsApi, key: &Key, args: &[&str]) -> (bool, serde_json::Value, String) {
+    aws_at(&api.url, &api.region, key, args, &[])
+}
+
+/// `aws ecs <args>` against the endpoint at `url`, with `env` added.
+pub fn aws_at(
+    url: &str,
+    region: &str,
+    key: &Key,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (bool, serde_json::Value, String) {
     let output = Command::new(aws_bin().join("aws"))
         .arg("ecs")
         .args(args)
-        .args(["--endpoint-url", &api.url, "--region", &api.region, "--output", "json"])
+        .args(["--endpoint-url", url, "--region", region, "--output", "json"])
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", std::env::temp_dir())
@@ -189,6 +206,7 @@ pub fn aws(api: &EcsApi, key: &Key, args: &[&str]) -> (bool, serde_json::Value, 
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_PAGER", "")
+        .envs(env.iter().copied())
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("running the AWS CLI");
