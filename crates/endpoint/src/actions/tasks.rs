@@ -106,9 +106,14 @@ pub async fn run(
         spec["group"] = format!("family:{}", resolved.family).into();
     }
     let api = call.tasks();
-    for _ in 0..placeable {
+    // The tasks are created side by side: a RunTask of 10 takes about one create's time, not ten.
+    let creates = (0..placeable).map(|_| {
         let id = ids::task_id();
-        let task = call.apply(&api, &id, &manifest::<Task>(&id, Some(call.namespace()), spec.clone())).await?;
+        let manifest = manifest::<Task>(&id, Some(call.namespace()), spec.clone());
+        let api = api.clone();
+        async move { call.apply(&api, &id, &manifest).await.map(|task| (id, task)) }
+    });
+    for (id, task) in futures::future::try_join_all(creates).await? {
         let mut rendered = render::task::task(call.arns(), &task, true);
         pending_containers(call.arns(), &mut rendered, &cluster_name, &id, &resolved);
         response.tasks.push(rendered);
