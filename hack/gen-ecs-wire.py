@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes crates/ecs-wire's model and Rust types from botocore's ECS model.
+"""Writes crates/ecs-wire's models and Rust types from botocore's ECS and ECR models.
 
 Run it with the Python of the pinned venv (hack/aws-venv.sh prints its bin directory), so that
 `import botocore` finds the botocore pinned in tools/aws/requirements.txt:
@@ -7,12 +7,18 @@ Run it with the Python of the pinned venv (hack/aws-venv.sh prints its bin direc
     "$(hack/aws-venv.sh | tail -n1)/python" hack/gen-ecs-wire.py          # write the files
     "$(hack/aws-venv.sh | tail -n1)/python" hack/gen-ecs-wire.py --check  # exit 1 if they drifted
 
-It writes, from botocore/data/ecs/2014-11-13/{service-2.json.gz,examples-1.json}:
-  crates/ecs-wire/model/ecs-2014-11-13.json           the model trimmed to SUPPORTED and the shapes
-                                                       their input, output and errors reach, without
-                                                       documentation, plus "allOperations"
-  crates/ecs-wire/model/ecs-2014-11-13.examples.json  botocore's examples of the SUPPORTED operations
-  crates/ecs-wire/src/generated.rs                    the Rust types, formatted with rustfmt
+One run writes both services (and `--check` checks both). For ECS, from
+botocore/data/ecs/2014-11-13/{service-2.json.gz,examples-1.json}:
+  crates/ecs-wire/model/ecs-2014-11-13.json           the model trimmed to the service's supported
+                                                       operations and the shapes their input, output
+                                                       and errors reach, without documentation, plus
+                                                       "allOperations"
+  crates/ecs-wire/model/ecs-2014-11-13.examples.json  botocore's examples of the supported operations
+  crates/ecs-wire/src/generated.rs                    the Rust types (`kube_ecs_wire::*`), formatted
+                                                       with rustfmt
+and for ECR, from botocore/data/ecr/2015-09-21/, the same three: model/ecr-2015-09-21.json,
+model/ecr-2015-09-21.examples.json and src/ecr/generated.rs (`kube_ecs_wire::ecr::*`; a module of its
+own, as ECS and ECR share shape names: Tag, TagResourceRequest, ...).
 
 Standard library only (besides locating botocore); needs rustfmt on PATH.
 """
@@ -29,25 +35,70 @@ import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CRATE = os.path.join(REPO, "crates", "ecs-wire")
-MODEL_OUT = os.path.join(CRATE, "model", "ecs-2014-11-13.json")
-EXAMPLES_OUT = os.path.join(CRATE, "model", "ecs-2014-11-13.examples.json")
-RUST_OUT = os.path.join(CRATE, "src", "generated.rs")
 REQUIREMENTS = os.path.join(REPO, "tools", "aws", "requirements.txt")
 
-TARGET_PREFIX = "AmazonEC2ContainerServiceV20141113"
 
-# The operations kube-ecs's ECS endpoint serves. Keep in step with the endpoint's dispatch table.
-SUPPORTED = sorted(
-    """
-    CreateCluster DescribeClusters ListClusters DeleteCluster UpdateCluster
-    RegisterTaskDefinition DescribeTaskDefinition ListTaskDefinitions ListTaskDefinitionFamilies
-    DeregisterTaskDefinition DeleteTaskDefinitions
-    RunTask DescribeTasks ListTasks StopTask
-    CreateService UpdateService DescribeServices ListServices DeleteService
-    ListContainerInstances DescribeContainerInstances
-    TagResource UntagResource ListTagsForResource
-    """.split()
-)
+class Service:
+    """One service of the crate: where botocore has its model, what of it kube-ecs serves, and where
+    the generated files go."""
+
+    def __init__(
+        self, label, botocore_dir, target_prefix, supported, model_out, examples_out, rust_out, omit_empty_input_lists
+    ):
+        self.label = label  # "ECS": how generated.rs's documentation names the service
+        self.botocore_dir = botocore_dir  # "ecs/2014-11-13", under botocore/data
+        self.target_prefix = target_prefix
+        self.supported = sorted(supported.split())
+        self.model_out = os.path.join(CRATE, "model", model_out)
+        self.examples_out = os.path.join(CRATE, "model", examples_out)
+        self.rust_out = os.path.join(CRATE, "src", rust_out)
+        # Whether an optional list member of a request-only structure whose list has a minimum length
+        # (`"min": 1`) is left out when empty rather than written `[]`, which the service would reject
+        # (ECR: "Invalid parameter at 'imageIds' failed to satisfy constraint: 'Member must have length
+        # greater than or equal to 1'"). Off for ECS only to keep its generated.rs as it was: its one
+        # such member is MetricConfiguration.metricNames.
+        self.omit_empty_input_lists = omit_empty_input_lists
+
+
+SERVICES = [
+    # The operations kube-ecs's ECS endpoint serves. Keep in step with the endpoint's dispatch table.
+    Service(
+        "ECS",
+        "ecs/2014-11-13",
+        "AmazonEC2ContainerServiceV20141113",
+        """
+        CreateCluster DescribeClusters ListClusters DeleteCluster UpdateCluster
+        RegisterTaskDefinition DescribeTaskDefinition ListTaskDefinitions ListTaskDefinitionFamilies
+        DeregisterTaskDefinition DeleteTaskDefinitions
+        RunTask DescribeTasks ListTasks StopTask
+        CreateService UpdateService DescribeServices ListServices DeleteService
+        ListContainerInstances DescribeContainerInstances
+        TagResource UntagResource ListTagsForResource
+        """,
+        "ecs-2014-11-13.json",
+        "ecs-2014-11-13.examples.json",
+        "generated.rs",
+        omit_empty_input_lists=False,
+    ),
+    # The ECR operations the same endpoint serves (issue 19). Keep in step with its ECR dispatch table.
+    Service(
+        "ECR",
+        "ecr/2015-09-21",
+        "AmazonEC2ContainerRegistry_V20150921",
+        """
+        CreateRepository DescribeRepositories DeleteRepository
+        ListImages DescribeImages BatchGetImage BatchDeleteImage
+        GetAuthorizationToken
+        PutLifecyclePolicy GetLifecyclePolicy DeleteLifecyclePolicy
+        PutImageTagMutability
+        TagResource UntagResource ListTagsForResource
+        """,
+        "ecr-2015-09-21.json",
+        "ecr-2015-09-21.examples.json",
+        os.path.join("ecr", "generated.rs"),
+        omit_empty_input_lists=True,
+    ),
+]
 
 RUST_KEYWORDS = set(
     """as break const continue crate else enum extern false fn for if impl in let loop match mod move mut
@@ -76,7 +127,8 @@ def pinned_botocore_version():
     fail(f"no botocore pin in {REQUIREMENTS}")
 
 
-def load_botocore():
+def load_botocore(services):
+    """botocore's version, and each service's (model, examples)."""
     try:
         import botocore  # noqa: PLC0415 (only to find the package and its version)
     except ImportError:
@@ -88,7 +140,11 @@ def load_botocore():
             "run this with the venv's python (hack/aws-venv.sh) and do not import awscli first "
             "(awscli aliases `botocore` to its own vendored copy)"
         )
-    base = os.path.join(os.path.dirname(botocore.__file__), "data", "ecs", "2014-11-13")
+    data = os.path.join(os.path.dirname(botocore.__file__), "data")
+    return botocore.__version__, [load_service(os.path.join(data, *svc.botocore_dir.split("/"))) for svc in services]
+
+
+def load_service(base):
     path = os.path.join(base, "service-2.json.gz")
     if os.path.exists(path):
         with gzip.open(path, "rt", encoding="utf-8") as f:
@@ -104,23 +160,24 @@ def load_botocore():
             with opener(p, "rt", encoding="utf-8") as f:
                 examples = json.load(f)
             break
-    return botocore.__version__, service, examples
+    return service, examples
 
 
 # ---------------------------------------------------------------------------------------------
 # The trimmed model
 
 
-def reachable_shapes(service, operations):
+def reachable_shapes(service, operations, keys=("input", "output", "errors")):
     shapes = service["shapes"]
     seen = set()
     stack = []
     for name in operations:
         op = service["operations"][name]
         for key in ("input", "output"):
-            if key in op:
+            if key in op and key in keys:
                 stack.append(op[key]["shape"])
-        stack.extend(e["shape"] for e in op.get("errors", []))
+        if "errors" in keys:
+            stack.extend(e["shape"] for e in op.get("errors", []))
     while stack:
         name = stack.pop()
         if name in seen:
@@ -145,21 +202,21 @@ def without_docs(shape):
     return out
 
 
-def trimmed_model(service, version):
-    names = reachable_shapes(service, SUPPORTED)
+def trimmed_model(svc, service, version):
+    names = reachable_shapes(service, svc.supported)
     return {
         "allOperations": sorted(service["operations"]),
         "botocoreVersion": version,
         "metadata": service["metadata"],
-        "operations": {name: without_docs(service["operations"][name]) for name in SUPPORTED},
+        "operations": {name: without_docs(service["operations"][name]) for name in svc.supported},
         "shapes": {name: without_docs(service["shapes"][name]) for name in sorted(names)},
         "version": service.get("version"),
     }
 
 
-def trimmed_examples(examples):
+def trimmed_examples(svc, examples):
     out = {}
-    for name in SUPPORTED:
+    for name in svc.supported:
         cases = []
         for ex in examples.get("examples", {}).get(name, []):
             cases.append({k: ex[k] for k in ("id", "title", "input", "output") if k in ex})
@@ -229,11 +286,13 @@ def doc_lines(doc, indent=""):
 
 
 class Rust:
-    def __init__(self, model, docs_source):
+    def __init__(self, svc, model, docs_source):
+        self.svc = svc
         self.model = model
         self.shapes = model["shapes"]
         self.docs = docs_source  # the untrimmed shapes, for documentation
         self.boxed = self.recursive_edges()
+        self.in_outputs = reachable_shapes(model, model["operations"], keys=("output",))
 
     def rust_type(self, shape_name):
         shape = self.shapes[shape_name]
@@ -304,7 +363,15 @@ class Rust:
             if (name, mname) in self.boxed:
                 ty = f"Box<{ty}>"
             kind = target["type"]
-            if kind == "list":
+            if (
+                kind == "list"
+                and self.svc.omit_empty_input_lists
+                and mname not in required
+                and target.get("min", 0) >= 1
+                and name not in self.in_outputs
+            ):
+                attrs = f'rename = "{mname}", default, skip_serializing_if = "Vec::is_empty"'
+            elif kind == "list":
                 attrs = f'rename = "{mname}", default'
             elif kind == "map":
                 attrs = f'rename = "{mname}", default, skip_serializing_if = "std::collections::BTreeMap::is_empty"'
@@ -331,25 +398,29 @@ class Rust:
 
     def render(self, version):
         shapes = self.shapes
+        label = self.svc.label
+        model_path = os.path.relpath(self.svc.model_out, REPO).replace(os.sep, "/")
         lines = [
             f"// generated by hack/gen-ecs-wire.py from botocore {version}; do not edit.",
-            "// The model it was generated from: crates/ecs-wire/model/ecs-2014-11-13.json.",
+            f"// The model it was generated from: {model_path}.",
             "",
             "use serde::{Deserialize, Serialize};",
             "",
-            "/// The prefix of `X-Amz-Target` (`<prefix>.<Operation>`) for ECS (AWS JSON 1.1).",
+            f"/// The prefix of `X-Amz-Target` (`<prefix>.<Operation>`) for {label} (AWS JSON 1.1).",
             f"pub const TARGET_PREFIX: &str = {json.dumps(self.model['metadata']['targetPrefix'])};",
             "",
-            "/// The botocore release whose ECS model these types were generated from.",
+            f"/// The botocore release whose {label} model these types were generated from.",
             f"pub const BOTOCORE_VERSION: &str = {json.dumps(version)};",
             "",
         ]
         lines += self.str_slice_const(
-            "SUPPORTED_OPERATIONS", SUPPORTED, "The ECS operations kube-ecs serves: the model is trimmed to these."
+            "SUPPORTED_OPERATIONS",
+            self.svc.supported,
+            f"The {label} operations kube-ecs serves: the model is trimmed to these.",
         )
         lines.append("")
         lines += self.str_slice_const(
-            "ALL_OPERATIONS", self.model["allOperations"], "Every operation of ECS's model, served or not."
+            "ALL_OPERATIONS", self.model["allOperations"], f"Every operation of {label}'s model, served or not."
         )
         lines.append("")
         errors = sorted(n for n, s in shapes.items() if s.get("exception"))
@@ -389,19 +460,19 @@ def rustfmt(source):
 
 
 def generate():
-    version, service, examples = load_botocore()
-    if service["metadata"].get("targetPrefix") != TARGET_PREFIX:
-        fail(f"unexpected targetPrefix {service['metadata'].get('targetPrefix')}")
-    missing = [op for op in SUPPORTED if op not in service["operations"]]
-    if missing:
-        fail(f"supported operations not in the model: {missing}")
-    model = trimmed_model(service, version)
-    rust = rustfmt(Rust(model, service["shapes"]).render(version))
-    return {
-        MODEL_OUT: dump_json(model),
-        EXAMPLES_OUT: dump_json(trimmed_examples(examples)),
-        RUST_OUT: rust,
-    }
+    version, loaded = load_botocore(SERVICES)
+    files = {}
+    for svc, (service, examples) in zip(SERVICES, loaded):
+        if service["metadata"].get("targetPrefix") != svc.target_prefix:
+            fail(f"{svc.label}: unexpected targetPrefix {service['metadata'].get('targetPrefix')}")
+        missing = [op for op in svc.supported if op not in service["operations"]]
+        if missing:
+            fail(f"{svc.label}: supported operations not in the model: {missing}")
+        model = trimmed_model(svc, service, version)
+        files[svc.model_out] = dump_json(model)
+        files[svc.examples_out] = dump_json(trimmed_examples(svc, examples))
+        files[svc.rust_out] = rustfmt(Rust(svc, model, service["shapes"]).render(version))
+    return files
 
 
 def main():

@@ -1,10 +1,13 @@
-//! ECS's wire types: the shapes of botocore's `ecs/2014-11-13/service-2.json` that kube-ecs serves,
-//! generated into Rust (`generated.rs`) from a trimmed copy of the model (`model/`), and checks of
-//! requests and responses against that model. One source of truth: `hack/gen-ecs-wire.py` writes
-//! both from the pinned botocore, and a test fails when they drift.
+//! ECS's and ECR's wire types: the shapes of botocore's `ecs/2014-11-13/service-2.json` (in the
+//! crate's root) and `ecr/2015-09-21/service-2.json` (in [`ecr`]) that kube-ecs serves, generated
+//! into Rust (`generated.rs`, `ecr/generated.rs`) from trimmed copies of the models (`model/`), and
+//! checks of requests and responses against those models ([`model::ecs()`], [`model::ecr()`]). One
+//! source of truth: `hack/gen-ecs-wire.py` writes all of it from the pinned botocore, and a test
+//! fails when they drift.
 
 pub mod generated;
 pub use generated::*;
+pub mod ecr;
 mod timestamp;
 pub use timestamp::{ParseTimestampError, Timestamp};
 pub mod model;

@@ -1,6 +1,9 @@
-//! The generated files (model/, src/generated.rs) are what hack/gen-ecs-wire.py makes from the
-//! pinned botocore: makes (or reuses) the pinned venv with hack/aws-venv.sh and runs the generator's
-//! `--check`. The first run on a machine installs the venv from PyPI (about 20 s); later runs reuse it.
+//! The generated files are what hack/gen-ecs-wire.py makes from the pinned botocore, for both
+//! services: ECS (model/ecs-2014-11-13.json, model/ecs-2014-11-13.examples.json, src/generated.rs)
+//! and ECR (model/ecr-2015-09-21.json, model/ecr-2015-09-21.examples.json, src/ecr/generated.rs).
+//! Makes (or reuses) the pinned venv with hack/aws-venv.sh and runs the generator's `--check`, which
+//! checks every file of both. The first run on a machine installs the venv from PyPI (about 20 s);
+//! later runs reuse it.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -38,9 +41,21 @@ fn generated_files_match_botocores_model() {
         .expect("run the venv's python");
     assert!(
         check.status.success(),
-        "crates/ecs-wire drifted from botocore's model ({}):\n{}{}\nRegenerate with: \"$(hack/aws-venv.sh | tail -n1)/python\" hack/gen-ecs-wire.py",
+        "crates/ecs-wire drifted from botocore's ECS or ECR model ({}):\n{}{}\nRegenerate with: \"$(hack/aws-venv.sh | tail -n1)/python\" hack/gen-ecs-wire.py",
         check.status,
         String::from_utf8_lossy(&check.stdout),
         String::from_utf8_lossy(&check.stderr)
     );
+
+    // Both services' files are there (and so were checked).
+    for file in [
+        "model/ecs-2014-11-13.json",
+        "model/ecs-2014-11-13.examples.json",
+        "src/generated.rs",
+        "model/ecr-2015-09-21.json",
+        "model/ecr-2015-09-21.examples.json",
+        "src/ecr/generated.rs",
+    ] {
+        assert!(repo.join("crates/ecs-wire").join(file).is_file(), "crates/ecs-wire/{file} is missing");
+    }
 }

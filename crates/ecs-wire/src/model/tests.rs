@@ -426,6 +426,23 @@ fn model_and_constants_agree() {
 }
 
 #[test]
+fn the_free_functions_are_ecss_model() {
+    assert_eq!(ecs().service(), "ECS");
+    assert_eq!(ecs().target_prefix(), TARGET_PREFIX);
+    assert_eq!(ecs().validation_style(), ValidationStyle::Counted);
+    assert!(std::ptr::eq(model(), ecs().json()));
+    assert!(std::ptr::eq(for_target_prefix(TARGET_PREFIX).unwrap(), ecs()));
+    assert!(std::ptr::eq(for_target_prefix(crate::ecr::TARGET_PREFIX).unwrap(), ecr()));
+    assert!(for_target_prefix("DynamoDB_20120810").is_none());
+    assert!(ecs().supports("RunTask") && !ecs().supports("CreateCapacityProvider"));
+    assert!(ecs().has_operation("CreateCapacityProvider") && !ecs().has_operation("CreateRepository"));
+    assert_eq!(ecs().pattern("TagKey"), Some(r"([\p{L}\p{Z}\p{N}_.:/=+\-@]*)"));
+    let body = json!({"family": null});
+    assert_eq!(check_input("RegisterTaskDefinition", &body), ecs().check_input("RegisterTaskDefinition", &body));
+    assert_eq!(operation_errors("RunTask"), ecs().operation_errors("RunTask"));
+}
+
+#[test]
 fn default_response_serializes_lists_and_omits_options() {
     let body = serde_json::to_value(RunTaskResponse::default()).unwrap();
     assert_eq!(body, json!({"tasks": [], "failures": []}));
@@ -440,23 +457,33 @@ fn default_response_serializes_lists_and_omits_options() {
     assert_eq!(back.tasks[0].task_arn.as_deref(), Some("arn"));
 }
 
-/// Deserializes `input` and `output` into the operation's generated types, checks both bodies
-/// against the model, and checks that the types serialize them back into conforming bodies.
+/// ECS: [`round_trip_in`].
 fn round_trip<Req, Resp>(op: &str, input: Option<&Value>, output: Option<&Value>)
 where
     Req: DeserializeOwned + Serialize + PartialEq + fmt::Debug,
     Resp: DeserializeOwned + Serialize + PartialEq + fmt::Debug,
 {
+    round_trip_in::<Req, Resp>(ecs(), op, input, output)
+}
+
+/// Deserializes `input` and `output` into the operation's generated types, checks both bodies
+/// against the service's model, and checks that the types serialize them back into conforming
+/// bodies.
+pub(super) fn round_trip_in<Req, Resp>(model: &Model, op: &str, input: Option<&Value>, output: Option<&Value>)
+where
+    Req: DeserializeOwned + Serialize + PartialEq + fmt::Debug,
+    Resp: DeserializeOwned + Serialize + PartialEq + fmt::Debug,
+{
     if let Some(input) = input {
-        let req: Req = parse_input(op, input).unwrap_or_else(|e| panic!("{op} input: {e}\n{input}"));
+        let req: Req = model.parse_input(op, input).unwrap_or_else(|e| panic!("{op} input: {e}\n{input}"));
         let again = serde_json::to_value(&req).unwrap();
-        assert_eq!(check_input(op, &again), Ok(()), "{op} input serialized back: {again}");
+        assert_eq!(model.check_input(op, &again), Ok(()), "{op} input serialized back: {again}");
         assert_eq!(serde_json::from_value::<Req>(again).unwrap(), req);
     }
     if let Some(output) = output {
         // botocore's examples write timestamps as ISO-8601 strings (the docs' rendering), where the
         // wire has epoch seconds: that is the one departure from the model allowed here.
-        let problems = check_output(op, output);
+        let problems = model.check_output(op, output);
         let wire = "(AWS JSON 1.1 writes epoch seconds as a number)";
         assert_eq!(
             problems.iter().filter(|p| !p.ends_with(wire)).collect::<Vec<_>>(),
@@ -466,7 +493,7 @@ where
         let resp: Resp =
             serde_json::from_value(output.clone()).unwrap_or_else(|e| panic!("{op} output: {e}\n{output}"));
         let again = serde_json::to_value(&resp).unwrap();
-        assert_eq!(check_output(op, &again), Vec::<String>::new(), "{op} output serialized back: {again}");
+        assert_eq!(model.check_output(op, &again), Vec::<String>::new(), "{op} output serialized back: {again}");
         assert_eq!(serde_json::from_value::<Resp>(again).unwrap(), resp);
     }
 }
