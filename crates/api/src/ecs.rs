@@ -206,6 +206,66 @@ vocabulary! {
     }
 }
 
+// ECR's vocabulary (the Repository kind): botocore's ECR model and ECR's lifecycle policy JSON.
+
+vocabulary! {
+    /// A repository's `imageTagMutability` (ECR's default: MUTABLE). kube-ecs enforces MUTABLE and
+    /// IMMUTABLE; a `_WITH_EXCLUSION` value is enforced as its base value, its exclusion filters not applied.
+    ImageTagMutability default Mutable {
+        Mutable = "MUTABLE",
+        Immutable = "IMMUTABLE",
+        ImmutableWithExclusion = "IMMUTABLE_WITH_EXCLUSION",
+        MutableWithExclusion = "MUTABLE_WITH_EXCLUSION",
+    }
+}
+
+vocabulary! {
+    /// How an `imageTagMutabilityExclusionFilters` entry matches tags.
+    ImageTagMutabilityExclusionFilterType default Wildcard {
+        Wildcard = "WILDCARD",
+    }
+}
+
+vocabulary! {
+    /// A repository's `encryptionConfiguration.encryptionType` (ECR's default: AES256).
+    EncryptionType default Aes256 {
+        Aes256 = "AES256",
+        Kms = "KMS",
+        KmsDsse = "KMS_DSSE",
+    }
+}
+
+vocabulary! {
+    /// A lifecycle policy rule's `selection.tagStatus`: which images the rule looks at.
+    LifecycleTagStatus {
+        Tagged = "tagged",
+        Untagged = "untagged",
+        Any = "any",
+    }
+}
+
+vocabulary! {
+    /// A lifecycle policy rule's `selection.countType`.
+    LifecycleCountType {
+        ImageCountMoreThan = "imageCountMoreThan",
+        SinceImagePushed = "sinceImagePushed",
+    }
+}
+
+vocabulary! {
+    /// A lifecycle policy rule's `selection.countUnit` (only with `sinceImagePushed`).
+    LifecycleCountUnit default Days {
+        Days = "days",
+    }
+}
+
+vocabulary! {
+    /// A lifecycle policy rule's `action.type` (ECR's `transition` needs archive storage kube-ecs lacks).
+    LifecycleActionType default Expire {
+        Expire = "expire",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,6 +17,7 @@ pub mod crdgen;
 pub mod ecs;
 pub mod labels;
 pub mod names;
+pub mod repository;
 pub mod rules;
 pub mod schema;
 pub mod service;
@@ -27,6 +28,7 @@ pub mod task_security;
 
 pub use cluster::{EcsCluster, EcsClusterSpec, EcsClusterStatus};
 pub use container_instance::{ContainerInstance, ContainerInstanceSpec, ContainerInstanceStatus};
+pub use repository::{Repository, RepositorySpec, RepositoryStatus};
 pub use service::{Service, ServiceSpec, ServiceStatus};
 pub use task::{Task, TaskSpec, TaskStatus};
 pub use task_definition::{TaskDefinition, TaskDefinitionSpec, TaskDefinitionStatus};

@@ -19,6 +19,7 @@ pub fn apply(crd: &mut CustomResourceDefinition) {
             "Task" => task(&mut root),
             "Service" => service(&mut root),
             "EcsCluster" => cluster(&mut root),
+            "Repository" => repository(&mut root),
             _ => {}
         }
         drop_null_from_enums(&mut root);
@@ -60,10 +61,20 @@ fn at<'a>(root: &'a mut Value, path: &str) -> &'a mut Value {
 }
 
 fn rule(root: &mut Value, path: &str, rule: &str, message: &str) {
+    validation(root, path, json!({"rule": rule, "message": message}));
+}
+
+/// A rule whose message is computed (`messageExpression`) from the value refused; `message` stands in
+/// if the expression cannot be evaluated.
+fn explained_rule(root: &mut Value, path: &str, rule: &str, message: &str, message_expression: &str) {
+    validation(root, path, json!({"rule": rule, "message": message, "messageExpression": message_expression}));
+}
+
+fn validation(root: &mut Value, path: &str, validation: Value) {
     let node = at(root, path);
     let rules = node.as_object_mut().map(|o| o.entry("x-kubernetes-validations").or_insert_with(|| json!([])));
     if let Some(Value::Array(rules)) = rules {
-        rules.push(json!({"rule": rule, "message": message}));
+        rules.push(validation);
     }
 }
 
@@ -509,4 +520,169 @@ fn cluster(root: &mut Value) {
     );
     set(root, &format!("{security}.allowedCapabilities[]"), "pattern", json!("^(CAP_)?[A-Z_]+$"));
     set(root, &format!("{security}.allowedSysctls[]"), "pattern", json!("^[a-z0-9_./-]+$"));
+}
+
+/// ECR's `RepositoryName` (botocore's ECR model, 2015-09-21), as ECR's messages quote it.
+const REPOSITORY_NAME_PATTERN: &str = r"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*";
+
+/// `text` as a CEL string literal.
+fn cel_string(text: &str) -> String {
+    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+/// AWS's validation message for `repositoryName`, naming the value refused.
+fn repository_name_refusal(constraint: &str) -> String {
+    format!(
+        "\"Value '\" + self + \"' at 'repositoryName' failed to satisfy constraint: \" + {}",
+        cel_string(constraint)
+    )
+}
+
+/// Removes `nullable` from a subtree, so the API server drops an explicit `null` as if the field were
+/// absent (which is what the Rust types read) instead of handing it to the rules as a value.
+fn drop_nullable(node: &mut Value) {
+    match node {
+        Value::Object(map) => {
+            map.remove("nullable");
+            map.values_mut().for_each(drop_nullable);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_nullable),
+        _ => {}
+    }
+}
+
+/// ECR's repository rules, and its lifecycle policy rules with the messages of
+/// `kube_ecs_domain::ecr::parse` (less their JSON pointer: the API server names the field).
+fn repository(root: &mut Value) {
+    use crate::repository::{
+        MAX_LIFECYCLE_RULES, MAX_STATUS_EXPIRED_IMAGES, MAX_STATUS_IMAGES, MAX_TAG_FILTER_LENGTH, MAX_TAG_FILTERS,
+    };
+
+    let name = "spec.repositoryName";
+    set(root, name, "maxLength", json!(256));
+    let too_short = "Member must have length greater than or equal to 2";
+    explained_rule(root, name, "self.size() >= 2", too_short, &repository_name_refusal(too_short));
+    let pattern = format!("Member must satisfy regular expression pattern: {REPOSITORY_NAME_PATTERN}");
+    explained_rule(
+        root,
+        name,
+        &format!("self.matches({})", cel_string(&format!("^{REPOSITORY_NAME_PATTERN}$"))),
+        &pattern,
+        &repository_name_refusal(&pattern),
+    );
+    rule(
+        root,
+        name,
+        "self == oldSelf",
+        "repositoryName is immutable: ECR cannot rename a repository (create a new Repository)",
+    );
+
+    let filters = "spec.imageTagMutabilityExclusionFilters";
+    set(root, filters, "minItems", json!(1));
+    set(root, filters, "maxItems", json!(5));
+    set(root, &format!("{filters}[].filter"), "maxLength", json!(128));
+    set(root, &format!("{filters}[].filter"), "pattern", json!("^[0-9a-zA-Z._*-]{1,128}$"));
+    set(root, "spec.encryptionConfiguration.kmsKey", "minLength", json!(1));
+    set(root, "spec.encryptionConfiguration.kmsKey", "maxLength", json!(2048));
+
+    // The rules across rules name no rule: a message that did (`string(r.rulePriority)`) is a string
+    // of unknown size to the cost estimator, which then refuses the CRD. The API server names the list.
+    let rules = "spec.lifecyclePolicy.rules";
+    drop_nullable(at(root, &format!("{rules}[]")));
+    set(root, rules, "maxItems", json!(MAX_LIFECYCLE_RULES));
+    rule(
+        root,
+        rules,
+        "self.size() >= 1",
+        "array is too short: must have at least 1 elements but instance has 0 elements",
+    );
+    rule(
+        root,
+        rules,
+        "self.all(r, self.exists_one(s, s.rulePriority == r.rulePriority))",
+        "rulePriority is used by more than one rule; each rule must have a unique value for rulePriority",
+    );
+    rule(
+        root,
+        rules,
+        "self.all(r, r.selection.tagStatus != 'any' || self.all(s, s.rulePriority <= r.rulePriority))",
+        "Rule for tagStatus=ANY must have the lowest priority: a rule with tagStatus any must have the highest value for rulePriority",
+    );
+    rule(
+        root,
+        rules,
+        "self.filter(r, r.selection.tagStatus == 'untagged').size() <= 1",
+        "Only one rule can select Untagged images: at most one rule may have tagStatus untagged",
+    );
+    // Each pair once, the later rule against the earlier (rules sharing a rulePriority are refused
+    // above); comparing the whole rules (`s != r`) instead cost more than the API server allows a call.
+    for list in ["tagPrefixList", "tagPatternList"] {
+        rule(
+            root,
+            rules,
+            &format!(
+                "!self.exists(r, has(r.selection.{list}) && self.exists(s, s.rulePriority < r.rulePriority && has(s.selection.{list}) && r.selection.{list}.all(t, t in s.selection.{list}) && s.selection.{list}.all(t, t in r.selection.{list})))"
+            ),
+            &format!("The set of rules must contain a unique set of tag prefixes: two rules have the same {list}"),
+        );
+    }
+
+    let rule_item = format!("{rules}[]");
+    let selection = format!("{rule_item}.selection");
+    for number in [format!("{rule_item}.rulePriority"), format!("{selection}.countNumber")] {
+        rule(root, &number, "self >= 1", "numeric instance is lower than the required minimum (minimum: 1)");
+        rule(
+            root,
+            &number,
+            "self <= 2147483647",
+            "numeric instance is greater than the required maximum (maximum: 2147483647)",
+        );
+    }
+    rule(
+        root,
+        &selection,
+        "self.tagStatus != 'tagged' || !has(self.tagPrefixList) || !has(self.tagPatternList)",
+        "A lifecycle policy rule may specify either tagPatternList or tagPrefixList, but not both",
+    );
+    rule(
+        root,
+        &selection,
+        "self.tagStatus != 'tagged' || has(self.tagPrefixList) || has(self.tagPatternList)",
+        "Must specify tagPrefixList or tagPatternList when tagStatus=TAGGED.",
+    );
+    rule(
+        root,
+        &selection,
+        "self.tagStatus == 'tagged' || (!has(self.tagPrefixList) && !has(self.tagPatternList))",
+        "The tagPatternList or tagPrefixList parameters may only be used if the tagStatus is tagged",
+    );
+    rule(
+        root,
+        &selection,
+        "self.countType != 'sinceImagePushed' || has(self.countUnit)",
+        "countUnit is required when countType is sinceImagePushed (its value is days)",
+    );
+    rule(
+        root,
+        &selection,
+        "self.countType != 'imageCountMoreThan' || !has(self.countUnit)",
+        "countUnit must be omitted when countType is imageCountMoreThan (it is only used if countType is sinceImagePushed)",
+    );
+    for list in ["tagPrefixList", "tagPatternList"] {
+        let path = format!("{selection}.{list}");
+        set(root, &path, "minItems", json!(1));
+        set(root, &path, "maxItems", json!(MAX_TAG_FILTERS));
+        set(root, &format!("{path}[]"), "minLength", json!(1));
+        set(root, &format!("{path}[]"), "maxLength", json!(MAX_TAG_FILTER_LENGTH));
+    }
+    explained_rule(
+        root,
+        &format!("{selection}.tagPatternList[]"),
+        "self.split('*').size() <= 5",
+        "there is a maximum limit of four wildcards (*) per string",
+        "'tagPatternList entry \"' + self + '\" has more than four wildcards (*); there is a maximum limit of four wildcards (*) per string'",
+    );
+
+    set(root, "status.images", "maxItems", json!(MAX_STATUS_IMAGES));
+    set(root, "status.expiredImages", "maxItems", json!(MAX_STATUS_EXPIRED_IMAGES));
 }
