@@ -4,7 +4,8 @@
 # libseccomp-dev + pkg-config (runc is built with seccomp), libc6-dev (the pause image is linked with
 # `gcc -static`), busybox-static (the busybox image), nftables (`nft`: the CNI portmap plugin's nftables
 # backend and the cleanup of its rules), iproute2 (a node's bridge) and apache2-utils (`htpasswd`: bcrypt
-# users of the local registry). Idempotent and quiet when everything is present.
+# users of the local registry), and Python 3 with venv (the ECS API tests' AWS CLI and boto3). Idempotent
+# and quiet when everything is present.
 set -euo pipefail
 
 missing=()
@@ -15,6 +16,13 @@ done
 for package in libseccomp-dev libc6-dev busybox-static; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed' || missing+=("$package")
 done
+# Python 3 with venv and ensurepip: the AWS CLI and boto3 of the ECS API tests live in a virtualenv
+# (hack/aws-venv.sh). A Python that is already there (pyenv, the system's) is used as it is.
+if ! command -v python3 >/dev/null 2>&1; then
+  missing+=(python3 python3-venv)
+elif ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+  missing+=(python3-venv)
+fi
 if [[ ${#missing[@]} -gt 0 ]]; then
   if [[ $(id -u) -ne 0 ]]; then
     echo "install-deps: please install: ${missing[*]} (e.g. sudo apt-get install ${missing[*]})" >&2
