@@ -125,8 +125,9 @@ pub struct EcsApiArgs {
     /// The 12-digit account ID in ARNs.
     #[arg(long, env = "KUBE_ECS_ECS_API_ACCOUNT", default_value = "000000000000")]
     pub ecs_api_account: String,
-    /// Namespace of the access-key Secrets (defaults to the pod's namespace, else `default`).
-    #[arg(long, env = "POD_NAMESPACE", default_value = "default")]
+    /// Namespace of the access-key Secrets: the pod's namespace, else `kube-ecs-system`. Never a
+    /// namespace where others may write Secrets: a key names whom the endpoint impersonates.
+    #[arg(long, env = "POD_NAMESPACE", default_value = "kube-ecs-system")]
     pub ecs_api_keys_namespace: String,
     /// PEM certificate chain to serve the ECS API over HTTPS.
     #[arg(long, env = "KUBE_ECS_ECS_API_TLS_CERT", requires = "ecs_api_tls_key")]

@@ -185,19 +185,6 @@ async fn aws_cli_runs_tasks_and_services_that_kubectl_sees() {
     assert_eq!(arn_tail(&missing["clusters"][0]["clusterArn"]), cluster);
 }
 
-/// A simulated cluster for the raw-request tests, made as the test user.
-async fn cluster_with_nodes(client: &kube::Client, name: &str) {
-    support::ecs_cluster(client, name, serde_json::json!({}), 1, ("4", "8Gi")).await;
-    let instances: Api<ContainerInstance> = Api::all(client.clone());
-    support::wait_for_list(&instances, "the cluster's container instance", |all| {
-        all.iter().any(|i| {
-            i.spec.cluster == name
-                && i.status.as_ref().is_some_and(|s| s.agent_connected && s.remaining_resources.is_some())
-        })
-    })
-    .await;
-}
-
 fn definition(family: &str, containers: usize) -> serde_json::Value {
     let containers: Vec<serde_json::Value> = (0..containers)
         .map(|i| serde_json::json!({"name": format!("c{i}"), "image": "busybox", "memory": 16, "essential": i == 0}))
@@ -211,7 +198,7 @@ async fn bad_requests_get_ecs_errors_and_write_nothing() {
     let client = support::client().await;
     let ns = support::namespace(&client, "ecs-bad").await;
     let cluster = format!("{ns}-c");
-    cluster_with_nodes(&client, &cluster).await;
+    ecs_api::cluster_with_nodes(&client, &cluster).await;
     let user = format!("{ns}-ci");
     ecs_api::grant(&client, &user, &ns, false).await;
     let key = ecs_api::key(&client, api, &user, &ns).await;
@@ -401,7 +388,7 @@ async fn rbac_decides_what_each_key_may_touch() {
     let team_a = support::namespace(&client, "ecs-team-a").await;
     let team_b = support::namespace(&client, "ecs-team-b").await;
     let cluster = format!("{team_a}-shared");
-    cluster_with_nodes(&client, &cluster).await;
+    ecs_api::cluster_with_nodes(&client, &cluster).await;
     let (user_a, user_b) = (format!("{team_a}-dev"), format!("{team_b}-dev"));
     ecs_api::grant(&client, &user_a, &team_a, false).await;
     ecs_api::grant(&client, &user_b, &team_b, false).await;
@@ -450,7 +437,7 @@ async fn the_api_does_not_write_what_a_gitops_tool_owns() {
     let client = support::client().await;
     let ns = support::namespace(&client, "ecs-gitops").await;
     let cluster = format!("{ns}-c");
-    cluster_with_nodes(&client, &cluster).await;
+    ecs_api::cluster_with_nodes(&client, &cluster).await;
     let user = format!("{ns}-ci");
     ecs_api::grant(&client, &user, &ns, false).await;
     let key = ecs_api::key(&client, api, &user, &ns).await;
@@ -504,7 +491,7 @@ async fn boto3_paginators_and_waiters_work() {
     let client = support::client().await;
     let ns = support::namespace(&client, "ecs-boto3").await;
     let cluster = format!("{ns}-c");
-    cluster_with_nodes(&client, &cluster).await;
+    ecs_api::cluster_with_nodes(&client, &cluster).await;
     let user = format!("{ns}-ci");
     ecs_api::grant(&client, &user, &ns, false).await;
     let key = ecs_api::key(&client, api, &user, &ns).await;

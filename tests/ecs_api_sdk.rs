@@ -17,7 +17,7 @@ use aws_sdk_ecs::types::{
     TaskDefinitionStatus, TaskStopCode,
 };
 use kube::api::Api;
-use kube_ecs::api::{ContainerInstance, Service};
+use kube_ecs::api::Service;
 use support::ecs_api::{self, EcsApi, Key};
 
 /// An SDK client for `key`, built from the SDK's own Config (no aws-config, no environment or
@@ -45,19 +45,6 @@ fn sdk(api: &EcsApi, key: &Key) -> aws_sdk_ecs::Client {
     aws_sdk_ecs::Client::from_conf(config)
 }
 
-/// A simulated cluster with one container instance, made as the test user (as in tests/ecs_api.rs).
-async fn cluster_with_nodes(client: &kube::Client, name: &str) {
-    support::ecs_cluster(client, name, serde_json::json!({}), 1, ("4", "8Gi")).await;
-    let instances: Api<ContainerInstance> = Api::all(client.clone());
-    support::wait_for_list(&instances, "the cluster's container instance", |all| {
-        all.iter().any(|i| {
-            i.spec.cluster == name
-                && i.status.as_ref().is_some_and(|s| s.agent_connected && s.remaining_resources.is_some())
-        })
-    })
-    .await;
-}
-
 /// The SDK's full error text (the Display of an SdkError is only its kind).
 fn shown<E: std::error::Error>(e: &E) -> String {
     aws_sdk_ecs::error::DisplayErrorContext(e).to_string()
@@ -71,7 +58,7 @@ async fn rust_sdk_walks_through_tasks_services_and_clusters() {
     let client = support::client().await;
     let ns = support::namespace(&client, "ecs-sdk").await;
     let cluster = format!("{ns}-c");
-    cluster_with_nodes(&client, &cluster).await;
+    ecs_api::cluster_with_nodes(&client, &cluster).await;
     let user = format!("{ns}-ci");
     ecs_api::grant(&client, &user, &ns, true).await;
     let key = ecs_api::key(&client, api, &user, &ns).await;
@@ -413,7 +400,7 @@ async fn rust_sdk_sees_the_new_state_in_create_and_update_service_answers() {
     let client = support::client().await;
     let ns = support::namespace(&client, "ecs-sdk-svc").await;
     let cluster = format!("{ns}-c");
-    cluster_with_nodes(&client, &cluster).await;
+    ecs_api::cluster_with_nodes(&client, &cluster).await;
     let user = format!("{ns}-ci");
     ecs_api::grant(&client, &user, &ns, false).await;
     let key = ecs_api::key(&client, api, &user, &ns).await;

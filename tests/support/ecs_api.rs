@@ -72,6 +72,20 @@ pub fn start() -> &'static EcsApi {
     })
 }
 
+/// A cluster (applied as the test user) with one simulated container instance, once the operator
+/// reports that instance connected with its free room (RunTask's placement answer reads it).
+pub async fn cluster_with_nodes(client: &Client, name: &str) {
+    super::ecs_cluster(client, name, serde_json::json!({}), 1, ("4", "8Gi")).await;
+    let instances: Api<kube_ecs::api::ContainerInstance> = Api::all(client.clone());
+    super::wait_for_list(&instances, "the cluster's container instance", |all| {
+        all.iter().any(|i| {
+            i.spec.cluster == name
+                && i.status.as_ref().is_some_and(|s| s.agent_connected && s.remaining_resources.is_some())
+        })
+    })
+    .await;
+}
+
 /// The bin directory of the project's AWS CLI / boto3 virtualenv (made by hack/aws-venv.sh).
 pub fn aws_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
