@@ -1,7 +1,8 @@
 //! The Helm chart on the real control plane: lint, install with helm and with
 //! `helm template | kubectl apply`, and the operator running with nothing but the chart's RBAC (a
 //! kubeconfig impersonating the chart's ServiceAccount) through the full task and service flow; and
-//! what the optional ECS API adds to the rendering (`helm template` only).
+//! what the optional ECS API and ECR add to the rendering (`helm template` only; ECR's generated
+//! registry password also across `helm upgrade` and a reinstall).
 
 mod support;
 
@@ -187,13 +188,18 @@ async fn the_operator_runs_the_full_flow_with_only_the_chart_rbac() {
 /// `helm template` of the chart as release `kube-ecs` in kube-ecs-system with `--set` values: only
 /// helm, no cluster (helm's own directories under the test target's tmp dir).
 fn helm_template(values: &[&str]) -> (bool, String, String) {
+    helm_offline(&["template", "kube-ecs", CHART, "--namespace", NAMESPACE], values)
+}
+
+/// `helm <args>` with `--set` values, without a cluster.
+fn helm_offline(args: &[&str], values: &[&str]) -> (bool, String, String) {
     let home = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("chart-helm-template");
     let mut command = std::process::Command::new(support::tools_bin().join("helm"));
     command
         .env("HELM_CACHE_HOME", home.join("cache"))
         .env("HELM_CONFIG_HOME", home.join("config"))
         .env("HELM_DATA_HOME", home.join("data"))
-        .args(["template", "kube-ecs", CHART, "--namespace", NAMESPACE]);
+        .args(args);
     for value in values {
         command.args(["--set", value]);
     }
@@ -349,4 +355,391 @@ fn the_chart_serves_the_ecs_api_only_when_enabled_and_over_tls() {
         let (ok, _, err) = helm_template(values);
         assert!(!ok && err.contains(message), "{values:?}: want {message:?}, got:\n{err}");
     }
+}
+
+/// ECR on, with the values it requires (the ECS API on, the front's push URL and plain-HTTP acknowledgement).
+const ECR_ON: [&str; 5] = [
+    "ecsApi.enabled=true",
+    "ecsApi.tls.secretName=ecs-api-tls",
+    "ecr.enabled=true",
+    "ecr.proxyEndpoint=https://ecr.example.com",
+    "ecr.front.allowPlainHttp=true",
+];
+
+/// The operator container's args.
+fn operator_args(objects: &[serde_json::Value]) -> Vec<String> {
+    let deployment = object(objects, "Deployment", "kube-ecs").expect("the operator's Deployment");
+    let args = deployment["spec"]["template"]["spec"]["containers"][0]["args"].as_array().expect("args");
+    args.iter().filter_map(|a| a.as_str()).map(str::to_string).collect()
+}
+
+/// The rules of a rendered (Cluster)Role that name `resource`.
+fn rules_on<'a>(role: &'a serde_json::Value, resource: &str) -> Vec<&'a serde_json::Value> {
+    role["rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .filter(|rule| rule["resources"].as_array().is_some_and(|r| r.iter().any(|r| r == resource)))
+        .collect()
+}
+
+/// A rendered Secret's data, decoded.
+fn secret_data(secret: &serde_json::Value) -> std::collections::BTreeMap<String, String> {
+    let secret: k8s_openapi::api::core::v1::Secret = serde_json::from_value(secret.clone()).expect("a Secret");
+    secret
+        .data
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(key, value)| (key, String::from_utf8(value.0).expect("UTF-8")))
+        .collect()
+}
+
+#[test]
+fn the_chart_deploys_ecr_only_when_enabled() {
+    // Off by default, and with only the ECS API on: nothing of ECR.
+    for values in [&[][..], &ECR_ON[..2]] {
+        let objects = rendered_objects(values);
+        let rendering = serde_json::to_string(&objects).expect("json");
+        for absent in ["ecr-", "--ecr", "subjectaccessreviews", "PersistentVolumeClaim", "kube-ecs-ecr-token-key"] {
+            assert!(!rendering.contains(absent), "{absent:?} in the rendering of {values:?}:\n{rendering}");
+        }
+        let role = object(&objects, "ClusterRole", "kube-ecs").expect("ClusterRole");
+        assert!(rules_on(role, "repositories").is_empty(), "{role}");
+    }
+
+    let objects = rendered_objects(&ECR_ON);
+    // The registry's user: AWS with a generated password, and its htpasswd (bcrypt).
+    let secret = object(&objects, "Secret", "kube-ecs-ecr-registry-auth").expect("the registry's Secret");
+    assert_eq!(secret["metadata"]["namespace"], NAMESPACE);
+    assert_eq!(secret["metadata"]["annotations"]["helm.sh/resource-policy"], "keep");
+    let data = secret_data(secret);
+    let password = data["credentials"].strip_prefix("AWS:").expect("credentials are AWS:<password>");
+    assert!(password.len() == 40 && password.chars().all(|c| c.is_ascii_alphanumeric()), "{password}");
+    assert!(data["htpasswd"].starts_with("AWS:$2a$"), "a bcrypt htpasswd line: {}", data["htpasswd"]);
+    // Another render (no cluster to look the Secret up in) generates another password.
+    let again =
+        secret_data(object(&rendered_objects(&ECR_ON), "Secret", "kube-ecs-ecr-registry-auth").expect("Secret"));
+    assert_ne!(again["credentials"], data["credentials"]);
+
+    let config = object(&objects, "ConfigMap", "kube-ecs-ecr-registry").expect("the registry's ConfigMap");
+    let config: serde_json::Value =
+        serde_yaml::from_str(config["data"]["config.yml"].as_str().expect("config.yml")).expect("YAML");
+    assert_eq!(config["storage"]["filesystem"]["rootdirectory"], "/var/lib/registry");
+    assert_eq!(config["storage"]["delete"]["enabled"], true);
+    assert_eq!(config["http"]["addr"], ":5000");
+    assert_eq!(config["http"]["relativeurls"], true);
+    assert_eq!(config["auth"]["htpasswd"]["path"], "/etc/distribution/auth/htpasswd");
+
+    let claim = object(&objects, "PersistentVolumeClaim", "kube-ecs-ecr-registry").expect("the registry's PVC");
+    assert_eq!(claim["metadata"]["annotations"]["helm.sh/resource-policy"], "keep");
+    assert_eq!(
+        claim["spec"],
+        serde_json::json!({"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "20Gi"}}})
+    );
+
+    let registry = object(&objects, "Deployment", "kube-ecs-ecr-registry").expect("the registry's Deployment");
+    assert_eq!(registry["spec"]["replicas"], 1);
+    assert_eq!(registry["spec"]["strategy"]["type"], "Recreate");
+    let pod = &registry["spec"]["template"]["spec"];
+    assert_eq!(pod["automountServiceAccountToken"], false);
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+    assert_eq!(pod["securityContext"]["fsGroup"], 65532);
+    assert_eq!(pod["securityContext"]["seccompProfile"]["type"], "RuntimeDefault");
+    let container = &pod["containers"][0];
+    assert_eq!(container["image"], "docker.io/library/registry:3");
+    assert_eq!(container["imagePullPolicy"], "IfNotPresent");
+    assert_eq!(container["args"], serde_json::json!(["serve", "/etc/distribution/config.yml"]));
+    assert_eq!(container["env"], serde_json::json!([{"name": "OTEL_TRACES_EXPORTER", "value": "none"}]));
+    assert_eq!(
+        container["securityContext"],
+        serde_json::json!({"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true, "runAsNonRoot": true,
+            "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}})
+    );
+    assert_eq!(container["readinessProbe"]["httpGet"], serde_json::json!({"path": "/", "port": "registry"}));
+    assert_eq!(
+        container["volumeMounts"],
+        serde_json::json!([
+            {"name": "config", "mountPath": "/etc/distribution/config.yml", "subPath": "config.yml", "readOnly": true},
+            {"name": "auth", "mountPath": "/etc/distribution/auth", "readOnly": true},
+            {"name": "data", "mountPath": "/var/lib/registry"}])
+    );
+    assert_eq!(
+        pod["volumes"],
+        serde_json::json!([
+            {"name": "config", "configMap": {"name": "kube-ecs-ecr-registry"}},
+            {"name": "auth", "secret": {"secretName": "kube-ecs-ecr-registry-auth",
+                "items": [{"key": "htpasswd", "path": "htpasswd"}]}},
+            {"name": "data", "persistentVolumeClaim": {"claimName": "kube-ecs-ecr-registry"}}])
+    );
+    // The operator's Services and PodDisruptionBudget must not select the registry's Pod.
+    let registry_labels = &registry["spec"]["template"]["metadata"]["labels"];
+    let operator_selector = &object(&objects, "Deployment", "kube-ecs").expect("Deployment")["spec"]["selector"];
+    let selects_registry = operator_selector["matchLabels"]
+        .as_object()
+        .expect("matchLabels")
+        .iter()
+        .all(|(key, value)| &registry_labels[key] == value);
+    assert!(!selects_registry, "{operator_selector} selects {registry_labels}");
+    let service = object(&objects, "Service", "kube-ecs-ecr-registry").expect("the registry's Service");
+    assert_eq!(service["spec"]["type"], "ClusterIP");
+    assert_eq!(service["spec"]["selector"], registry["spec"]["selector"]["matchLabels"]);
+    assert_eq!(service["spec"]["ports"][0]["port"], 5000);
+    assert_eq!(service["spec"]["ports"][0]["targetPort"], "registry");
+
+    // The operator: the flags, the credentials file from the Secret, the front's port and Service.
+    let args = operator_args(&objects);
+    for flag in [
+        "--ecr-registry-upstream=http://kube-ecs-ecr-registry.kube-ecs-system.svc:5000",
+        "--ecr-registry-upstream-credentials-file=/etc/kube-ecs/ecr-registry/credentials",
+        "--ecr-registry-host=000000000000.dkr.ecr.us-east-1.amazonaws.com",
+        "--ecr-front-bind-address=0.0.0.0:8445",
+        "--ecr-front-allow-plain-http",
+        "--ecr-proxy-endpoint=https://ecr.example.com",
+        "--ecr-lifecycle-period-seconds=3600",
+        "--ecr-refresh-period-seconds=30",
+        // The token key lives in the ECS API's keys namespace.
+        "--ecs-api-keys-namespace=kube-ecs-system",
+    ] {
+        assert!(args.iter().any(|a| a == flag), "{flag} in {args:?}");
+    }
+    let deployment = object(&objects, "Deployment", "kube-ecs").expect("Deployment");
+    let operator = &deployment["spec"]["template"]["spec"];
+    let container = &operator["containers"][0];
+    assert!(
+        container["ports"]
+            .as_array()
+            .expect("ports")
+            .iter()
+            .any(|p| p["name"] == "ecr-front" && p["containerPort"] == 8445),
+        "{}",
+        container["ports"]
+    );
+    assert_eq!(
+        container["volumeMounts"],
+        serde_json::json!([
+            {"name": "ecs-api-tls", "mountPath": "/etc/kube-ecs/ecs-api-tls", "readOnly": true},
+            {"name": "ecr-registry-credentials", "mountPath": "/etc/kube-ecs/ecr-registry", "readOnly": true}])
+    );
+    assert_eq!(
+        operator["volumes"][1],
+        serde_json::json!({"name": "ecr-registry-credentials", "secret": {"secretName": "kube-ecs-ecr-registry-auth",
+            "items": [{"key": "credentials", "path": "credentials"}]}})
+    );
+    let front = object(&objects, "Service", "kube-ecs-ecr-front").expect("the front's Service");
+    assert_eq!(front["spec"]["type"], "ClusterIP");
+    assert_eq!(front["spec"]["selector"], deployment["spec"]["selector"]["matchLabels"]);
+    assert_eq!(front["spec"]["ports"][0]["port"], 8445);
+    assert_eq!(front["spec"]["ports"][0]["targetPort"], "ecr-front");
+
+    // RBAC: Repositories and their status, SubjectAccessReviews; the token key's Secret only by name
+    // for get (create cannot be narrowed by name), in the release namespace.
+    let role = object(&objects, "ClusterRole", "kube-ecs").expect("ClusterRole");
+    assert_eq!(
+        rules_on(role, "repositories"),
+        [&serde_json::json!({"apiGroups": ["ecs.kube-ecs.dev"], "resources": ["repositories"],
+            "verbs": ["get", "list", "watch", "patch"]})]
+    );
+    assert_eq!(
+        rules_on(role, "repositories/status"),
+        [&serde_json::json!({"apiGroups": ["ecs.kube-ecs.dev"], "resources": ["repositories/status"],
+            "verbs": ["get", "patch"]})]
+    );
+    assert_eq!(
+        rules_on(role, "subjectaccessreviews"),
+        [&serde_json::json!({"apiGroups": ["authorization.k8s.io"], "resources": ["subjectaccessreviews"],
+            "verbs": ["create"]})]
+    );
+    assert!(rules_on(role, "secrets").is_empty(), "no Secrets cluster-wide: {role}");
+    let token_role = object(&objects, "Role", "kube-ecs-ecr-token-key").expect("the token key's Role");
+    assert_eq!(token_role["metadata"]["namespace"], NAMESPACE);
+    assert_eq!(
+        token_role["rules"],
+        serde_json::json!([
+            {"apiGroups": [""], "resources": ["secrets"], "resourceNames": ["kube-ecs-ecr-token-key"], "verbs": ["get"]},
+            {"apiGroups": [""], "resources": ["secrets"], "verbs": ["create"]}])
+    );
+    let binding = object(&objects, "RoleBinding", "kube-ecs-ecr-token-key").expect("the token key's RoleBinding");
+    assert_eq!(binding["roleRef"]["name"], "kube-ecs-ecr-token-key");
+    assert_eq!(
+        binding["subjects"],
+        serde_json::json!([{"kind": "ServiceAccount", "name": "kube-ecs", "namespace": NAMESPACE}])
+    );
+
+    let (ok, out, err) = helm_offline(&["lint", CHART], &ECR_ON);
+    assert!(ok, "helm lint with ECR on:\n{out}\n{err}");
+}
+
+#[test]
+fn the_chart_ecr_values_shape_what_it_deploys() {
+    let with = |extra: &[&str]| rendered_objects(&[&ECR_ON[..], extra].concat());
+
+    // The other values reach the flags and the Services.
+    let objects = with(&[
+        "ecr.registryHost=123456789012.dkr.ecr.eu-west-1.amazonaws.com",
+        "ecr.proxyEndpoint=https://ecr.example.com/",
+        "ecr.lifecyclePeriodSeconds=600",
+        "ecr.refreshPeriodSeconds=5",
+        "ecr.front.port=9445",
+        "ecr.front.service.type=LoadBalancer",
+        "ecr.registry.port=5001",
+        "ecr.registry.service.clusterIP=10.96.0.50",
+        "ecr.registry.image.repository=registry.example.com/mirror/registry",
+        "ecr.registry.image.tag=3.0.0",
+    ]);
+    let args = operator_args(&objects);
+    for flag in [
+        "--ecr-registry-upstream=http://kube-ecs-ecr-registry.kube-ecs-system.svc:5001",
+        "--ecr-registry-host=123456789012.dkr.ecr.eu-west-1.amazonaws.com",
+        "--ecr-front-bind-address=0.0.0.0:9445",
+        "--ecr-proxy-endpoint=https://ecr.example.com",
+        "--ecr-lifecycle-period-seconds=600",
+        "--ecr-refresh-period-seconds=5",
+    ] {
+        assert!(args.iter().any(|a| a == flag), "{flag} in {args:?}");
+    }
+    let front = object(&objects, "Service", "kube-ecs-ecr-front").expect("front Service");
+    assert_eq!(front["spec"]["type"], "LoadBalancer");
+    assert_eq!(front["spec"]["ports"][0]["port"], 9445);
+    let service = object(&objects, "Service", "kube-ecs-ecr-registry").expect("registry Service");
+    assert_eq!(service["spec"]["clusterIP"], "10.96.0.50");
+    assert_eq!(service["spec"]["ports"][0]["port"], 5001);
+    let registry = object(&objects, "Deployment", "kube-ecs-ecr-registry").expect("registry Deployment");
+    assert_eq!(
+        registry["spec"]["template"]["spec"]["containers"][0]["image"],
+        "registry.example.com/mirror/registry:3.0.0"
+    );
+
+    // Storage: a StorageClass, none ("-"), an existing claim, or an emptyDir.
+    let claim =
+        |objects: &[serde_json::Value]| object(objects, "PersistentVolumeClaim", "kube-ecs-ecr-registry").cloned();
+    let data_volume = |objects: &[serde_json::Value]| {
+        let pod =
+            &object(objects, "Deployment", "kube-ecs-ecr-registry").expect("registry")["spec"]["template"]["spec"];
+        pod["volumes"].as_array().expect("volumes").iter().find(|v| v["name"] == "data").expect("data").clone()
+    };
+    let objects = with(&["ecr.registry.persistence.storageClass=fast", "ecr.registry.persistence.size=100Gi"]);
+    let pvc = claim(&objects).expect("PVC");
+    assert_eq!(pvc["spec"]["storageClassName"], "fast");
+    assert_eq!(pvc["spec"]["resources"]["requests"]["storage"], "100Gi");
+    assert_eq!(
+        claim(&with(&["ecr.registry.persistence.storageClass=-"])).expect("PVC")["spec"]["storageClassName"],
+        ""
+    );
+    let objects = with(&["ecr.registry.persistence.existingClaim=images"]);
+    assert!(claim(&objects).is_none());
+    assert_eq!(
+        data_volume(&objects),
+        serde_json::json!({"name": "data", "persistentVolumeClaim": {"claimName": "images"}})
+    );
+    let objects = with(&["ecr.registry.persistence.enabled=false"]);
+    assert!(claim(&objects).is_none());
+    assert_eq!(data_volume(&objects), serde_json::json!({"name": "data", "emptyDir": {}}));
+
+    // The registry's password from an existing Secret: the chart makes none, both sides read that one.
+    let objects = with(&["ecr.registry.auth.existingSecret=registry-auth"]);
+    assert!(object(&objects, "Secret", "kube-ecs-ecr-registry-auth").is_none());
+    let pod = &object(&objects, "Deployment", "kube-ecs-ecr-registry").expect("registry")["spec"]["template"]["spec"];
+    assert_eq!(pod["volumes"][1]["secret"]["secretName"], "registry-auth");
+    let operator = &object(&objects, "Deployment", "kube-ecs").expect("operator")["spec"]["template"]["spec"];
+    assert_eq!(operator["volumes"][1]["secret"]["secretName"], "registry-auth");
+
+    // An existing registry: nothing of the chart's own, the operator pointed at it.
+    for (extra, credentials) in [
+        (&["ecr.registry.external.url=http://registry.infra.svc:5000/"][..], None),
+        (
+            &[
+                "ecr.registry.external.url=http://registry.infra.svc:5000",
+                "ecr.registry.external.credentialsSecret=infra-registry",
+            ][..],
+            Some("infra-registry"),
+        ),
+    ] {
+        let objects = with(extra);
+        let rendering = serde_json::to_string(&objects).expect("json");
+        assert!(!rendering.contains("kube-ecs-ecr-registry"), "the chart's registry is not deployed:\n{rendering}");
+        assert!(claim(&objects).is_none());
+        let args = operator_args(&objects);
+        assert!(args.iter().any(|a| a == "--ecr-registry-upstream=http://registry.infra.svc:5000"), "{args:?}");
+        let has_file = args.iter().any(|a| a.starts_with("--ecr-registry-upstream-credentials-file="));
+        assert_eq!(has_file, credentials.is_some(), "{args:?}");
+        let operator = &object(&objects, "Deployment", "kube-ecs").expect("operator")["spec"]["template"]["spec"];
+        let volumes = operator["volumes"].as_array().expect("volumes");
+        let secret =
+            volumes.iter().find(|v| v["name"] == "ecr-registry-credentials").map(|v| &v["secret"]["secretName"]);
+        assert_eq!(secret.and_then(|s| s.as_str()), credentials);
+        assert!(object(&objects, "Service", "kube-ecs-ecr-front").is_some(), "the front is the operator's");
+    }
+}
+
+#[test]
+fn the_chart_refuses_ecr_values_that_cannot_work() {
+    let without = |key: &str| ECR_ON.iter().copied().filter(|v| !v.starts_with(key)).collect::<Vec<_>>();
+    fn with(extra: &str) -> Vec<&str> {
+        [&ECR_ON[..], &[extra]].concat()
+    }
+    for (values, message) in [
+        // ECR's tokens and API are ECS API endpoint calls.
+        (
+            vec!["ecr.enabled=true", "ecr.proxyEndpoint=https://ecr.example.com", "ecr.front.allowPlainHttp=true"],
+            "ecr.enabled needs ecsApi.enabled=true",
+        ),
+        (without("ecr.proxyEndpoint"), "ecr.proxyEndpoint is required when ecr.enabled is true"),
+        (with("ecr.proxyEndpoint=http://ecr.example.com"), "ecr.proxyEndpoint must be an https:// URL"),
+        (with("ecr.proxyEndpoint=https://ecr.example.com/v2"), "ecr.proxyEndpoint must be an https:// URL"),
+        (without("ecr.front.allowPlainHttp"), "ecr.front.allowPlainHttp=true is required when ecr.enabled is true"),
+        (
+            with("ecr.front.allowPlainHttp=false"),
+            "so TLS must be terminated in front of the Service kube-ecs-ecr-front",
+        ),
+        (with("ecr.front.port=8443"), "ecr.front.port must be a TCP port other than metrics.port and ecsApi.port"),
+        (with("ecr.front.port=8080"), "ecr.front.port must be a TCP port other than metrics.port and ecsApi.port"),
+        (with("ecr.registryHost=https://ecr.example.com"), "ecr.registryHost must be a host name"),
+        (
+            with("ecr.registry.external.url=https://registry.example.com"),
+            "ecr.registry.external.url must be http://host:port",
+        ),
+        (with("ecr.lifecyclePeriodSeconds=0"), "ecr.lifecyclePeriodSeconds must be a number of seconds, at least 1"),
+        (with("ecr.refreshPeriodSeconds=0"), "ecr.refreshPeriodSeconds must be a number of seconds, at least 1"),
+    ] {
+        let (ok, _, err) = helm_template(&values);
+        assert!(!ok && err.contains(message), "{values:?}: want {message:?}, got:\n{err}");
+    }
+}
+
+#[tokio::test]
+async fn the_chart_keeps_the_registry_password_across_upgrades() {
+    support::operator::start(); // CRDs
+    let namespace = "chart-ecr";
+    let release = |verb: &str| {
+        let mut args = vec![verb, "ecr", CHART, "--namespace", namespace, "--wait=false", "--set", "replicaCount=1"];
+        if verb == "install" {
+            args.push("--create-namespace");
+        }
+        for value in ECR_ON {
+            args.extend(["--set", value]);
+        }
+        let (ok, out, err) = support::helm(&args);
+        assert!(ok, "helm {verb}:\n{out}\n{err}");
+    };
+    let credentials = || {
+        let (ok, out, err) = support::kubectl(
+            &["get", "secret", "ecr-kube-ecs-ecr-registry-auth", "-n", namespace, "-o", "jsonpath={.data}"],
+            None,
+        );
+        assert!(ok, "{err}");
+        out
+    };
+    release("install");
+    let first = credentials();
+    assert!(first.contains("\"credentials\"") && first.contains("\"htpasswd\""), "{first}");
+    // helm's lookup finds the Secret: the same password, and the same htpasswd (bcrypt salts differ
+    // per hash, so an unchanged line means it was not regenerated).
+    release("upgrade");
+    assert_eq!(credentials(), first, "helm upgrade changed the registry's password");
+    // Kept on uninstall (the nodes' hosts.toml holds it), and reused by the next install.
+    let (ok, out, err) = support::helm(&["uninstall", "ecr", "--namespace", namespace]);
+    assert!(ok, "helm uninstall:\n{out}\n{err}");
+    assert_eq!(credentials(), first, "the Secret outlives the release");
+    release("install");
+    assert_eq!(credentials(), first, "a reinstall reuses the kept Secret");
 }
