@@ -223,7 +223,7 @@ async fn run_operator(args: RunArgs) -> anyhow::Result<()> {
         // Every replica serves the API: it keeps no state of its own, the apiserver has it all.
         let client = client.clone();
         tokio::spawn(async move {
-            if let Err(e) = kube_ecs_endpoint::run(config, kube_config, client).await {
+            if let Err(e) = kube_ecs_endpoint::run(config, kube_config, client, None).await {
                 // Asked for and not served: fail loudly (the pod restarts, its logs say why)
                 // rather than run on with an endpoint that callers cannot reach.
                 tracing::error!(error = %e, "the ECS API endpoint stopped");

@@ -166,7 +166,7 @@ async fn start_ecs_api(cluster: &LocalCluster, client: &Client) -> anyhow::Resul
     let kube_config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default()).await?;
     let client = client.clone();
     tokio::spawn(async move {
-        if let Err(e) = kube_ecs_endpoint::run(config, kube_config, client).await {
+        if let Err(e) = kube_ecs_endpoint::run(config, kube_config, client, None).await {
             eprintln!("[demo] the ECS API stopped: {e}");
         }
     });

@@ -548,7 +548,7 @@ async fn the_api_serves_https_with_a_configured_certificate() {
     );
     config.tls = Some(kube_ecs::ecs_api::TlsFiles { certificate: cert.clone(), private_key });
     config.check_responses = true;
-    let served = tokio::spawn(kube_ecs::ecs_api::run(config, ecs_api::kube_config().await, client.clone()));
+    let served = tokio::spawn(kube_ecs::ecs_api::run(config, ecs_api::kube_config().await, client.clone(), None));
     let url = format!("https://127.0.0.1:{port}");
     let ca = cert.display().to_string();
     let deadline = std::time::Instant::now() + support::WAIT;

@@ -10,14 +10,25 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("kube-ecs-api", &[]),
     ("kube-ecs-domain", &["kube-ecs-api"]),
     ("kube-ecs-read-model", &["kube-ecs-api", "kube-ecs-domain"]),
-    ("kube-ecs-operator", &["kube-ecs-api", "kube-ecs-domain", "kube-ecs-read-model"]),
+    // The Repository controller reads and deletes images through the registry's upstream client.
+    ("kube-ecs-operator", &["kube-ecs-api", "kube-ecs-domain", "kube-ecs-read-model", "kube-ecs-registry"]),
     // ECS's wire types and SigV4 stand beside the api layer: pure, nothing of ours.
     ("kube-ecs-wire", &[]),
     ("kube-ecs-sigv4", &[]),
-    // The ECS API endpoint is a peer of the controllers: it reads and writes the same resources.
+    // The image registry (ECR's registry side) reads Repositories and verifies tokens with SigV4's HMAC.
+    ("kube-ecs-registry", &["kube-ecs-api", "kube-ecs-domain", "kube-ecs-sigv4"]),
+    // The ECS API endpoint is a peer of the controllers: it reads and writes the same resources (and,
+    // for ECR's API, the registry's images through kube-ecs-registry).
     (
         "kube-ecs-endpoint",
-        &["kube-ecs-api", "kube-ecs-domain", "kube-ecs-read-model", "kube-ecs-wire", "kube-ecs-sigv4"],
+        &[
+            "kube-ecs-api",
+            "kube-ecs-domain",
+            "kube-ecs-read-model",
+            "kube-ecs-wire",
+            "kube-ecs-sigv4",
+            "kube-ecs-registry",
+        ],
     ),
     // The local control plane stands apart: tests, the demo and the benchmarks use it, the operator never.
     ("kube-ecs-local-cluster", &[]),
@@ -32,6 +43,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "kube-ecs-local-cluster",
             "kube-ecs-wire",
             "kube-ecs-sigv4",
+            "kube-ecs-registry",
         ],
     ),
 ];

@@ -61,7 +61,7 @@ pub fn start() -> &'static EcsApi {
                     endpoint.check_responses = true;
                     endpoint.max_body_bytes = 256 * 1024;
                     let _ = ready_tx.send(());
-                    if let Err(e) = kube_ecs::ecs_api::run(endpoint, config, client).await {
+                    if let Err(e) = kube_ecs::ecs_api::run(endpoint, config, client, None).await {
                         panic!("the ECS API endpoint stopped: {e}");
                     }
                 });

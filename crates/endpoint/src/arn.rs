@@ -1,15 +1,25 @@
-//! ECS's ARNs over kube-ecs's names: `arn:aws:ecs:<region>:<account>:<kind>/...`. Requests may name
-//! a resource by its ARN or its short name; responses always carry ARNs.
+//! ECS's ARNs over kube-ecs's names: `arn:aws:ecs:<region>:<account>:<kind>/...`, and ECR's
+//! repository ARNs (`arn:aws:ecr:<region>:<account>:repository/<name>`). Requests may name an ECS
+//! resource by its ARN or its short name; responses always carry ARNs.
 
 /// Formats and reads the ARNs of one region and account.
 #[derive(Clone, Debug)]
 pub struct Arns {
     prefix: String,
+    ecr_prefix: String,
 }
 
 impl Arns {
     pub fn new(region: &str, account: &str) -> Self {
-        Self { prefix: format!("arn:aws:ecs:{region}:{account}:") }
+        Self {
+            prefix: format!("arn:aws:ecs:{region}:{account}:"),
+            ecr_prefix: format!("arn:aws:ecr:{region}:{account}:"),
+        }
+    }
+
+    /// An ECR repository (its `repositoryName`, which may hold `/`).
+    pub fn repository(&self, repository_name: &str) -> String {
+        format!("{}repository/{repository_name}", self.ecr_prefix)
     }
 
     pub fn cluster(&self, name: &str) -> String {
@@ -76,6 +86,15 @@ pub fn parse(arn: &str) -> Option<Reference> {
     }
 }
 
+/// The `repositoryName` an ECR repository ARN names (everything after `repository/`: names hold
+/// `/`), or None when it is not one. Like ECS's ARNs, its region and account are not checked.
+pub fn repository_name(arn: &str) -> Option<&str> {
+    let mut parts = arn.strip_prefix("arn:")?.splitn(5, ':');
+    let (_partition, service, _region, _account) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let name = parts.next()?.strip_prefix("repository/")?;
+    (service == "ecr" && !name.is_empty()).then_some(name)
+}
+
 /// The last segment of a name-or-ARN (`arn:...:cluster/prod` -> `prod`, `prod` -> `prod`).
 pub fn short_name(name_or_arn: &str) -> &str {
     if name_or_arn.starts_with("arn:") { name_or_arn.rsplit('/').next().unwrap_or(name_or_arn) } else { name_or_arn }
@@ -116,6 +135,23 @@ mod tests {
         assert_eq!(arns.cluster("prod"), "arn:aws:ecs:us-east-1:123456789012:cluster/prod");
         assert_eq!(parse("arn:aws:s3:::bucket"), None);
         assert_eq!(parse("web"), None);
+    }
+
+    #[test]
+    fn repository_arns() {
+        let arns = Arns::new("us-east-1", "123456789012");
+        assert_eq!(arns.repository("team-a/web"), "arn:aws:ecr:us-east-1:123456789012:repository/team-a/web");
+        let cases = [
+            ("arn:aws:ecr:us-east-1:123456789012:repository/team-a/web", Some("team-a/web")),
+            ("arn:aws:ecr:eu-west-1:000000000000:repository/web", Some("web")),
+            ("arn:aws:ecs:us-east-1:123456789012:repository/web", None),
+            ("arn:aws:ecr:us-east-1:123456789012:repository/", None),
+            ("arn:aws:ecr:us-east-1:123456789012:web", None),
+            ("web", None),
+        ];
+        for (arn, name) in cases {
+            assert_eq!(repository_name(arn), name, "{arn}");
+        }
     }
 
     #[test]

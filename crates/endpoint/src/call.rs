@@ -7,7 +7,7 @@ use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::Resource;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, ValidationDirective};
-use kube_ecs_api::{ContainerInstance, EcsCluster, Service, Task, TaskDefinition};
+use kube_ecs_api::{ContainerInstance, EcsCluster, Repository, Service, Task, TaskDefinition};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -27,7 +27,7 @@ impl<'a> Call<'a> {
         Ok(Self { endpoint, key, client: endpoint.identities.client_for(key)? })
     }
 
-    /// Where the caller's task definitions, tasks and services live.
+    /// Where the caller's task definitions, tasks, services and repositories live.
     pub fn namespace(&self) -> &str {
         &self.key.namespace
     }
@@ -61,6 +61,11 @@ impl<'a> Call<'a> {
     }
 
     pub fn pods(&self) -> Api<Pod> {
+        Api::namespaced(self.client.clone(), self.namespace())
+    }
+
+    /// The caller's ECR repositories.
+    pub fn repositories(&self) -> Api<Repository> {
         Api::namespaced(self.client.clone(), self.namespace())
     }
 

@@ -12,8 +12,8 @@ pub struct Signer<'a> {
     pub region: &'a str,
 }
 
-/// The headers of a request to `host` for `target` (`AmazonEC2ContainerServiceV20141113.<Action>`),
-/// signed at `time` when a signer is given.
+/// The headers of a request to `host` for `target` (`AmazonEC2ContainerServiceV20141113.<Action>`,
+/// or ECR's `AmazonEC2ContainerRegistry_V20150921.<Action>`), signed at `time` when a signer is given.
 pub fn headers(
     host: &str,
     target: Option<&str>,
@@ -33,7 +33,8 @@ pub fn headers(
             secret_access_key: signer.secret_access_key,
             session_token: None,
             region: signer.region,
-            service: "ecs",
+            // As the AWS CLI signs: for the target's service (`ecr` for ECR's targets).
+            service: crate::protocol::signing_service(target).signing_name(),
             time,
         };
         // Signing only fails without a Host header, which is always there.
@@ -78,4 +79,23 @@ pub async fn call(
     let body = serde_json::to_vec(input)?;
     let headers = headers(host, Some(&target), &body, Some(signer), jiff::Timestamp::now());
     post(host, &headers, &body).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_are_signed_for_the_targets_service() {
+        let signer = Signer { access_key_id: "AKIAKUBEECSTEAMA0001", secret_access_key: "secret", region: "us-east-1" };
+        let cases = [
+            ("AmazonEC2ContainerServiceV20141113.ListClusters", "/us-east-1/ecs/aws4_request"),
+            ("AmazonEC2ContainerRegistry_V20150921.ListImages", "/us-east-1/ecr/aws4_request"),
+        ];
+        for (target, scope) in cases {
+            let headers = headers("127.0.0.1:8443", Some(target), b"{}", Some(signer), jiff::Timestamp::now());
+            let authorization = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("authorization")).map(|(_, v)| v);
+            assert!(authorization.is_some_and(|a| a.contains(scope)), "{target}: {authorization:?}");
+        }
+    }
 }

@@ -1,4 +1,4 @@
-//! ECS's errors: an error type from ECS's (and AWS JSON 1.1's) vocabulary and ECS's message. Every
+//! ECS's and ECR's errors: an error type from their (and AWS JSON 1.1's) vocabulary and their message. Every
 //! client error is HTTP 400 (413 for an oversize body), so clients do not retry bad input; only the
 //! endpoint's own failures (the apiserver unreachable) are 5xx.
 
@@ -36,6 +36,15 @@ error_codes!(
     ServiceNotActiveException,
     ServiceNotFoundException,
     UnsupportedFeatureException,
+    // ECR's own (InvalidParameterException, LimitExceededException and ServerException are shared).
+    ImageNotFoundException,
+    InvalidTagParameterException,
+    LifecyclePolicyNotFoundException,
+    RepositoryAlreadyExistsException,
+    RepositoryNotEmptyException,
+    RepositoryNotFoundException,
+    TooManyTagsException,
+    ValidationException,
     // The AWS JSON protocol's and SigV4's.
     IncompleteSignatureException,
     InvalidSignatureException,

@@ -57,6 +57,22 @@ pub fn page_ordered(
     Ok((page, token))
 }
 
+/// [`page_ordered`] over items that are not their own sort key (ECR's images): each is paged by its
+/// `key`, which must tell it apart from every other item (a shared key keeps one of them).
+pub fn page_by<T>(
+    items: Vec<T>,
+    key: impl Fn(&T) -> String,
+    max_results: Option<i32>,
+    next_token: Option<&str>,
+    (default, limit): (usize, usize),
+    descending: bool,
+) -> Result<(Vec<T>, Option<String>), EcsError> {
+    let mut keyed: std::collections::HashMap<String, T> = items.into_iter().map(|item| (key(&item), item)).collect();
+    let keys = keyed.keys().cloned().collect();
+    let (page, token) = page_ordered(keys, max_results, next_token, default, limit, descending)?;
+    Ok((page.iter().filter_map(|k| keyed.remove(k)).collect(), token))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,5 +99,15 @@ mod tests {
         assert!(page(items.clone(), Some(0), None, 100, 100).unwrap_err().message.contains("between 1 and 100"));
         assert!(page(items.clone(), Some(101), None, 100, 100).is_err());
         assert!(page(items, None, Some("zz"), 100, 100).unwrap_err().message.contains("Invalid token"));
+    }
+
+    #[test]
+    fn pages_of_items_by_their_keys() {
+        let items: Vec<(u32, &str)> = vec![(3, "c"), (1, "a"), (2, "b")];
+        let key = |item: &(u32, &str)| format!("{:05}", item.0);
+        let (first, token) = page_by(items.clone(), key, Some(2), None, (100, 100), true).expect("page");
+        assert_eq!(first, vec![(3, "c"), (2, "b")]);
+        let (rest, token) = page_by(items, key, Some(2), token.as_deref(), (100, 100), true).expect("page");
+        assert_eq!((rest, token), (vec![(1, "a")], None));
     }
 }

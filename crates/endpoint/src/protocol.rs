@@ -1,39 +1,124 @@
-//! The AWS JSON 1.1 protocol: which action a request calls (`X-Amz-Target`) and its JSON input,
-//! checked against botocore's model before any action sees it.
+//! The AWS JSON 1.1 protocol: which service and action a request calls (`X-Amz-Target`) and its
+//! JSON input, checked against that service's botocore model before any action sees it. ECS and ECR
+//! share the endpoint; the target's prefix tells them apart.
 
 use kube_ecs_wire as wire;
+use kube_ecs_wire::model::Model;
 
 use crate::error::{EcsError, ErrorCode};
 
-/// The action named by `X-Amz-Target: AmazonEC2ContainerServiceV20141113.<Action>`, if kube-ecs
-/// serves it; any other target is ECS's UnknownOperationException naming it.
-pub fn operation(target: Option<&str>) -> Result<&'static str, EcsError> {
+/// A service served on the endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Service {
+    Ecs,
+    Ecr,
+}
+
+impl Service {
+    /// The `X-Amz-Target` prefix (`<prefix>.<Action>`).
+    pub fn target_prefix(self) -> &'static str {
+        match self {
+            Service::Ecs => wire::TARGET_PREFIX,
+            Service::Ecr => wire::ecr::TARGET_PREFIX,
+        }
+    }
+
+    /// The SigV4 service name clients sign with (the AWS CLI: `ecs`, `ecr`).
+    pub fn signing_name(self) -> &'static str {
+        match self {
+            Service::Ecs => "ecs",
+            Service::Ecr => "ecr",
+        }
+    }
+
+    /// The model requests and responses are checked against.
+    pub fn model(self) -> &'static Model {
+        match self {
+            Service::Ecs => wire::model::ecs(),
+            Service::Ecr => wire::ecr::model(),
+        }
+    }
+
+    /// Where the served actions are listed, for messages.
+    fn docs(self) -> &'static str {
+        match self {
+            Service::Ecs => "docs/ecs-api.md",
+            Service::Ecr => "docs/ecr.md",
+        }
+    }
+
+    fn supported(self) -> &'static [&'static str] {
+        match self {
+            Service::Ecs => wire::SUPPORTED_OPERATIONS,
+            Service::Ecr => wire::ecr::SUPPORTED_OPERATIONS,
+        }
+    }
+
+    fn all(self) -> &'static [&'static str] {
+        match self {
+            Service::Ecs => wire::ALL_OPERATIONS,
+            Service::Ecr => wire::ecr::ALL_OPERATIONS,
+        }
+    }
+
+    /// The service whose target prefix starts `target`, if one does.
+    fn of_target(target: &str) -> Option<Service> {
+        [Service::Ecs, Service::Ecr]
+            .into_iter()
+            .find(|s| target.strip_prefix(s.target_prefix()).is_some_and(|rest| rest.starts_with('.')))
+    }
+}
+
+/// An action of a service, one kube-ecs serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Operation {
+    pub service: Service,
+    pub name: &'static str,
+}
+
+/// The service a request's signature must be scoped to: the target's, and ECS's when the target
+/// names no service (the request is refused later for its target, once its signature is checked, so
+/// signature errors come first whatever the target).
+pub fn signing_service(target: Option<&str>) -> Service {
+    target.map(str::trim).and_then(Service::of_target).unwrap_or(Service::Ecs)
+}
+
+/// The action named by `X-Amz-Target: AmazonEC2ContainerServiceV20141113.<Action>` (ECS) or
+/// `AmazonEC2ContainerRegistry_V20150921.<Action>` (ECR), if kube-ecs serves it; any other target is
+/// the UnknownOperationException naming it.
+pub fn operation(target: Option<&str>) -> Result<Operation, EcsError> {
     let Some(target) = target.map(str::trim).filter(|t| !t.is_empty()) else {
         return Err(EcsError::new(
             ErrorCode::UnknownOperationException,
             "Missing X-Amz-Target: say which action to call (AmazonEC2ContainerServiceV20141113.<Action>).",
         ));
     };
-    let action = target.strip_prefix(wire::TARGET_PREFIX).and_then(|rest| rest.strip_prefix('.')).ok_or_else(|| {
-        EcsError::new(
+    let Some(service) = Service::of_target(target) else {
+        return Err(EcsError::new(
             ErrorCode::UnknownOperationException,
-            format!("Unknown target {target:?}: this endpoint serves {}.", wire::TARGET_PREFIX),
-        )
-    })?;
-    if let Some(supported) = wire::SUPPORTED_OPERATIONS.iter().find(|op| **op == action) {
-        return Ok(supported);
+            format!(
+                "Unknown target {target:?}: this endpoint serves {} and {}.",
+                Service::Ecs.target_prefix(),
+                Service::Ecr.target_prefix()
+            ),
+        ));
+    };
+    let action = &target[service.target_prefix().len() + 1..];
+    if let Some(name) = service.supported().iter().find(|op| **op == action) {
+        return Ok(Operation { service, name });
     }
-    let message = if wire::ALL_OPERATIONS.contains(&action) {
-        format!("The action {action} is not supported by kube-ecs (docs/ecs-api.md lists the supported actions).")
+    let message = if service.all().contains(&action) {
+        format!("The action {action} is not supported by kube-ecs ({} lists the supported actions).", service.docs())
     } else {
-        format!("The action {action} is not an ECS action.")
+        format!("The action {action} is not an {} action.", service.model().service())
     };
     Err(EcsError::new(ErrorCode::UnknownOperationException, message))
 }
 
 /// The request's JSON input, checked against the operation's input shape (types, required
 /// members, enums). An empty body is `{}`, as botocore sends for actions without members.
-pub fn input(operation: &str, body: &[u8]) -> Result<serde_json::Value, EcsError> {
+pub fn input(operation: Operation, body: &[u8]) -> Result<serde_json::Value, EcsError> {
+    let model = operation.service.model();
     let value: serde_json::Value = if body.iter().all(u8::is_ascii_whitespace) {
         serde_json::json!({})
     } else {
@@ -41,13 +126,13 @@ pub fn input(operation: &str, body: &[u8]) -> Result<serde_json::Value, EcsError
             EcsError::new(ErrorCode::SerializationException, format!("The request body is not valid JSON: {e}"))
         })?
     };
-    wire::model::check_input(operation, &value).map_err(|e| {
+    model.check_input(operation.name, &value).map_err(|e| {
         EcsError::new(ErrorCode::parse(e.code).unwrap_or(ErrorCode::InvalidParameterException), e.message)
     })?;
     // Null members and `2.0` for an integer are valid JSON 1.1 input: read as absent and 2, for the
     // typed shapes and for the members passed on to the resources alike.
     let mut value = value;
-    wire::model::normalize_input(operation, &mut value);
+    model.normalize_input(operation.name, &mut value);
     Ok(value)
 }
 
@@ -55,34 +140,81 @@ pub fn input(operation: &str, body: &[u8]) -> Result<serde_json::Value, EcsError
 mod tests {
     use super::*;
 
+    fn ecs(name: &'static str) -> Operation {
+        Operation { service: Service::Ecs, name }
+    }
+
+    fn ecr(name: &'static str) -> Operation {
+        Operation { service: Service::Ecr, name }
+    }
+
     #[test]
     fn targets() {
-        assert_eq!(operation(Some("AmazonEC2ContainerServiceV20141113.RunTask")), Ok("RunTask"));
+        assert_eq!(operation(Some("AmazonEC2ContainerServiceV20141113.RunTask")), Ok(ecs("RunTask")));
+        assert_eq!(operation(Some("AmazonEC2ContainerRegistry_V20150921.DescribeImages")), Ok(ecr("DescribeImages")));
         let cases = [
             (None, "Missing X-Amz-Target"),
-            (Some("AmazonEC2ContainerServiceV20141113.CreateCapacityProvider"), "not supported by kube-ecs"),
+            (
+                Some("AmazonEC2ContainerServiceV20141113.CreateCapacityProvider"),
+                "not supported by kube-ecs (docs/ecs-api.md",
+            ),
             (Some("AmazonEC2ContainerServiceV20141113.Frobnicate"), "not an ECS action"),
+            (
+                Some("AmazonEC2ContainerRegistry_V20150921.PutImage"),
+                "PutImage is not supported by kube-ecs (docs/ecr.md",
+            ),
+            (Some("AmazonEC2ContainerRegistry_V20150921.Frobnicate"), "not an ECR action"),
+            (Some("AmazonEC2ContainerRegistry_V20150921"), "Unknown target"),
+            (Some("AmazonEC2ContainerServiceV20141113X.RunTask"), "Unknown target"),
             (Some("DynamoDB_20120810.ListTables"), "Unknown target"),
         ];
         for (target, message) in cases {
             let error = operation(target).expect_err(message);
             assert_eq!(error.code, ErrorCode::UnknownOperationException);
-            assert!(error.message.contains(message), "{error}");
+            assert!(error.message.contains(message), "{target:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn signatures_are_scoped_to_the_targets_service() {
+        let cases = [
+            (Some("AmazonEC2ContainerRegistry_V20150921.ListImages"), "ecr"),
+            (Some(" AmazonEC2ContainerRegistry_V20150921.Nope "), "ecr"),
+            (Some("AmazonEC2ContainerServiceV20141113.RunTask"), "ecs"),
+            (Some("DynamoDB_20120810.ListTables"), "ecs"),
+            (None, "ecs"),
+        ];
+        for (target, service) in cases {
+            assert_eq!(signing_service(target).signing_name(), service, "{target:?}");
         }
     }
 
     #[test]
     fn bodies() {
-        assert_eq!(input("ListClusters", b"").unwrap(), serde_json::json!({}));
-        assert_eq!(input("ListClusters", b"{").unwrap_err().code, ErrorCode::SerializationException);
+        assert_eq!(input(ecs("ListClusters"), b"").unwrap(), serde_json::json!({}));
+        assert_eq!(input(ecs("ListClusters"), b"{").unwrap_err().code, ErrorCode::SerializationException);
         assert_eq!(
-            input("ListClusters", br#"{"maxResults": 2.0, "nextToken": null}"#).unwrap(),
+            input(ecs("ListClusters"), br#"{"maxResults": 2.0, "nextToken": null}"#).unwrap(),
             serde_json::json!({"maxResults": 2})
         );
-        assert_eq!(input("RunTask", b"{}").unwrap_err().code, ErrorCode::InvalidParameterException);
+        assert_eq!(input(ecs("RunTask"), b"{}").unwrap_err().code, ErrorCode::InvalidParameterException);
         assert_eq!(
-            input("RunTask", br#"{"taskDefinition": "web", "count": "3"}"#).unwrap_err().code,
+            input(ecs("RunTask"), br#"{"taskDefinition": "web", "count": "3"}"#).unwrap_err().code,
             ErrorCode::SerializationException
+        );
+    }
+
+    #[test]
+    fn ecr_bodies_are_checked_against_ecrs_model_in_its_words() {
+        let error = input(ecr("CreateRepository"), b"{}").unwrap_err();
+        assert_eq!(error.code, ErrorCode::InvalidParameterException);
+        assert_eq!(
+            error.message,
+            "Invalid parameter at 'repositoryName' failed to satisfy constraint: 'Member must not be null'"
+        );
+        assert_eq!(
+            input(ecr("ListImages"), br#"{"repositoryName": "web", "maxResults": 5.0}"#).unwrap(),
+            serde_json::json!({"repositoryName": "web", "maxResults": 5})
         );
     }
 }

@@ -1,4 +1,4 @@
-//! HTTP(S) for the ECS API: one route (`POST /`), bodies bounded before they are read, every
+//! HTTP(S) for the ECS and ECR APIs: one route (`POST /`), bodies bounded before they are read, every
 //! answer JSON with a request ID. TLS when a certificate is configured.
 
 use std::convert::Infallible;
@@ -16,6 +16,7 @@ use crate::Endpoint;
 use crate::auth::{self, Signed};
 use crate::call::Call;
 use crate::error::{EcsError, ErrorCode};
+use crate::protocol::Service;
 use crate::{actions, ids, protocol};
 
 const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
@@ -172,24 +173,35 @@ async fn respond(
         headers: &headers,
         body: &body,
     };
-    let key = match auth::authenticate(endpoint, &signed) {
+    let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok());
+    let key = match auth::authenticate(endpoint, &signed, protocol::signing_service(target).signing_name()) {
         Ok(key) => key,
         Err(error) => return ("", Err(error)),
     };
-    let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok());
     let operation = match protocol::operation(target) {
         Ok(operation) => operation,
         Err(error) => return ("", Err(error)),
     };
     let result = async {
+        // Before the input is read: without its registry the endpoint has no ECR action to check it for.
+        let registry = match operation.service {
+            Service::Ecs => None,
+            Service::Ecr => Some(endpoint.registry.as_ref().ok_or_else(|| ecr_disabled(operation.name))?),
+        };
         let input = protocol::input(operation, &body)?;
         let call = Call::new(endpoint, &key)?;
-        let output = actions::dispatch(&call, operation, input).await?;
+        let output = match registry {
+            None => actions::dispatch(&call, operation.name, input).await?,
+            Some(registry) => actions::ecr::dispatch(&call, registry, operation.name, input).await?,
+        };
         if endpoint.config.check_responses {
-            let violations = kube_ecs_wire::model::check_output(operation, &output);
+            let model = operation.service.model();
+            let violations = model.check_output(operation.name, &output);
             if !violations.is_empty() {
                 return Err(EcsError::server(format!(
-                    "the {operation} response does not match ECS's model: {}",
+                    "the {} response does not match {}'s model: {}",
+                    operation.name,
+                    model.service(),
                     violations.join("; ")
                 )));
             }
@@ -197,6 +209,18 @@ async fn respond(
         Ok(output)
     }
     .await;
-    tracing::info!(operation, user = %key.username, ok = result.is_ok(), "ECS API call");
-    (operation, result)
+    let service = operation.service.signing_name();
+    tracing::info!(service, operation = operation.name, user = %key.username, ok = result.is_ok(), "ECS API call");
+    (operation.name, result)
+}
+
+/// ECR's actions on an endpoint started without the registry they work on.
+fn ecr_disabled(action: &str) -> EcsError {
+    EcsError::new(
+        ErrorCode::UnknownOperationException,
+        format!(
+            "ECR is not enabled on this endpoint (the operator serves the ECR API only together with its image \
+             registry): {action} is not available."
+        ),
+    )
 }

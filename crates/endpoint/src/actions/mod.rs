@@ -1,7 +1,8 @@
-//! The ECS actions, one file per resource. Each reads and writes the custom resources through the
-//! caller's impersonating client; there is no other store.
+//! The ECS actions, one file per resource (ECR's in [`ecr`]). Each reads and writes the custom
+//! resources through the caller's impersonating client; there is no other store.
 
 mod clusters;
+pub mod ecr;
 mod instances;
 mod services;
 mod tags;

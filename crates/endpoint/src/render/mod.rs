@@ -1,8 +1,10 @@
-//! The custom resources as ECS's wire shapes. Timestamps come from the objects' own records;
-//! nothing is invented (each response is checked against botocore's model in the tests).
+//! The custom resources as ECS's (and Repositories as ECR's) wire shapes. Timestamps come from the
+//! objects' own records; nothing is invented (each response is checked against botocore's model in
+//! the tests).
 
 pub mod cluster;
 pub mod instance;
+pub mod repository;
 pub mod service;
 pub mod task;
 pub mod task_definition;
