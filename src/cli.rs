@@ -110,6 +110,8 @@ pub struct RunArgs {
     pub identity: Option<String>,
     #[command(flatten)]
     pub ecs_api: EcsApiArgs,
+    #[command(flatten)]
+    pub ecr: crate::ecr::EcrArgs,
 }
 
 /// Options of the ECS API endpoint (docs/ecs-api.md).
@@ -219,11 +221,15 @@ async fn run_operator(args: RunArgs) -> anyhow::Result<()> {
     init_logging(&args.log_format);
     let ecs_api = args.ecs_api.config()?;
     let (kube_config, client) = build_client(args.kube_api_qps, args.kube_api_burst).await?;
+    let ecs = &args.ecs_api;
+    let ecr =
+        args.ecr.start(&ecs.ecs_api_region, &ecs.ecs_api_account, &ecs.ecs_api_keys_namespace, client.clone()).await?;
     if let Some(config) = ecs_api {
         // Every replica serves the API: it keeps no state of its own, the apiserver has it all.
         let client = client.clone();
+        let registry = ecr.as_ref().map(crate::ecr::Ecr::endpoint_parts);
         tokio::spawn(async move {
-            if let Err(e) = kube_ecs_endpoint::run(config, kube_config, client, None).await {
+            if let Err(e) = kube_ecs_endpoint::run(config, kube_config, client, registry).await {
                 // Asked for and not served: fail loudly (the pod restarts, its logs say why)
                 // rather than run on with an endpoint that callers cannot reach.
                 tracing::error!(error = %e, "the ECS API endpoint stopped");
@@ -303,8 +309,20 @@ async fn run_operator(args: RunArgs) -> anyhow::Result<()> {
             tokio::time::sleep(SHUTDOWN_GRACE).await;
         }
     };
+    let shutdown = futures::FutureExt::shared(Box::pin(shutdown));
+    let repositories = {
+        let (ctx, shutdown) = (ctx.clone(), shutdown.clone());
+        let settings = ecr.as_ref().map(|e| e.settings.clone());
+        async move {
+            match settings {
+                Some(settings) => crate::controllers::repository::run(ctx, settings, shutdown).await,
+                None => shutdown.await,
+            }
+        }
+    };
+    let controllers = async { futures::join!(crate::controllers::run(ctx, shutdown), repositories) };
     tokio::select! {
-        () = crate::controllers::run(ctx, shutdown) => {}
+        _ = controllers => {}
         () = bounded => tracing::warn!("controllers did not stop within {SHUTDOWN_GRACE:?}; exiting"),
     }
     metrics.ready.store(false, std::sync::atomic::Ordering::Relaxed);
@@ -416,7 +434,14 @@ async fn local_cluster(
     }
     if let Some(ecr) = cluster.ecr() {
         let user = ecr.credentials().map(|(u, _)| u).unwrap_or_default();
-        println!("ecr:        {} (user {user}; serves {})", ecr.address(), ecr.hosts().join(", "));
+        println!(
+            "ecr:        {} (user {user}; the registry under ECR, and serves {} to nodes)",
+            ecr.address(),
+            ecr.hosts().join(", ")
+        );
+    }
+    if let Some(reader) = cluster.ecr_for_nodes() {
+        println!("ecr nodes:  {} (read-only; serves {} to nodes)", reader.address(), reader.hosts().join(", "));
     }
     println!("press Ctrl-C to stop");
     termination.requested().await;

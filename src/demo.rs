@@ -1,5 +1,6 @@
 //! The one-command demo: a local control plane, the CRDs, the operator, the example ECS manifests,
-//! and a live view of clusters, container instances, services and tasks until Ctrl-C.
+//! and a live view of clusters, container instances, services, tasks and ECR repositories until
+//! Ctrl-C.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -12,6 +13,7 @@ use kube::{Client, ResourceExt};
 
 use k8s_openapi::api::core::v1::Pod;
 
+use crate::api::repository::Repository;
 use crate::api::{ContainerInstance, EcsCluster, Service, Task};
 use crate::context::{Context, OperatorConfig};
 use crate::local_cluster::{LOCAL_INSTANCE_LABEL, LocalCluster, LocalClusterOptions};
@@ -73,10 +75,15 @@ pub async fn run(tools_bin: PathBuf, examples: &Path, duration: Option<Duration>
     eprintln!("[demo] starting the operator ...");
     let ctx = Arc::new(Context::new(client.clone(), OperatorConfig::default()));
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let operator = tokio::spawn(crate::controllers::run(ctx, async move {
+    let stop = futures::FutureExt::shared(Box::pin(async move {
         let _ = stop_rx.await;
     }));
-    let ecs_api = start_ecs_api(&cluster, &client).await?;
+    let operator = tokio::spawn(crate::controllers::run(ctx.clone(), stop.clone()));
+    let ecr = start_ecr(&cluster, &client).await?;
+    if let Some(ecr) = &ecr {
+        tokio::spawn(crate::controllers::repository::run(ctx, ecr.settings.clone(), stop));
+    }
+    let ecs_api = start_ecs_api(&cluster, &client, ecr.as_ref()).await?;
     eprintln!("[demo] applying {} ...", examples.display());
     let kubectl = cluster.tools_bin().join("kubectl");
     let output = std::process::Command::new(&kubectl)
@@ -88,7 +95,13 @@ pub async fn run(tools_bin: PathBuf, examples: &Path, duration: Option<Duration>
     eprint!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     anyhow::ensure!(output.status.success(), "kubectl apply of the examples failed");
     eprintln!("[demo] try: {} --kubeconfig={} get ecs -A", kubectl.display(), cluster.kubeconfig().display());
-    eprintln!("[demo] ECS API: {ecs_api}");
+    eprintln!("[demo] ECS API: {}", ecs_api.ecs);
+    if let Some(ecr) = &ecs_api.ecr {
+        eprintln!("[demo] ECR API: {ecr}");
+    }
+    if let Some(push) = &ecs_api.push {
+        eprintln!("[demo] push an image: {push}");
+    }
 
     let deadline = duration.map(|d| tokio::time::Instant::now() + d);
     let mut ticker = tokio::time::interval(Duration::from_secs(2));
@@ -126,16 +139,66 @@ pub async fn run(tools_bin: PathBuf, examples: &Path, duration: Option<Duration>
 /// team's Role (docs/ecs-api.md).
 const DEMO_API_USER: &str = "kube-ecs-demo-user";
 
-/// Serves the ECS API on loopback (port 8443 when free) with one access key whose objects live in
-/// `default`, where the examples are; returns an `aws ecs` command that works against it.
-async fn start_ecs_api(cluster: &LocalCluster, client: &Client) -> anyhow::Result<String> {
+/// The account of the local registry's ECR host (`123456789012.dkr.ecr.us-east-1.amazonaws.com`):
+/// the ECS API's ARNs and the repositories' URIs name the same account.
+const DEMO_ACCOUNT: &str = "123456789012";
+
+/// Commands that work against the demo's APIs, as printed.
+struct ApiCommands {
+    ecs: String,
+    ecr: Option<String>,
+    push: Option<String>,
+}
+
+/// ECR on the local cluster's registry (with real instances only: the registry comes with them):
+/// the front on loopback (port 8445 when free), a status refresh every 5 s.
+async fn start_ecr(cluster: &LocalCluster, client: &Client) -> anyhow::Result<Option<crate::ecr::Ecr>> {
+    let Some(registry) = cluster.ecr() else { return Ok(None) };
+    let Some((user, password)) = registry.credentials() else { return Ok(None) };
+    let credentials = cluster.dir().join("ecr-upstream-credentials");
+    std::fs::write(&credentials, format!("{user}:{password}"))?;
+    let front = match std::net::TcpListener::bind("127.0.0.1:8445") {
+        Ok(listener) => listener.local_addr()?,
+        Err(_) => std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?,
+    };
+    let args = crate::ecr::EcrArgs {
+        ecr_registry_upstream: format!("http://{}", registry.address()),
+        ecr_registry_upstream_credentials_file: Some(credentials),
+        ecr_registry_host: crate::local_cluster::registry::DEFAULT_ECR_HOST.to_string(),
+        ecr_front_bind_address: front.to_string(),
+        ecr_front_allow_plain_http: false,
+        ecr_proxy_endpoint: String::new(),
+        ecr_lifecycle_period_seconds: 3600,
+        ecr_refresh_period_seconds: 5,
+    };
+    ensure_keys_namespace(client).await?;
+    args.start("us-east-1", DEMO_ACCOUNT, KEYS_NAMESPACE, client.clone()).await
+}
+
+/// Where the demo's access keys (and ECR's token key) live.
+const KEYS_NAMESPACE: &str = "kube-ecs-system";
+
+async fn ensure_keys_namespace(client: &Client) -> anyhow::Result<()> {
+    use kube::api::{Patch, PatchParams};
+    let namespace = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": KEYS_NAMESPACE}});
+    Api::<k8s_openapi::api::core::v1::Namespace>::all(client.clone())
+        .patch(KEYS_NAMESPACE, &PatchParams::apply("kube-ecs-demo").force(), &Patch::Apply(&namespace))
+        .await?;
+    Ok(())
+}
+
+/// Serves the ECS API (and ECR's, when `ecr` runs) on loopback (port 8443 when free) with one
+/// access key whose objects live in `default`, where the examples are; returns commands that work
+/// against it.
+async fn start_ecs_api(
+    cluster: &LocalCluster,
+    client: &Client,
+    ecr: Option<&crate::ecr::Ecr>,
+) -> anyhow::Result<ApiCommands> {
     use kube::api::{Patch, PatchParams};
     let params = PatchParams::apply("kube-ecs-demo").force();
-    let keys_namespace = "kube-ecs-system";
-    let namespace = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": keys_namespace}});
-    Api::<k8s_openapi::api::core::v1::Namespace>::all(client.clone())
-        .patch(keys_namespace, &params, &Patch::Apply(&namespace))
-        .await?;
+    let keys_namespace = KEYS_NAMESPACE;
+    ensure_keys_namespace(client).await?;
     let binding = serde_json::json!({
         "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
         "metadata": {"name": DEMO_API_USER},
@@ -161,22 +224,35 @@ async fn start_ecs_api(cluster: &LocalCluster, client: &Client) -> anyhow::Resul
         Err(_) => std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port(),
     };
     let listen: std::net::SocketAddr = format!("127.0.0.1:{port}").parse()?;
-    let config = kube_ecs_endpoint::EndpointConfig::new(listen, keys_namespace);
+    let mut config = kube_ecs_endpoint::EndpointConfig::new(listen, keys_namespace);
+    config.account = DEMO_ACCOUNT.into();
+    let registry = ecr.map(crate::ecr::Ecr::endpoint_parts);
     let kubeconfig = kube::config::Kubeconfig::read_from(cluster.kubeconfig())?;
     let kube_config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default()).await?;
     let client = client.clone();
     tokio::spawn(async move {
-        if let Err(e) = kube_ecs_endpoint::run(config, kube_config, client, None).await {
+        if let Err(e) = kube_ecs_endpoint::run(config, kube_config, client, registry).await {
             eprintln!("[demo] the ECS API stopped: {e}");
         }
     });
     let aws = std::env::var_os("KUBE_ECS_AWS_BIN")
         .map(|bin| PathBuf::from(bin).join("aws").display().to_string())
         .unwrap_or_else(|| "aws".into());
-    Ok(format!(
-        "AWS_ACCESS_KEY_ID={id} AWS_SECRET_ACCESS_KEY={secret} {aws} ecs list-services --cluster default \
-         --endpoint-url http://127.0.0.1:{port} --region us-east-1"
-    ))
+    let credentials = format!("AWS_ACCESS_KEY_ID={id} AWS_SECRET_ACCESS_KEY={secret}");
+    let endpoint = format!("--endpoint-url http://127.0.0.1:{port} --region us-east-1");
+    let crane = cluster.tools_bin().join("crane").display().to_string();
+    let images = cluster.tools_bin().join("../images/busybox").display().to_string();
+    Ok(ApiCommands {
+        ecs: format!("{credentials} {aws} ecs list-services --cluster default {endpoint}"),
+        ecr: ecr.map(|_| format!("{credentials} {aws} ecr describe-repositories {endpoint}")),
+        push: ecr.map(|ecr| {
+            let front = ecr.front_address;
+            format!(
+                "{credentials} {aws} ecr get-login-password {endpoint} | {crane} auth login {front} -u AWS \
+                 --password-stdin && {crane} push {images} {front}/demo/web:1"
+            )
+        }),
+    })
 }
 
 /// A `curl` command that reaches one of the web service's tasks from this machine (its pod IP on
@@ -207,6 +283,7 @@ pub async fn render(client: &Client) -> anyhow::Result<String> {
     let instances = Api::<ContainerInstance>::all(client.clone()).list(&ListParams::default()).await?.items;
     let services = Api::<Service>::all(client.clone()).list(&ListParams::default()).await?.items;
     let tasks = Api::<Task>::all(client.clone()).list(&ListParams::default()).await?.items;
+    let repositories = Api::<Repository>::all(client.clone()).list(&ListParams::default()).await?.items;
     let mut out = String::new();
     let now = jiff::Timestamp::now().strftime("%H:%M:%S");
     let _ = writeln!(out, "kube-ecs demo — {now} — Ctrl-C to stop\n");
@@ -270,6 +347,25 @@ pub async fn render(client: &Client) -> anyhow::Result<String> {
         if let Some(event) = st.events.first() {
             let _ = writeln!(out, "    latest event: {}", event.message);
         }
+    }
+    let _ = writeln!(
+        out,
+        "\nREPOSITORIES (ECR)\n{:<28} {:<16} {:>6} {:<10} {:<58}",
+        "NAMESPACE/NAME", "REPOSITORY", "IMAGES", "READY", "URI"
+    );
+    for r in &repositories {
+        let st = r.status.clone().unwrap_or_default();
+        let ready = crate::api::conditions::find(&st.conditions, crate::api::conditions::READY)
+            .map_or("-".to_string(), |c| if c.status == "True" { "True".into() } else { c.reason.clone() });
+        let _ = writeln!(
+            out,
+            "{:<28} {:<16} {:>6} {:<10} {:<58}",
+            format!("{}/{}", r.namespace().unwrap_or_default(), r.name_any()),
+            r.spec.repository_name,
+            st.image_count.unwrap_or(0),
+            ready,
+            st.repository_uri.unwrap_or_else(|| "-".into())
+        );
     }
     let _ = writeln!(
         out,

@@ -16,7 +16,9 @@ fn the_demo_shows_the_examples_running() {
     assert!(output.status.success(), "demo failed:\n{stderr}");
     // The last frame of the live view.
     let frame = stdout.rsplit("kube-ecs demo —").next().unwrap_or_default();
-    for expected in ["default-on-demand-0", "default-spot-1", "default/web", "default/api", "default/nightly-report"] {
+    for expected in
+        ["default-on-demand-0", "default-spot-1", "default/web", "default/api", "default/nightly-report", "demo/web"]
+    {
         assert!(frame.contains(expected), "the view shows {expected}:\n{frame}\n{stderr}");
     }
     let cluster_line = frame.lines().find(|l| l.starts_with("default ")).unwrap_or_default();
@@ -128,6 +130,30 @@ fn one_ctrl_c_while_frames_are_drawn_stops_the_demo_and_everything_it_started() 
     let listed = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{command}: {}", String::from_utf8_lossy(&output.stderr));
     assert!(listed.contains("service/default/web"), "{command}: {listed}");
+    // ECR: the printed commands work as printed; the example repository lists the pushed image.
+    let printed = |prefix: &str| {
+        seen.iter()
+            .find_map(|l| l.split(prefix).nth(1).map(str::to_string))
+            .unwrap_or_else(|| panic!("the demo prints {prefix:?}: {seen:#?}"))
+    };
+    let run = |command: &str| {
+        let output = std::process::Command::new("bash")
+            .args(["-c", command])
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("DOCKER_CONFIG", std::env::temp_dir().join(format!("kube-ecs-demo-docker-{}", std::process::id())))
+            .output()
+            .expect("running a printed command");
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(output.status.success(), "{command}: {stdout}{}", String::from_utf8_lossy(&output.stderr));
+        stdout
+    };
+    let ecr = printed("[demo] ECR API: ");
+    let repositories = run(&ecr);
+    assert!(repositories.contains("\"repositoryName\": \"demo/web\""), "{ecr}: {repositories}");
+    run(&printed("[demo] push an image: "));
+    let images = run(&ecr.replace("describe-repositories", "describe-images --repository-name demo/web"));
+    assert!(images.contains("\"imageTags\"") && images.contains("\"1\""), "the pushed image: {images}");
     let dir = dir.expect("the demo names its kubeconfig");
     assert!(!processes_mentioning(&dir).is_empty(), "the control plane runs from {dir}");
     // One SIGINT, as one Ctrl-C in a terminal sends.

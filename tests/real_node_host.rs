@@ -76,21 +76,24 @@ async fn run_pods_and_stop() {
         assert_eq!(pods.logs(&name, &LogParams::default()).await.expect("logs"), "hi\n");
     }
     // Pulls through the local registries: anonymous from the public one (a short Docker Hub name
-    // with no tag is pulled every time), and from the "ECR" one with and without credentials.
+    // with no tag is pulled every time), from a private registry with and without credentials, and
+    // from ECR with the node's own credentials (an instance role: no pull secret).
     let ecr = cluster.ecr().expect("ecr registry");
     let secrets: Api<Secret> = Api::namespaced(pods.clone().into_client(), "default");
     let secret: Secret = serde_json::from_value(serde_json::json!({
         "apiVersion": "v1", "kind": "Secret", "metadata": { "name": "ecr" },
         "type": "kubernetes.io/dockerconfigjson",
-        "stringData": { ".dockerconfigjson": ecr.docker_config_json(registry::DEFAULT_ECR_HOST).expect("credentials") },
+        "stringData": { ".dockerconfigjson": ecr.docker_config_json(registry::PRIVATE_HOST).expect("credentials") },
     }))
     .expect("secret");
     secrets.create(&PostParams::default(), &secret).await.expect("create secret");
+    let private_image = format!("{}/busybox:1.36", registry::PRIVATE_HOST);
     let ecr_image = format!("{}/busybox:1.36", registry::DEFAULT_ECR_HOST);
     for (name, image, secret) in [
         ("hub", "busybox", None),
-        ("ecr", ecr_image.as_str(), Some("ecr")),
-        ("ecr-anonymous", ecr_image.as_str(), None),
+        ("private", private_image.as_str(), Some("ecr")),
+        ("private-anonymous", private_image.as_str(), None),
+        ("ecr", ecr_image.as_str(), None),
     ] {
         let pod: Pod = serde_json::from_value(serde_json::json!({
             "apiVersion": "v1", "kind": "Pod", "metadata": { "name": name },
@@ -104,7 +107,9 @@ async fn run_pods_and_stop() {
         .expect("pod");
         pods.create(&PostParams::default(), &pod).await.expect("create pod");
     }
-    for (name, expected) in [("hub", "Succeeded"), ("ecr", "Succeeded"), ("ecr-anonymous", "ErrImagePull")] {
+    for (name, expected) in
+        [("hub", "Succeeded"), ("private", "Succeeded"), ("private-anonymous", "ErrImagePull"), ("ecr", "Succeeded")]
+    {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let status = pods.get(name).await.expect("get pod").status.unwrap_or_default();
@@ -124,6 +129,7 @@ async fn run_pods_and_stop() {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
+    assert_eq!(pods.logs("private", &LogParams::default()).await.expect("logs"), "pulled-private\n");
     assert_eq!(pods.logs("ecr", &LogParams::default()).await.expect("logs"), "pulled-ecr\n");
     assert_ne!(host_footprint(), before, "real nodes changed nothing on the host?");
     let stopping = Instant::now();

@@ -431,11 +431,13 @@ fn client_tds(client: &Client, ns: &str) -> Api<TaskDefinition> {
 }
 
 #[tokio::test]
-async fn images_pull_from_the_local_ecr_by_their_ecr_names() {
-    let (client, ns) = setup("real-ecr").await;
+async fn images_pull_from_a_private_registry_with_the_task_s_repository_credentials() {
+    let (client, ns) = setup("real-private").await;
     let cluster = support::cluster();
-    let ecr = cluster.ecr().expect("the local cluster runs a registry standing in for ECR with its real nodes");
-    let host = kube_ecs::local_cluster::registry::DEFAULT_ECR_HOST;
+    let ecr = cluster.ecr().expect("the local cluster runs a private registry with its real nodes");
+    // Not ECR: nodes have no credentials of their own for it (ECR names pull with the node's, see
+    // tests/ecr.rs), so only the task's repositoryCredentials get the image.
+    let host = kube_ecs::local_cluster::registry::PRIVATE_HOST;
     // One tag per case: an image already on the node would be used without pulling it again.
     let image = |tag: &str| format!("{host}/reports:{tag}");
     let busybox = cluster.tools_bin().join("../images/busybox");

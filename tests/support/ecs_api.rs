@@ -115,7 +115,7 @@ pub async fn grant(client: &Client, user: &str, namespace: &str, clusters_admin:
         "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
         "metadata": {"name": role_name, "namespace": namespace},
         "rules": [
-            {"apiGroups": ["ecs.kube-ecs.dev"], "resources": ["tasks", "services", "taskdefinitions"], "verbs": ["*"]},
+            {"apiGroups": ["ecs.kube-ecs.dev"], "resources": ["tasks", "services", "taskdefinitions", "repositories"], "verbs": ["*"]},
             {"apiGroups": ["apps"], "resources": ["controllerrevisions"], "verbs": ["get", "list", "watch", "delete"]},
             {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch", "delete"]},
         ],
@@ -207,8 +207,21 @@ pub fn aws_at(
     args: &[&str],
     env: &[(&str, &str)],
 ) -> (bool, serde_json::Value, String) {
+    aws_service("ecs", url, region, key, args, env)
+}
+
+/// `aws <service> <args>` against the endpoint at `url`, with `env` added; (success, stdout as
+/// JSON, else as a JSON string, else Null, stderr).
+pub fn aws_service(
+    service: &str,
+    url: &str,
+    region: &str,
+    key: &Key,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (bool, serde_json::Value, String) {
     let output = Command::new(aws_bin().join("aws"))
-        .arg("ecs")
+        .arg(service)
         .args(args)
         .args(["--endpoint-url", url, "--region", region, "--output", "json"])
         .env_clear()

@@ -18,6 +18,7 @@ use kube::{Client, Resource};
 use kube_ecs::local_cluster::{LocalCluster, LocalClusterOptions};
 use serde::de::DeserializeOwned;
 
+pub mod ecr;
 pub mod ecs_api;
 pub mod operator;
 pub mod operator_process;

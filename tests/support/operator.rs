@@ -11,6 +11,23 @@ pub fn test_config() -> OperatorConfig {
     OperatorConfig { stopped_task_retention: Duration::from_secs(3600), ..Default::default() }
 }
 
+/// The running operator's context (its caches), for controllers a test binary adds.
+static CONTEXT: OnceLock<Arc<Context>> = OnceLock::new();
+
+/// The operator's context; starts the operator first if needed.
+#[allow(dead_code)]
+pub fn context() -> Arc<Context> {
+    start();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(ctx) = CONTEXT.get() {
+            return ctx.clone();
+        }
+        assert!(std::time::Instant::now() < deadline, "the operator under test made no context");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Installs the CRDs and starts the controllers (once per test binary).
 pub fn start() {
     static STARTED: OnceLock<()> = OnceLock::new();
@@ -26,6 +43,7 @@ pub fn start() {
                     install_crds(&client).await;
                     let _ = ready_tx.send(());
                     let ctx = Arc::new(Context::new(client, test_config()));
+                    let _ = CONTEXT.set(ctx.clone());
                     kube_ecs::controllers::run(ctx, futures::future::pending()).await;
                 });
             })

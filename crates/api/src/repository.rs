@@ -12,7 +12,7 @@
 //! at apply time (rules.rs) with the messages of `kube_ecs_domain::ecr::parse`, the parser the
 //! controller and the ECR API are to run; `tests/repositories.rs` holds both to one table.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, MicroTime, Time};
 use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -237,9 +237,10 @@ pub struct ImageDetail {
     /// The image's tags; empty for an untagged image.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub image_tags: Vec<String>,
-    /// When the image was pushed.
+    /// When the image was pushed, to the microsecond: a lifecycle policy orders images by it, and
+    /// images pushed within one second must keep their order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image_pushed_at: Option<Time>,
+    pub image_pushed_at: Option<MicroTime>,
     /// Size in the registry, in bytes (compressed layers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_size_in_bytes: Option<i64>,
@@ -259,7 +260,7 @@ pub struct ExpiredImage {
     pub image_tags: Vec<String>,
     /// When it was pushed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image_pushed_at: Option<Time>,
+    pub image_pushed_at: Option<MicroTime>,
     /// When it was expired.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expired_at: Option<Time>,

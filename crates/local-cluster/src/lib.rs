@@ -106,7 +106,7 @@ pub struct LocalCluster {
     apiserver_args: Vec<String>,
     /// Stopped before the control plane.
     real_nodes: Vec<RealNode>,
-    /// The public registry, then the private (ECR) one; with real nodes only.
+    /// The public registry, the private (ECR) one, its read-only reader for nodes; with real nodes only.
     registries: Vec<LocalRegistry>,
     /// One per real node: its IP at the apiserver's port -> the apiserver (see [`forwarder`]).
     forwarders: Vec<ApiForwarder>,
@@ -347,12 +347,22 @@ impl LocalCluster {
             public.push(&busybox, image)?;
         }
         self.registries.push(public);
-        let ecr =
-            LocalRegistry::start(&self.tools_bin, &self.dir.join("registry-ecr"), "ecr", ecr_hosts.to_vec(), true)?;
-        for host in ecr_hosts {
+        // One store for ECR and a private registry: nodes pull the private host with the task's
+        // credentials, and the ECR hosts through a read-only reader with credentials of their own.
+        let ecr = LocalRegistry::start(
+            &self.tools_bin,
+            &self.dir.join("registry-ecr"),
+            "ecr",
+            vec![registry::PRIVATE_HOST.to_string()],
+            true,
+        )?;
+        for host in ecr_hosts.iter().map(String::as_str).chain([registry::PRIVATE_HOST]) {
             ecr.push(&busybox, &format!("{host}/busybox:1.36"))?;
         }
+        let reader =
+            ecr.start_reader(&self.tools_bin, &self.dir.join("registry-ecr-nodes"), "ecr-nodes", ecr_hosts.to_vec())?;
         self.registries.push(ecr);
+        self.registries.push(reader);
         Ok(())
     }
 
@@ -537,9 +547,16 @@ impl LocalCluster {
         self.registries.first()
     }
 
-    /// The registry standing in for ECR (`LocalClusterOptions::ecr_hosts`); pulls need its credentials.
+    /// The registry under ECR (`LocalClusterOptions::ecr_hosts`, stored under `<host>/`) and a
+    /// private registry (`registry::PRIVATE_HOST`); pulls need its credentials.
     pub fn ecr(&self) -> Option<&LocalRegistry> {
         self.registries.get(1)
+    }
+
+    /// The read-only registry over [`Self::ecr`]'s storage that real nodes pull the ECR hosts from,
+    /// with credentials only they have (an instance role's read-only access).
+    pub fn ecr_for_nodes(&self) -> Option<&LocalRegistry> {
+        self.registries.get(2)
     }
 
     /// Stops every process (real nodes first, then the control plane in reverse start order) and

@@ -67,6 +67,9 @@ pub struct Mirror {
     pub host: String,
     /// The local registry, e.g. `http://127.0.0.1:5000`; repositories live under `<host>/` in it.
     pub endpoint: String,
+    /// An `Authorization` header the node sends with every pull: the node's own credentials, as an
+    /// ECS container instance pulls from ECR with its instance role, whatever the task says.
+    pub authorization: Option<String>,
 }
 
 /// What a real node needs from its cluster.
@@ -618,11 +621,18 @@ fn cni_config(network: &str, bridge: &str, subnet: &str, gateway: &str, dir: &Pa
 }
 
 fn hosts_toml(mirror: &Mirror) -> String {
-    format!(
+    let endpoint = mirror.endpoint.trim_end_matches('/');
+    let mut toml = format!(
         "server = \"https://{host}\"\n\n[host.\"{endpoint}/v2/{host}\"]\n  capabilities = [\"pull\", \"resolve\"]\n  override_path = true\n",
         host = mirror.host,
-        endpoint = mirror.endpoint.trim_end_matches('/'),
-    )
+    );
+    if let Some(authorization) = &mirror.authorization {
+        toml.push_str(&format!(
+            "  [host.\"{endpoint}/v2/{host}\".header]\n    Authorization = [\"{authorization}\"]\n",
+            host = mirror.host
+        ));
+    }
+    toml
 }
 
 fn kubelet_config(dir: &Path, cgroup_root: &str, node_ip: &str, port: u16, client_ca: &Path) -> Result<String, Error> {
@@ -869,11 +879,24 @@ mod tests {
 
     #[test]
     fn hosts_toml_namespaces_the_registry_by_host() {
-        let mirror = Mirror { host: "public.ecr.aws".into(), endpoint: "http://127.0.0.1:5000/".into() };
+        let mirror =
+            Mirror { host: "public.ecr.aws".into(), endpoint: "http://127.0.0.1:5000/".into(), authorization: None };
         assert_eq!(
             hosts_toml(&mirror),
             "server = \"https://public.ecr.aws\"\n\n[host.\"http://127.0.0.1:5000/v2/public.ecr.aws\"]\n  \
              capabilities = [\"pull\", \"resolve\"]\n  override_path = true\n"
+        );
+        let ecr = Mirror {
+            host: "e.example".into(),
+            endpoint: "http://r:1".into(),
+            authorization: Some("Basic QQ==".into()),
+        };
+        assert!(
+            hosts_toml(&ecr).ends_with(
+                "override_path = true\n  [host.\"http://r:1/v2/e.example\".header]\n    Authorization = [\"Basic QQ==\"]\n"
+            ),
+            "{}",
+            hosts_toml(&ecr)
         );
     }
 

@@ -21,6 +21,9 @@ pub const PUBLIC_HOSTS: [&str; 5] = ["docker.io", "public.ecr.aws", "registry.k8
 pub const DEFAULT_ECR_HOST: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
 /// User name of the private registry, as ECR's (`aws ecr get-login-password` logs in as `AWS`).
 pub const ECR_USERNAME: &str = "AWS";
+/// A private registry that is not ECR, on the same local registry: nodes have no credentials for it,
+/// so pulls need the task's `repositoryCredentials` (ECS's private registry authentication).
+pub const PRIVATE_HOST: &str = "registry.private.example.com";
 
 /// A running local registry.
 #[derive(Debug)]
@@ -28,6 +31,10 @@ pub struct LocalRegistry {
     name: String,
     address: String,
     hosts: Vec<String>,
+    /// Hosts nodes pull with this registry's credentials (ECR through the instance role).
+    node_hosts: Vec<String>,
+    /// Where the images are stored (shared with a read-only reader).
+    data_dir: PathBuf,
     password: Option<String>,
     crane: PathBuf,
     docker_config: PathBuf,
@@ -44,12 +51,39 @@ impl LocalRegistry {
         hosts: Vec<String>,
         authenticated: bool,
     ) -> Result<Self, Error> {
+        Self::start_on(tools_bin, dir, name, hosts, authenticated, None)
+    }
+
+    /// A second, read-only registry over this one's storage, with credentials of its own, that real
+    /// nodes pull `hosts` from with those credentials: the node stands in for an ECS container
+    /// instance pulling from ECR with its instance role, and like that role's
+    /// `AmazonEC2ContainerRegistryReadOnly` its credentials cannot push, re-tag or delete (they bypass
+    /// neither the front's RBAC nor IMMUTABLE tags).
+    pub fn start_reader(&self, tools_bin: &Path, dir: &Path, name: &str, hosts: Vec<String>) -> Result<Self, Error> {
+        let mut reader = Self::start_on(tools_bin, dir, name, hosts.clone(), true, Some(&self.data_dir))?;
+        reader.node_hosts = hosts;
+        Ok(reader)
+    }
+
+    fn start_on(
+        tools_bin: &Path,
+        dir: &Path,
+        name: &str,
+        hosts: Vec<String>,
+        authenticated: bool,
+        read_only_over: Option<&Path>,
+    ) -> Result<Self, Error> {
         for tool in ["registry", "crane"] {
             if !tools_bin.join(tool).is_file() {
                 return Err(Error::Startup(format!("{tool} not found in {} (run `make tools`)", tools_bin.display())));
             }
         }
-        std::fs::create_dir_all(dir.join("data")).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+        let data_dir = read_only_over.map_or_else(|| dir.join("data"), Path::to_path_buf);
+        for d in [dir, data_dir.as_path()] {
+            std::fs::create_dir_all(d).map_err(|e| Error::io(format!("creating {}", d.display()), e))?;
+        }
+        let maintenance =
+            if read_only_over.is_some() { "  maintenance:\n    readonly:\n      enabled: true\n" } else { "" };
         let port = super::ports::pick_free_ports(1)?
             .first()
             .copied()
@@ -74,8 +108,8 @@ impl LocalRegistry {
             &config,
             &format!(
                 "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    \
-                 rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {address}\n  secret: {}\n{auth}",
-                dir.join("data").display(),
+                 rootdirectory: {}\n  delete:\n    enabled: true\n{maintenance}http:\n  addr: {address}\n  secret: {}\n{auth}",
+                data_dir.display(),
                 super::pki::random_token()?,
             ),
         )?;
@@ -94,6 +128,8 @@ impl LocalRegistry {
             name: name.to_string(),
             address,
             hosts,
+            node_hosts: Vec::new(),
+            data_dir,
             password,
             crane: tools_bin.join("crane"),
             docker_config,
@@ -178,9 +214,16 @@ impl LocalRegistry {
 
     /// How real nodes' containerd resolves this registry's hosts to it.
     pub fn mirrors(&self) -> Vec<Mirror> {
+        let node_authorization = self
+            .credentials()
+            .map(|(user, password)| format!("Basic {}", base64_encode(format!("{user}:{password}").as_bytes())));
         self.hosts
             .iter()
-            .map(|host| Mirror { host: host.clone(), endpoint: format!("http://{}", self.address) })
+            .map(|host| Mirror {
+                host: host.clone(),
+                endpoint: format!("http://{}", self.address),
+                authorization: node_authorization.clone().filter(|_| self.node_hosts.contains(host)),
+            })
             .collect()
     }
 }

@@ -12,6 +12,9 @@ pub enum Error {
     /// Serialising or deserialising an object failed (a bug or a corrupt snapshot).
     #[error("serialization: {0}")]
     Serialization(#[from] serde_json::Error),
+    /// The image registry under ECR failed a call (transient: retried with backoff).
+    #[error("registry: {0}")]
+    Registry(String),
 }
 
 impl Error {
@@ -25,7 +28,7 @@ impl Error {
     /// API error is the apply step's; a spec or serialisation error is the plan's.
     pub fn step(&self) -> &'static str {
         match self {
-            Error::Kube(_) => "apply",
+            Error::Kube(_) | Error::Registry(_) => "apply",
             Error::InvalidSpec(_) | Error::Serialization(_) => "plan",
         }
     }
@@ -37,6 +40,7 @@ impl Error {
             Error::Kube(_) => "KubernetesApiError",
             Error::InvalidSpec(_) => "InvalidSpec",
             Error::Serialization(_) => "SerializationError",
+            Error::Registry(_) => "RegistryError",
         }
     }
 }

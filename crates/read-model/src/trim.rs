@@ -33,8 +33,9 @@ pub fn strip_node(node: &mut Node) {
 
 /// A kube-ecs Pod as the reconciles read it: metadata (labels, the task record annotation, owner,
 /// finalizers, timestamps), the whole status, and of the spec only the node, the grace period and
-/// each container's name and resources (the container instances' reserved capacity). Commands,
-/// environment, probes, volumes and images live in the task definition and the API server.
+/// each container's name, image (the images a lifecycle policy must keep) and resources (the
+/// container instances' reserved capacity). Commands,
+/// environment, probes and volumes live in the task definition and the API server.
 pub fn strip_pod(pod: &mut Pod) {
     strip(pod);
     if let Some(spec) = pod.spec.take() {
@@ -44,7 +45,7 @@ pub fn strip_pod(pod: &mut Pod) {
             containers: spec
                 .containers
                 .into_iter()
-                .map(|c| Container { name: c.name, resources: c.resources, ..Default::default() })
+                .map(|c| Container { name: c.name, image: c.image, resources: c.resources, ..Default::default() })
                 .collect(),
             ..Default::default()
         });
@@ -72,6 +73,7 @@ mod tests {
         assert_eq!(spec.node_name.as_deref(), Some("n1"));
         assert_eq!(spec.termination_grace_period_seconds, Some(30));
         assert_eq!(spec.containers[0].name, "app");
+        assert_eq!(spec.containers[0].image.as_deref(), Some("nginx"));
         assert_eq!(spec.containers[0].resources, pod.spec.as_ref().expect("spec").containers[0].resources);
         assert!(spec.containers[0].env.is_none() && spec.volumes.is_none());
         assert!(cached.metadata.managed_fields.is_none());

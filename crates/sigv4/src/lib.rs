@@ -31,6 +31,8 @@ pub use canonical::{
     sha256_hex, signature, signing_key, string_to_sign,
 };
 pub use error::Error;
+/// HMAC-SHA256 (RFC 2104), for other keyed digests of the endpoint (the registry's tokens).
+pub use hmac::hmac_sha256;
 
 /// How far the request date may be from the server's clock, either way.
 pub const MAX_CLOCK_SKEW: SignedDuration = SignedDuration::from_secs(15 * 60);

@@ -15,8 +15,11 @@
 //! Invariant: a [`LifecyclePolicy`] obtained from [`parse`] (or serde) satisfies every rule of
 //! [`parse`]; [`evaluate`] does not re-check them and works on any value.
 
+pub mod claim;
 mod lifecycle;
+pub mod plan;
 mod policy_text;
+pub mod reference;
 
 #[cfg(test)]
 mod lifecycle_tests;

@@ -5,6 +5,7 @@ pub mod cluster;
 pub mod finalizers;
 pub mod pacer;
 pub mod permanent;
+pub mod repository;
 pub mod runner;
 pub mod service;
 pub mod task;
@@ -36,7 +37,7 @@ pub fn error_policy<K: kube::Resource<DynamicType = ()>>(object: Arc<K>, error: 
     }
     match error {
         Error::InvalidSpec(_) => Action::requeue(Duration::from_secs(300)),
-        Error::Kube(_) | Error::Serialization(_) => Action::requeue(Duration::from_secs(2)),
+        Error::Kube(_) | Error::Serialization(_) | Error::Registry(_) => Action::requeue(Duration::from_secs(2)),
     }
 }
 
