@@ -2,7 +2,7 @@
 //! `helm template | kubectl apply`, and the operator running with nothing but the chart's RBAC (a
 //! kubeconfig impersonating the chart's ServiceAccount) through the full task and service flow; and
 //! what the optional ECS API and ECR add to the rendering (`helm template` only; ECR's generated
-//! registry password also across `helm upgrade` and a reinstall).
+//! registry passwords, the operator's and the nodes', also across `helm upgrade` and a reinstall).
 
 mod support;
 
@@ -420,15 +420,37 @@ fn the_chart_deploys_ecr_only_when_enabled() {
     let again =
         secret_data(object(&rendered_objects(&ECR_ON), "Secret", "kube-ecs-ecr-registry-auth").expect("Secret"));
     assert_ne!(again["credentials"], data["credentials"]);
+    // The nodes' user: node, its own password and Secret (what hands it to the nodes sees only that one).
+    let nodes = object(&objects, "Secret", "kube-ecs-ecr-registry-nodes").expect("the nodes' Secret");
+    assert_eq!(nodes["metadata"]["namespace"], NAMESPACE);
+    assert_eq!(nodes["metadata"]["annotations"]["helm.sh/resource-policy"], "keep");
+    let node_data = secret_data(nodes);
+    // `node:<password>`, so the stored (base64) value is the nodes' Basic Authorization as is.
+    let node_password = node_data["credentials"].strip_prefix("node:").expect("credentials are node:<password>");
+    assert!(node_password.len() == 40 && node_password.chars().all(|c| c.is_ascii_alphanumeric()), "{node_password}");
+    assert_ne!(node_password, password, "the nodes' password is not the operator's");
+    assert!(node_data["htpasswd"].starts_with("node:$2a$"), "a bcrypt htpasswd line: {}", node_data["htpasswd"]);
 
-    let config = object(&objects, "ConfigMap", "kube-ecs-ecr-registry").expect("the registry's ConfigMap");
-    let config: serde_json::Value =
-        serde_yaml::from_str(config["data"]["config.yml"].as_str().expect("config.yml")).expect("YAML");
+    let config_map = object(&objects, "ConfigMap", "kube-ecs-ecr-registry").expect("the registry's ConfigMap");
+    let config_file = |key: &str| -> serde_json::Value {
+        serde_yaml::from_str(config_map["data"][key].as_str().expect(key)).expect("YAML")
+    };
+    let config = config_file("config.yml");
     assert_eq!(config["storage"]["filesystem"]["rootdirectory"], "/var/lib/registry");
     assert_eq!(config["storage"]["delete"]["enabled"], true);
+    assert_eq!(config["storage"]["maintenance"], serde_json::Value::Null, "the registry writes");
     assert_eq!(config["http"]["addr"], ":5000");
     assert_eq!(config["http"]["relativeurls"], true);
     assert_eq!(config["auth"]["htpasswd"]["path"], "/etc/distribution/auth/htpasswd");
+    // The reader: the same storage, read-only, no deletes, no upload purging (the registry owns uploads).
+    let reader_config = config_file("reader.yml");
+    assert_eq!(
+        reader_config["storage"],
+        serde_json::json!({"filesystem": {"rootdirectory": "/var/lib/registry"}, "delete": {"enabled": false},
+            "maintenance": {"readonly": {"enabled": true}, "uploadpurging": {"enabled": false}}})
+    );
+    assert_eq!(reader_config["http"]["addr"], ":5001");
+    assert_eq!(reader_config["auth"]["htpasswd"]["path"], "/etc/distribution/auth/htpasswd");
 
     let claim = object(&objects, "PersistentVolumeClaim", "kube-ecs-ecr-registry").expect("the registry's PVC");
     assert_eq!(claim["metadata"]["annotations"]["helm.sh/resource-policy"], "keep");
@@ -463,14 +485,35 @@ fn the_chart_deploys_ecr_only_when_enabled() {
             {"name": "auth", "mountPath": "/etc/distribution/auth", "readOnly": true},
             {"name": "data", "mountPath": "/var/lib/registry"}])
     );
+    // The reader: the same image and restrictions, its config, the nodes' htpasswd, the data read-only.
+    let reader = &pod["containers"][1];
+    assert_eq!(reader["name"], "reader");
+    for same in ["image", "imagePullPolicy", "command", "args", "env", "resources", "securityContext"] {
+        assert_eq!(reader[same], container[same], "the reader's {same}");
+    }
+    assert_eq!(reader["ports"], serde_json::json!([{"name": "nodes", "containerPort": 5001, "protocol": "TCP"}]));
+    for probe in ["readinessProbe", "livenessProbe"] {
+        assert_eq!(reader[probe]["httpGet"], serde_json::json!({"path": "/", "port": "nodes"}), "{probe}");
+    }
+    assert_eq!(
+        reader["volumeMounts"],
+        serde_json::json!([
+            {"name": "config", "mountPath": "/etc/distribution/config.yml", "subPath": "reader.yml", "readOnly": true},
+            {"name": "node-auth", "mountPath": "/etc/distribution/auth", "readOnly": true},
+            {"name": "data", "mountPath": "/var/lib/registry", "readOnly": true}])
+    );
     assert_eq!(
         pod["volumes"],
         serde_json::json!([
             {"name": "config", "configMap": {"name": "kube-ecs-ecr-registry"}},
             {"name": "auth", "secret": {"secretName": "kube-ecs-ecr-registry-auth",
                 "items": [{"key": "htpasswd", "path": "htpasswd"}]}},
+            {"name": "node-auth", "secret": {"secretName": "kube-ecs-ecr-registry-nodes",
+                "items": [{"key": "htpasswd", "path": "htpasswd"}]}},
             {"name": "data", "persistentVolumeClaim": {"claimName": "kube-ecs-ecr-registry"}}])
     );
+    let annotations = &registry["spec"]["template"]["metadata"]["annotations"];
+    assert!(annotations["checksum/reader-config"].is_string(), "a changed reader config restarts it: {annotations}");
     // The operator's Services and PodDisruptionBudget must not select the registry's Pod.
     let registry_labels = &registry["spec"]["template"]["metadata"]["labels"];
     let operator_selector = &object(&objects, "Deployment", "kube-ecs").expect("Deployment")["spec"]["selector"];
@@ -483,8 +526,13 @@ fn the_chart_deploys_ecr_only_when_enabled() {
     let service = object(&objects, "Service", "kube-ecs-ecr-registry").expect("the registry's Service");
     assert_eq!(service["spec"]["type"], "ClusterIP");
     assert_eq!(service["spec"]["selector"], registry["spec"]["selector"]["matchLabels"]);
-    assert_eq!(service["spec"]["ports"][0]["port"], 5000);
-    assert_eq!(service["spec"]["ports"][0]["targetPort"], "registry");
+    // The operator's port, and the nodes' (the reader).
+    assert_eq!(
+        service["spec"]["ports"],
+        serde_json::json!([
+            {"name": "registry", "port": 5000, "targetPort": "registry", "protocol": "TCP", "appProtocol": "http"},
+            {"name": "nodes", "port": 5001, "targetPort": "nodes", "protocol": "TCP", "appProtocol": "http"}])
+    );
 
     // The operator: the flags, the credentials file from the Secret, the front's port and Service.
     let args = operator_args(&objects);
@@ -581,14 +629,15 @@ fn the_chart_ecr_values_shape_what_it_deploys() {
         "ecr.refreshPeriodSeconds=5",
         "ecr.front.port=9445",
         "ecr.front.service.type=LoadBalancer",
-        "ecr.registry.port=5001",
+        "ecr.registry.port=5002",
+        "ecr.registry.readerPort=5003",
         "ecr.registry.service.clusterIP=10.96.0.50",
         "ecr.registry.image.repository=registry.example.com/mirror/registry",
         "ecr.registry.image.tag=3.0.0",
     ]);
     let args = operator_args(&objects);
     for flag in [
-        "--ecr-registry-upstream=http://kube-ecs-ecr-registry.kube-ecs-system.svc:5001",
+        "--ecr-registry-upstream=http://kube-ecs-ecr-registry.kube-ecs-system.svc:5002",
         "--ecr-registry-host=123456789012.dkr.ecr.eu-west-1.amazonaws.com",
         "--ecr-front-bind-address=0.0.0.0:9445",
         "--ecr-proxy-endpoint=https://ecr.example.com",
@@ -602,12 +651,21 @@ fn the_chart_ecr_values_shape_what_it_deploys() {
     assert_eq!(front["spec"]["ports"][0]["port"], 9445);
     let service = object(&objects, "Service", "kube-ecs-ecr-registry").expect("registry Service");
     assert_eq!(service["spec"]["clusterIP"], "10.96.0.50");
-    assert_eq!(service["spec"]["ports"][0]["port"], 5001);
+    assert_eq!(service["spec"]["ports"][0]["port"], 5002);
+    assert_eq!(service["spec"]["ports"][1]["port"], 5003);
     let registry = object(&objects, "Deployment", "kube-ecs-ecr-registry").expect("registry Deployment");
-    assert_eq!(
-        registry["spec"]["template"]["spec"]["containers"][0]["image"],
-        "registry.example.com/mirror/registry:3.0.0"
-    );
+    let containers = &registry["spec"]["template"]["spec"]["containers"];
+    for container in [&containers[0], &containers[1]] {
+        assert_eq!(container["image"], "registry.example.com/mirror/registry:3.0.0", "{}", container["name"]);
+    }
+    assert_eq!(containers[0]["ports"][0]["containerPort"], 5002);
+    assert_eq!(containers[1]["ports"][0]["containerPort"], 5003);
+    let config_map = object(&objects, "ConfigMap", "kube-ecs-ecr-registry").expect("registry ConfigMap");
+    for (key, addr) in [("config.yml", ":5002"), ("reader.yml", ":5003")] {
+        let config: serde_json::Value =
+            serde_yaml::from_str(config_map["data"][key].as_str().expect(key)).expect("YAML");
+        assert_eq!(config["http"]["addr"], addr, "{key}");
+    }
 
     // Storage: a StorageClass, none ("-"), an existing claim, or an emptyDir.
     let claim =
@@ -635,13 +693,22 @@ fn the_chart_ecr_values_shape_what_it_deploys() {
     assert!(claim(&objects).is_none());
     assert_eq!(data_volume(&objects), serde_json::json!({"name": "data", "emptyDir": {}}));
 
-    // The registry's password from an existing Secret: the chart makes none, both sides read that one.
-    let objects = with(&["ecr.registry.auth.existingSecret=registry-auth"]);
+    // The registry's passwords from existing Secrets: the chart makes none, each side reads its own.
+    let objects = with(&[
+        "ecr.registry.auth.existingSecret=registry-auth",
+        "ecr.registry.auth.existingNodeSecret=registry-nodes",
+    ]);
     assert!(object(&objects, "Secret", "kube-ecs-ecr-registry-auth").is_none());
+    assert!(object(&objects, "Secret", "kube-ecs-ecr-registry-nodes").is_none());
     let pod = &object(&objects, "Deployment", "kube-ecs-ecr-registry").expect("registry")["spec"]["template"]["spec"];
     assert_eq!(pod["volumes"][1]["secret"]["secretName"], "registry-auth");
+    assert_eq!(pod["volumes"][2]["secret"]["secretName"], "registry-nodes");
     let operator = &object(&objects, "Deployment", "kube-ecs").expect("operator")["spec"]["template"]["spec"];
     assert_eq!(operator["volumes"][1]["secret"]["secretName"], "registry-auth");
+    // Only the nodes' from an existing Secret: the operator's is still generated.
+    let objects = with(&["ecr.registry.auth.existingNodeSecret=registry-nodes"]);
+    assert!(object(&objects, "Secret", "kube-ecs-ecr-registry-auth").is_some());
+    assert!(object(&objects, "Secret", "kube-ecs-ecr-registry-nodes").is_none());
 
     // An existing registry: nothing of the chart's own, the operator pointed at it.
     for (extra, credentials) in [
@@ -693,6 +760,16 @@ fn the_chart_refuses_ecr_values_that_cannot_work() {
         ),
         (with("ecr.front.port=8443"), "ecr.front.port must be a TCP port other than metrics.port and ecsApi.port"),
         (with("ecr.front.port=8080"), "ecr.front.port must be a TCP port other than metrics.port and ecsApi.port"),
+        (
+            with("ecr.registry.readerPort=5000"),
+            "ecr.registry.readerPort must be a TCP port other than ecr.registry.port",
+        ),
+        (with("ecr.registry.readerPort=0"), "ecr.registry.readerPort must be a TCP port other than ecr.registry.port"),
+        // Without the nodes' Secret, a render that cannot look up would make a new node password each time.
+        (
+            with("ecr.registry.auth.existingSecret=registry-auth"),
+            "ecr.registry.auth.existingNodeSecret is required with ecr.registry.auth.existingSecret",
+        ),
         (with("ecr.registryHost=https://ecr.example.com"), "ecr.registryHost must be a host name"),
         (
             with("ecr.registry.external.url=https://registry.example.com"),
@@ -721,21 +798,24 @@ async fn the_chart_keeps_the_registry_password_across_upgrades() {
         let (ok, out, err) = support::helm(&args);
         assert!(ok, "helm {verb}:\n{out}\n{err}");
     };
+    // Both users' Secrets: the operator's and the nodes'.
     let credentials = || {
-        let (ok, out, err) = support::kubectl(
-            &["get", "secret", "ecr-kube-ecs-ecr-registry-auth", "-n", namespace, "-o", "jsonpath={.data}"],
-            None,
-        );
-        assert!(ok, "{err}");
-        out
+        ["ecr-kube-ecs-ecr-registry-auth", "ecr-kube-ecs-ecr-registry-nodes"].map(|secret| {
+            let (ok, out, err) =
+                support::kubectl(&["get", "secret", secret, "-n", namespace, "-o", "jsonpath={.data}"], None);
+            assert!(ok, "{secret}: {err}");
+            out
+        })
     };
     release("install");
     let first = credentials();
-    assert!(first.contains("\"credentials\"") && first.contains("\"htpasswd\""), "{first}");
+    for data in &first {
+        assert!(data.contains("\"credentials\"") && data.contains("\"htpasswd\""), "{data}");
+    }
     // helm's lookup finds the Secret: the same password, and the same htpasswd (bcrypt salts differ
     // per hash, so an unchanged line means it was not regenerated).
     release("upgrade");
-    assert_eq!(credentials(), first, "helm upgrade changed the registry's password");
+    assert_eq!(credentials(), first, "helm upgrade changed the registry's passwords");
     // Kept on uninstall (the nodes' hosts.toml holds it), and reused by the next install.
     let (ok, out, err) = support::helm(&["uninstall", "ecr", "--namespace", namespace]);
     assert!(ok, "helm uninstall:\n{out}\n{err}");

@@ -82,6 +82,11 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end -}}
 {{- end -}}
 
+{{- /* The deployed registry's node user (the read-only reader's): `credentials` (node:password) and `htpasswd`. */ -}}
+{{- define "kube-ecs.ecr.registry.nodeSecret" -}}
+{{- default (printf "%s-nodes" (include "kube-ecs.ecr.registry.name" .)) .Values.ecr.registry.auth.existingNodeSecret -}}
+{{- end -}}
+
 {{- /* The registry under, as the operator reaches it. */ -}}
 {{- define "kube-ecs.ecr.registry.url" -}}
 {{- if .Values.ecr.registry.external.url -}}
@@ -130,6 +135,16 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- fail (printf "ecr.registry.external.url must be http://host:port (the operator reaches the registry under over plain HTTP, inside the cluster), got %q" (toString .)) -}}
 {{- end -}}
 {{- end -}}
+{{- if include "kube-ecs.ecr.registry.deployed" . -}}
+{{- $port := int .Values.ecr.registry.port -}}
+{{- $readerPort := int .Values.ecr.registry.readerPort -}}
+{{- if or (lt $readerPort 1) (gt $readerPort 65535) (eq $readerPort $port) -}}
+{{- fail (printf "ecr.registry.readerPort must be a TCP port other than ecr.registry.port (%v): the read-only registry the nodes pull from listens beside the registry in the same Pod, got %v" .Values.ecr.registry.port .Values.ecr.registry.readerPort) -}}
+{{- end -}}
+{{- if and .Values.ecr.registry.auth.existingSecret (not .Values.ecr.registry.auth.existingNodeSecret) -}}
+{{- fail "ecr.registry.auth.existingNodeSecret is required with ecr.registry.auth.existingSecret: the nodes pull with a read-only user of their own, which the chart would otherwise generate anew on every render that cannot look its Secret up (helm template). Create a Secret with keys credentials (node:<password>) and htpasswd (htpasswd -nbB node <password>) and set ecr.registry.auth.existingNodeSecret=<name> (docs/ecr.md, \"The registry's passwords\")" -}}
+{{- end -}}
+{{- end -}}
 {{- range $name, $value := dict "ecr.lifecyclePeriodSeconds" .Values.ecr.lifecyclePeriodSeconds "ecr.refreshPeriodSeconds" .Values.ecr.refreshPeriodSeconds -}}
 {{- if lt (int64 $value) 1 -}}
 {{- fail (printf "%s must be a number of seconds, at least 1, got %v" $name $value) -}}
@@ -162,5 +177,32 @@ http:
 auth:
   htpasswd:
     realm: kube-ecs-ecr
+    path: /etc/distribution/auth/htpasswd
+{{- end -}}
+
+{{- /* The reader's config.yml: the same storage, read-only (no pushes, no deletes, no upload purging:
+its volume is mounted read-only and the registry owns the uploads), its own htpasswd (the node user). */ -}}
+{{- define "kube-ecs.ecr.registry.readerConfig" -}}
+version: 0.1
+log:
+  level: {{ .Values.ecr.registry.logLevel }}
+  formatter: text
+storage:
+  filesystem:
+    rootdirectory: {{ include "kube-ecs.ecr.registry.dataDir" . }}
+  delete:
+    enabled: false
+  maintenance:
+    readonly:
+      enabled: true
+    uploadpurging:
+      enabled: false
+http:
+  addr: :{{ int .Values.ecr.registry.readerPort }}
+  headers:
+    X-Content-Type-Options: [nosniff]
+auth:
+  htpasswd:
+    realm: kube-ecs-ecr-nodes
     path: /etc/distribution/auth/htpasswd
 {{- end -}}
