@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use kube::Client;
 use kube::Resource;
-use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+
+use crate::event_publisher::{EventPublisher, Published};
 
 /// Operator settings, parsed once from the command line.
 #[derive(Clone, Debug)]
@@ -33,7 +34,7 @@ impl Default for OperatorConfig {
 pub struct Context {
     pub client: Client,
     pub config: OperatorConfig,
-    recorder: Recorder,
+    events: std::sync::Arc<EventPublisher>,
     /// Sending on it reconciles every object of every controller (SIGHUP; benchmarks' forced resync).
     pub resync: tokio::sync::broadcast::Sender<()>,
     /// Watch-fed caches reconciles read instead of the API server.
@@ -51,13 +52,13 @@ pub struct Context {
 
 impl Context {
     pub fn new(client: Client, config: OperatorConfig) -> Self {
-        let reporter = Reporter { controller: config.reporter.clone(), instance: Some(config.instance.clone()) };
-        let recorder = Recorder::new(client.clone(), reporter);
+        let events =
+            std::sync::Arc::new(EventPublisher::new(client.clone(), config.reporter.clone(), config.instance.clone()));
         let (resync, _) = tokio::sync::broadcast::channel(4);
         Self {
             client,
             config,
-            recorder,
+            events,
             resync,
             caches: Default::default(),
             service_status_pacer: Default::default(),
@@ -87,17 +88,13 @@ impl Context {
 
     /// Publishes an Event on `object`. Failures are logged, never fatal: events are advisory.
     pub async fn event<K: Resource<DynamicType = ()>>(&self, object: &K, action: &str, event: &EcsEvent) {
-        let published = Event {
-            type_: match event.severity {
-                Severity::Warning => EventType::Warning,
-                Severity::Normal => EventType::Normal,
-            },
-            reason: event.reason.clone(),
-            note: Some(truncate(event.message.clone(), 1000)),
-            action: action.into(),
-            secondary: None,
+        let published = Published {
+            warning: event.severity == Severity::Warning,
+            reason: &event.reason,
+            action,
+            note: truncate(event.message.clone(), 1000),
         };
-        if let Err(e) = self.recorder.publish(&published, &object.object_ref(&())).await {
+        if let Err(e) = self.events.publish(published, &object.object_ref(&())).await {
             tracing::warn!(error = %e, reason = event.reason, "publishing an event failed");
         }
     }

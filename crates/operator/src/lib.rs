@@ -10,6 +10,7 @@ pub mod context;
 pub mod controllers;
 pub mod crd_install;
 pub mod error;
+pub mod event_publisher;
 pub mod http_server;
 pub mod insights;
 pub mod leader;
