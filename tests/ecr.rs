@@ -110,14 +110,7 @@ async fn pushed_with_a_token_described_by_the_api_and_run_by_a_task_on_a_real_no
 
     // A task names the image by its ECR name and a real container instance pulls it (the node's own
     // credentials, as an instance role: no repositoryCredentials) and runs it.
-    let clusters: Api<kube_ecs::api::EcsCluster> = Api::all(client.clone());
-    apply(
-        &clusters,
-        serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "EcsCluster", "metadata": {"name": ns},
-            "spec": {"nodePools": [{"name": "real", "provider": "nodes",
-                "labels": {kube_ecs::local_cluster::REAL_NODE_LABEL: "true"}}]}}),
-    )
-    .await;
+    support::real_nodes_cluster(&client, &ns).await;
     let definitions: Api<TaskDefinition> = Api::namespaced(client.clone(), &ns);
     apply(
         &definitions,

@@ -21,15 +21,7 @@ async fn setup(prefix: &str) -> (Client, String) {
     support::operator::start();
     let client = support::client().await;
     let ns = support::namespace(&client, prefix).await;
-    // One pool on the real nodes: tasks land only there.
-    let clusters: Api<kube_ecs::api::EcsCluster> = Api::all(client.clone());
-    apply(
-        &clusters,
-        serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "EcsCluster", "metadata": {"name": ns},
-            "spec": {"nodePools": [{"name": "real", "provider": "nodes",
-                "labels": {kube_ecs::local_cluster::REAL_NODE_LABEL: "true"}}]}}),
-    )
-    .await;
+    support::real_nodes_cluster(&client, &ns).await;
     (client, ns)
 }
 

@@ -247,3 +247,15 @@ pub async fn ecs_cluster(
         .expect("creating a simulated node");
     }
 }
+
+/// An EcsCluster named `name` whose one pool is the real container instances: its tasks land only there.
+pub async fn real_nodes_cluster(client: &Client, name: &str) {
+    let clusters: Api<kube_ecs::api::EcsCluster> = Api::all(client.clone());
+    apply(
+        &clusters,
+        serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "EcsCluster", "metadata": {"name": name},
+            "spec": {"nodePools": [{"name": "real", "provider": "nodes",
+                "labels": {kube_ecs::local_cluster::REAL_NODE_LABEL: "true"}}]}}),
+    )
+    .await;
+}

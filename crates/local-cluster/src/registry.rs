@@ -82,8 +82,12 @@ impl LocalRegistry {
         for d in [dir, data_dir.as_path()] {
             std::fs::create_dir_all(d).map_err(|e| Error::io(format!("creating {}", d.display()), e))?;
         }
-        let maintenance =
-            if read_only_over.is_some() { "  maintenance:\n    readonly:\n      enabled: true\n" } else { "" };
+        // The purger runs even in read-only mode; the writer purges the shared uploads.
+        let maintenance = if read_only_over.is_some() {
+            "  maintenance:\n    uploadpurging:\n      enabled: false\n    readonly:\n      enabled: true\n"
+        } else {
+            ""
+        };
         let port = super::ports::pick_free_ports(1)?
             .first()
             .copied()
