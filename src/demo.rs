@@ -167,6 +167,8 @@ async fn start_ecr(cluster: &LocalCluster, client: &Client) -> anyhow::Result<Op
         ecr_registry_host: crate::local_cluster::registry::DEFAULT_ECR_HOST.to_string(),
         ecr_front_bind_address: front.to_string(),
         ecr_front_allow_plain_http: false,
+        ecr_front_tls_cert: None,
+        ecr_front_tls_key: None,
         ecr_proxy_endpoint: String::new(),
         ecr_lifecycle_period_seconds: 3600,
         ecr_refresh_period_seconds: 5,

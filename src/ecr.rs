@@ -34,15 +34,22 @@ pub struct EcrArgs {
     /// (the ECS API's account and region), which real nodes resolve to the registry under.
     #[arg(long, env = "KUBE_ECS_ECR_REGISTRY_HOST", default_value = "")]
     pub ecr_registry_host: String,
-    /// Where the registry front (pushes and pulls with ECR tokens) listens. Plain HTTP, so loopback
-    /// only unless a pod network and a TLS-terminating Service are in front of it.
+    /// Where the registry front (pushes and pulls with ECR tokens) listens. Plain HTTP only on
+    /// loopback, unless TLS is given (--ecr-front-tls-cert) or terminated in front of it
+    /// (--ecr-front-allow-plain-http).
     #[arg(long, env = "KUBE_ECS_ECR_FRONT_BIND_ADDRESS", default_value = "127.0.0.1:8445")]
     pub ecr_front_bind_address: String,
     /// Serve the front on a non-loopback address without TLS (behind a TLS-terminating proxy).
     #[arg(long, env = "KUBE_ECS_ECR_FRONT_ALLOW_PLAIN_HTTP")]
     pub ecr_front_allow_plain_http: bool,
+    /// PEM certificate chain to serve the front over HTTPS.
+    #[arg(long, env = "KUBE_ECS_ECR_FRONT_TLS_CERT", requires = "ecr_front_tls_key")]
+    pub ecr_front_tls_cert: Option<std::path::PathBuf>,
+    /// PEM private key of --ecr-front-tls-cert.
+    #[arg(long, env = "KUBE_ECS_ECR_FRONT_TLS_KEY", requires = "ecr_front_tls_cert")]
+    pub ecr_front_tls_key: Option<std::path::PathBuf>,
     /// The URL GetAuthorizationToken returns as `proxyEndpoint` (where users push); default
-    /// `http://<front bind address>`.
+    /// `http(s)://<front bind address>`.
     #[arg(long, env = "KUBE_ECS_ECR_PROXY_ENDPOINT", default_value = "")]
     pub ecr_proxy_endpoint: String,
     /// How often each lifecycle policy runs, in seconds (a changed policy runs at once).
@@ -102,12 +109,20 @@ impl EcrArgs {
         .map_err(|e| anyhow::anyhow!("--ecr-registry-upstream: {e}"))?;
         let bind: SocketAddr =
             self.ecr_front_bind_address.parse().context("--ecr-front-bind-address must be host:port")?;
-        if !bind.ip().is_loopback() && !self.ecr_front_allow_plain_http {
+        let tls = match (&self.ecr_front_tls_cert, &self.ecr_front_tls_key) {
+            (Some(certificate), Some(key)) => {
+                Some(front::server_config(certificate, key).map_err(|e| anyhow::anyhow!("--ecr-front-tls-cert: {e}"))?)
+            }
+            _ => None,
+        };
+        if !bind.ip().is_loopback() && tls.is_none() && !self.ecr_front_allow_plain_http {
             anyhow::bail!(
-                "--ecr-front-bind-address {bind} is not loopback: tokens would travel in clear; put a TLS-terminating \
-                 Service or proxy in front and pass --ecr-front-allow-plain-http"
+                "--ecr-front-bind-address {bind} is not loopback: tokens would travel in clear; give \
+                 --ecr-front-tls-cert and --ecr-front-tls-key, or put a TLS-terminating Service or proxy in front \
+                 and pass --ecr-front-allow-plain-http"
             );
         }
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let token_key = kube_ecs_registry::token::load_or_create_key(client.clone(), keys_namespace)
             .await
             .map_err(|e| anyhow::anyhow!("the ECR token key in namespace {keys_namespace}: {e}"))?;
@@ -143,7 +158,7 @@ impl EcrArgs {
         };
         let (dir, auth, log) = (directory.clone(), authorizer.clone(), push_log.clone());
         tokio::spawn(async move {
-            if let Err(e) = front::serve(listener, config, dir, auth, log, std::future::pending()).await {
+            if let Err(e) = front::serve_tls(listener, tls, config, dir, auth, log, std::future::pending()).await {
                 // Asked for and not served: the process stops, its logs say why.
                 tracing::error!(error = %e, "the ECR registry front stopped");
                 std::process::exit(1);
@@ -151,7 +166,7 @@ impl EcrArgs {
         });
         tracing::info!(%front_address, registry_host = %host, upstream = %self.ecr_registry_upstream, "ECR registry front serving");
         let proxy_endpoint = if self.ecr_proxy_endpoint.is_empty() {
-            format!("http://{front_address}")
+            format!("{scheme}://{front_address}")
         } else {
             self.ecr_proxy_endpoint.clone()
         };

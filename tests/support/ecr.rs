@@ -57,6 +57,8 @@ pub fn start() -> &'static Ecr {
             ecr_registry_host: DEFAULT_ECR_HOST.to_string(),
             ecr_front_bind_address: "127.0.0.1:0".into(),
             ecr_front_allow_plain_http: false,
+            ecr_front_tls_cert: None,
+            ecr_front_tls_key: None,
             ecr_proxy_endpoint: String::new(),
             ecr_lifecycle_period_seconds: 3600,
             ecr_refresh_period_seconds: 2,

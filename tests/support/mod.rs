@@ -120,6 +120,14 @@ pub async fn wait_for_list<K>(api: &Api<K>, what: &str, check: impl Fn(&[K]) -> 
 where
     K: Resource + Clone + Debug + DeserializeOwned + Send + 'static,
 {
+    wait_for_list_within(api, what, WAIT, check).await
+}
+
+/// [`wait_for_list`] with a budget of its own (a burst of hundreds of objects on a loaded machine).
+pub async fn wait_for_list_within<K>(api: &Api<K>, what: &str, budget: Duration, check: impl Fn(&[K]) -> bool) -> Vec<K>
+where
+    K: Resource + Clone + Debug + DeserializeOwned + Send + 'static,
+{
     use futures::StreamExt;
     use kube::runtime::{WatchStreamExt, watcher};
     // Driven by a watch, so the check re-runs on every change instead of polling.
@@ -160,11 +168,11 @@ where
         }
         Vec::new()
     };
-    match tokio::time::timeout(WAIT, wait).await {
+    match tokio::time::timeout(budget, wait).await {
         Ok(list) => list,
         Err(_) => {
             store_items.extend(api.list(&Default::default()).await.map(|l| l.items).unwrap_or_default());
-            panic!("timed out after {WAIT:?} waiting for: {what}; last list: {store_items:#?}");
+            panic!("timed out after {budget:?} waiting for: {what}; last list: {store_items:#?}");
         }
     }
 }

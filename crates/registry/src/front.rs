@@ -20,6 +20,9 @@ mod proxy;
 mod request;
 mod rewrite;
 mod tag_locks;
+mod tls;
+
+pub use tls::server_config;
 
 use std::future::Future;
 use std::sync::Arc;

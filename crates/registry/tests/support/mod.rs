@@ -377,9 +377,6 @@ pub fn basic(password: &str) -> (&'static str, String) {
 /// A self-signed certificate for 127.0.0.1 (openssl, as the local cluster's PKI makes them): the
 /// server configuration and the certificate's PEM file, for clients to trust.
 pub fn self_signed_tls(dir: &Path) -> (Arc<ServerConfig>, PathBuf) {
-    use tokio_rustls::rustls;
-    use tokio_rustls::rustls::pki_types::pem::PemObject as _;
-    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
     let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
     let output = std::process::Command::new("openssl")
         .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"])
@@ -390,13 +387,7 @@ pub fn self_signed_tls(dir: &Path) -> (Arc<ServerConfig>, PathBuf) {
         .output()
         .expect("running openssl");
     assert!(output.status.success(), "openssl: {}", String::from_utf8_lossy(&output.stderr));
-    let certs: Vec<CertificateDer<'static>> =
-        CertificateDer::pem_file_iter(&cert).and_then(|certs| certs.collect()).expect("reading the certificate");
-    let key = PrivateKeyDer::from_pem_file(&key).expect("reading the key");
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .and_then(|b| b.with_no_client_auth().with_single_cert(certs, key))
-        .expect("a TLS configuration");
-    (Arc::new(config), cert)
+    // The loader the operator's --ecr-front-tls-cert uses.
+    let config = kube_ecs_registry::front::server_config(&cert, &key).expect("a TLS configuration");
+    (config, cert)
 }
