@@ -20,6 +20,8 @@ use kube_ecs::local_cluster::{LocalCluster, LocalClusterOptions};
 
 #[path = "bench/api_phase.rs"]
 mod api_phase;
+#[path = "bench/ecr_phase.rs"]
+mod ecr_phase;
 
 #[derive(Parser, Debug)]
 #[command(about = "kube-ecs benchmarks against Kubernetes' own controllers")]
@@ -45,9 +47,13 @@ struct Args {
     #[arg(long, value_delimiter = ',', default_value = "matched,open")]
     modes: Vec<String>,
     /// Comparisons to run: tasks (with the ceiling), services, api (RunTask through the ECS API vs
-    /// applied Tasks; matched mode only, the issue's budget), steady, cold (cold start).
-    #[arg(long, value_delimiter = ',', default_value = "tasks,services,api,steady,cold")]
+    /// applied Tasks; matched mode only, the issue's budget), ecr (a 10 MiB image pushed and pulled
+    /// through the registry front vs the registry alone; matched mode only), steady, cold (cold start).
+    #[arg(long, value_delimiter = ',', default_value = "tasks,services,api,ecr,steady,cold")]
     phases: Vec<String>,
+    /// Rounds of the ecr phase (each pushes and pulls one fresh image per side).
+    #[arg(long, default_value_t = 5)]
+    ecr_rounds: usize,
 }
 
 const CLUSTER: &str = "bench";
@@ -64,6 +70,7 @@ async fn main() -> Result<()> {
         args.services = 2;
         args.tasks_per_service = 5;
         args.nodes = 5;
+        args.ecr_rounds = 2;
     }
     let operator_bin = std::env::current_exe()?.parent().context("bench binary directory")?.join("kube-ecs");
     anyhow::ensure!(operator_bin.is_file(), "{} not built (cargo build --release --bins)", operator_bin.display());
@@ -79,7 +86,10 @@ async fn main() -> Result<()> {
         };
         println!("{:<8} {:<44} {:>12} {:>12} {:>10}", r.mode, r.measure, fmt(r.ours), fmt(r.peer), ratio);
     }
-    println!("\nRATIO = kube-ecs / peer (time: lower is better). Peer: bare pods (ceiling), Jobs, Deployments.");
+    println!(
+        "\nRATIO = kube-ecs / peer (time: lower is better). Peer: bare pods (ceiling), Jobs, Deployments,\n\
+         applied Tasks (api), the registry alone (ecr)."
+    );
     Ok(())
 }
 
@@ -105,16 +115,31 @@ async fn run_mode(args: &Args, mode: &str, operator_bin: &Path) -> Result<Vec<Ro
     let client = cluster.client().await?;
     kube_ecs::crd_install::install_crds(&client, "kube-ecs-bench").await?;
     setup_cluster(&client, args.nodes, pods_per_node(args)).await?;
-    let qps_args: Vec<String> = if matched {
+    api_phase::keys_namespace(&client).await?;
+    let phase = |name: &str| args.phases.iter().any(|p| p == name);
+    let mut operator_args: Vec<String> = if matched {
         vec!["--kube-api-qps=20".into(), "--kube-api-burst=30".into()]
     } else {
         vec!["--kube-api-qps=0".into()]
     };
-    let mut operator = Operator::start(operator_bin, &cluster, &qps_args)?;
+    // ECR is on only when its phase runs (and for the whole mode, so the cold restart is the same
+    // operator): the registry under must be up before the operator starts.
+    let ecr_upstream = if phase("ecr") && matched {
+        let upstream = ecr_phase::Upstream::start(&args.tools_bin, &cluster.dir().join("bench-ecr"))?;
+        operator_args.extend(upstream.operator_args());
+        Some(upstream)
+    } else {
+        None
+    };
+    let mut operator = Operator::start(operator_bin, &cluster, &operator_args)?;
+    // An operator that stopped at startup (a bad flag, ECR's token key) fails the run here, not as a
+    // phase that waits its whole limit for a reconcile.
+    let mut listening = vec![format!("127.0.0.1:{}", operator.api_port)];
+    listening.extend(ecr_upstream.as_ref().map(|u| u.front().to_string()));
+    operator.wait_listening(&listening, Duration::from_secs(60)).await?;
     let mut rows = Vec::new();
     let row = |measure: &str, ours: Option<f64>, peer: Option<f64>| mode_row(mode, measure, ours, peer);
 
-    let phase = |name: &str| args.phases.iter().any(|p| p == name);
     if phase("tasks") {
         rows.extend(tasks_phase(args, mode, &cluster, &client, &mut operator).await?);
     }
@@ -123,6 +148,10 @@ async fn run_mode(args: &Args, mode: &str, operator_bin: &Path) -> Result<Vec<Ro
     }
     if phase("api") && matched {
         rows.extend(api_phase::run(args.n, mode, &client, operator.api_port).await?);
+    }
+    if let Some(upstream) = &ecr_upstream {
+        let ecr = ecr_phase::run(args.ecr_rounds, mode, &client, operator.api_port, &args.tools_bin, upstream);
+        rows.extend(ecr.await.context("ecr phase")?);
     }
     if phase("steady") {
         // 4. Steady state and a forced full resync.
@@ -143,7 +172,7 @@ async fn run_mode(args: &Args, mode: &str, operator_bin: &Path) -> Result<Vec<Ro
             Api::<Service>::all(client.clone()).list_metadata(&ListParams::default()).await?.items.len() as u64;
         operator.kill();
         let before = count_writes(&cluster.audit_log(), OPERATOR_AGENT)?;
-        operator = Operator::start(operator_bin, &cluster, &qps_args)?;
+        operator = Operator::start(operator_bin, &cluster, &operator_args)?;
         let expected = [("Task", tasks), ("Service", services), ("EcsCluster", 1)];
         let pass = operator.wait_for_full_pass(&expected, Duration::from_secs(300)).await;
         operator.wait_until_idle(Duration::from_secs(60)).await;
@@ -528,6 +557,7 @@ struct Operator {
     metrics_port: u16,
     /// The operator's ECS API (loopback, plain HTTP).
     api_port: u16,
+    log: PathBuf,
 }
 
 impl Operator {
@@ -537,7 +567,7 @@ impl Operator {
         let path = std::env::var_os("KUBE_ECS_BENCH_OPERATOR_LOG_FILE")
             .map(PathBuf::from)
             .unwrap_or_else(|| cluster.dir().join("bench-operator.log"));
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
         let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let api_port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let child = Command::new(bin)
@@ -552,7 +582,25 @@ impl Operator {
             .stdout(log.try_clone()?)
             .stderr(log)
             .spawn()?;
-        Ok(Self { child, peak_rss_kib: 0, metrics_port, api_port })
+        Ok(Self { child, peak_rss_kib: 0, metrics_port, api_port, log: path })
+    }
+
+    /// Waits until every one of `addresses` accepts connections; an error if the operator exits
+    /// first or `limit` passes.
+    async fn wait_listening(&mut self, addresses: &[String], limit: Duration) -> Result<()> {
+        let deadline = Instant::now() + limit;
+        for address in addresses {
+            while tokio::net::TcpStream::connect(address).await.is_err() {
+                if let Some(status) = self.child.try_wait()? {
+                    let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+                    let last = log.lines().last().unwrap_or_default();
+                    anyhow::bail!("the operator exited ({status}) before serving {address}: {last}");
+                }
+                anyhow::ensure!(Instant::now() < deadline, "the operator did not serve {address} within {limit:?}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+        Ok(())
     }
 
     /// Reconciles finished so far, by controller (from the operator's /metrics).

@@ -17,6 +17,8 @@ use super::{CLUSTER, Row, mode_row, namespace, pod_started, until};
 
 /// The namespace of the benchmark's access key (the operator is started with it).
 pub const KEYS_NAMESPACE: &str = "bench-keys";
+/// The ECS API's default region, which the bench's keys sign for.
+pub(crate) const REGION: &str = "us-east-1";
 const API_USER: &str = "kube-ecs-bench-api";
 /// Requests (or creates) in flight at once, on both sides.
 const IN_FLIGHT: usize = 8;
@@ -51,11 +53,21 @@ async fn all_running(client: &Client, ns: &str, n: usize) -> Result<()> {
     .await
 }
 
-/// A key for a cluster-admin identity whose objects go to `ns`; returns (id, secret) once the
-/// endpoint answers to it.
-async fn key(client: &Client, host: &str, ns: &str) -> Result<(String, String)> {
+/// Creates the namespace of the access keys, before the operator starts: with ECR on, the operator
+/// keeps its token key there and stops if the namespace is missing (as an install creates it first).
+pub(crate) async fn keys_namespace(client: &Client) -> Result<()> {
+    let namespace = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": KEYS_NAMESPACE}});
+    Api::<k8s_openapi::api::core::v1::Namespace>::all(client.clone())
+        .patch(KEYS_NAMESPACE, &PatchParams::apply("bench"), &Patch::Apply(&namespace))
+        .await?;
+    Ok(())
+}
+
+/// A key `id` (16 or more letters and digits) for a cluster-admin identity whose objects go to `ns`;
+/// returns (id, secret) once the endpoint answers to it. Each phase has its own key: the endpoint
+/// caches keys, so moving one key to another namespace would race that cache.
+pub(crate) async fn key(client: &Client, host: &str, ns: &str, id: &str) -> Result<(String, String)> {
     let params = PatchParams::apply("bench").force();
-    namespace(client, KEYS_NAMESPACE).await?;
     let binding = serde_json::json!({
         "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": API_USER},
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
@@ -64,21 +76,25 @@ async fn key(client: &Client, host: &str, ns: &str) -> Result<(String, String)> 
     Api::<k8s_openapi::api::rbac::v1::ClusterRoleBinding>::all(client.clone())
         .patch(API_USER, &params, &Patch::Apply(&binding))
         .await?;
-    let (id, secret) = ("AKIABENCHMARKKEY0001".to_string(), "bench-secret-access-key-0001".to_string());
+    let (id, secret) = (id.to_string(), format!("bench-secret-access-key-{id}"));
+    let name = format!("bench-key-{}", id.to_ascii_lowercase());
     let key = serde_json::json!({
-        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "bench-key", "namespace": KEYS_NAMESPACE},
+        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": KEYS_NAMESPACE},
         "type": kube_ecs::ecs_api::keys::SECRET_TYPE,
         "stringData": {"accessKeyId": id, "secretAccessKey": secret, "username": API_USER, "namespace": ns},
     });
-    Api::<Secret>::namespaced(client.clone(), KEYS_NAMESPACE).patch("bench-key", &params, &Patch::Apply(&key)).await?;
-    let signer = Signer { access_key_id: &id, secret_access_key: &secret, region: "us-east-1" };
+    Api::<Secret>::namespaced(client.clone(), KEYS_NAMESPACE).patch(&name, &params, &Patch::Apply(&key)).await?;
+    let signer = Signer { access_key_id: &id, secret_access_key: &secret, region: REGION };
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let answer = client::call(host, signer, "ListClusters", &serde_json::json!({})).await;
         if let Ok((200, _)) = answer {
             return Ok((id, secret));
         }
-        anyhow::ensure!(Instant::now() < deadline, "the operator's ECS API never accepted the bench key: {answer:?}");
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the operator's ECS API never accepted the bench key {id}: {answer:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -88,8 +104,8 @@ pub async fn run(n: usize, mode: &str, client: &Client, api_port: u16) -> Result
     let (api_ns, direct_ns) = ("api-tasks", "api-direct");
     definition(client, api_ns).await?;
     definition(client, direct_ns).await?;
-    let (id, secret) = key(client, &host, api_ns).await?;
-    let signer = Signer { access_key_id: &id, secret_access_key: &secret, region: "us-east-1" };
+    let (id, secret) = key(client, &host, api_ns, "AKIABENCHMARKKEY0001").await?;
+    let signer = Signer { access_key_id: &id, secret_access_key: &secret, region: REGION };
 
     // Through the API: RunTask count 10 (ECS's maximum per call).
     let counts: Vec<usize> = (0..n.div_ceil(10)).map(|i| (n - i * 10).min(10)).collect();
