@@ -43,17 +43,13 @@ pub async fn get(
     ecr: &EcrCall<'_>,
     input: wire::GetLifecyclePolicyRequest,
 ) -> Result<wire::GetLifecyclePolicyResponse, EcsError> {
-    ecr.check_registry(input.registry_id.as_deref())?;
     let name = &input.repository_name;
-    let repository = ecr.existing(name).await?;
-    let policy =
-        repository.spec.lifecycle_policy.as_ref().ok_or_else(|| lifecycle_policy_not_found(name, ecr.registry_id()))?;
-    let last_run = repository.status.as_ref().and_then(|s| s.last_lifecycle_run.as_ref());
+    let (_, policy, last_evaluated_at) = with_policy(ecr, input.registry_id.as_deref(), name).await?;
     Ok(wire::GetLifecyclePolicyResponse {
         registry_id: Some(ecr.registry_id().to_string()),
         repository_name: Some(name.clone()),
-        lifecycle_policy_text: Some(policy_text(policy)),
-        last_evaluated_at: crate::render::timestamp(last_run),
+        lifecycle_policy_text: Some(policy),
+        last_evaluated_at,
     })
 }
 
@@ -61,22 +57,38 @@ pub async fn delete(
     ecr: &EcrCall<'_>,
     input: wire::DeleteLifecyclePolicyRequest,
 ) -> Result<wire::DeleteLifecyclePolicyResponse, EcsError> {
-    ecr.check_registry(input.registry_id.as_deref())?;
     let name = &input.repository_name;
-    let repository = ecr.existing(name).await?;
-    let policy =
-        repository.spec.lifecycle_policy.as_ref().ok_or_else(|| lifecycle_policy_not_found(name, ecr.registry_id()))?;
+    let (repository, policy, last_evaluated_at) = with_policy(ecr, input.registry_id.as_deref(), name).await?;
     refuse_gitops(&repository.metadata, &format!("The repository {name}"))?;
     let object = repository.metadata.name.clone().unwrap_or_default();
     let patch = serde_json::json!({"spec": {"lifecyclePolicy": null}});
     ecr.call.merge(&ecr.call.repositories(), &object, &patch).await?;
-    let last_run = repository.status.as_ref().and_then(|s| s.last_lifecycle_run.as_ref());
     Ok(wire::DeleteLifecyclePolicyResponse {
         registry_id: Some(ecr.registry_id().to_string()),
         repository_name: Some(name.clone()),
-        lifecycle_policy_text: Some(policy_text(policy)),
-        last_evaluated_at: crate::render::timestamp(last_run),
+        lifecycle_policy_text: Some(policy),
+        last_evaluated_at,
     })
+}
+
+/// The repository `name`, its policy as text and when it last ran; ECR's
+/// LifecyclePolicyNotFoundException when it has none.
+async fn with_policy(
+    ecr: &EcrCall<'_>,
+    registry_id: Option<&str>,
+    name: &str,
+) -> Result<(kube_ecs_api::repository::Repository, String, Option<kube_ecs_wire::Timestamp>), EcsError> {
+    ecr.check_registry(registry_id)?;
+    let repository = ecr.existing(name).await?;
+    let policy = repository
+        .spec
+        .lifecycle_policy
+        .as_ref()
+        .map(policy_text)
+        .ok_or_else(|| lifecycle_policy_not_found(name, ecr.registry_id()))?;
+    let last_run = repository.status.as_ref().and_then(|s| s.last_lifecycle_run.as_ref());
+    let last_evaluated_at = crate::render::timestamp(last_run);
+    Ok((repository, policy, last_evaluated_at))
 }
 
 #[cfg(test)]
