@@ -13,7 +13,10 @@ fn the_benchmarks_run_at_the_quick_size() {
     assert!(output.status.success(), "kube-ecs-bench failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
     for row in [
         "30 Tasks vs Jobs to Running",
-        "rollout to a new revision",
+        "Events per Task (operator) vs per Job (KCM)",
+        "operator CPU ms per task",
+        "rollout to a new revision (s), Services first",
+        "rollout to a new revision (s), Deployments first",
         "steady state + full resync: operator writes",
         "cold start",
     ] {

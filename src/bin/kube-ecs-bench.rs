@@ -78,13 +78,13 @@ async fn main() -> Result<()> {
     for mode in args.modes.clone() {
         rows.extend(run_mode(&args, &mode, &operator_bin).await.with_context(|| format!("{mode} mode"))?);
     }
-    println!("\n{:<8} {:<44} {:>12} {:>12} {:>10}", "MODE", "MEASURE", "KUBE-ECS", "PEER", "RATIO");
+    println!("\n{:<8} {:<58} {:>12} {:>12} {:>10}", "MODE", "MEASURE", "KUBE-ECS", "PEER", "RATIO");
     for r in &rows {
         let ratio = match (r.ours, r.peer) {
             (Some(o), Some(p)) if p > 0.0 => format!("{:.2}", o / p),
             _ => "-".into(),
         };
-        println!("{:<8} {:<44} {:>12} {:>12} {:>10}", r.mode, r.measure, fmt(r.ours), fmt(r.peer), ratio);
+        println!("{:<8} {:<58} {:>12} {:>12} {:>10}", r.mode, r.measure, fmt(r.ours), fmt(r.peer), ratio);
     }
     println!(
         "\nRATIO = kube-ecs / peer (time: lower is better). Peer: bare pods (ceiling), Jobs, Deployments,\n\
@@ -206,19 +206,27 @@ async fn tasks_phase(
 
     // 2. Tasks vs Jobs.
     let before = count_writes(&cluster.audit_log(), OPERATOR_AGENT)?;
+    let events_before = count_events(&cluster.audit_log(), OPERATOR_AGENT)?;
     let cpu_before = operator.cpu_seconds();
     let tasks = tasks_to_running(&client, args.n).await?;
     let task_writes = writes_since(&cluster.audit_log(), OPERATOR_AGENT, before)?;
+    let task_events = count_events(&cluster.audit_log(), OPERATOR_AGENT)? - events_before;
+    let task_cpu = operator.cpu_seconds() - cpu_before;
+    // The high-water mark so far: the tasks phase runs first, so this is the burst's peak.
+    let rss = operator.rss_mib();
+    let burst_peak = operator.peak_rss_mib();
     eprintln!(
         "[bench] {mode}: operator writes while starting the tasks, by resource: {:?}",
         writes_by_resource(&cluster.audit_log(), OPERATOR_AGENT)?
     );
     let kcm_before = count_writes(&cluster.audit_log(), KCM_AGENT)?;
+    let kcm_events_before = count_events(&cluster.audit_log(), KCM_AGENT)?;
     let kcm_pid = cluster.pid_of("kube-controller-manager");
     let kcm_cpu_before = kcm_pid.map(cpu_seconds_of);
     let jobs = jobs_to_running(&client, args.n).await?;
     let kcm_cpu = kcm_pid.map(cpu_seconds_of).zip(kcm_cpu_before).map(|(after, before)| after - before);
     let job_writes = writes_since(&cluster.audit_log(), KCM_AGENT, kcm_before)?;
+    let job_events = count_events(&cluster.audit_log(), KCM_AGENT)? - kcm_events_before;
     rows.push(row(&format!("{} Tasks vs Jobs to Running (s)", args.n), Some(tasks), Some(jobs)));
     rows.push(row("tasks vs ceiling (s)", Some(tasks), Some(ceiling)));
     rows.push(row(
@@ -226,9 +234,15 @@ async fn tasks_phase(
         Some(task_writes as f64 / args.n as f64),
         Some(job_writes as f64 / args.n as f64),
     ));
+    // Events written by the operator vs by kube-controller-manager (the scheduler's and the
+    // kubelets' are the same for both sides and not counted).
+    let per = |count: u64| Some(count as f64 / args.n as f64);
+    rows.push(row("Events per Task (operator) vs per Job (KCM)", per(task_events), per(job_events)));
     // The peer is all of kube-controller-manager (the Job controller shares it with every other one).
-    rows.push(row("CPU seconds: Tasks (operator) vs Jobs (KCM)", Some(operator.cpu_seconds() - cpu_before), kcm_cpu));
-    rows.push(row(&format!("operator RSS MiB with {} tasks", args.n), Some(operator.rss_mib()), None));
+    rows.push(row("CPU seconds: Tasks (operator) vs Jobs (KCM)", Some(task_cpu), kcm_cpu));
+    rows.push(row("operator CPU ms per task", Some(task_cpu * 1000.0 / args.n as f64), None));
+    rows.push(row(&format!("operator RSS MiB with {} tasks", args.n), Some(rss), None));
+    rows.push(row("operator peak RSS MiB during the tasks burst", Some(burst_peak), None));
     Ok(rows)
 }
 
@@ -237,17 +251,27 @@ async fn services_phase(args: &Args, mode: &str, cluster: &LocalCluster, client:
     let client = client.clone();
     let mut rows = Vec::new();
     let row = |measure: &str, ours: Option<f64>, peer: Option<f64>| mode_row(mode, measure, ours, peer);
+    let (count, per) = (args.services, args.tasks_per_service);
+    // Both orders, so neither side always gets the quieter cluster: the side that goes second
+    // shares the machine with the first side's pods (kwok and the scheduler keep working on them).
     let before = count_writes(&cluster.audit_log(), OPERATOR_AGENT)?;
-    let (svc_up, svc_roll) = services_rollout(&client, args.services, args.tasks_per_service).await?;
+    let (svc_up_a, svc_roll_a) = services_rollout(&client, "services-a", count, per).await?;
     let service_writes = writes_since(&cluster.audit_log(), OPERATOR_AGENT, before)?;
     eprintln!(
         "[bench] {mode}: operator writes so far, by resource: {:?}",
         writes_by_resource(&cluster.audit_log(), OPERATOR_AGENT)?
     );
-    let (dep_up, dep_roll) = deployments_rollout(&client, args.services, args.tasks_per_service).await?;
-    let label = format!("{}x{}", args.services, args.tasks_per_service);
-    rows.push(row(&format!("{label} Services vs Deployments up (s)"), Some(svc_up), Some(dep_up)));
-    rows.push(row(&format!("{label} rollout to a new revision (s)"), Some(svc_roll), Some(dep_roll)));
+    let (dep_up_a, dep_roll_a) = deployments_rollout(&client, "deployments-a", count, per).await?;
+    let (dep_up_b, dep_roll_b) = deployments_rollout(&client, "deployments-b", count, per).await?;
+    let (svc_up_b, svc_roll_b) = services_rollout(&client, "services-b", count, per).await?;
+    let label = format!("{count}x{per}");
+    for (order, svc_up, dep_up, svc_roll, dep_roll) in [
+        ("Services first", svc_up_a, dep_up_a, svc_roll_a, dep_roll_a),
+        ("Deployments first", svc_up_b, dep_up_b, svc_roll_b, dep_roll_b),
+    ] {
+        rows.push(row(&format!("{label} Services vs Deployments up (s), {order}"), Some(svc_up), Some(dep_up)));
+        rows.push(row(&format!("{label} rollout to a new revision (s), {order}"), Some(svc_roll), Some(dep_roll)));
+    }
     rows.push(row(
         "operator writes per service (create+rollout)",
         Some(service_writes as f64 / args.services as f64),
@@ -257,10 +281,11 @@ async fn services_phase(args: &Args, mode: &str, cluster: &LocalCluster, client:
 }
 
 /// Room for everything the phases leave running side by side (ceiling pods, task pods, Job pods,
-/// the API phase's two sets of task pods, service tasks and their rollout surge), with a margin: at N = 5,000 the default 110 pods per node
-/// would fill 100 nodes before the services' rollout could surge.
+/// the API phase's two sets of task pods, the services phase's two rounds of service tasks and
+/// Deployment pods with their rollout surge), with a margin: at N = 5,000 the default 110 pods per
+/// node would fill 100 nodes before the services' rollout could surge.
 fn pods_per_node(args: &Args) -> usize {
-    let pods = 5 * args.n + 4 * args.services * args.tasks_per_service;
+    let pods = 5 * args.n + 8 * args.services * args.tasks_per_service;
     (pods * 5 / 4).div_ceil(args.nodes.max(1)).max(110)
 }
 
@@ -346,12 +371,29 @@ where
                 UNTIL_LIMIT.as_secs()
             );
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        // Every 200 ms, less often for large lists (10,000 Tasks are 25 MB of JSON a list): the
+        // polls must not be what loads the API server.
+        tokio::time::sleep(Duration::from_millis(200).max(Duration::from_micros(100 * items.len() as u64))).await;
     }
 }
 
-fn pod_started(p: &Pod) -> bool {
-    matches!(p.status.as_ref().and_then(|s| s.phase.as_deref()), Some("Running") | Some("Succeeded"))
+/// Waits until at least `n` Pods of `api` are Running or Succeeded. Counts with field selectors and
+/// metadata-only lists: a full list of 10,000 Pods every poll would load the API server more than
+/// what is measured.
+async fn until_pods_started(api: &Api<Pod>, n: usize) -> Result<()> {
+    let deadline = Instant::now() + UNTIL_LIMIT;
+    loop {
+        let mut started = 0;
+        for phase in ["Running", "Succeeded"] {
+            let params = ListParams::default().fields(&format!("status.phase={phase}"));
+            started += api.list_metadata(&params).await?.items.len();
+        }
+        if started >= n {
+            return Ok(());
+        }
+        anyhow::ensure!(Instant::now() < deadline, "{started} of {n} Pods started within {} s", UNTIL_LIMIT.as_secs());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 async fn bare_pods(client: &Client, n: usize, nodes: usize) -> Result<f64> {
@@ -365,7 +407,7 @@ async fn bare_pods(client: &Client, n: usize, nodes: usize) -> Result<f64> {
         serde_json::from_value(t).expect("pod")
     })
     .await?;
-    until(&pods, &ListParams::default(), |l| l.len() == n && l.iter().all(pod_started)).await?;
+    until_pods_started(&pods, n).await?;
     Ok(start.elapsed().as_secs_f64())
 }
 
@@ -387,7 +429,7 @@ async fn tasks_to_running(client: &Client, n: usize) -> Result<f64> {
             .expect("task")
     })
     .await?;
-    until(&pods, &ListParams::default(), |l| l.len() == n && l.iter().all(pod_started)).await?;
+    until_pods_started(&pods, n).await?;
     until(&tasks, &ListParams::default(), |l| {
         l.iter().filter(|t| t.status.as_ref().and_then(|s| s.last_status) == Some(TaskLifecycle::Running)).count() == n
     })
@@ -405,13 +447,13 @@ async fn jobs_to_running(client: &Client, n: usize) -> Result<f64> {
             .expect("job")
     })
     .await?;
-    until(&pods, &ListParams::default(), |l| l.len() >= n && l.iter().filter(|p| pod_started(p)).count() >= n).await?;
+    until_pods_started(&pods, n).await?;
     Ok(start.elapsed().as_secs_f64())
 }
 
-async fn services_rollout(client: &Client, services: usize, per: usize) -> Result<(f64, f64)> {
-    namespace(client, "services").await?;
-    let definitions: Api<TaskDefinition> = Api::namespaced(client.clone(), "services");
+async fn services_rollout(client: &Client, ns: &str, services: usize, per: usize) -> Result<(f64, f64)> {
+    namespace(client, ns).await?;
+    let definitions: Api<TaskDefinition> = Api::namespaced(client.clone(), ns);
     let td = |image: &str| {
         serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "TaskDefinition", "metadata": {"name": "web"},
         "spec": {"containerDefinitions": [{"name": "app", "image": image, "memory": 32}]}})
@@ -421,7 +463,7 @@ async fn services_rollout(client: &Client, services: usize, per: usize) -> Resul
         l.iter().any(|t| t.status.as_ref().and_then(|s| s.revision) == Some(1))
     })
     .await?;
-    let api: Api<Service> = Api::namespaced(client.clone(), "services");
+    let api: Api<Service> = Api::namespaced(client.clone(), ns);
     let steady = |reference: &'static str| {
         move |l: &[Service]| {
             l.len() == services
@@ -449,9 +491,9 @@ async fn services_rollout(client: &Client, services: usize, per: usize) -> Resul
     Ok((up, start.elapsed().as_secs_f64()))
 }
 
-async fn deployments_rollout(client: &Client, count: usize, per: usize) -> Result<(f64, f64)> {
-    namespace(client, "deployments").await?;
-    let api: Api<Deployment> = Api::namespaced(client.clone(), "deployments");
+async fn deployments_rollout(client: &Client, ns: &str, count: usize, per: usize) -> Result<(f64, f64)> {
+    namespace(client, ns).await?;
+    let api: Api<Deployment> = Api::namespaced(client.clone(), ns);
     let make = |i: usize, image: &str| -> Deployment {
         let mut template = pod_template();
         template["spec"]["restartPolicy"] = "Always".into();
@@ -523,6 +565,16 @@ fn count_writes(audit_log: &Path, agent: &str) -> Result<u64> {
         }
     }
     Ok(count)
+}
+
+/// Events (creates and patches) in the audit log whose User-Agent starts with `agent`.
+fn count_events(audit_log: &Path, agent: &str) -> Result<u64> {
+    Ok(audit_events(audit_log)?
+        .filter(|event| {
+            event["objectRef"]["resource"] == "events"
+                && event["userAgent"].as_str().is_some_and(|ua| ua.starts_with(agent))
+        })
+        .count() as u64)
 }
 
 /// Writes by `agent` since an earlier [`count_writes`]; an audit log that shrank is an error, not a

@@ -32,9 +32,10 @@ struct State<K: Resource<DynamicType = ()>, Q> {
     relist: Option<Entries<K, Q>>,
 }
 
+/// One reference per object, shared by both maps (an index holds one entry per cached object).
 struct Entries<K: Resource<DynamicType = ()>, Q> {
-    by_key: HashMap<Q, HashSet<ObjectRef<K>>>,
-    keys: HashMap<ObjectRef<K>, Vec<Q>>,
+    by_key: HashMap<Q, HashSet<Arc<ObjectRef<K>>>>,
+    keys: HashMap<Arc<ObjectRef<K>>, Vec<Q>>,
 }
 
 impl<K: Resource<DynamicType = ()>, Q> Default for Entries<K, Q> {
@@ -61,6 +62,7 @@ impl<K: Resource<DynamicType = ()>, Q: Eq + Hash + Clone> Entries<K, Q> {
         if keys.is_empty() {
             return;
         }
+        let object = Arc::new(object);
         for key in &keys {
             self.by_key.entry(key.clone()).or_default().insert(object.clone());
         }
@@ -108,7 +110,7 @@ impl<K: Resource<DynamicType = ()>, Q: Eq + Hash + Clone> Index<K, Q> {
     }
 
     /// The objects indexed under `key`.
-    pub fn get(&self, key: &Q) -> Vec<ObjectRef<K>> {
+    pub fn get(&self, key: &Q) -> Vec<Arc<ObjectRef<K>>> {
         let state = self.state.read().unwrap_or_else(|p| p.into_inner());
         state.live.by_key.get(key).map(|set| set.iter().cloned().collect()).unwrap_or_default()
     }
@@ -146,7 +148,7 @@ mod tests {
     }
 
     fn names(index: &Index<Pod, String>, key: &str) -> Vec<String> {
-        let mut names: Vec<String> = index.get(&key.to_string()).into_iter().map(|r| r.name).collect();
+        let mut names: Vec<String> = index.get(&key.to_string()).into_iter().map(|r| r.name.clone()).collect();
         names.sort();
         names
     }

@@ -16,7 +16,7 @@ pub mod index;
 pub mod indexes;
 mod lookups;
 pub mod revisions;
-mod trim;
+pub mod trim;
 mod well_formed;
 
 use std::sync::{Arc, Mutex};
@@ -290,8 +290,13 @@ async fn feed<K>(
                 index(event);
             }
             match event {
+                // The store's copy, not a second one: during a burst, changes wait in the
+                // subscribers' queues, and each would otherwise hold a whole object of its own.
+                Ok(watcher::Event::Apply(object)) => {
+                    fanout.send(store.get(&ObjectRef::from_obj(&object)).unwrap_or_else(|| Arc::new(object)))
+                }
                 // Deletions too: a cluster's counts change when a task goes.
-                Ok(watcher::Event::Apply(object) | watcher::Event::Delete(object)) => fanout.send(Arc::new(object)),
+                Ok(watcher::Event::Delete(object)) => fanout.send(Arc::new(object)),
                 // After a (re)list, everything may have changed while the watch was down.
                 Ok(watcher::Event::InitDone) => {
                     caches.mark_listed(kind);
@@ -334,16 +339,17 @@ impl Caches {
         }
     }
 
-    pub fn node(&self, name: &str) -> Option<Node> {
-        self.nodes.get(&ObjectRef::new(name)).map(|n| (*n).clone())
+    /// Handles, not copies: a Node or Pod copy per reconcile was a large part of a burst's CPU.
+    pub fn node(&self, name: &str) -> Option<Arc<Node>> {
+        self.nodes.get(&ObjectRef::new(name))
     }
 
     pub fn all_nodes(&self) -> Vec<Arc<Node>> {
         self.nodes.state()
     }
 
-    pub fn task_pod(&self, namespace: &str, name: &str) -> Option<Pod> {
-        self.task_pods.get(&ObjectRef::new(name).within(namespace)).map(|p| (*p).clone())
+    pub fn task_pod(&self, namespace: &str, name: &str) -> Option<Arc<Pod>> {
+        self.task_pods.get(&ObjectRef::new(name).within(namespace))
     }
 
     pub fn deployment(&self, namespace: &str, name: &str) -> Option<Arc<Deployment>> {

@@ -13,7 +13,7 @@ use kube_ecs::api::ecs::TaskLifecycle;
 use kube_ecs::api::{Task, TaskDefinition};
 use kube_ecs::ecs_api::client::{self, Signer};
 
-use super::{CLUSTER, Row, mode_row, namespace, pod_started, until};
+use super::{CLUSTER, Row, mode_row, namespace, until};
 
 /// The namespace of the benchmark's access key (the operator is started with it).
 pub const KEYS_NAMESPACE: &str = "bench-keys";
@@ -46,7 +46,7 @@ async fn definition(client: &Client, ns: &str) -> Result<()> {
 async fn all_running(client: &Client, ns: &str, n: usize) -> Result<()> {
     let pods: Api<Pod> = Api::namespaced(client.clone(), ns);
     let tasks: Api<Task> = Api::namespaced(client.clone(), ns);
-    until(&pods, &ListParams::default(), |l| l.len() == n && l.iter().all(pod_started)).await?;
+    super::until_pods_started(&pods, n).await?;
     until(&tasks, &ListParams::default(), |l| {
         l.iter().filter(|t| t.status.as_ref().and_then(|s| s.last_status) == Some(TaskLifecycle::Running)).count() == n
     })

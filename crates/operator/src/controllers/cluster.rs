@@ -148,6 +148,7 @@ pub async fn run(
     // No debounce: kube-runtime's debounce restarts with every trigger, and a busy cluster triggers
     // its controller continuously. Status writes are spaced out in the reconcile instead.
     let controller = Controller::for_shared_stream(shared.clusters, clusters)
+        .with_config(super::runner::config())
         .owns_stream(instance_events)
         .watches_shared_stream(shared.nodes, move |node| {
             super::well_formed(&by_node)

@@ -70,7 +70,8 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
     let api = Api::<DeserializeGuard<Repository>>::all(ctx.client.clone());
-    let controller = Controller::new(api, watcher::Config::default().any_semantic());
+    let controller =
+        Controller::new(api, watcher::Config::default().any_semantic()).with_config(super::runner::config());
     let store = controller.store();
     let (wake, woken) = tokio::sync::mpsc::unbounded_channel();
     // A push reconciles the repository at once: its status lists the image with its push time.

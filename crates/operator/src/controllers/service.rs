@@ -65,7 +65,8 @@ pub async fn run(
     shared: Triggers,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
-    let controller = Controller::for_shared_stream(shared.services, ctx.caches().services.clone());
+    let controller = Controller::for_shared_stream(shared.services, ctx.caches().services.clone())
+        .with_config(super::runner::config());
     // The mappers look Services and Pods up by index (namespace, family, node, cluster).
     let caches = ctx.caches();
     let (by_namespace, by_labels, by_family, by_node, by_cluster) =
@@ -250,7 +251,7 @@ async fn observe(
         .iter()
         .map(|pod| {
             let node = pod.spec.as_ref().and_then(|s| s.node_name.as_deref()).and_then(|n| caches.node(n));
-            observe::pod_view(pod, node.as_ref(), now)
+            observe::pod_view(pod, node.as_deref(), now)
         })
         .collect();
     let placement_failure = observe::placement_failure(&cluster, &name, &pods, || {

@@ -56,7 +56,7 @@ pub async fn run(
     // debounce folds those events into one reconcile, so a task usually costs one Pod create and one
     // status write on its way to RUNNING (client-side QPS is the bottleneck of a burst).
     let controller = Controller::for_shared_stream(shared.tasks, ctx.caches().tasks.clone())
-        .with_config(kube::runtime::controller::Config::default().debounce(TASK_DEBOUNCE));
+        .with_config(super::runner::config().debounce(TASK_DEBOUNCE));
     // The mappers look Tasks up by index (cluster, namespace, family, node), never walking them all.
     let caches = ctx.caches();
     let (by_cluster, by_namespace, by_family, by_node) =
@@ -141,8 +141,8 @@ async fn reconcile(task: Arc<Task>, ctx: Arc<Context>) -> Result<Action> {
             return Ok(Action::requeue(std::time::Duration::from_secs(1)));
         }
     }
-    let node = node_facts(&ctx, &task, pod.as_ref());
-    let plan = task_plan::plan(&task, pod.as_ref(), &node, &now, ctx.config.stopped_task_retention);
+    let node = node_facts(&ctx, &task, pod.as_deref());
+    let plan = task_plan::plan(&task, pod.as_deref(), &node, &now, ctx.config.stopped_task_retention);
     let previous = task.status.clone().unwrap_or_default();
 
     match &plan.action {
@@ -184,7 +184,7 @@ async fn reconcile(task: Arc<Task>, ctx: Arc<Context>) -> Result<Action> {
                 DeleteParams { grace_period_seconds: grace.map(|g| g.max(0) as u32), ..DeleteParams::background() };
             pods.delete(&name, &params).await.map(|_| ()).or_else(ignore_not_found)?;
         }
-        PodAction::ReleaseFinalizer => release_finalizer(&pods, pod.as_ref()).await?,
+        PodAction::ReleaseFinalizer => release_finalizer(&pods, pod.as_deref()).await?,
         PodAction::None | PodAction::Create | PodAction::DeleteTask => {}
     }
     Ok(plan.requeue_after.map_or_else(Action::await_change, Action::requeue))
@@ -258,7 +258,7 @@ fn node_facts(ctx: &Context, task: &Task, pod: Option<&Pod>) -> NodeFacts {
         .and_then(|p| p.spec.as_ref().and_then(|s| s.node_name.clone()))
         .or_else(|| task.status.as_ref().and_then(|s| s.container_instance.clone()));
     let node = node_name.as_deref().and_then(|n| ctx.caches().node(n));
-    task_plan::node_facts(task, pod, node.as_ref())
+    task_plan::node_facts(task, pod, node.as_deref())
 }
 
 async fn release_finalizer(pods: &Api<Pod>, pod: Option<&Pod>) -> Result<()> {

@@ -47,6 +47,7 @@ pub async fn run(
 ) {
     let caches = ctx.caches().clone();
     let controller = Controller::for_shared_stream(shared.definitions, ctx.caches().definitions.clone())
+        .with_config(super::runner::config())
         // A snapshot triggers the TaskDefinition owning it.
         .owns_shared_stream(shared.snapshots)
         // Which object holds a family depends on the others of the family: when one appears, changes
