@@ -16,8 +16,6 @@ pub type Namespaced = (String, String);
 
 /// Every secondary index, fed with the watch events of its cache.
 pub struct Indexes {
-    /// Pods of a Task: (namespace, the `labels::TASK_NAME` value).
-    pub pods_by_task: Index<Pod, Namespaced>,
     /// Pods of an ECS service: (namespace, the `labels::SERVICE_NAME` value).
     pub pods_by_service: Index<Pod, Namespaced>,
     /// Pods by the node they are bound to (`spec.nodeName`).
@@ -42,7 +40,6 @@ pub struct Indexes {
 impl Default for Indexes {
     fn default() -> Self {
         Self {
-            pods_by_task: Index::new(|p: &Pod| label_key(p, labels::TASK_NAME)),
             pods_by_service: Index::new(|p: &Pod| label_key(p, labels::SERVICE_NAME)),
             pods_by_node: Index::new(|p: &Pod| pod_node(p).into_iter().collect()),
             tasks_by_cluster: Index::new(|t| well_formed(t, |t: &Task| vec![cluster_of(t.spec.cluster.as_deref())])),

@@ -253,7 +253,6 @@ impl Feeds {
                 ix.services_by_family.observe(e);
             }),
             feed(Api::all(client.clone()), all().labels(&managed), pods, trim::strip_pod, (c, "pods"), |e| {
-                ix.pods_by_task.observe(e);
                 ix.pods_by_service.observe(e);
                 ix.pods_by_node.observe(e);
             }),

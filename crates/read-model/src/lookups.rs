@@ -29,12 +29,6 @@ fn namespaced(namespace: &str, name: &str) -> (String, String) {
 }
 
 impl Caches {
-    /// The (trimmed) Pod of the Task `name` in `namespace` (at most one: it is named after the Task).
-    pub fn pods_of_task(&self, namespace: &str, name: &str) -> Vec<Arc<Pod>> {
-        let key = namespaced(namespace, &labels::value(name));
-        self.indexes.pods_by_task.lookup(&self.task_pods, &key)
-    }
-
     /// The (trimmed) Pods of the ECS service `name` in `namespace`.
     pub fn pods_of_service(&self, namespace: &str, name: &str) -> Vec<Arc<Pod>> {
         let key = namespaced(namespace, &labels::value(name));
