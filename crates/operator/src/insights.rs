@@ -28,12 +28,9 @@ pub fn render(caches: &Caches) -> String {
         let tasks = caches.tasks_of_cluster(&name);
         let services = caches.services_of_cluster(&name);
         let members: Vec<_> = nodes.iter().map(AsRef::as_ref).filter(|n| pools::node_in_cluster(cluster, n)).collect();
-        let member_pods: Vec<_> =
-            members.iter().flat_map(|n| caches.pods_on_node(n.metadata.name.as_deref().unwrap_or_default())).collect();
         let observed = status::Observed {
             cluster,
             nodes: members.clone(),
-            pods: &member_pods,
             tasks: tasks.iter().map(|t| &**t).collect(),
             services: services.iter().map(|s| &**s).collect(),
         };

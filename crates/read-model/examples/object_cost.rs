@@ -4,7 +4,7 @@
 //!
 //! Feeds N copies (renamed) of a Task and a Pod as the API server returns them (`fixtures/`, captured
 //! from a benchmark run: a RUNNING Task and its Pod on a simulated node) through the caches' own trim
-//! functions into reflector stores and the indexes, counting heap bytes with a counting allocator.
+//! and conversion into reflector stores and the indexes, counting heap bytes with a counting allocator.
 //! Heap bytes are what the objects ask for; RSS adds the allocator's overhead and fragmentation.
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -16,7 +16,7 @@ use kube::runtime::reflector;
 use kube::runtime::watcher::Event;
 use kube_ecs_api::Task;
 use kube_ecs_read_model::indexes::Indexes;
-use kube_ecs_read_model::trim;
+use kube_ecs_read_model::{CachedPod, trim};
 
 struct Counting;
 
@@ -99,15 +99,11 @@ fn main() {
     let (_raw_pods, mut w) = reflector::store::<Pod>();
     let raw = per_object(n, copies(pod_json, n), |p| w.apply_watcher_event(&Event::Apply(p)));
     println!("  Pod, as served (with managedFields)           {raw:>8.0}");
-    let (_pods, mut w) = reflector::store::<Pod>();
-    let stored = per_object(n, copies(pod_json, n), |mut p| {
-        trim::strip_pod(&mut p);
-        w.apply_watcher_event(&Event::Apply(p));
-    });
-    println!("  Pod, cached (store, trimmed)                  {stored:>8.0}");
-    let indexed = per_object(n, copies::<Pod>(pod_json, n), |mut p| {
-        trim::strip_pod(&mut p);
-        let event = Event::Apply(p);
+    let (_pods, mut w) = reflector::store::<CachedPod>();
+    let stored = per_object(n, copies(pod_json, n), |p: Pod| w.apply_watcher_event(&Event::Apply(CachedPod::from(p))));
+    println!("  Pod, cached (store, compact)                  {stored:>8.0}");
+    let indexed = per_object(n, copies::<Pod>(pod_json, n), |p| {
+        let event = Event::Apply(CachedPod::from(p));
         indexes.pods_by_service.observe(&event);
         indexes.pods_by_node.observe(&event);
     });

@@ -2,10 +2,10 @@
 //! by (the lookups themselves are in [`crate::lookups`]).
 
 use k8s_openapi::api::apps::v1::ControllerRevision;
-use k8s_openapi::api::core::v1::Pod;
 use kube::ResourceExt;
 use kube::core::DeserializeGuard;
 
+use crate::CachedPod;
 use crate::api::{Service, Task, TaskDefinition};
 use crate::index::Index;
 use kube_ecs_api::labels;
@@ -17,9 +17,9 @@ pub type Namespaced = (String, String);
 /// Every secondary index, fed with the watch events of its cache.
 pub struct Indexes {
     /// Pods of an ECS service: (namespace, the `labels::SERVICE_NAME` value).
-    pub pods_by_service: Index<Pod, Namespaced>,
+    pub pods_by_service: Index<CachedPod, Namespaced>,
     /// Pods by the node they are bound to (`spec.nodeName`).
-    pub pods_by_node: Index<Pod, String>,
+    pub pods_by_node: Index<CachedPod, String>,
     /// Tasks by their cluster (`spec.cluster`, default `default`).
     pub tasks_by_cluster: Index<DeserializeGuard<Task>, String>,
     /// Tasks by the container instance (Node) their status records.
@@ -40,8 +40,8 @@ pub struct Indexes {
 impl Default for Indexes {
     fn default() -> Self {
         Self {
-            pods_by_service: Index::new(|p: &Pod| label_key(p, labels::SERVICE_NAME)),
-            pods_by_node: Index::new(|p: &Pod| pod_node(p).into_iter().collect()),
+            pods_by_service: Index::new(|p: &CachedPod| label_key(p, labels::SERVICE_NAME)),
+            pods_by_node: Index::new(|p: &CachedPod| p.node_name().map(str::to_string).into_iter().collect()),
             tasks_by_cluster: Index::new(|t| well_formed(t, |t: &Task| vec![cluster_of(t.spec.cluster.as_deref())])),
             tasks_by_node: Index::new(|t| {
                 well_formed(t, |t: &Task| {
@@ -71,10 +71,6 @@ impl Default for Indexes {
 /// The cluster a Task or Service runs on, as the cluster controller counts it.
 pub fn cluster_of(cluster: Option<&str>) -> String {
     cluster.unwrap_or(crate::api::DEFAULT_CLUSTER).to_string()
-}
-
-pub fn pod_node(pod: &Pod) -> Option<String> {
-    pod.spec.as_ref().and_then(|s| s.node_name.clone())
 }
 
 /// Malformed objects are in the store (so one bad object does not fail the watch) but never indexed.

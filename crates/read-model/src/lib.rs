@@ -15,13 +15,14 @@ mod fanout;
 pub mod index;
 pub mod indexes;
 mod lookups;
+pub mod pod;
 pub mod revisions;
 pub mod trim;
 mod well_formed;
 
 use std::sync::{Arc, Mutex};
 
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet, Deployment};
 use k8s_openapi::api::core::v1::{Namespace, Node, Pod, Service as KubeService};
 use kube::api::Api;
@@ -34,6 +35,7 @@ use kube::{Client, Resource};
 pub use backoff::WatchBackoff;
 pub use fanout::Changes;
 use fanout::Fanout;
+pub use pod::CachedPod;
 pub use trim::strip;
 pub use well_formed::{WellFormed, well_formed};
 
@@ -52,8 +54,8 @@ pub struct Caches {
     pub nodes: Store<Node>,
     pub tasks: Store<DeserializeGuard<Task>>,
     pub services: Store<DeserializeGuard<Service>>,
-    /// Pods kube-ecs made (of Tasks and Services), trimmed (see [`trim::strip_pod`]).
-    pub task_pods: Store<Pod>,
+    /// Pods kube-ecs made (of Tasks and Services), in their compact cached shape ([`pod`]).
+    pub task_pods: Store<CachedPod>,
     /// The ECS services' Deployments, DaemonSets and Kubernetes Services.
     pub deployments: Store<Deployment>,
     pub daemon_sets: Store<DaemonSet>,
@@ -102,7 +104,7 @@ pub struct Feeds {
     nodes: Feed<Node>,
     tasks: Feed<DeserializeGuard<Task>>,
     services: Feed<DeserializeGuard<Service>>,
-    pods: Feed<Pod>,
+    pods: Feed<CachedPod>,
     deployments: Feed<Deployment>,
     daemon_sets: Feed<DaemonSet>,
     kube_services: Feed<KubeService>,
@@ -186,7 +188,7 @@ impl SharedCaches {
     pub fn service_changes(&self) -> Option<Changes<DeserializeGuard<Service>>> {
         self.subscribe(|f| f.services.fanout.subscribe())
     }
-    pub fn pod_changes(&self) -> Option<Changes<Pod>> {
+    pub fn pod_changes(&self) -> Option<Changes<CachedPod>> {
         self.subscribe(|f| f.pods.fanout.subscribe())
     }
     pub fn deployment_changes(&self) -> Option<Changes<Deployment>> {
@@ -232,34 +234,41 @@ impl Feeds {
         let c = &caches;
         let ix = &*caches.indexes;
         futures::join!(
-            feed(Api::all(client.clone()), all(), definitions, trim::strip_guarded, (c, "taskdefinitions"), |e| {
-                ix.definitions_by_namespace.observe(e);
-                ix.definitions_by_family.observe(e);
-            }),
-            feed(Api::all(client.clone()), of_definitions, snapshots, strip, (c, "controllerrevisions"), |e| {
+            feed(
+                Api::all(client.clone()),
+                all(),
+                definitions,
+                kept(trim::strip_guarded),
+                (c, "taskdefinitions"),
+                |e| {
+                    ix.definitions_by_namespace.observe(e);
+                    ix.definitions_by_family.observe(e);
+                }
+            ),
+            feed(Api::all(client.clone()), of_definitions, snapshots, kept(strip), (c, "controllerrevisions"), |e| {
                 ix.snapshots_by_definition.observe(e)
             }),
-            feed(Api::all(client.clone()), all(), clusters, trim::strip_guarded, (c, "ecsclusters"), unindexed),
-            feed(Api::all(client.clone()), all(), nodes, trim::strip_node, (c, "nodes"), unindexed),
-            feed(Api::all(client.clone()), all(), tasks, trim::strip_guarded, (c, "tasks"), |e| {
+            feed(Api::all(client.clone()), all(), clusters, kept(trim::strip_guarded), (c, "ecsclusters"), unindexed),
+            feed(Api::all(client.clone()), all(), nodes, kept(trim::strip_node), (c, "nodes"), unindexed),
+            feed(Api::all(client.clone()), all(), tasks, kept(trim::strip_guarded), (c, "tasks"), |e| {
                 ix.tasks_by_cluster.observe(e);
                 ix.tasks_by_node.observe(e);
                 ix.tasks_by_namespace.observe(e);
                 ix.tasks_by_family.observe(e);
             }),
-            feed(Api::all(client.clone()), all(), services, trim::strip_guarded, (c, "services"), |e| {
+            feed(Api::all(client.clone()), all(), services, kept(trim::strip_guarded), (c, "services"), |e| {
                 ix.services_by_cluster.observe(e);
                 ix.services_by_namespace.observe(e);
                 ix.services_by_family.observe(e);
             }),
-            feed(Api::all(client.clone()), all().labels(&managed), pods, trim::strip_pod, (c, "pods"), |e| {
+            feed(Api::<Pod>::all(client.clone()), all().labels(&managed), pods, CachedPod::from, (c, "pods"), |e| {
                 ix.pods_by_service.observe(e);
                 ix.pods_by_node.observe(e);
             }),
-            feed(Api::all(client.clone()), of_services(), deployments, strip, (c, "deployments"), unindexed),
-            feed(Api::all(client.clone()), of_services(), daemon_sets, strip, (c, "daemonsets"), unindexed),
-            feed(Api::all(client.clone()), of_services(), kube_services, strip, (c, "kubeservices"), unindexed),
-            feed(Api::all(client), all(), namespaces, trim::strip_namespace, (c, "namespaces"), unindexed),
+            feed(Api::all(client.clone()), of_services(), deployments, kept(strip), (c, "deployments"), unindexed),
+            feed(Api::all(client.clone()), of_services(), daemon_sets, kept(strip), (c, "daemonsets"), unindexed),
+            feed(Api::all(client.clone()), of_services(), kube_services, kept(strip), (c, "kubeservices"), unindexed),
+            feed(Api::all(client), all(), namespaces, kept(trim::strip_namespace), (c, "namespaces"), unindexed),
         );
     }
 }
@@ -267,21 +276,43 @@ impl Feeds {
 /// The `index` of a cache without secondary indexes.
 fn unindexed<K>(_: &watcher::Event<K>) {}
 
-/// One watch: updates the cache and its indexes (`index`), then tells the subscribers.
-async fn feed<K>(
-    api: Api<K>,
+/// The cached copy of an object that is cached in its own type, trimmed by `strip`.
+fn kept<K>(strip: fn(&mut K)) -> impl Fn(K) -> K {
+    move |mut object| {
+        strip(&mut object);
+        object
+    }
+}
+
+/// The same event about the cached copy.
+fn converted<S, K>(event: watcher::Event<S>, cached: impl Fn(S) -> K) -> watcher::Event<K> {
+    match event {
+        watcher::Event::Apply(o) => watcher::Event::Apply(cached(o)),
+        watcher::Event::Delete(o) => watcher::Event::Delete(cached(o)),
+        watcher::Event::InitApply(o) => watcher::Event::InitApply(cached(o)),
+        watcher::Event::Init => watcher::Event::Init,
+        watcher::Event::InitDone => watcher::Event::InitDone,
+    }
+}
+
+/// One watch of `S` objects, cached as `K` (`cached` makes the copy): updates the cache and its
+/// indexes (`index`), then tells the subscribers.
+async fn feed<S, K>(
+    api: Api<S>,
     config: watcher::Config,
     Feed { writer, fanout }: Feed<K>,
-    strip: fn(&mut K),
+    cached: impl Fn(S) -> K,
     (caches, kind): (&Caches, &'static str),
     index: impl Fn(&watcher::Event<K>),
 ) where
-    K: Resource<DynamicType = ()> + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + Sync + 'static,
+    S: Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + 'static,
+    S::DynamicType: Default,
+    K: Resource<DynamicType = ()> + Clone + Send + Sync + 'static,
 {
     let store = writer.as_reader();
     watcher(api, config)
         .backoff(WatchBackoff::default())
-        .modify(strip)
+        .map_ok(|event| converted(event, &cached))
         .reflect(writer)
         .for_each(|event| {
             // Every event, the relist's too: a relist replaces the indexes' contents as it does the store's.
@@ -347,8 +378,9 @@ impl Caches {
         self.nodes.state()
     }
 
-    pub fn task_pod(&self, namespace: &str, name: &str) -> Option<Arc<Pod>> {
-        self.task_pods.get(&ObjectRef::new(name).within(namespace))
+    /// The Pod of the Task `name` (named after it), rebuilt from its cached copy.
+    pub fn task_pod(&self, namespace: &str, name: &str) -> Option<Pod> {
+        self.task_pods.get(&ObjectRef::new(name).within(namespace)).map(|p| p.to_pod())
     }
 
     pub fn deployment(&self, namespace: &str, name: &str) -> Option<Arc<Deployment>> {

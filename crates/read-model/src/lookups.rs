@@ -10,7 +10,7 @@ use kube::runtime::reflector::Store;
 
 use crate::api::{Service, Task, TaskDefinition};
 use crate::index::Index;
-use crate::{Caches, WellFormed};
+use crate::{CachedPod, Caches, WellFormed};
 use kube_ecs_api::labels;
 
 fn well_formed<K: Clone, Q: Eq + std::hash::Hash + Clone>(
@@ -24,19 +24,29 @@ where
     index.lookup(store, key).into_iter().filter_map(WellFormed::new).collect()
 }
 
+fn rebuilt(pods: Vec<Arc<CachedPod>>) -> Vec<Arc<Pod>> {
+    pods.iter().map(|p| Arc::new(p.to_pod())).collect()
+}
+
 fn namespaced(namespace: &str, name: &str) -> (String, String) {
     (namespace.to_string(), name.to_string())
 }
 
 impl Caches {
-    /// The (trimmed) Pods of the ECS service `name` in `namespace`.
+    /// The Pods of the ECS service `name` in `namespace`, rebuilt from their cached copies.
     pub fn pods_of_service(&self, namespace: &str, name: &str) -> Vec<Arc<Pod>> {
         let key = namespaced(namespace, &labels::value(name));
-        self.indexes.pods_by_service.lookup(&self.task_pods, &key)
+        rebuilt(self.indexes.pods_by_service.lookup(&self.task_pods, &key))
     }
 
-    /// The (trimmed) kube-ecs Pods bound to the node `node`.
+    /// The kube-ecs Pods bound to the node `node`, rebuilt from their cached copies.
     pub fn pods_on_node(&self, node: &str) -> Vec<Arc<Pod>> {
+        rebuilt(self.cached_pods_on_node(node))
+    }
+
+    /// The cached copies of the kube-ecs Pods bound to `node`: for readers of their metadata, node
+    /// and phase, which need no rebuilt Pod.
+    pub fn cached_pods_on_node(&self, node: &str) -> Vec<Arc<CachedPod>> {
         self.indexes.pods_by_node.lookup(&self.task_pods, &node.to_string())
     }
 

@@ -15,8 +15,6 @@ pub struct Observed<'a> {
     pub cluster: &'a EcsCluster,
     /// The cluster's container instances.
     pub nodes: Vec<&'a Node>,
-    /// Pods kube-ecs made, anywhere (filtered by node here).
-    pub pods: &'a [std::sync::Arc<Pod>],
     pub tasks: Vec<&'a Task>,
     pub services: Vec<&'a Service>,
 }

@@ -222,13 +222,9 @@ async fn reconcile(cluster: Arc<EcsCluster>, rc: Arc<ClusterContext>) -> Result<
         rc.wrote(&name);
     }
 
-    // The pods on the cluster's container instances (the status reads no other).
-    let pods: Vec<Arc<k8s_openapi::api::core::v1::Pod>> =
-        nodes.iter().flat_map(|n| ctx.caches().pods_on_node(&n.name_any())).collect();
     let observed = status::Observed {
         cluster: &cluster,
         nodes: nodes.clone(),
-        pods: &pods,
         tasks: tasks.iter().map(|t| &**t).collect(),
         services: services.iter().map(|s| &**s).collect(),
     };
@@ -373,13 +369,9 @@ async fn provision_simulated(cluster: &EcsCluster, ctx: &Context) -> Result<bool
             .and_then(|t| t.parse::<jiff::Timestamp>().ok());
         let timed_out = draining_since
             .is_none_or(|since| jiff::Timestamp::now().duration_since(since).as_secs() > DRAIN_TIMEOUT_SECONDS);
-        let remaining = ctx.caches().pods_on_node(&node_name);
+        let remaining = ctx.caches().cached_pods_on_node(&node_name);
         let remaining = remaining.iter().filter(|p| {
-            p.metadata.deletion_timestamp.is_some()
-                || p.status
-                    .as_ref()
-                    .and_then(|s| s.phase.as_deref())
-                    .is_none_or(|ph| !matches!(ph, "Succeeded" | "Failed"))
+            p.metadata.deletion_timestamp.is_some() || p.phase().is_none_or(|ph| !matches!(ph, "Succeeded" | "Failed"))
         });
         if remaining.count() == 0 || timed_out {
             nodes.delete(&node_name, &DeleteParams::background()).await.map(|_| ()).or_else(ignore_not_found)?;

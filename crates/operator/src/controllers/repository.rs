@@ -283,16 +283,10 @@ fn used_images(ctx: &Context, registry_host: &str) -> std::collections::BTreeMap
     let caches = ctx.caches();
     let mut references: BTreeSet<String> = BTreeSet::new();
     for pod in caches.task_pods.state() {
-        let status = pod.status.as_ref();
-        if status.and_then(|s| s.phase.as_deref()).is_some_and(|p| p == "Succeeded" || p == "Failed") {
+        if pod.phase().is_some_and(|p| p == "Succeeded" || p == "Failed") {
             continue;
         }
-        let spec = pod.spec.iter().flat_map(|s| s.containers.iter()).filter_map(|c| c.image.clone());
-        let statuses = status
-            .into_iter()
-            .flat_map(|s| s.container_statuses.iter().flatten().chain(s.init_container_statuses.iter().flatten()));
-        let reported = statuses.flat_map(|c| [c.image.clone(), c.image_id.clone()]);
-        references.extend(spec.chain(reported));
+        references.extend(pod.images().map(str::to_string));
     }
     let templates = caches
         .deployments

@@ -52,7 +52,7 @@ pub struct Triggers {
     pub definitions: Changes<DeserializeGuard<TaskDefinition>>,
     pub clusters: Changes<DeserializeGuard<EcsCluster>>,
     pub nodes: Changes<k8s_openapi::api::core::v1::Node>,
-    pub pods: Changes<Pod>,
+    pub pods: Changes<crate::caches::CachedPod>,
     pub deployments: Changes<Deployment>,
     pub daemon_sets: Changes<DaemonSet>,
     pub kube_services: Changes<KubeService>,
@@ -78,7 +78,7 @@ pub async fn run(
         .owns_shared_stream(shared.daemon_sets)
         .owns_shared_stream(shared.kube_services)
         .watches_shared_stream(shared.pods, |pod| {
-            service_of(&pod).zip(pod.namespace()).map(|(n, ns)| ObjectRef::new(&n).within(&ns))
+            service_of(&*pod).zip(pod.namespace()).map(|(n, ns)| ObjectRef::new(&n).within(&ns))
         })
         .watches_shared_stream(shared.definitions, move |td| {
             let services = td.namespace().map(|ns| by_namespace.services_in(&ns)).unwrap_or_default();
@@ -103,9 +103,9 @@ pub async fn run(
                 return Vec::new();
             }
             let mut services: Vec<ObjectRef<DeserializeGuard<Service>>> = by_node
-                .pods_on_node(&node.name_any())
+                .cached_pods_on_node(&node.name_any())
                 .iter()
-                .filter_map(|p| service_of(p).zip(p.namespace()))
+                .filter_map(|p| service_of(&**p).zip(p.namespace()))
                 .map(|(service, ns)| ObjectRef::new(&service).within(&ns))
                 .collect();
             services.dedup();
@@ -119,7 +119,7 @@ pub async fn run(
 
 /// The ECS service a pod belongs to: the whole name from the annotation (the label may be shortened),
 /// or the label of a pod made before the annotation existed.
-fn service_of(pod: &Pod) -> Option<String> {
+fn service_of(pod: &impl kube::Resource) -> Option<String> {
     pod.annotations().get(labels::SERVICE_NAME_ANNOTATION).or_else(|| pod.labels().get(labels::SERVICE_NAME)).cloned()
 }
 

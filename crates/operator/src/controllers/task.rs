@@ -42,7 +42,7 @@ pub struct Triggers {
     pub definitions: Changes<DeserializeGuard<TaskDefinition>>,
     pub clusters: Changes<DeserializeGuard<EcsCluster>>,
     pub nodes: Changes<Node>,
-    pub pods: Changes<Pod>,
+    pub pods: Changes<crate::caches::CachedPod>,
     pub namespaces: Changes<Namespace>,
     pub snapshots: Changes<ControllerRevision>,
 }
@@ -141,8 +141,8 @@ async fn reconcile(task: Arc<Task>, ctx: Arc<Context>) -> Result<Action> {
             return Ok(Action::requeue(std::time::Duration::from_secs(1)));
         }
     }
-    let node = node_facts(&ctx, &task, pod.as_deref());
-    let plan = task_plan::plan(&task, pod.as_deref(), &node, &now, ctx.config.stopped_task_retention);
+    let node = node_facts(&ctx, &task, pod.as_ref());
+    let plan = task_plan::plan(&task, pod.as_ref(), &node, &now, ctx.config.stopped_task_retention);
     let previous = task.status.clone().unwrap_or_default();
 
     match &plan.action {
@@ -184,7 +184,7 @@ async fn reconcile(task: Arc<Task>, ctx: Arc<Context>) -> Result<Action> {
                 DeleteParams { grace_period_seconds: grace.map(|g| g.max(0) as u32), ..DeleteParams::background() };
             pods.delete(&name, &params).await.map(|_| ()).or_else(ignore_not_found)?;
         }
-        PodAction::ReleaseFinalizer => release_finalizer(&pods, pod.as_deref()).await?,
+        PodAction::ReleaseFinalizer => release_finalizer(&pods, pod.as_ref()).await?,
         PodAction::None | PodAction::Create | PodAction::DeleteTask => {}
     }
     Ok(plan.requeue_after.map_or_else(Action::await_change, Action::requeue))
