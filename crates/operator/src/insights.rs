@@ -37,7 +37,7 @@ pub fn render(caches: &Caches) -> String {
         let counts = status::counts(&observed);
         let (mut registered_cpu, mut registered_memory, mut reserved_cpu, mut reserved_memory) = (0, 0, 0, 0);
         for node in &members {
-            let node_pods = caches.pods_on_node(node.metadata.name.as_deref().unwrap_or_default());
+            let node_pods = caches.cached_pods_on_node(node.metadata.name.as_deref().unwrap_or_default());
             let (_, instance) = status::container_instance(cluster, node, &node_pods);
             let registered = instance.registered_resources.unwrap_or_default();
             let remaining = instance.remaining_resources.unwrap_or_default();

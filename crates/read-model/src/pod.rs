@@ -215,6 +215,18 @@ impl CachedPod {
     }
 }
 
+impl kube_ecs_domain::cluster::status::PodUsage for CachedPod {
+    fn node_name(&self) -> Option<&str> {
+        CachedPod::node_name(self)
+    }
+    fn phase(&self) -> Option<&str> {
+        CachedPod::phase(self)
+    }
+    fn container_requests(&self) -> Vec<&BTreeMap<String, Quantity>> {
+        self.containers.iter().filter_map(|c| c.requests.as_ref()).collect()
+    }
+}
+
 impl CachedStatus {
     fn to_status(&self) -> PodStatus {
         let containers = |list: &Option<Vec<CachedContainerStatus>>| {

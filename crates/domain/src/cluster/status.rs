@@ -96,12 +96,49 @@ pub fn pool_statuses(cluster: &EcsCluster, nodes: &[&Node]) -> Vec<NodePoolStatu
         .collect()
 }
 
+/// What a container instance's counts and free room read of a Pod: the read model's compact
+/// cached Pods answer it without being rebuilt into Pods (the cluster controller computes every
+/// container instance on every pass).
+pub trait PodUsage {
+    /// `spec.nodeName`.
+    fn node_name(&self) -> Option<&str>;
+    /// `status.phase`.
+    fn phase(&self) -> Option<&str>;
+    /// Each container's resource requests (containers without requests left out).
+    fn container_requests(&self) -> Vec<&std::collections::BTreeMap<String, Quantity>>;
+}
+
+impl PodUsage for Pod {
+    fn node_name(&self) -> Option<&str> {
+        self.spec.as_ref().and_then(|s| s.node_name.as_deref())
+    }
+    fn phase(&self) -> Option<&str> {
+        self.status.as_ref().and_then(|s| s.phase.as_deref())
+    }
+    fn container_requests(&self) -> Vec<&std::collections::BTreeMap<String, Quantity>> {
+        let containers = self.spec.iter().flat_map(|s| s.containers.iter());
+        containers.filter_map(|c| c.resources.as_ref().and_then(|r| r.requests.as_ref())).collect()
+    }
+}
+
+impl<P: PodUsage> PodUsage for std::sync::Arc<P> {
+    fn node_name(&self) -> Option<&str> {
+        (**self).node_name()
+    }
+    fn phase(&self) -> Option<&str> {
+        (**self).phase()
+    }
+    fn container_requests(&self) -> Vec<&std::collections::BTreeMap<String, Quantity>> {
+        (**self).container_requests()
+    }
+}
+
 /// The container-instance view of one node.
 /// `pods`: every kube-ecs pod, or (cheaper, see [`pods_by_node`]) just the node's.
 pub fn container_instance(
     cluster: &EcsCluster,
     node: &Node,
-    pods: &[std::sync::Arc<Pod>],
+    pods: &[impl PodUsage],
 ) -> (ContainerInstanceSpec, ContainerInstanceStatus) {
     let cluster_name = cluster.metadata.name.clone().unwrap_or_default();
     let node_name = node.metadata.name.clone().unwrap_or_default();
@@ -124,9 +161,8 @@ pub fn container_instance(
     };
     let mut reserved = InstanceResources::default();
     let (mut running, mut pending) = (0, 0);
-    for pod in pods.iter().filter(|p| p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(node_name.as_str()))
-    {
-        let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref()).unwrap_or("Pending");
+    for pod in pods.iter().filter(|p| p.node_name() == Some(node_name.as_str())) {
+        let phase = pod.phase().unwrap_or("Pending");
         if matches!(phase, "Succeeded" | "Failed") {
             continue;
         }
@@ -135,8 +171,7 @@ pub fn container_instance(
         } else {
             pending += 1
         }
-        for container in pod.spec.iter().flat_map(|s| s.containers.iter()) {
-            let requests = container.resources.as_ref().and_then(|r| r.requests.clone()).unwrap_or_default();
+        for requests in pod.container_requests() {
             reserved.cpu += requests.get("cpu").map_or(0, cpu_units);
             reserved.memory += requests.get("memory").map_or(0, memory_mib);
         }

@@ -429,7 +429,7 @@ async fn sync_container_instances(
     let mut wrote = false;
     let mut deferred = false;
     for node in nodes {
-        let node_pods = rc.ctx.caches().pods_on_node(&node.name_any());
+        let node_pods = rc.ctx.caches().cached_pods_on_node(&node.name_any());
         let (spec, instance_status) = status::container_instance(cluster, node, &node_pods);
         let node_name = node.name_any();
         let current = rc.instances.get(&ObjectRef::new(&node_name));
