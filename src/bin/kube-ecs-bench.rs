@@ -154,7 +154,10 @@ async fn run_mode(args: &Args, mode: &str, operator_bin: &Path) -> Result<Vec<Ro
         rows.extend(ecr.await.context("ecr phase")?);
     }
     if phase("steady") {
-        // 4. Steady state and a forced full resync.
+        // 4. Steady state and a forced full resync, once the operator has settled: the services
+        // phase ends when the last Services report their new revision, while their old pods are
+        // still going (their counts and the container instances' change for a while after).
+        operator.wait_until_idle(Duration::from_secs(120)).await;
         let before = count_writes(&cluster.audit_log(), OPERATOR_AGENT)?;
         let cpu_before = operator.cpu_seconds();
         tokio::time::sleep(Duration::from_secs(10)).await;
