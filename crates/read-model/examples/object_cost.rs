@@ -110,7 +110,7 @@ fn main() {
     println!("  Pod, its 2 index entries                      {indexed:>8.0}");
 }
 
-#[allow(dead_code)]
+/// The inline sizes, which set most of the cost: a wide type costs its size however little it holds.
 fn sizes() {
     use k8s_openapi::api::core::v1::*;
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
