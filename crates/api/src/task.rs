@@ -36,9 +36,10 @@ pub struct TaskSpec {
     /// The EcsCluster to run on (default `default`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
-    /// Overrides applied on top of the task definition.
+    /// Overrides applied on top of the task definition. (Boxed, as `network_configuration`: most tasks
+    /// have none, and every cached Task would otherwise hold their full width.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub overrides: Option<TaskOverride>,
+    pub overrides: Option<Box<TaskOverride>>,
     /// Free-form tag of who started the task (up to 128 characters).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_by: Option<String>,
@@ -63,7 +64,7 @@ pub struct TaskSpec {
     pub placement_constraints: Vec<PlacementConstraint>,
     /// awsvpc network configuration (accepted; pods use the cluster network).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub network_configuration: Option<NetworkConfiguration>,
+    pub network_configuration: Option<Box<NetworkConfiguration>>,
     /// Metadata tags.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<Tag>,

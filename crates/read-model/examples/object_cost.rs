@@ -15,6 +15,7 @@ use kube::core::DeserializeGuard;
 use kube::runtime::reflector;
 use kube::runtime::watcher::Event;
 use kube_ecs_api::Task;
+use kube_ecs_read_model::index::reference_of;
 use kube_ecs_read_model::indexes::Indexes;
 use kube_ecs_read_model::{CachedPod, trim};
 
@@ -89,10 +90,11 @@ fn main() {
     let indexed = per_object(n, copies::<DeserializeGuard<Task>>(task_json, n), |mut t| {
         trim::strip_guarded(&mut t);
         let event = Event::Apply(t);
-        indexes.tasks_by_cluster.observe(&event);
-        indexes.tasks_by_node.observe(&event);
-        indexes.tasks_by_namespace.observe(&event);
-        indexes.tasks_by_family.observe(&event);
+        let r = reference_of(&event);
+        indexes.tasks_by_cluster.observe_shared(&event, r.as_ref());
+        indexes.tasks_by_node.observe_shared(&event, r.as_ref());
+        indexes.tasks_by_namespace.observe_shared(&event, r.as_ref());
+        indexes.tasks_by_family.observe_shared(&event, r.as_ref());
     });
     println!("  Task, its 4 index entries                     {indexed:>8.0}");
 
@@ -104,8 +106,9 @@ fn main() {
     println!("  Pod, cached (store, compact)                  {stored:>8.0}");
     let indexed = per_object(n, copies::<Pod>(pod_json, n), |p| {
         let event = Event::Apply(CachedPod::from(p));
-        indexes.pods_by_service.observe(&event);
-        indexes.pods_by_node.observe(&event);
+        let r = reference_of(&event);
+        indexes.pods_by_service.observe_shared(&event, r.as_ref());
+        indexes.pods_by_node.observe_shared(&event, r.as_ref());
     });
     println!("  Pod, its 2 index entries                      {indexed:>8.0}");
 }

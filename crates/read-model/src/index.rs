@@ -57,16 +57,15 @@ impl<K: Resource<DynamicType = ()>, Q: Eq + Hash + Clone> Entries<K, Q> {
         }
     }
 
-    fn upsert(&mut self, object: ObjectRef<K>, keys: Vec<Q>) {
-        self.remove(&object);
+    fn upsert(&mut self, object: &Arc<ObjectRef<K>>, keys: Vec<Q>) {
+        self.remove(object);
         if keys.is_empty() {
             return;
         }
-        let object = Arc::new(object);
         for key in &keys {
             self.by_key.entry(key.clone()).or_default().insert(object.clone());
         }
-        self.keys.insert(object, keys);
+        self.keys.insert(object.clone(), keys);
     }
 }
 
@@ -76,6 +75,17 @@ fn reference<K: Resource<DynamicType = ()>>(object: &K) -> ObjectRef<K> {
     let mut reference = ObjectRef::from_obj(object);
     reference.extra = Default::default();
     reference
+}
+
+/// The reference of the object `event` is about (none for the relist markers), for
+/// [`Index::observe_shared`].
+pub fn reference_of<K: Resource<DynamicType = ()>>(event: &watcher::Event<K>) -> Option<Arc<ObjectRef<K>>> {
+    match event {
+        watcher::Event::Apply(o) | watcher::Event::Delete(o) | watcher::Event::InitApply(o) => {
+            Some(Arc::new(reference(o)))
+        }
+        watcher::Event::Init | watcher::Event::InitDone => None,
+    }
 }
 
 impl<K: Resource<DynamicType = ()>, Q: Eq + Hash + Clone> Index<K, Q> {
@@ -89,23 +99,33 @@ impl<K: Resource<DynamicType = ()>, Q: Eq + Hash + Clone> Index<K, Q> {
 
     /// Updates the index from one watch event, the way the reflector updates the store.
     pub fn observe(&self, event: &watcher::Event<K>) {
+        self.observe_shared(event, reference_of(event).as_ref());
+    }
+
+    /// [`Index::observe`], holding `reference` (the event's, from [`reference_of`]): the indexes of
+    /// one cache that are given the same reference hold one copy of it between them.
+    pub fn observe_shared(&self, event: &watcher::Event<K>, reference: Option<&Arc<ObjectRef<K>>>) {
         let mut state = self.write();
-        match event {
-            watcher::Event::Apply(object) => state.live.upsert(reference(object), (self.keys_of)(object)),
-            watcher::Event::Delete(object) => state.live.remove(&reference(object)),
-            watcher::Event::Init => state.relist = Some(Entries::default()),
-            watcher::Event::InitApply(object) => {
+        match (event, reference) {
+            (watcher::Event::Apply(object), Some(reference)) => {
+                state.live.upsert(reference, (self.keys_of)(object))
+            }
+            (watcher::Event::Delete(_), Some(reference)) => state.live.remove(reference),
+            (watcher::Event::Init, _) => state.relist = Some(Entries::default()),
+            (watcher::Event::InitApply(object), Some(reference)) => {
                 let keys = (self.keys_of)(object);
                 let State { live, relist } = &mut *state;
-                relist.as_mut().unwrap_or(live).upsert(reference(object), keys);
+                relist.as_mut().unwrap_or(live).upsert(reference, keys);
             }
             // Objects deleted while the watch was down are not in the relist: replacing the
             // contents drops their keys.
-            watcher::Event::InitDone => {
+            (watcher::Event::InitDone, _) => {
                 if let Some(relisted) = state.relist.take() {
                     state.live = relisted;
                 }
             }
+            // An object event always comes with its reference (`reference_of`).
+            (watcher::Event::Apply(_) | watcher::Event::Delete(_) | watcher::Event::InitApply(_), None) => {}
         }
     }
 

@@ -12,6 +12,7 @@
 
 mod backoff;
 mod fanout;
+pub mod intern;
 pub mod index;
 pub mod indexes;
 mod lookups;
@@ -241,8 +242,9 @@ impl Feeds {
                 kept(trim::strip_guarded),
                 (c, "taskdefinitions"),
                 |e| {
-                    ix.definitions_by_namespace.observe(e);
-                    ix.definitions_by_family.observe(e);
+                    let r = index::reference_of(e);
+                    ix.definitions_by_namespace.observe_shared(e, r.as_ref());
+                    ix.definitions_by_family.observe_shared(e, r.as_ref());
                 }
             ),
             feed(Api::all(client.clone()), of_definitions, snapshots, kept(strip), (c, "controllerrevisions"), |e| {
@@ -251,19 +253,23 @@ impl Feeds {
             feed(Api::all(client.clone()), all(), clusters, kept(trim::strip_guarded), (c, "ecsclusters"), unindexed),
             feed(Api::all(client.clone()), all(), nodes, kept(trim::strip_node), (c, "nodes"), unindexed),
             feed(Api::all(client.clone()), all(), tasks, kept(trim::strip_guarded), (c, "tasks"), |e| {
-                ix.tasks_by_cluster.observe(e);
-                ix.tasks_by_node.observe(e);
-                ix.tasks_by_namespace.observe(e);
-                ix.tasks_by_family.observe(e);
+                // One reference per Task for all four indexes.
+                let r = index::reference_of(e);
+                ix.tasks_by_cluster.observe_shared(e, r.as_ref());
+                ix.tasks_by_node.observe_shared(e, r.as_ref());
+                ix.tasks_by_namespace.observe_shared(e, r.as_ref());
+                ix.tasks_by_family.observe_shared(e, r.as_ref());
             }),
             feed(Api::all(client.clone()), all(), services, kept(trim::strip_guarded), (c, "services"), |e| {
-                ix.services_by_cluster.observe(e);
-                ix.services_by_namespace.observe(e);
-                ix.services_by_family.observe(e);
+                let r = index::reference_of(e);
+                ix.services_by_cluster.observe_shared(e, r.as_ref());
+                ix.services_by_namespace.observe_shared(e, r.as_ref());
+                ix.services_by_family.observe_shared(e, r.as_ref());
             }),
             feed(Api::<Pod>::all(client.clone()), all().labels(&managed), pods, CachedPod::from, (c, "pods"), |e| {
-                ix.pods_by_service.observe(e);
-                ix.pods_by_node.observe(e);
+                let r = index::reference_of(e);
+                ix.pods_by_service.observe_shared(e, r.as_ref());
+                ix.pods_by_node.observe_shared(e, r.as_ref());
             }),
             feed(Api::all(client.clone()), of_services(), deployments, kept(strip), (c, "deployments"), unindexed),
             feed(Api::all(client.clone()), of_services(), daemon_sets, kept(strip), (c, "daemonsets"), unindexed),

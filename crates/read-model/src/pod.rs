@@ -4,8 +4,10 @@
 //! `k8s_openapi` Pod is wide even when its fields are empty: 2,416 bytes inline, 2,144 more per
 //! container and 752 per container status, whatever they hold; trimmed to the fields reconciles read
 //! it still took about 9 KiB of heap (`examples/object_cost.rs`). [`CachedPod`] keeps the same fields
-//! in about a third of that. Reconciles that need a Pod get one rebuilt by [`CachedPod::to_pod`]
-//! (one object at a time, so the wide shape is never held for the whole cache).
+//! in a fraction of that: maps (labels, annotations, resources) as short lists, and the strings the
+//! Pods of one task definition share ([`Interned`]) once for all of them. Reconciles that need a Pod
+//! get one rebuilt by [`CachedPod::to_pod`] (one object at a time, so the wide shape is never held
+//! for the whole cache).
 
 use std::collections::BTreeMap;
 
@@ -17,59 +19,91 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use serde::{Deserialize, Serialize};
 
+use crate::intern::Interned;
+
+/// A map as a short list (a BTreeMap node is about 540 bytes however few entries it holds). `None`
+/// and empty stay apart, so the rebuilt Pod is the one served.
+type Pairs = Option<Box<[(Interned, Interned)]>>;
+
+fn pairs<V: Into<String>>(map: Option<BTreeMap<String, V>>) -> Pairs {
+    map.map(|m| m.into_iter().map(|(k, v)| (Interned::from(k), Interned::from(v.into()))).collect())
+}
+
+fn map<V>(pairs: &Pairs, value: impl Fn(String) -> V) -> Option<BTreeMap<String, V>> {
+    pairs.as_ref().map(|p| p.iter().map(|(k, v)| (k.to_string(), value(v.to_string()))).collect())
+}
+
+fn get<'a>(pairs: &'a Pairs, key: &str) -> Option<&'a str> {
+    pairs.iter().flatten().find(|(k, _)| k.as_str() == key).map(|(_, v)| v.as_str())
+}
+
+fn interned(value: Option<String>) -> Option<Interned> {
+    value.map(Interned::from)
+}
+
+fn owned(value: &Option<Interned>) -> Option<String> {
+    value.as_deref().map(str::to_string)
+}
+
 /// A kube-ecs Pod as the reconciles read it: metadata (labels, the task record annotation, owner,
 /// finalizers, timestamps; not managedFields), of the spec the node, the grace period and each
 /// container's name, image (the images a lifecycle policy must keep) and resources (the container
 /// instances' reserved capacity), of the status what the task status derivation reads. Commands,
 /// environment, probes and volumes live in the task definition and the API server.
 ///
+/// Labels and annotations are held beside `metadata`, not in it: read them with [`CachedPod::label`]
+/// and [`CachedPod::annotation`] (or from [`CachedPod::to_pod`]); `metadata.labels` and
+/// `metadata.annotations` are always empty.
+///
 /// Serde is derived only because kube-runtime's shared-stream triggers require it; the cache is fed
 /// from Pods (`From<Pod>`), never from JSON of this shape.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CachedPod {
     pub metadata: ObjectMeta,
-    node_name: Option<String>,
+    labels: Pairs,
+    annotations: Pairs,
+    node_name: Option<Interned>,
     termination_grace_period_seconds: Option<i64>,
-    containers: Vec<CachedContainer>,
+    containers: Box<[CachedContainer]>,
     status: Option<Box<CachedStatus>>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 struct CachedContainer {
-    name: String,
-    image: Option<String>,
+    name: Interned,
+    image: Option<Interned>,
     /// Requests and limits only (resource claims are not read).
-    requests: Option<BTreeMap<String, Quantity>>,
-    limits: Option<BTreeMap<String, Quantity>>,
+    requests: Pairs,
+    limits: Pairs,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 struct CachedStatus {
-    phase: Option<String>,
+    phase: Option<Interned>,
     reason: Option<String>,
     message: Option<String>,
-    host_ip: Option<String>,
+    host_ip: Option<Interned>,
     pod_ip: Option<String>,
     start_time: Option<Time>,
-    conditions: Option<Vec<CachedCondition>>,
-    containers: Option<Vec<CachedContainerStatus>>,
-    init_containers: Option<Vec<CachedContainerStatus>>,
+    conditions: Option<Box<[CachedCondition]>>,
+    containers: Option<Box<[CachedContainerStatus]>>,
+    init_containers: Option<Box<[CachedContainerStatus]>>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 struct CachedCondition {
-    type_: String,
-    status: String,
-    reason: Option<String>,
+    type_: Interned,
+    status: Interned,
+    reason: Option<Interned>,
     message: Option<String>,
     last_transition_time: Option<Time>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 struct CachedContainerStatus {
-    name: String,
-    image: String,
-    image_id: String,
+    name: Interned,
+    image: Interned,
+    image_id: Interned,
     ready: bool,
     started: Option<bool>,
     restart_count: i32,
@@ -102,10 +136,13 @@ impl From<Pod> for CachedPod {
         let mut metadata = pod.metadata;
         // Often the largest part of an object, and no reconcile reads it.
         metadata.managed_fields = None;
+        let (labels, annotations) = (pairs(metadata.labels.take()), pairs(metadata.annotations.take()));
         let spec = pod.spec.unwrap_or_default();
         Self {
             metadata,
-            node_name: spec.node_name,
+            labels,
+            annotations,
+            node_name: interned(spec.node_name),
             termination_grace_period_seconds: spec.termination_grace_period_seconds,
             containers: spec
                 .containers
@@ -113,10 +150,10 @@ impl From<Pod> for CachedPod {
                 .map(|c| {
                     let resources = c.resources.unwrap_or_default();
                     CachedContainer {
-                        name: c.name,
-                        image: c.image,
-                        requests: resources.requests,
-                        limits: resources.limits,
+                        name: c.name.into(),
+                        image: interned(c.image),
+                        requests: pairs(resources.requests.map(quantities)),
+                        limits: pairs(resources.limits.map(quantities)),
                     }
                 })
                 .collect(),
@@ -125,15 +162,19 @@ impl From<Pod> for CachedPod {
     }
 }
 
+fn quantities(map: BTreeMap<String, Quantity>) -> BTreeMap<String, String> {
+    map.into_iter().map(|(k, Quantity(v))| (k, v)).collect()
+}
+
 impl From<PodStatus> for CachedStatus {
     fn from(status: PodStatus) -> Self {
         let containers = |list: Option<Vec<ContainerStatus>>| {
             list.map(|list| {
                 list.into_iter()
                     .map(|c| CachedContainerStatus {
-                        name: c.name,
-                        image: c.image,
-                        image_id: c.image_id,
+                        name: c.name.into(),
+                        image: c.image.into(),
+                        image_id: c.image_id.into(),
                         ready: c.ready,
                         started: c.started,
                         restart_count: c.restart_count,
@@ -144,18 +185,18 @@ impl From<PodStatus> for CachedStatus {
             })
         };
         Self {
-            phase: status.phase,
+            phase: interned(status.phase),
             reason: status.reason,
             message: status.message,
-            host_ip: status.host_ip,
+            host_ip: interned(status.host_ip),
             pod_ip: status.pod_ip,
             start_time: status.start_time,
             conditions: status.conditions.map(|list| {
                 list.into_iter()
                     .map(|c| CachedCondition {
-                        type_: c.type_,
-                        status: c.status,
-                        reason: c.reason,
+                        type_: c.type_.into(),
+                        status: c.status.into(),
+                        reason: interned(c.reason),
                         message: c.message,
                         last_transition_time: c.last_transition_time,
                     })
@@ -170,20 +211,23 @@ impl From<PodStatus> for CachedStatus {
 impl CachedPod {
     /// The Pod as the reconciles and the domain read it: the cached fields, every other one empty.
     pub fn to_pod(&self) -> Pod {
+        let mut metadata = self.metadata.clone();
+        metadata.labels = map(&self.labels, |v| v);
+        metadata.annotations = map(&self.annotations, |v| v);
         Pod {
-            metadata: self.metadata.clone(),
+            metadata,
             spec: Some(PodSpec {
-                node_name: self.node_name.clone(),
+                node_name: owned(&self.node_name),
                 termination_grace_period_seconds: self.termination_grace_period_seconds,
                 containers: self
                     .containers
                     .iter()
                     .map(|c| Container {
-                        name: c.name.clone(),
-                        image: c.image.clone(),
+                        name: c.name.to_string(),
+                        image: owned(&c.image),
                         resources: (c.requests.is_some() || c.limits.is_some()).then(|| ResourceRequirements {
-                            requests: c.requests.clone(),
-                            limits: c.limits.clone(),
+                            requests: map(&c.requests, Quantity),
+                            limits: map(&c.limits, Quantity),
                             ..Default::default()
                         }),
                         ..Default::default()
@@ -193,6 +237,16 @@ impl CachedPod {
             }),
             status: self.status.as_deref().map(CachedStatus::to_status),
         }
+    }
+
+    /// The value of the label `key`.
+    pub fn label(&self, key: &str) -> Option<&str> {
+        get(&self.labels, key)
+    }
+
+    /// The value of the annotation `key`.
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        get(&self.annotations, key)
     }
 
     /// The node the Pod is bound to (`spec.nodeName`).
@@ -222,20 +276,21 @@ impl kube_ecs_domain::cluster::status::PodUsage for CachedPod {
     fn phase(&self) -> Option<&str> {
         CachedPod::phase(self)
     }
-    fn container_requests(&self) -> Vec<&BTreeMap<String, Quantity>> {
-        self.containers.iter().filter_map(|c| c.requests.as_ref()).collect()
+    fn container_requests(&self) -> Vec<(&str, &str)> {
+        let requests = self.containers.iter().flat_map(|c| c.requests.iter().flatten());
+        requests.map(|(k, v)| (k.as_str(), v.as_str())).collect()
     }
 }
 
 impl CachedStatus {
     fn to_status(&self) -> PodStatus {
-        let containers = |list: &Option<Vec<CachedContainerStatus>>| {
+        let containers = |list: &Option<Box<[CachedContainerStatus]>>| {
             list.as_ref().map(|list| {
                 list.iter()
                     .map(|c| ContainerStatus {
-                        name: c.name.clone(),
-                        image: c.image.clone(),
-                        image_id: c.image_id.clone(),
+                        name: c.name.to_string(),
+                        image: c.image.to_string(),
+                        image_id: c.image_id.to_string(),
                         ready: c.ready,
                         started: c.started,
                         restart_count: c.restart_count,
@@ -250,18 +305,18 @@ impl CachedStatus {
             })
         };
         PodStatus {
-            phase: self.phase.clone(),
+            phase: owned(&self.phase),
             reason: self.reason.clone(),
             message: self.message.clone(),
-            host_ip: self.host_ip.clone(),
+            host_ip: owned(&self.host_ip),
             pod_ip: self.pod_ip.clone(),
             start_time: self.start_time.clone(),
             conditions: self.conditions.as_ref().map(|list| {
                 list.iter()
                     .map(|c| PodCondition {
-                        type_: c.type_.clone(),
-                        status: c.status.clone(),
-                        reason: c.reason.clone(),
+                        type_: c.type_.to_string(),
+                        status: c.status.to_string(),
+                        reason: owned(&c.reason),
                         message: c.message.clone(),
                         last_transition_time: c.last_transition_time.clone(),
                         ..Default::default()

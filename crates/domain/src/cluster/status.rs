@@ -2,7 +2,6 @@
 //! DescribeContainerInstances report, computed from the cluster's nodes, pods, tasks and services.
 
 use k8s_openapi::api::core::v1::{Node, Pod};
-use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
 use super::pools::{self, Provider, keys};
 use crate::api::cluster::NodePoolStatus;
@@ -104,8 +103,8 @@ pub trait PodUsage {
     fn node_name(&self) -> Option<&str>;
     /// `status.phase`.
     fn phase(&self) -> Option<&str>;
-    /// Each container's resource requests (containers without requests left out).
-    fn container_requests(&self) -> Vec<&std::collections::BTreeMap<String, Quantity>>;
+    /// Every container's resource requests, as (resource name, quantity) pairs.
+    fn container_requests(&self) -> Vec<(&str, &str)>;
 }
 
 impl PodUsage for Pod {
@@ -115,9 +114,10 @@ impl PodUsage for Pod {
     fn phase(&self) -> Option<&str> {
         self.status.as_ref().and_then(|s| s.phase.as_deref())
     }
-    fn container_requests(&self) -> Vec<&std::collections::BTreeMap<String, Quantity>> {
+    fn container_requests(&self) -> Vec<(&str, &str)> {
         let containers = self.spec.iter().flat_map(|s| s.containers.iter());
-        containers.filter_map(|c| c.resources.as_ref().and_then(|r| r.requests.as_ref())).collect()
+        let requests = containers.filter_map(|c| c.resources.as_ref().and_then(|r| r.requests.as_ref()));
+        requests.flatten().map(|(name, q)| (name.as_str(), q.0.as_str())).collect()
     }
 }
 
@@ -128,7 +128,7 @@ impl<P: PodUsage> PodUsage for std::sync::Arc<P> {
     fn phase(&self) -> Option<&str> {
         (**self).phase()
     }
-    fn container_requests(&self) -> Vec<&std::collections::BTreeMap<String, Quantity>> {
+    fn container_requests(&self) -> Vec<(&str, &str)> {
         (**self).container_requests()
     }
 }
@@ -156,8 +156,8 @@ pub fn container_instance(
     };
     let allocatable = node.status.as_ref().and_then(|s| s.allocatable.clone()).unwrap_or_default();
     let registered = InstanceResources {
-        cpu: allocatable.get("cpu").map_or(0, cpu_units),
-        memory: allocatable.get("memory").map_or(0, memory_mib),
+        cpu: allocatable.get("cpu").map_or(0, |q| cpu_units(&q.0)),
+        memory: allocatable.get("memory").map_or(0, |q| memory_mib(&q.0)),
     };
     let mut reserved = InstanceResources::default();
     let (mut running, mut pending) = (0, 0);
@@ -171,9 +171,12 @@ pub fn container_instance(
         } else {
             pending += 1
         }
-        for requests in pod.container_requests() {
-            reserved.cpu += requests.get("cpu").map_or(0, cpu_units);
-            reserved.memory += requests.get("memory").map_or(0, memory_mib);
+        for (resource, quantity) in pod.container_requests() {
+            match resource {
+                "cpu" => reserved.cpu += cpu_units(quantity),
+                "memory" => reserved.memory += memory_mib(quantity),
+                _ => {}
+            }
         }
     }
     let status = ContainerInstanceStatus {
@@ -208,8 +211,8 @@ pub fn pods_by_node(pods: &[std::sync::Arc<Pod>]) -> std::collections::HashMap<S
 }
 
 /// CPU units (1024 per core) of a Kubernetes CPU quantity.
-pub fn cpu_units(q: &Quantity) -> i64 {
-    let s = q.0.trim();
+pub fn cpu_units(quantity: &str) -> i64 {
+    let s = quantity.trim();
     let millis = match s.strip_suffix('m') {
         Some(m) => m.parse::<f64>().unwrap_or(0.0),
         None => s.parse::<f64>().unwrap_or(0.0) * 1000.0,
@@ -218,8 +221,8 @@ pub fn cpu_units(q: &Quantity) -> i64 {
 }
 
 /// MiB of a Kubernetes memory quantity.
-pub fn memory_mib(q: &Quantity) -> i64 {
-    let s = q.0.trim();
+pub fn memory_mib(quantity: &str) -> i64 {
+    let s = quantity.trim();
     let units: [(&str, f64); 10] = [
         ("Ki", 1024.0),
         ("Mi", 1024.0 * 1024.0),
@@ -248,14 +251,13 @@ mod tests {
 
     #[test]
     fn quantities_in_ecs_units() {
-        let q = |s: &str| Quantity(s.into());
-        assert_eq!(cpu_units(&q("2")), 2048);
-        assert_eq!(cpu_units(&q("250m")), 256);
-        assert_eq!(cpu_units(&q("1500m")), 1536);
-        assert_eq!(memory_mib(&q("1792Mi")), 1792);
-        assert_eq!(memory_mib(&q("4Gi")), 4096);
-        assert_eq!(memory_mib(&q("134217728")), 128);
-        assert_eq!(memory_mib(&q("1G")), 953);
+        assert_eq!(cpu_units("2"), 2048);
+        assert_eq!(cpu_units("250m"), 256);
+        assert_eq!(cpu_units("1500m"), 1536);
+        assert_eq!(memory_mib("1792Mi"), 1792);
+        assert_eq!(memory_mib("4Gi"), 4096);
+        assert_eq!(memory_mib("134217728"), 128);
+        assert_eq!(memory_mib("1G"), 953);
     }
 
     #[test]

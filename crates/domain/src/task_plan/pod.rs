@@ -29,7 +29,7 @@ pub fn build(
     let inputs = PodInputs {
         task_definition: &resolved.spec,
         task_definition_ref: &resolved.reference,
-        overrides: task.spec.overrides.as_ref(),
+        overrides: task.spec.overrides.as_deref(),
         placement,
         purpose: PodPurpose::Task,
     };

@@ -119,8 +119,8 @@ pub async fn run(
 
 /// The ECS service a pod belongs to: the whole name from the annotation (the label may be shortened),
 /// or the label of a pod made before the annotation existed.
-fn service_of(pod: &impl kube::Resource) -> Option<String> {
-    pod.annotations().get(labels::SERVICE_NAME_ANNOTATION).or_else(|| pod.labels().get(labels::SERVICE_NAME)).cloned()
+fn service_of(pod: &crate::caches::CachedPod) -> Option<String> {
+    pod.annotation(labels::SERVICE_NAME_ANNOTATION).or_else(|| pod.label(labels::SERVICE_NAME)).map(str::to_string)
 }
 
 fn service_ref(service: &Service) -> ObjectRef<DeserializeGuard<Service>> {
