@@ -36,8 +36,9 @@ pub struct TaskSpec {
     /// The EcsCluster to run on (default `default`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
-    /// Overrides applied on top of the task definition. (Boxed, as `network_configuration`: most tasks
-    /// have none, and every cached Task would otherwise hold their full width.)
+    // Boxed, as `network_configuration`: most tasks have none, and every cached Task would otherwise
+    // hold their full width.
+    /// Overrides applied on top of the task definition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overrides: Option<Box<TaskOverride>>,
     /// Free-form tag of who started the task (up to 128 characters).
