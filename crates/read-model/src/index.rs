@@ -107,9 +107,7 @@ impl<K: Resource<DynamicType = ()>, Q: Eq + Hash + Clone> Index<K, Q> {
     pub fn observe_shared(&self, event: &watcher::Event<K>, reference: Option<&Arc<ObjectRef<K>>>) {
         let mut state = self.write();
         match (event, reference) {
-            (watcher::Event::Apply(object), Some(reference)) => {
-                state.live.upsert(reference, (self.keys_of)(object))
-            }
+            (watcher::Event::Apply(object), Some(reference)) => state.live.upsert(reference, (self.keys_of)(object)),
             (watcher::Event::Delete(_), Some(reference)) => state.live.remove(reference),
             (watcher::Event::Init, _) => state.relist = Some(Entries::default()),
             (watcher::Event::InitApply(object), Some(reference)) => {

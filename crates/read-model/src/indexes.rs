@@ -41,7 +41,12 @@ impl Default for Indexes {
     fn default() -> Self {
         Self {
             pods_by_service: Index::new(|p: &CachedPod| {
-                p.metadata.namespace.clone().zip(p.label(labels::SERVICE_NAME).map(str::to_string)).into_iter().collect()
+                p.metadata
+                    .namespace
+                    .clone()
+                    .zip(p.label(labels::SERVICE_NAME).map(str::to_string))
+                    .into_iter()
+                    .collect()
             }),
             pods_by_node: Index::new(|p: &CachedPod| p.node_name().map(str::to_string).into_iter().collect()),
             tasks_by_cluster: Index::new(|t| well_formed(t, |t: &Task| vec![cluster_of(t.spec.cluster.as_deref())])),

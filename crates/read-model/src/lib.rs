@@ -12,9 +12,9 @@
 
 mod backoff;
 mod fanout;
-pub mod intern;
 pub mod index;
 pub mod indexes;
+pub mod intern;
 mod lookups;
 pub mod pod;
 pub mod revisions;
