@@ -15,6 +15,7 @@ pub mod conditions;
 pub mod container_instance;
 pub mod crdgen;
 pub mod ecs;
+pub mod ecs_names;
 pub mod labels;
 pub mod names;
 pub mod repository;

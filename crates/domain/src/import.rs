@@ -4,11 +4,13 @@
 //! fields), `register-task-definition --cli-input-json` input, `describe-services` output (every
 //! service in `services`) and `create-service --cli-input-json` input. Nothing is dropped silently:
 //! read-only fields, fields without meaning here and fields kube-ecs does not know are warnings.
+//! A `null` member (the ECS console's exports are full of them) is an absent member, as ECS reads it;
+//! the members dropped so are reported too.
 
 use serde_json::{Map, Value};
 
+use crate::api::ecs_names::{family_object_name, service_object_name};
 use crate::api::{ServiceSpec, TaskDefinitionSpec};
-use crate::translate::names::dns_label;
 
 /// Manifests and what was left out.
 #[derive(Debug, Default, PartialEq)]
@@ -50,8 +52,53 @@ const SERVICE_READ_ONLY: &[&str] = &[
 /// Options of a CLI call that are not part of the resource.
 const CLI_ONLY: &[&str] = &["clientToken", "cli-input-json", "generateCliSkeleton"];
 
+/// `value` without its null members (recursively), each dropped member's path added to `dropped`.
+fn drop_nulls(value: &mut Value, path: &str, dropped: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            let nulls: Vec<String> = map.iter().filter(|(_, v)| v.is_null()).map(|(k, _)| k.clone()).collect();
+            for key in nulls {
+                map.remove(&key);
+                dropped.push(join(path, &key));
+            }
+            for (key, member) in map.iter_mut() {
+                drop_nulls(member, &join(path, key), dropped);
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                drop_nulls(item, &format!("{path}[{i}]"), dropped);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() { key.to_string() } else { format!("{path}.{key}") }
+}
+
+/// The input without null members, and a warning naming them.
+fn without_nulls(input: &Value, what: &str, warnings: &mut Vec<String>) -> Value {
+    let mut input = input.clone();
+    let mut dropped = Vec::new();
+    drop_nulls(&mut input, "", &mut dropped);
+    if !dropped.is_empty() {
+        warnings.push(format!("{what}: null members dropped (a null is an absent member): {}", dropped.join(", ")));
+    }
+    input
+}
+
+/// `body` read as `T`; a member of the wrong type is named with its path (ECS refuses the same
+/// document: `"memory": "256"` is not a number).
+fn parse<T: serde::de::DeserializeOwned>(body: Map<String, Value>, what: &str) -> Result<T, String> {
+    serde_path_to_error::deserialize(Value::Object(body))
+        .map_err(|e| format!("{what}: member {}: {}", e.path(), e.inner()))
+}
+
 pub fn task_definition(input: &Value) -> Result<Imported, String> {
     let mut out = Imported::default();
+    let input = &without_nulls(input, "task definition", &mut out.warnings);
     let (body, tags) = match input.get("taskDefinition") {
         Some(Value::Object(inner)) => (inner.clone(), input.get("tags").cloned()),
         _ => (input.as_object().cloned().ok_or("expected a JSON object")?, None),
@@ -62,14 +109,13 @@ pub fn task_definition(input: &Value) -> Result<Imported, String> {
         body.entry("tags").or_insert(tags);
     }
     let family = body.get("family").and_then(Value::as_str).ok_or("the task definition has no family")?.to_string();
-    let spec: TaskDefinitionSpec =
-        serde_json::from_value(Value::Object(body.clone())).map_err(|e| format!("not a task definition: {e}"))?;
+    let spec: TaskDefinitionSpec = parse(body.clone(), &format!("task definition {family}"))?;
     let kept = serde_json::to_value(&spec).map_err(|e| e.to_string())?;
     unknown_fields("", &Value::Object(body), &kept, &mut out.warnings);
     out.manifests.push(serde_json::json!({
         "apiVersion": "ecs.kube-ecs.dev/v1alpha1",
         "kind": "TaskDefinition",
-        "metadata": {"name": dns_label(&family, 253)},
+        "metadata": {"name": family_object_name(&family)},
         "spec": kept,
     }));
     Ok(out)
@@ -77,6 +123,7 @@ pub fn task_definition(input: &Value) -> Result<Imported, String> {
 
 pub fn service(input: &Value) -> Result<Imported, String> {
     let mut out = Imported::default();
+    let input = &without_nulls(input, "service", &mut out.warnings);
     let services: Vec<Map<String, Value>> = match input.get("services") {
         Some(Value::Array(list)) => list.iter().filter_map(|s| s.as_object().cloned()).collect(),
         _ => vec![input.as_object().cloned().ok_or("expected a JSON object")?],
@@ -101,14 +148,13 @@ pub fn service(input: &Value) -> Result<Imported, String> {
         if let Some(cluster) = cluster_arn {
             body.entry("cluster").or_insert(Value::String(arn_resource(&cluster, "cluster/").into()));
         }
-        let spec: ServiceSpec =
-            serde_json::from_value(Value::Object(body.clone())).map_err(|e| format!("service {name}: {e}"))?;
+        let spec: ServiceSpec = parse(body.clone(), &format!("service {name}"))?;
         let kept = serde_json::to_value(&spec).map_err(|e| e.to_string())?;
         unknown_fields("", &Value::Object(body), &kept, &mut out.warnings);
         out.manifests.push(serde_json::json!({
             "apiVersion": "ecs.kube-ecs.dev/v1alpha1",
             "kind": "Service",
-            "metadata": {"name": dns_label(&name, 253)},
+            "metadata": {"name": service_object_name(&name)},
             "spec": kept,
         }));
     }
@@ -208,6 +254,48 @@ mod tests {
                 "containerDefinitions[0].futureField: not a field kube-ecs knows; not imported",
             ]
         );
+    }
+
+    #[test]
+    fn nulls_are_absent_members_and_are_reported() {
+        let input = serde_json::json!({
+            "family": "agent", "taskRoleArn": null, "memory": "200",
+            "containerDefinitions": [{"name": "agent", "image": "quay.io/signalfx/signalfx-agent:5",
+                "memory": null, "cpu": null, "logConfiguration": null, "links": null, "essential": true}],
+            "volumes": [{"name": "root", "host": {"sourcePath": "/"}, "dockerVolumeConfiguration": null}]
+        });
+        let imported = task_definition(&input).expect("a console export imports");
+        let spec = &imported.manifests[0]["spec"];
+        assert_eq!(spec["memory"], "200");
+        assert!(spec["containerDefinitions"][0].get("memory").is_none(), "{spec}");
+        assert_eq!(
+            imported.warnings,
+            vec![
+                "task definition: null members dropped (a null is an absent member): taskRoleArn, \
+                 containerDefinitions[0].cpu, containerDefinitions[0].links, containerDefinitions[0].logConfiguration, \
+                 containerDefinitions[0].memory, volumes[0].dockerVolumeConfiguration"
+            ]
+        );
+    }
+
+    #[test]
+    fn members_of_the_wrong_type_are_named() {
+        let cases = [
+            (
+                serde_json::json!({"family": "proxy", "containerDefinitions": [{"name": "nginx", "image": "nginx",
+                    "memory": "256", "essential": true}]}),
+                "containerDefinitions[0].memory",
+            ),
+            (
+                serde_json::json!({"family": "dd", "containerDefinitions": [{"name": "log", "image": "fluent-bit",
+                    "logConfiguration": {"logDriver": "awsfirelens", "options": {"TLS": true}}}]}),
+                "containerDefinitions[0].logConfiguration.options.TLS",
+            ),
+        ];
+        for (input, member) in cases {
+            let error = task_definition(&input).expect_err("ECS refuses it too");
+            assert!(error.contains(member), "{error}");
+        }
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod error;
 pub mod identity;
 pub mod ids;
 pub mod keys;
+pub mod lookup;
 pub mod pagination;
 pub mod protocol;
 pub mod registry;

@@ -75,9 +75,10 @@ impl Default for Indexes {
     }
 }
 
-/// The cluster a Task or Service runs on, as the cluster controller counts it.
+/// The EcsCluster object a Task or Service runs on, as the cluster controller counts it (`spec.cluster`
+/// may give the ECS name or the object name: both map to the object).
 pub fn cluster_of(cluster: Option<&str>) -> String {
-    cluster.unwrap_or(crate::api::DEFAULT_CLUSTER).to_string()
+    crate::api::ecs_names::cluster_reference(cluster)
 }
 
 /// Malformed objects are in the store (so one bad object does not fail the watch) but never indexed.

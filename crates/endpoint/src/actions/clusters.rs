@@ -1,30 +1,27 @@
 //! CreateCluster, DescribeClusters, ListClusters, DeleteCluster, UpdateCluster over EcsCluster.
 
 use kube_ecs_api::EcsCluster;
+use kube_ecs_api::ecs_names;
 use kube_ecs_wire as wire;
 
-use super::wants_tags;
-use crate::arn::{self, cluster_name};
+use super::{existing_cluster, wants_tags};
+use crate::arn::cluster_name;
 use crate::call::{Call, manifest, refuse_gitops};
 use crate::error::{EcsError, ErrorCode};
+use crate::lookup;
 use crate::pagination::page;
 use crate::render;
 
-/// kube-ecs clusters are Kubernetes objects: their names are DNS names (ECS also allows capitals and
-/// underscores, which kube-ecs refuses rather than renames, so the name stays the one asked for).
+/// ECS's cluster names: up to 255 letters, digits, hyphens and underscores. The object holding the
+/// cluster is named by kube-ecs's mapping (`ecs_names`), so every name ECS takes works here.
 fn valid_name(name: &str) -> Result<(), EcsError> {
-    let ok = !name.is_empty()
-        && name.len() <= 253
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
-        && name.as_bytes()[0].is_ascii_alphanumeric()
-        && name.as_bytes()[name.len() - 1].is_ascii_alphanumeric();
-    if ok {
+    if ecs_names::is_ecs_name(name) {
         Ok(())
     } else {
-        Err(EcsError::invalid_parameter(format!(
-            "Cluster name {name:?} is not valid in kube-ecs: a cluster is a Kubernetes object, so its name must be \
-             lowercase letters, digits, '-' and '.', starting and ending with a letter or digit."
-        )))
+        Err(EcsError::invalid_parameter(
+            "Cluster names must be 1-255 characters long and can contain only letters (upper and lowercase), \
+             numbers, hyphens and underscores.",
+        ))
     }
 }
 
@@ -37,11 +34,19 @@ fn insights(settings: &[wire::ClusterSetting]) -> Result<Option<String>, EcsErro
                 Some(v @ ("enabled" | "disabled" | "enhanced")) => value = Some(v.to_string()),
                 other => {
                     return Err(EcsError::invalid_parameter(format!(
-                        "containerInsights must be enabled, disabled or enhanced, not {other:?}."
+                        "Invalid value '{}' for the cluster setting containerInsights: use enabled, disabled or \
+                         enhanced.",
+                        other.unwrap_or_default()
                     )));
                 }
             },
-            other => return Err(EcsError::invalid_parameter(format!("Unknown cluster setting {other:?}."))),
+            // The model's enum admits only containerInsights; an unnamed setting still gets here.
+            other => {
+                return Err(EcsError::invalid_parameter(format!(
+                    "Invalid cluster setting name '{}': the only setting is containerInsights.",
+                    other.unwrap_or_default()
+                )));
+            }
         }
     }
     Ok(value)
@@ -55,20 +60,36 @@ pub async fn create(
     let name = cluster_name(input.cluster_name.as_deref());
     valid_name(&name)?;
     let api = call.clusters();
-    if let Some(existing) = call.get(&api, &name).await? {
+    if let Some(existing) = lookup::cluster(call, &name).await? {
         // ECS's CreateCluster of an existing cluster returns it as it is.
         return Ok(wire::CreateClusterResponse {
             cluster: Some(render::cluster::cluster(call.arns(), &existing, true)),
         });
     }
+    let object = ecs_names::cluster_object_name(&name);
+    if call.get(&api, &object).await?.is_some() {
+        // Only a kubectl-made object under the mapped name with another ECS name can be here.
+        return Err(EcsError::invalid_parameter(format!(
+            "The cluster {name} cannot be created: the EcsCluster {object} holds another cluster."
+        )));
+    }
     let mut spec = serde_json::json!({});
-    if let Some(value) = insights(&input.settings)? {
+    if object != name {
+        spec["clusterName"] = name.clone().into();
+    }
+    // Without the setting in the request, the caller's containerInsights account setting is the
+    // new cluster's default, as in ECS.
+    let insights = match insights(&input.settings)? {
+        Some(value) => Some(value),
+        None => super::account_settings::effective(call, "containerInsights").await?,
+    };
+    if let Some(value) = insights {
         spec["containerInsights"] = value.into();
     }
     if !input.tags.is_empty() {
         spec["tags"] = serde_json::to_value(&input.tags).map_err(|e| EcsError::server(e.to_string()))?;
     }
-    let cluster = call.apply(&api, &name, &manifest::<EcsCluster>(&name, None, spec)).await?;
+    let cluster = call.apply(&api, &object, &manifest::<EcsCluster>(&object, None, spec)).await?;
     Ok(wire::CreateClusterResponse { cluster: Some(render::cluster::cluster(call.arns(), &cluster, true)) })
 }
 
@@ -82,11 +103,10 @@ pub async fn describe(
         return Err(EcsError::invalid_parameter("clusters can have at most 100 items."));
     }
     let with_tags = wants_tags(&input.include);
-    let api = call.clusters();
     let mut response = wire::DescribeClustersResponse::default();
     for requested in &names {
-        let name = arn::short_name(requested);
-        match call.get(&api, name).await? {
+        let name = crate::arn::short_name(requested);
+        match lookup::cluster(call, name).await? {
             Some(cluster) => response.clusters.push(render::cluster::cluster(call.arns(), &cluster, with_tags)),
             None => response.failures.push(wire::Failure {
                 arn: Some(call.arns().cluster(name)),
@@ -104,7 +124,7 @@ pub async fn list(
     _raw: &serde_json::Value,
 ) -> Result<wire::ListClustersResponse, EcsError> {
     let clusters = call.list(&call.clusters(), None).await?;
-    let arns = clusters.iter().filter_map(|c| c.metadata.name.as_deref()).map(|n| call.arns().cluster(n)).collect();
+    let arns = clusters.iter().map(|c| call.arns().cluster(&ecs_names::cluster_name(c))).collect();
     let (cluster_arns, next_token) = page(arns, input.max_results, input.next_token.as_deref(), 100, 100)?;
     Ok(wire::ListClustersResponse { cluster_arns, next_token })
 }
@@ -114,9 +134,9 @@ pub async fn delete(
     input: wire::DeleteClusterRequest,
     _raw: &serde_json::Value,
 ) -> Result<wire::DeleteClusterResponse, EcsError> {
-    let name = cluster_name(Some(&input.cluster));
-    let api = call.clusters();
-    let cluster = call.get(&api, &name).await?.ok_or_else(EcsError::cluster_not_found)?;
+    let cluster = existing_cluster(call, Some(&input.cluster)).await?;
+    let name = ecs_names::cluster_name(&cluster);
+    let object = cluster.metadata.name.clone().unwrap_or_default();
     refuse_gitops(&cluster.metadata, &format!("The cluster {name}"))?;
     let status = cluster.status.clone().unwrap_or_default();
     if status.active_services_count.unwrap_or(0) > 0 {
@@ -137,7 +157,7 @@ pub async fn delete(
             "The Cluster cannot be deleted while Container Instances are active or draining.",
         ));
     }
-    call.delete(&api, &name).await?;
+    call.delete(&call.clusters(), &object).await?;
     let mut rendered = render::cluster::cluster(call.arns(), &cluster, true);
     rendered.status = Some("INACTIVE".into());
     Ok(wire::DeleteClusterResponse { cluster: Some(rendered) })
@@ -148,12 +168,14 @@ pub async fn update(
     input: wire::UpdateClusterRequest,
     _raw: &serde_json::Value,
 ) -> Result<wire::UpdateClusterResponse, EcsError> {
-    let name = cluster_name(Some(&input.cluster));
-    let api = call.clusters();
-    let cluster = call.get(&api, &name).await?.ok_or_else(EcsError::cluster_not_found)?;
+    let cluster = existing_cluster(call, Some(&input.cluster)).await?;
+    let name = ecs_names::cluster_name(&cluster);
+    let object = cluster.metadata.name.clone().unwrap_or_default();
     refuse_gitops(&cluster.metadata, &format!("The cluster {name}"))?;
     let cluster = match insights(&input.settings)? {
-        Some(value) => call.merge(&api, &name, &serde_json::json!({"spec": {"containerInsights": value}})).await?,
+        Some(value) => {
+            call.merge(&call.clusters(), &object, &serde_json::json!({"spec": {"containerInsights": value}})).await?
+        }
         None => cluster,
     };
     Ok(wire::UpdateClusterResponse { cluster: Some(render::cluster::cluster(call.arns(), &cluster, true)) })

@@ -6,6 +6,7 @@ use super::existing_cluster;
 use crate::arn;
 use crate::call::Call;
 use crate::error::EcsError;
+use crate::lookup::ClusterRef;
 use crate::pagination::page;
 use crate::render;
 
@@ -14,15 +15,14 @@ pub async fn list(
     input: wire::ListContainerInstancesRequest,
     _raw: &serde_json::Value,
 ) -> Result<wire::ListContainerInstancesResponse, EcsError> {
-    let cluster = existing_cluster(call, input.cluster.as_deref()).await?;
-    let name = cluster.metadata.name.clone().unwrap_or_default();
+    let cluster = ClusterRef::of(&existing_cluster(call, input.cluster.as_deref()).await?);
     if input.filter.as_deref().is_some_and(|f| !f.trim().is_empty()) {
         return Err(EcsError::invalid_parameter("Cluster query language filters are not supported by kube-ecs."));
     }
     let instances = call.list(&call.instances(), None).await?;
     let arns = instances
         .iter()
-        .filter(|i| i.spec.cluster == name)
+        .filter(|i| i.spec.cluster == cluster.object)
         .filter(|i| {
             input.status.as_deref().is_none_or(|wanted| {
                 i.status.as_ref().and_then(|s| s.status).unwrap_or(kube_ecs_api::ecs::InstanceState::Active).as_str()
@@ -30,7 +30,7 @@ pub async fn list(
             })
         })
         .filter_map(|i| i.metadata.name.as_deref())
-        .map(|id| call.arns().container_instance(&name, id))
+        .map(|id| call.arns().container_instance(&cluster.name, id))
         .collect();
     let (container_instance_arns, next_token) = page(arns, input.max_results, input.next_token.as_deref(), 100, 100)?;
     Ok(wire::ListContainerInstancesResponse { container_instance_arns, next_token })
@@ -41,8 +41,7 @@ pub async fn describe(
     input: wire::DescribeContainerInstancesRequest,
     _raw: &serde_json::Value,
 ) -> Result<wire::DescribeContainerInstancesResponse, EcsError> {
-    let cluster = existing_cluster(call, input.cluster.as_deref()).await?;
-    let name = cluster.metadata.name.clone().unwrap_or_default();
+    let cluster = ClusterRef::of(&existing_cluster(call, input.cluster.as_deref()).await?);
     if input.container_instances.len() > 100 {
         return Err(EcsError::invalid_parameter("containerInstances can have at most 100 items."));
     }
@@ -50,10 +49,12 @@ pub async fn describe(
     let mut response = wire::DescribeContainerInstancesResponse::default();
     for requested in &input.container_instances {
         let id = arn::short_name(requested);
-        match call.get(&api, id).await?.filter(|i| i.spec.cluster == name) {
-            Some(instance) => response.container_instances.push(render::instance::instance(call.arns(), &instance)),
+        match call.get(&api, id).await?.filter(|i| i.spec.cluster == cluster.object) {
+            Some(instance) => {
+                response.container_instances.push(render::instance::instance(call.arns(), &cluster.name, &instance))
+            }
             None => response.failures.push(wire::Failure {
-                arn: Some(call.arns().container_instance(&name, id)),
+                arn: Some(call.arns().container_instance(&cluster.name, id)),
                 reason: Some("MISSING".into()),
                 ..Default::default()
             }),

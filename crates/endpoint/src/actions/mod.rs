@@ -73,8 +73,9 @@ fn wants_tags(include: &[String]) -> bool {
     include.iter().any(|i| i == "TAGS")
 }
 
-/// The cluster a request names, which must exist (ECS: ClusterNotFoundException).
+/// The cluster a request names by its ECS name or ARN (`default` when none), which must exist
+/// (ECS: ClusterNotFoundException).
 async fn existing_cluster(call: &Call<'_>, member: Option<&str>) -> Result<kube_ecs_api::EcsCluster, EcsError> {
     let name = crate::arn::cluster_name(member);
-    call.get(&call.clusters(), &name).await?.ok_or_else(EcsError::cluster_not_found)
+    crate::lookup::cluster(call, &name).await?.ok_or_else(EcsError::cluster_not_found)
 }

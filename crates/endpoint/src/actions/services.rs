@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use kube_ecs_api::Service;
 use kube_ecs_api::ecs::{SchedulingStrategy, ServiceState};
-use kube_ecs_api::names::dns_label;
 use kube_ecs_wire as wire;
 
 use super::task_definitions::resolve;
@@ -12,9 +11,10 @@ use super::{existing_cluster, wants_tags};
 use crate::arn;
 use crate::call::{Call, manifest, members_except, refuse_gitops};
 use crate::error::{EcsError, ErrorCode};
+use crate::lookup::{self, ClusterRef};
 use crate::pagination::page;
 use crate::render;
-use crate::render::service::{cluster_of, service_name};
+use crate::render::service::service_name;
 
 /// Members of CreateService that are the call's, not the Service's.
 const CREATE_ONLY: &[&str] = &["clientToken", "role", "cluster", "serviceName", "taskDefinition"];
@@ -51,10 +51,8 @@ async fn observed(call: &Call<'_>, service: Service) -> Result<Service, EcsError
 }
 
 /// The service `reference` (name or ARN) names in `cluster`.
-async fn find(call: &Call<'_>, cluster: &str, reference: &str) -> Result<Option<Service>, EcsError> {
-    let name = arn::short_name(reference);
-    let found = call.get(&call.services(), &dns_label(name, 63)).await?;
-    Ok(found.filter(|s| service_name(s) == name && cluster_of(s) == cluster))
+async fn find(call: &Call<'_>, cluster: &ClusterRef, reference: &str) -> Result<Option<Service>, EcsError> {
+    lookup::service(call, cluster, arn::short_name(reference)).await
 }
 
 /// The revision a request names, pinned as ECS pins a service to one revision.
@@ -67,8 +65,7 @@ pub async fn create(
     input: wire::CreateServiceRequest,
     raw: &serde_json::Value,
 ) -> Result<wire::CreateServiceResponse, EcsError> {
-    let cluster = existing_cluster(call, input.cluster.as_deref()).await?;
-    let cluster_name = cluster.metadata.name.clone().unwrap_or_default();
+    let cluster = ClusterRef::of(&existing_cluster(call, input.cluster.as_deref()).await?);
     if input.launch_type.is_some() && !input.capacity_provider_strategy.is_empty() {
         return Err(EcsError::invalid_parameter(
             "Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.",
@@ -77,17 +74,28 @@ pub async fn create(
     let Some(reference) = input.task_definition.as_deref() else {
         return Err(EcsError::invalid_parameter("TaskDefinition must be specified."));
     };
-    let object = dns_label(&input.service_name, 63);
+    if !kube_ecs_api::ecs_names::is_ecs_name(&input.service_name) {
+        return Err(EcsError::invalid_parameter(
+            "Service names must be 1-255 characters long and can contain only letters (upper and lowercase), \
+             numbers, hyphens and underscores.",
+        ));
+    }
+    if find(call, &cluster, &input.service_name).await?.is_some() {
+        return Err(EcsError::invalid_parameter("Creation of service was not idempotent."));
+    }
+    let object = lookup::new_service_object(call, &cluster, &input.service_name).await?;
     if call.get(&call.services(), &object).await?.is_some() {
         return Err(EcsError::invalid_parameter("Creation of service was not idempotent."));
     }
     let mut spec = members_except(raw, CREATE_ONLY);
     spec["serviceName"] = input.service_name.clone().into();
     spec["taskDefinition"] = pinned(call, reference).await?.into();
-    spec["cluster"] = cluster_name.into();
+    spec["cluster"] = cluster.reference().into();
     let manifest = manifest::<Service>(&object, Some(call.namespace()), spec);
     let service = observed(call, call.apply(&call.services(), &object, &manifest).await?).await?;
-    Ok(wire::CreateServiceResponse { service: Some(render::service::service(call.arns(), &service, true)) })
+    Ok(wire::CreateServiceResponse {
+        service: Some(render::service::service(call.arns(), &cluster.name, &service, true)),
+    })
 }
 
 pub async fn update(
@@ -95,9 +103,8 @@ pub async fn update(
     input: wire::UpdateServiceRequest,
     raw: &serde_json::Value,
 ) -> Result<wire::UpdateServiceResponse, EcsError> {
-    let cluster = existing_cluster(call, input.cluster.as_deref()).await?;
-    let cluster_name = cluster.metadata.name.clone().unwrap_or_default();
-    let service = find(call, &cluster_name, &input.service).await?.ok_or_else(EcsError::service_not_found)?;
+    let cluster = ClusterRef::of(&existing_cluster(call, input.cluster.as_deref()).await?);
+    let service = find(call, &cluster, &input.service).await?.ok_or_else(EcsError::service_not_found)?;
     let state = service.status.as_ref().and_then(|s| s.status).unwrap_or(ServiceState::Active);
     if service.metadata.deletion_timestamp.is_some() || state != ServiceState::Active {
         return Err(EcsError::new(ErrorCode::ServiceNotActiveException, "Service was not ACTIVE."));
@@ -114,7 +121,9 @@ pub async fn update(
     }
     let object = service.metadata.name.clone().unwrap_or_default();
     let updated = observed(call, call.merge(&call.services(), &object, &patch).await?).await?;
-    Ok(wire::UpdateServiceResponse { service: Some(render::service::service(call.arns(), &updated, true)) })
+    Ok(wire::UpdateServiceResponse {
+        service: Some(render::service::service(call.arns(), &cluster.name, &updated, true)),
+    })
 }
 
 pub async fn describe(
@@ -122,18 +131,19 @@ pub async fn describe(
     input: wire::DescribeServicesRequest,
     _raw: &serde_json::Value,
 ) -> Result<wire::DescribeServicesResponse, EcsError> {
-    let cluster = existing_cluster(call, input.cluster.as_deref()).await?;
-    let cluster_name = cluster.metadata.name.clone().unwrap_or_default();
+    let cluster = ClusterRef::of(&existing_cluster(call, input.cluster.as_deref()).await?);
     if input.services.len() > 10 {
         return Err(EcsError::invalid_parameter("services can have at most 10 items."));
     }
     let with_tags = wants_tags(&input.include);
     let mut response = wire::DescribeServicesResponse::default();
     for requested in &input.services {
-        match find(call, &cluster_name, requested).await? {
-            Some(service) => response.services.push(render::service::service(call.arns(), &service, with_tags)),
+        match find(call, &cluster, requested).await? {
+            Some(service) => {
+                response.services.push(render::service::service(call.arns(), &cluster.name, &service, with_tags))
+            }
             None => response.failures.push(wire::Failure {
-                arn: Some(call.arns().service(&cluster_name, arn::short_name(requested))),
+                arn: Some(call.arns().service(&cluster.name, arn::short_name(requested))),
                 reason: Some("MISSING".into()),
                 ..Default::default()
             }),
@@ -147,12 +157,11 @@ pub async fn list(
     input: wire::ListServicesRequest,
     _raw: &serde_json::Value,
 ) -> Result<wire::ListServicesResponse, EcsError> {
-    let cluster = existing_cluster(call, input.cluster.as_deref()).await?;
-    let cluster_name = cluster.metadata.name.clone().unwrap_or_default();
+    let cluster = ClusterRef::of(&existing_cluster(call, input.cluster.as_deref()).await?);
     let services = call.list(&call.services(), None).await?;
     let arns = services
         .iter()
-        .filter(|s| cluster_of(s) == cluster_name)
+        .filter(|s| cluster.holds(s.spec.cluster.as_deref()))
         .filter(|s| {
             input
                 .launch_type
@@ -164,7 +173,7 @@ pub async fn list(
                 s.spec.scheduling_strategy.unwrap_or(kube_ecs_api::ecs::SchedulingStrategy::Replica).as_str() == st
             })
         })
-        .map(|s| call.arns().service(&cluster_name, &service_name(s)))
+        .map(|s| call.arns().service(&cluster.name, &service_name(s)))
         .collect();
     let (service_arns, next_token) = page(arns, input.max_results, input.next_token.as_deref(), 10, 100)?;
     Ok(wire::ListServicesResponse { service_arns, next_token })
@@ -175,9 +184,8 @@ pub async fn delete(
     input: wire::DeleteServiceRequest,
     _raw: &serde_json::Value,
 ) -> Result<wire::DeleteServiceResponse, EcsError> {
-    let cluster = existing_cluster(call, input.cluster.as_deref()).await?;
-    let cluster_name = cluster.metadata.name.clone().unwrap_or_default();
-    let service = find(call, &cluster_name, &input.service).await?.ok_or_else(EcsError::service_not_found)?;
+    let cluster = ClusterRef::of(&existing_cluster(call, input.cluster.as_deref()).await?);
+    let service = find(call, &cluster, &input.service).await?.ok_or_else(EcsError::service_not_found)?;
     let name = service_name(&service);
     refuse_gitops(&service.metadata, &format!("The service {name}"))?;
     let replica = service.spec.scheduling_strategy.unwrap_or(kube_ecs_api::ecs::SchedulingStrategy::Replica)
@@ -187,7 +195,7 @@ pub async fn delete(
     }
     let object = service.metadata.name.clone().unwrap_or_default();
     call.delete(&call.services(), &object).await?;
-    let mut rendered = render::service::service(call.arns(), &service, true);
+    let mut rendered = render::service::service(call.arns(), &cluster.name, &service, true);
     rendered.status = Some(ServiceState::Draining.as_str().into());
     Ok(wire::DeleteServiceResponse { service: Some(rendered) })
 }

@@ -3,12 +3,12 @@
 //! read-only: both are refused with the reason.
 
 use kube_ecs_api::common::Tag;
-use kube_ecs_api::names::dns_label;
 use kube_ecs_wire as wire;
 
 use crate::arn::{self, Reference};
 use crate::call::{Call, refuse_gitops};
 use crate::error::{EcsError, ErrorCode};
+use crate::lookup;
 
 /// The object an ARN names: its API kind and name, and its tags now.
 enum Target {
@@ -31,20 +31,24 @@ async fn target(call: &Call<'_>, resource_arn: &str, writing: bool) -> Result<(T
     };
     match reference {
         Reference::Cluster(name) => {
-            let cluster = call.get(&call.clusters(), &name).await?.ok_or_else(not_found)?;
+            let cluster = lookup::cluster(call, &name).await?.ok_or_else(not_found)?;
             guard(&cluster.metadata, format!("The cluster {name}"))?;
-            Ok((Target::Cluster(name), cluster.spec.tags))
+            Ok((Target::Cluster(cluster.metadata.name.clone().unwrap_or_default()), cluster.spec.tags))
         }
         Reference::Task { id, .. } => {
             let task = call.get(&call.tasks(), &id).await?.ok_or_else(not_found)?;
             guard(&task.metadata, format!("The task {id}"))?;
             Ok((Target::Task(id), task.spec.tags))
         }
-        Reference::Service { name, .. } => {
-            let object = dns_label(&name, 63);
-            let service = call.get(&call.services(), &object).await?.ok_or_else(not_found)?;
+        Reference::Service { cluster, name } => {
+            // Old-style service ARNs name no cluster: ECS's `default`.
+            let cluster = lookup::cluster(call, cluster.as_deref().unwrap_or(kube_ecs_api::DEFAULT_CLUSTER))
+                .await?
+                .ok_or_else(not_found)?;
+            let service =
+                lookup::service(call, &lookup::ClusterRef::of(&cluster), &name).await?.ok_or_else(not_found)?;
             guard(&service.metadata, format!("The service {name}"))?;
-            Ok((Target::Service(object), service.spec.tags))
+            Ok((Target::Service(service.metadata.name.clone().unwrap_or_default()), service.spec.tags))
         }
         Reference::TaskDefinition(_) => Err(EcsError::invalid_parameter(
             "kube-ecs keeps a task definition's tags in its revisions: register a new revision with the tags.",

@@ -105,7 +105,7 @@ pub async fn register(
     let name = existing
         .as_ref()
         .and_then(|td| td.metadata.name.clone())
-        .unwrap_or_else(|| kube_ecs_api::names::dns_label(&family, 63));
+        .unwrap_or_else(|| kube_ecs_api::ecs_names::family_object_name(&family));
     // The request is the revision's whole content; deregistrations so far are kept.
     let mut spec = members_except(raw, &[]);
     let deregistered = existing.as_ref().map(|td| td.spec.deregistered_revisions.clone()).unwrap_or_default();

@@ -14,6 +14,7 @@ use super::{existing_cluster, wants_tags};
 use crate::arn;
 use crate::call::{Call, manifest, members_except, refuse_gitops};
 use crate::error::{EcsError, ErrorCode};
+use crate::lookup::ClusterRef;
 use crate::pagination::page;
 use crate::{ids, render};
 
@@ -80,7 +81,7 @@ pub async fn run(
         ));
     }
     let cluster = existing_cluster(call, input.cluster.as_deref()).await?;
-    let cluster_name = cluster.metadata.name.clone().unwrap_or_default();
+    let cluster_ref = ClusterRef::of(&cluster);
     let resolved = resolve(call, &input.task_definition, false).await?;
     let mut placeable = count as usize;
     let mut response = wire::RunTaskResponse::default();
@@ -93,7 +94,7 @@ pub async fn run(
         response.failures = unplaced
             .iter()
             .map(|u| wire::Failure {
-                arn: Some(call.arns().container_instance(&cluster_name, &u.instance)),
+                arn: Some(call.arns().container_instance(&cluster_ref.name, &u.instance)),
                 reason: Some(u.reason.into()),
                 ..Default::default()
             })
@@ -101,7 +102,7 @@ pub async fn run(
     }
     let mut spec = members_except(raw, RUN_ONLY);
     spec["taskDefinition"] = resolved.reference.clone().into();
-    spec["cluster"] = cluster_name.clone().into();
+    spec["cluster"] = cluster_ref.reference().into();
     if input.group.is_none() {
         spec["group"] = format!("family:{}", resolved.family).into();
     }
@@ -114,8 +115,8 @@ pub async fn run(
         async move { call.apply(&api, &id, &manifest).await.map(|task| (id, task)) }
     });
     for (id, task) in futures::future::try_join_all(creates).await? {
-        let mut rendered = render::task::task(call.arns(), &task, true);
-        pending_containers(call.arns(), &mut rendered, &cluster_name, &id, &resolved);
+        let mut rendered = render::task::task(call.arns(), &cluster_ref.name, &task, true);
+        pending_containers(call.arns(), &mut rendered, &cluster_ref.name, &id, &resolved);
         response.tasks.push(rendered);
     }
     Ok(response)
@@ -143,41 +144,52 @@ async fn service_pods(call: &Call<'_>, service_label: Option<&str>) -> Result<Ve
 }
 
 /// Every task of the cluster in the caller's namespace: standalone Tasks and service Pods.
-async fn cluster_tasks(call: &Call<'_>, cluster: &str, service: Option<&str>) -> Result<Vec<wire::Task>, EcsError> {
+async fn cluster_tasks(
+    call: &Call<'_>,
+    cluster: &ClusterRef,
+    service: Option<&str>,
+) -> Result<Vec<wire::Task>, EcsError> {
     let mut tasks = Vec::new();
     let services = call.list(&call.services(), None).await?;
-    let in_cluster = |name: &str| {
-        services.iter().find(|s| s.metadata.name.as_deref() == Some(name) && render::service::cluster_of(s) == cluster)
-    };
+    let in_cluster = |s: &&kube_ecs_api::Service| cluster.holds(s.spec.cluster.as_deref());
     match service {
         Some(wanted) => {
             let Some(service) = services
                 .iter()
-                .find(|s| render::service::service_name(s) == wanted && render::service::cluster_of(s) == cluster)
+                .filter(in_cluster)
+                .find(|s| render::service::service_name(s) == arn::short_name(wanted))
             else {
                 return Err(EcsError::service_not_found());
             };
             let object = service.metadata.name.clone().unwrap_or_default();
+            let name = render::service::service_name(service);
             let label = kube_ecs_api::labels::value(&object);
             for (_, pod) in service_pods(call, Some(&label)).await? {
-                tasks.push(render::task::service_pod(call.arns(), cluster, wanted, &pod));
+                tasks.push(render::task::service_pod(call.arns(), &cluster.name, &name, &pod));
             }
         }
         None => {
             for task in call.list(&call.tasks(), None).await? {
-                tasks.push(render::task::task(call.arns(), &task, false));
+                if cluster.holds(task_cluster(&task)) {
+                    tasks.push(render::task::task(call.arns(), &cluster.name, &task, false));
+                }
             }
             for (object, pod) in service_pods(call, None).await? {
-                if let Some(service) = in_cluster(&object) {
+                if let Some(service) =
+                    services.iter().filter(in_cluster).find(|s| s.metadata.name.as_deref() == Some(&object))
+                {
                     let name = render::service::service_name(service);
-                    tasks.push(render::task::service_pod(call.arns(), cluster, &name, &pod));
+                    tasks.push(render::task::service_pod(call.arns(), &cluster.name, &name, &pod));
                 }
             }
         }
     }
-    let cluster_arn = call.arns().cluster(cluster);
-    tasks.retain(|t| t.cluster_arn.as_deref() == Some(cluster_arn.as_str()));
     Ok(tasks)
+}
+
+/// The cluster a Task runs on: what its status recorded, else its spec.
+fn task_cluster(task: &Task) -> Option<&str> {
+    task.status.as_ref().and_then(|s| s.cluster.as_deref()).or(task.spec.cluster.as_deref())
 }
 
 pub async fn list(
@@ -185,11 +197,10 @@ pub async fn list(
     input: wire::ListTasksRequest,
     _raw: &serde_json::Value,
 ) -> Result<wire::ListTasksResponse, EcsError> {
-    let cluster = existing_cluster(call, input.cluster.as_deref()).await?;
-    let cluster_name = cluster.metadata.name.clone().unwrap_or_default();
+    let cluster = ClusterRef::of(&existing_cluster(call, input.cluster.as_deref()).await?);
     let desired = input.desired_status.clone().unwrap_or_else(|| DesiredStatus::Running.as_str().into());
     let instance = input.container_instance.as_deref().map(arn::short_name);
-    let tasks = cluster_tasks(call, &cluster_name, input.service_name.as_deref()).await?;
+    let tasks = cluster_tasks(call, &cluster, input.service_name.as_deref()).await?;
     let family_of = |t: &wire::Task| {
         let arn = t.task_definition_arn.clone().unwrap_or_default();
         Reference::parse(&arn).map(|r| r.family).unwrap_or_default()
@@ -208,18 +219,17 @@ pub async fn list(
 }
 
 /// The task `reference` (ID or ARN) names in the cluster: a Task, or a service's Pod.
-async fn find(call: &Call<'_>, cluster: &str, reference: &str) -> Result<Option<Found>, EcsError> {
+async fn find(call: &Call<'_>, cluster: &ClusterRef, reference: &str) -> Result<Option<Found>, EcsError> {
     let id = arn::short_name(reference);
     if let Some(task) = call.get(&call.tasks(), id).await? {
-        let task_cluster = task.status.as_ref().and_then(|s| s.cluster.clone()).or_else(|| task.spec.cluster.clone());
-        return Ok((task_cluster.as_deref().unwrap_or("default") == cluster).then_some(Found::Task(Box::new(task))));
+        return Ok(cluster.holds(task_cluster(&task)).then_some(Found::Task(Box::new(task))));
     }
     let Some(pod) = call.get(&call.pods(), id).await? else { return Ok(None) };
     let Some(object) = pod.metadata.labels.as_ref().and_then(|l| l.get(SERVICE_NAME)).cloned() else { return Ok(None) };
     let services = call.list(&call.services(), None).await?;
     let service = services.into_iter().find(|s| {
         s.metadata.name.as_deref().map(kube_ecs_api::labels::value).as_deref() == Some(object.as_str())
-            && render::service::cluster_of(s) == cluster
+            && cluster.holds(s.spec.cluster.as_deref())
     });
     Ok(service.map(|s| Found::ServicePod(render::service::service_name(&s), Box::new(pod))))
 }
@@ -234,24 +244,25 @@ pub async fn describe(
     input: wire::DescribeTasksRequest,
     _raw: &serde_json::Value,
 ) -> Result<wire::DescribeTasksResponse, EcsError> {
-    let cluster = existing_cluster(call, input.cluster.as_deref()).await?;
-    let cluster_name = cluster.metadata.name.clone().unwrap_or_default();
+    let cluster = ClusterRef::of(&existing_cluster(call, input.cluster.as_deref()).await?);
     if input.tasks.len() > 100 {
         return Err(EcsError::invalid_parameter("tasks can have at most 100 items."));
     }
     let with_tags = wants_tags(&input.include);
     let mut response = wire::DescribeTasksResponse::default();
     for requested in &input.tasks {
-        match find(call, &cluster_name, requested).await? {
-            Some(Found::Task(task)) => response.tasks.push(render::task::task(call.arns(), &task, with_tags)),
+        match find(call, &cluster, requested).await? {
+            Some(Found::Task(task)) => {
+                response.tasks.push(render::task::task(call.arns(), &cluster.name, &task, with_tags))
+            }
             Some(Found::ServicePod(service, pod)) => {
-                response.tasks.push(render::task::service_pod(call.arns(), &cluster_name, &service, &pod));
+                response.tasks.push(render::task::service_pod(call.arns(), &cluster.name, &service, &pod));
             }
             None => response.failures.push(wire::Failure {
                 arn: Some(if requested.starts_with("arn:") {
                     requested.clone()
                 } else {
-                    call.arns().task(&cluster_name, requested)
+                    call.arns().task(&cluster.name, requested)
                 }),
                 reason: Some("MISSING".into()),
                 ..Default::default()
@@ -266,10 +277,9 @@ pub async fn stop(
     input: wire::StopTaskRequest,
     _raw: &serde_json::Value,
 ) -> Result<wire::StopTaskResponse, EcsError> {
-    let cluster = existing_cluster(call, input.cluster.as_deref()).await?;
-    let cluster_name = cluster.metadata.name.clone().unwrap_or_default();
+    let cluster = ClusterRef::of(&existing_cluster(call, input.cluster.as_deref()).await?);
     let not_found = || EcsError::new(ErrorCode::InvalidParameterException, "The referenced task was not found.");
-    match find(call, &cluster_name, &input.task).await?.ok_or_else(not_found)? {
+    match find(call, &cluster, &input.task).await?.ok_or_else(not_found)? {
         Found::Task(task) => {
             let id = task.metadata.name.clone().unwrap_or_default();
             refuse_gitops(&task.metadata, &format!("The task {id}"))?;
@@ -283,13 +293,13 @@ pub async fn stop(
             } else {
                 call.merge(&call.tasks(), &id, &serde_json::json!({"spec": spec})).await?
             };
-            Ok(wire::StopTaskResponse { task: Some(render::task::task(call.arns(), &stopped, true)) })
+            Ok(wire::StopTaskResponse { task: Some(render::task::task(call.arns(), &cluster.name, &stopped, true)) })
         }
         Found::ServicePod(service, pod) => {
             // A service task stops as ECS's do: its Pod goes, and the service replaces it.
             let name = pod.metadata.name.clone().unwrap_or_default();
             call.delete(&call.pods(), &name).await?;
-            let mut rendered = render::task::service_pod(call.arns(), &cluster_name, &service, &pod);
+            let mut rendered = render::task::service_pod(call.arns(), &cluster.name, &service, &pod);
             rendered.desired_status = Some(DesiredStatus::Stopped.as_str().into());
             rendered.stopped_reason = input.reason.clone();
             Ok(wire::StopTaskResponse { task: Some(rendered) })

@@ -8,7 +8,7 @@ use crate::arn::Arns;
 
 /// The cluster as DescribeClusters reports it; `with_tags` when the caller asked for TAGS.
 pub fn cluster(arns: &Arns, cluster: &EcsCluster, with_tags: bool) -> wire::Cluster {
-    let name = cluster.metadata.name.clone().unwrap_or_default();
+    let name = kube_ecs_api::ecs_names::cluster_name(cluster);
     let status = cluster.status.clone().unwrap_or_default();
     let state = if cluster.metadata.deletion_timestamp.is_some() {
         ClusterState::Deprovisioning

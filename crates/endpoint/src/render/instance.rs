@@ -18,7 +18,8 @@ fn resources(resources: Option<&InstanceResources>) -> Vec<wire::Resource> {
     vec![integer("CPU", r.cpu), integer("MEMORY", r.memory)]
 }
 
-pub fn instance(arns: &Arns, instance: &ContainerInstance) -> wire::ContainerInstance {
+/// The instance as DescribeContainerInstances reports it, in the cluster whose ECS name is `cluster`.
+pub fn instance(arns: &Arns, cluster: &str, instance: &ContainerInstance) -> wire::ContainerInstance {
     let id = instance.metadata.name.clone().unwrap_or_default();
     let status = instance.status.clone().unwrap_or_default();
     let mut attributes = Vec::new();
@@ -32,7 +33,7 @@ pub fn instance(arns: &Arns, instance: &ContainerInstance) -> wire::ContainerIns
         }
     }
     wire::ContainerInstance {
-        container_instance_arn: Some(arns.container_instance(&instance.spec.cluster, &id)),
+        container_instance_arn: Some(arns.container_instance(cluster, &id)),
         ec2_instance_id: Some(instance.spec.ec2_instance_id.clone()),
         capacity_provider_name: instance.spec.pool.clone(),
         status: Some(status.status.unwrap_or(InstanceState::Active).as_str().into()),

@@ -10,17 +10,11 @@ use crate::arn::Arns;
 use crate::call::convert;
 
 /// The service's ECS name: `spec.serviceName`, or the object's name.
-pub fn service_name(service: &Service) -> String {
-    service.spec.service_name.clone().unwrap_or_else(|| service.metadata.name.clone().unwrap_or_default())
-}
+pub use kube_ecs_api::ecs_names::service_name;
 
-pub fn cluster_of(service: &Service) -> String {
-    service.spec.cluster.clone().unwrap_or_else(|| "default".into())
-}
-
-pub fn service(arns: &Arns, service: &Service, with_tags: bool) -> wire::Service {
+/// The service as DescribeServices reports it, in the cluster whose ECS name is `cluster`.
+pub fn service(arns: &Arns, cluster: &str, service: &Service, with_tags: bool) -> wire::Service {
     let name = service_name(service);
-    let cluster = cluster_of(service);
     let status = service.status.clone().unwrap_or_default();
     let state = if service.metadata.deletion_timestamp.is_some() {
         ServiceState::Draining
@@ -74,9 +68,9 @@ pub fn service(arns: &Arns, service: &Service, with_tags: bool) -> wire::Service
         })
         .collect();
     wire::Service {
-        service_arn: Some(arns.service(&cluster, &name)),
+        service_arn: Some(arns.service(cluster, &name)),
         service_name: Some(name),
-        cluster_arn: Some(arns.cluster(&cluster)),
+        cluster_arn: Some(arns.cluster(cluster)),
         status: Some(state.as_str().into()),
         // What was asked for, at once (the status catches up as the deployment proceeds).
         desired_count: Some(service.spec.desired_count.or(status.desired_count).unwrap_or(1)),

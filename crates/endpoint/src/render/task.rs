@@ -44,24 +44,23 @@ fn containers(
         .collect()
 }
 
-/// A Task custom resource as DescribeTasks reports it.
-pub fn task(arns: &Arns, task: &Task, with_tags: bool) -> wire::Task {
+/// A Task custom resource as DescribeTasks reports it, in the cluster whose ECS name is `cluster`.
+pub fn task(arns: &Arns, cluster: &str, task: &Task, with_tags: bool) -> wire::Task {
     let id = task.metadata.name.clone().unwrap_or_default();
     let status = task.status.clone().unwrap_or_default();
-    let cluster = status.cluster.clone().or_else(|| task.spec.cluster.clone()).unwrap_or_else(|| "default".into());
-    let task_arn = arns.task(&cluster, &id);
+    let task_arn = arns.task(cluster, &id);
     let reference = status.task_definition.clone().unwrap_or_else(|| task.spec.task_definition.clone());
     // A stop asked for is the desired status at once, before the controller has recorded it.
     let asked = task.spec.desired_status.filter(|d| *d == DesiredStatus::Stopped);
     let desired = asked.or(status.desired_status).or(task.spec.desired_status).unwrap_or(DesiredStatus::Running);
     wire::Task {
-        containers: containers(arns, &cluster, &id, &task_arn, &status.containers),
+        containers: containers(arns, cluster, &id, &task_arn, &status.containers),
         task_arn: Some(task_arn),
-        cluster_arn: Some(arns.cluster(&cluster)),
+        cluster_arn: Some(arns.cluster(cluster)),
         task_definition_arn: Some(definition_arn(arns, &reference)),
         last_status: Some(status.last_status.unwrap_or(TaskLifecycle::Provisioning).as_str().into()),
         desired_status: Some(desired.as_str().into()),
-        container_instance_arn: status.container_instance.as_ref().map(|node| arns.container_instance(&cluster, node)),
+        container_instance_arn: status.container_instance.as_ref().map(|node| arns.container_instance(cluster, node)),
         capacity_provider_name: status.capacity_provider_name.clone(),
         health_status: status.health_status.map(|h| h.as_str().into()),
         stop_code: status.stop_code.map(|c| c.as_str().into()),

@@ -136,7 +136,7 @@ pub async fn run(
     .touched_objects();
     let clusters = ctx.caches().clusters.clone();
     let by_node = clusters.clone();
-    let cluster_of_task = |cluster: Option<&str>| ObjectRef::new(cluster.unwrap_or(crate::api::DEFAULT_CLUSTER));
+    let cluster_of_task = |cluster: Option<&str>| ObjectRef::new(&crate::api::ecs_names::cluster_reference(cluster));
     let reconcile_context = Arc::new(ClusterContext {
         ctx: ctx.clone(),
         instances,

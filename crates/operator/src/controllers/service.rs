@@ -233,7 +233,7 @@ async fn observe(
             running.push((reference.clone(), admission::resolve(ctx, &namespace, reference, true).await));
         }
     }
-    let cluster_name = service.spec.cluster.clone().unwrap_or_else(|| crate::api::DEFAULT_CLUSTER.into());
+    let cluster_name = crate::api::ecs_names::cluster_reference(service.spec.cluster.as_deref());
     let mut constraints = target.spec.placement_constraints.clone();
     constraints.extend(service.spec.placement_constraints.iter().cloned());
     let (cluster, placement) = admission::admit(

@@ -236,7 +236,7 @@ async fn start(
 async fn build_pod(task: &Task, ctx: &Context, namespace: &str) -> Result<(Pod, Option<ServiceAccount>), Refusal> {
     let resolved = admission::resolve(ctx, namespace, &task.spec.task_definition, false).await?;
     let group = task.spec.group.as_deref().filter(|g| !g.is_empty()).map(labels::value);
-    let cluster_name = task.spec.cluster.clone().unwrap_or_else(|| crate::api::DEFAULT_CLUSTER.into());
+    let cluster_name = crate::api::ecs_names::cluster_reference(task.spec.cluster.as_deref());
     let mut constraints = resolved.spec.placement_constraints.clone();
     constraints.extend(task.spec.placement_constraints.iter().cloned());
     let (cluster, placement) = admission::admit(
