@@ -74,6 +74,9 @@ SERVICES = [
         CreateService UpdateService DescribeServices ListServices DeleteService
         ListContainerInstances DescribeContainerInstances
         TagResource UntagResource ListTagsForResource
+        PutAccountSetting PutAccountSettingDefault ListAccountSettings DeleteAccountSetting
+        CreateCapacityProvider DescribeCapacityProviders UpdateCapacityProvider DeleteCapacityProvider
+        PutClusterCapacityProviders
         """,
         "ecs-2014-11-13.json",
         "ecs-2014-11-13.examples.json",

@@ -230,12 +230,12 @@ async fn bad_requests_get_ecs_errors_and_write_nothing() {
         (
             "unsupported action",
             Some(&key),
-            Some("AmazonEC2ContainerServiceV20141113.CreateCapacityProvider"),
+            Some("AmazonEC2ContainerServiceV20141113.StartTask"),
             b"{}".to_vec(),
             now,
             400,
             "UnknownOperationException",
-            "CreateCapacityProvider",
+            "StartTask",
         ),
         (
             "malformed JSON",

@@ -11,17 +11,22 @@ pub const BOTOCORE_VERSION: &str = "1.44.8";
 
 /// The ECS operations kube-ecs serves: the model is trimmed to these.
 pub const SUPPORTED_OPERATIONS: &[&str] = &[
+    "CreateCapacityProvider",
     "CreateCluster",
     "CreateService",
+    "DeleteAccountSetting",
+    "DeleteCapacityProvider",
     "DeleteCluster",
     "DeleteService",
     "DeleteTaskDefinitions",
     "DeregisterTaskDefinition",
+    "DescribeCapacityProviders",
     "DescribeClusters",
     "DescribeContainerInstances",
     "DescribeServices",
     "DescribeTaskDefinition",
     "DescribeTasks",
+    "ListAccountSettings",
     "ListClusters",
     "ListContainerInstances",
     "ListServices",
@@ -29,11 +34,15 @@ pub const SUPPORTED_OPERATIONS: &[&str] = &[
     "ListTaskDefinitionFamilies",
     "ListTaskDefinitions",
     "ListTasks",
+    "PutAccountSetting",
+    "PutAccountSettingDefault",
+    "PutClusterCapacityProviders",
     "RegisterTaskDefinition",
     "RunTask",
     "StopTask",
     "TagResource",
     "UntagResource",
+    "UpdateCapacityProvider",
     "UpdateCluster",
     "UpdateService",
 ];
@@ -146,6 +155,7 @@ pub const ERROR_CODES: &[&str] = &[
     "NamespaceNotFoundException",
     "PlatformTaskDefinitionIncompatibilityException",
     "PlatformUnknownException",
+    "ResourceInUseException",
     "ResourceNotFoundException",
     "ServerException",
     "ServiceNotActiveException",
@@ -153,6 +163,52 @@ pub const ERROR_CODES: &[&str] = &[
     "UnsupportedFeatureException",
     "UpdateInProgressException",
 ];
+
+/// The minimum and maximum number of accelerators (such as GPUs) for instance type selection.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct AcceleratorCountRequest {
+    /// The minimum number of accelerators.
+    #[serde(rename = "min", default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<i32>,
+    /// The maximum number of accelerators.
+    #[serde(rename = "max", default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<i32>,
+}
+
+/// The values of the enum `AcceleratorManufacturer`.
+pub const ACCELERATOR_MANUFACTURER: &[&str] = &["amazon-web-services", "amd", "nvidia", "xilinx", "habana"];
+
+/// The values of the enum `AcceleratorName`.
+pub const ACCELERATOR_NAME: &[&str] = &[
+    "a100",
+    "inferentia",
+    "k520",
+    "k80",
+    "m60",
+    "radeon-pro-v520",
+    "t4",
+    "vu9p",
+    "v100",
+    "a10g",
+    "h100",
+    "t4g",
+    "l40s",
+    "l4",
+];
+
+/// The minimum and maximum total accelerator memory in mebibytes (MiB) for instance type selection.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct AcceleratorTotalMemoryMiBRequest {
+    /// The minimum total accelerator memory in MiB.
+    #[serde(rename = "min", default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<i32>,
+    /// The maximum total accelerator memory in MiB.
+    #[serde(rename = "max", default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<i32>,
+}
+
+/// The values of the enum `AcceleratorType`.
+pub const ACCELERATOR_TYPE: &[&str] = &["gpu", "fpga", "inference"];
 
 /// You don't have authorization to perform the requested action.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
@@ -228,6 +284,48 @@ pub struct Attribute {
     pub target_id: Option<String>,
 }
 
+/// The values of the enum `AutoRepairActionsStatus`.
+pub const AUTO_REPAIR_ACTIONS_STATUS: &[&str] = &["ENABLED", "DISABLED"];
+
+/// The auto repair configuration for an Amazon ECS Managed Instances capacity provider.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct AutoRepairConfiguration {
+    /// The status of auto repair actions for the capacity provider.
+    #[serde(rename = "actionsStatus", default, skip_serializing_if = "Option::is_none")]
+    pub actions_status: Option<String>,
+}
+
+/// The details of the Auto Scaling group for the capacity provider.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct AutoScalingGroupProvider {
+    /// The Amazon Resource Name (ARN) that identifies the Auto Scaling group, or the Auto Scaling group name.
+    #[serde(rename = "autoScalingGroupArn", default)]
+    pub auto_scaling_group_arn: String,
+    /// The managed scaling settings for the Auto Scaling group capacity provider.
+    #[serde(rename = "managedScaling", default, skip_serializing_if = "Option::is_none")]
+    pub managed_scaling: Option<ManagedScaling>,
+    /// The managed termination protection setting to use for the Auto Scaling group capacity provider.
+    #[serde(rename = "managedTerminationProtection", default, skip_serializing_if = "Option::is_none")]
+    pub managed_termination_protection: Option<String>,
+    /// The managed draining option for the Auto Scaling group capacity provider.
+    #[serde(rename = "managedDraining", default, skip_serializing_if = "Option::is_none")]
+    pub managed_draining: Option<String>,
+}
+
+/// The details of the Auto Scaling group capacity provider to update.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct AutoScalingGroupProviderUpdate {
+    /// The managed scaling settings for the Auto Scaling group capacity provider.
+    #[serde(rename = "managedScaling", default, skip_serializing_if = "Option::is_none")]
+    pub managed_scaling: Option<ManagedScaling>,
+    /// The managed termination protection setting to use for the Auto Scaling group capacity provider.
+    #[serde(rename = "managedTerminationProtection", default, skip_serializing_if = "Option::is_none")]
+    pub managed_termination_protection: Option<String>,
+    /// The managed draining option for the Auto Scaling group capacity provider.
+    #[serde(rename = "managedDraining", default, skip_serializing_if = "Option::is_none")]
+    pub managed_draining: Option<String>,
+}
+
 /// The values of the enum `AvailabilityZoneRebalancing`.
 pub const AVAILABILITY_ZONE_REBALANCING: &[&str] = &["ENABLED", "DISABLED"];
 
@@ -245,6 +343,20 @@ pub struct AwsVpcConfiguration {
     pub assign_public_ip: Option<String>,
 }
 
+/// The values of the enum `BareMetal`.
+pub const BARE_METAL: &[&str] = &["included", "required", "excluded"];
+
+/// The minimum and maximum baseline Amazon EBS bandwidth in megabits per second (Mbps) for instance type selection.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct BaselineEbsBandwidthMbpsRequest {
+    /// The minimum baseline Amazon EBS bandwidth in Mbps.
+    #[serde(rename = "min", default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<i32>,
+    /// The maximum baseline Amazon EBS bandwidth in Mbps.
+    #[serde(rename = "max", default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<i32>,
+}
+
 /// Your Amazon Web Services account was blocked.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 pub struct BlockedException {
@@ -252,6 +364,9 @@ pub struct BlockedException {
     #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
+
+/// The values of the enum `BurstablePerformance`.
+pub const BURSTABLE_PERFORMANCE: &[&str] = &["included", "required", "excluded"];
 
 /// The values of the enum `CPUArchitecture`.
 pub const CPU_ARCHITECTURE: &[&str] = &["X86_64", "ARM64"];
@@ -267,6 +382,50 @@ pub struct CanaryConfiguration {
     pub canary_bake_time_in_minutes: Option<i32>,
 }
 
+/// The values of the enum `CapacityOptionType`.
+pub const CAPACITY_OPTION_TYPE: &[&str] = &["ON_DEMAND", "SPOT", "RESERVED"];
+
+/// The details for a capacity provider.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct CapacityProvider {
+    /// The Amazon Resource Name (ARN) that identifies the capacity provider.
+    #[serde(rename = "capacityProviderArn", default, skip_serializing_if = "Option::is_none")]
+    pub capacity_provider_arn: Option<String>,
+    /// The name of the capacity provider.
+    #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The cluster that this capacity provider is associated with.
+    #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    /// The current status of the capacity provider.
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// The Auto Scaling group settings for the capacity provider.
+    #[serde(rename = "autoScalingGroupProvider", default, skip_serializing_if = "Option::is_none")]
+    pub auto_scaling_group_provider: Option<AutoScalingGroupProvider>,
+    /// The configuration for the Amazon ECS Managed Instances provider.
+    #[serde(rename = "managedInstancesProvider", default, skip_serializing_if = "Option::is_none")]
+    pub managed_instances_provider: Option<ManagedInstancesProvider>,
+    /// The update status of the capacity provider.
+    #[serde(rename = "updateStatus", default, skip_serializing_if = "Option::is_none")]
+    pub update_status: Option<String>,
+    /// The update status reason.
+    #[serde(rename = "updateStatusReason", default, skip_serializing_if = "Option::is_none")]
+    pub update_status_reason: Option<String>,
+    /// The metadata that you apply to the capacity provider to help you categorize and organize it.
+    #[serde(rename = "tags", default)]
+    pub tags: Vec<Tag>,
+    /// The type of capacity provider.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+}
+
+/// The values of the enum `CapacityProviderField`.
+pub const CAPACITY_PROVIDER_FIELD: &[&str] = &["TAGS"];
+
+/// The values of the enum `CapacityProviderStatus`.
+pub const CAPACITY_PROVIDER_STATUS: &[&str] = &["PROVISIONING", "ACTIVE", "DEPROVISIONING", "INACTIVE"];
+
 /// The details of a capacity provider strategy.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 pub struct CapacityProviderStrategyItem {
@@ -279,6 +438,37 @@ pub struct CapacityProviderStrategyItem {
     /// The base value designates how many tasks, at a minimum, to run on the specified capacity provider for each service.
     #[serde(rename = "base", default, skip_serializing_if = "Option::is_none")]
     pub base: Option<i32>,
+}
+
+/// The values of the enum `CapacityProviderType`.
+pub const CAPACITY_PROVIDER_TYPE: &[&str] = &["EC2_AUTOSCALING", "MANAGED_INSTANCES", "FARGATE", "FARGATE_SPOT"];
+
+/// The values of the enum `CapacityProviderUpdateStatus`.
+pub const CAPACITY_PROVIDER_UPDATE_STATUS: &[&str] = &[
+    "CREATE_IN_PROGRESS",
+    "CREATE_COMPLETE",
+    "CREATE_FAILED",
+    "DELETE_IN_PROGRESS",
+    "DELETE_COMPLETE",
+    "DELETE_FAILED",
+    "UPDATE_IN_PROGRESS",
+    "UPDATE_COMPLETE",
+    "UPDATE_FAILED",
+];
+
+/// The values of the enum `CapacityReservationPreference`.
+pub const CAPACITY_RESERVATION_PREFERENCE: &[&str] =
+    &["RESERVATIONS_ONLY", "RESERVATIONS_FIRST", "RESERVATIONS_EXCLUDED"];
+
+/// The Capacity Reservation configurations to be used when using the `RESERVED` capacity option type.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct CapacityReservationRequest {
+    /// The ARN of the Capacity Reservation resource group in which to run the instance.
+    #[serde(rename = "reservationGroupArn", default, skip_serializing_if = "Option::is_none")]
+    pub reservation_group_arn: Option<String>,
+    /// The preference on when capacity reservations should be used.
+    #[serde(rename = "reservationPreference", default, skip_serializing_if = "Option::is_none")]
+    pub reservation_preference: Option<String>,
 }
 
 /// These errors are usually caused by a client action.
@@ -773,6 +963,35 @@ pub struct ContainerRestartPolicy {
     pub restart_attempt_period: Option<i32>,
 }
 
+/// The values of the enum `CpuManufacturer`.
+pub const CPU_MANUFACTURER: &[&str] = &["intel", "amd", "amazon-web-services"];
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct CreateCapacityProviderRequest {
+    /// The name of the capacity provider.
+    #[serde(rename = "name", default)]
+    pub name: String,
+    /// The name of the cluster to associate with the capacity provider.
+    #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    /// The details of the Auto Scaling group for the capacity provider.
+    #[serde(rename = "autoScalingGroupProvider", default, skip_serializing_if = "Option::is_none")]
+    pub auto_scaling_group_provider: Option<AutoScalingGroupProvider>,
+    /// The configuration for the Amazon ECS Managed Instances provider.
+    #[serde(rename = "managedInstancesProvider", default, skip_serializing_if = "Option::is_none")]
+    pub managed_instances_provider: Option<CreateManagedInstancesProviderConfiguration>,
+    /// The metadata that you apply to the capacity provider to categorize and organize them more conveniently.
+    #[serde(rename = "tags", default)]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct CreateCapacityProviderResponse {
+    /// The full description of the new capacity provider.
+    #[serde(rename = "capacityProvider", default, skip_serializing_if = "Option::is_none")]
+    pub capacity_provider: Option<CapacityProvider>,
+}
+
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 pub struct CreateClusterRequest {
     /// The name of your cluster.
@@ -803,6 +1022,26 @@ pub struct CreateClusterResponse {
     /// The full description of your new cluster.
     #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<Cluster>,
+}
+
+/// The configuration for creating a Amazon ECS Managed Instances provider.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct CreateManagedInstancesProviderConfiguration {
+    /// The Amazon Resource Name (ARN) of the infrastructure role that Amazon ECS uses to manage instances on your behalf.
+    #[serde(rename = "infrastructureRoleArn", default)]
+    pub infrastructure_role_arn: String,
+    /// The launch template configuration that specifies how Amazon ECS should launch Amazon EC2 instances.
+    #[serde(rename = "instanceLaunchTemplate", default)]
+    pub instance_launch_template: InstanceLaunchTemplate,
+    /// Specifies whether to propagate tags from the capacity provider to the Amazon ECS Managed Instances.
+    #[serde(rename = "propagateTags", default, skip_serializing_if = "Option::is_none")]
+    pub propagate_tags: Option<String>,
+    /// Defines how Amazon ECS Managed Instances optimizes the infrastastructure in your capacity provider.
+    #[serde(rename = "infrastructureOptimization", default, skip_serializing_if = "Option::is_none")]
+    pub infrastructure_optimization: Option<InfrastructureOptimization>,
+    /// The auto repair configuration for the Amazon ECS Managed Instances capacity provider.
+    #[serde(rename = "autoRepairConfiguration", default, skip_serializing_if = "Option::is_none")]
+    pub auto_repair_configuration: Option<AutoRepairConfiguration>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
@@ -898,6 +1137,40 @@ pub struct CreateServiceResponse {
     /// The full description of your service following the create call.
     #[serde(rename = "service", default, skip_serializing_if = "Option::is_none")]
     pub service: Option<Service>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct DeleteAccountSettingRequest {
+    /// The resource name to disable the account setting for.
+    #[serde(rename = "name", default)]
+    pub name: String,
+    /// The Amazon Resource Name (ARN) of the principal.
+    #[serde(rename = "principalArn", default, skip_serializing_if = "Option::is_none")]
+    pub principal_arn: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct DeleteAccountSettingResponse {
+    /// The account setting for the specified principal ARN.
+    #[serde(rename = "setting", default, skip_serializing_if = "Option::is_none")]
+    pub setting: Option<Setting>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct DeleteCapacityProviderRequest {
+    /// The short name or full Amazon Resource Name (ARN) of the capacity provider to delete.
+    #[serde(rename = "capacityProvider", default)]
+    pub capacity_provider: String,
+    /// The name of the cluster that contains the capacity provider to delete.
+    #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct DeleteCapacityProviderResponse {
+    /// The details of the capacity provider.
+    #[serde(rename = "capacityProvider", default, skip_serializing_if = "Option::is_none")]
+    pub capacity_provider: Option<CapacityProvider>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
@@ -1188,6 +1461,38 @@ pub struct DeregisterTaskDefinitionResponse {
     /// The full description of the deregistered task.
     #[serde(rename = "taskDefinition", default, skip_serializing_if = "Option::is_none")]
     pub task_definition: Option<TaskDefinition>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct DescribeCapacityProvidersRequest {
+    /// The short name or full Amazon Resource Name (ARN) of one or more capacity providers.
+    #[serde(rename = "capacityProviders", default)]
+    pub capacity_providers: Vec<String>,
+    /// The name of the cluster to describe capacity providers for.
+    #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    /// Specifies whether or not you want to see the resource tags for the capacity provider.
+    #[serde(rename = "include", default)]
+    pub include: Vec<String>,
+    /// The maximum number of account setting results returned by `DescribeCapacityProviders` in paginated output.
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    /// The `nextToken` value returned from a previous paginated `DescribeCapacityProviders` request where `maxResults` was used and the results exceeded the value of ...
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct DescribeCapacityProvidersResponse {
+    /// The list of capacity providers.
+    #[serde(rename = "capacityProviders", default)]
+    pub capacity_providers: Vec<CapacityProvider>,
+    /// Any failures associated with the call.
+    #[serde(rename = "failures", default)]
+    pub failures: Vec<Failure>,
+    /// The `nextToken` value to include in a future `DescribeCapacityProviders` request.
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
@@ -1668,6 +1973,17 @@ pub struct InferenceAcceleratorOverride {
     pub device_type: Option<String>,
 }
 
+/// The configuration that controls how Amazon ECS optimizes your infrastructure.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct InfrastructureOptimization {
+    /// This parameter defines the number of seconds Amazon ECS Managed Instances waits before optimizing EC2 instances that have become idle or underutilized.
+    #[serde(rename = "scaleInAfter", default, skip_serializing_if = "Option::is_none")]
+    pub scale_in_after: Option<i32>,
+}
+
+/// The values of the enum `InstanceGeneration`.
+pub const INSTANCE_GENERATION: &[&str] = &["current", "previous"];
+
 /// An object representing the result of a container instance health status check.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 pub struct InstanceHealthCheckResult {
@@ -1694,6 +2010,154 @@ pub const INSTANCE_HEALTH_CHECK_STATE: &[&str] = &["OK", "IMPAIRED", "INSUFFICIE
 /// The values of the enum `InstanceHealthCheckType`.
 pub const INSTANCE_HEALTH_CHECK_TYPE: &[&str] =
     &["CONTAINER_RUNTIME", "ACCELERATED_COMPUTE", "DAEMON", "AGENT_CONNECTIVITY"];
+
+/// The launch template configuration for Amazon ECS Managed Instances.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct InstanceLaunchTemplate {
+    /// The Amazon Resource Name (ARN) of the instance profile that Amazon ECS applies to Amazon ECS Managed Instances.
+    #[serde(rename = "ec2InstanceProfileArn", default)]
+    pub ec2_instance_profile_arn: String,
+    /// The network configuration for Amazon ECS Managed Instances.
+    #[serde(rename = "networkConfiguration", default)]
+    pub network_configuration: ManagedInstancesNetworkConfiguration,
+    /// The storage configuration for Amazon ECS Managed Instances.
+    #[serde(rename = "storageConfiguration", default, skip_serializing_if = "Option::is_none")]
+    pub storage_configuration: Option<ManagedInstancesStorageConfiguration>,
+    /// The local storage configuration for Amazon ECS Managed Instances.
+    #[serde(rename = "localStorageConfiguration", default, skip_serializing_if = "Option::is_none")]
+    pub local_storage_configuration: Option<ManagedInstancesLocalStorageConfiguration>,
+    /// CloudWatch provides two categories of monitoring: basic monitoring and detailed monitoring.
+    #[serde(rename = "monitoring", default, skip_serializing_if = "Option::is_none")]
+    pub monitoring: Option<String>,
+    /// The capacity option type.
+    #[serde(rename = "capacityOptionType", default, skip_serializing_if = "Option::is_none")]
+    pub capacity_option_type: Option<String>,
+    /// Determines whether tags are propagated to the instance metadata service (IMDS) for Amazon EC2 instances launched by the Managed Instances capacity provider.
+    #[serde(rename = "instanceMetadataTagsPropagation", default, skip_serializing_if = "Option::is_none")]
+    pub instance_metadata_tags_propagation: Option<bool>,
+    /// The instance requirements.
+    #[serde(rename = "instanceRequirements", default, skip_serializing_if = "Option::is_none")]
+    pub instance_requirements: Option<InstanceRequirementsRequest>,
+    /// Determines whether to enable FIPS 140-2 validated cryptographic modules on EC2 instances launched by the capacity provider.
+    #[serde(rename = "fipsEnabled", default, skip_serializing_if = "Option::is_none")]
+    pub fips_enabled: Option<bool>,
+    /// Capacity reservation specifications.
+    #[serde(rename = "capacityReservations", default, skip_serializing_if = "Option::is_none")]
+    pub capacity_reservations: Option<CapacityReservationRequest>,
+    /// Specifies whether instances that this capacity provider launches have Nitro Sandbox enabled.
+    #[serde(rename = "nitroEnclavesEnabled", default, skip_serializing_if = "Option::is_none")]
+    pub nitro_enclaves_enabled: Option<bool>,
+}
+
+/// The updated launch template configuration for Amazon ECS Managed Instances.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct InstanceLaunchTemplateUpdate {
+    /// The updated Amazon Resource Name (ARN) of the instance profile.
+    #[serde(rename = "ec2InstanceProfileArn", default, skip_serializing_if = "Option::is_none")]
+    pub ec2_instance_profile_arn: Option<String>,
+    /// The updated network configuration for Amazon ECS Managed Instances.
+    #[serde(rename = "networkConfiguration", default, skip_serializing_if = "Option::is_none")]
+    pub network_configuration: Option<ManagedInstancesNetworkConfiguration>,
+    /// The updated storage configuration for Amazon ECS Managed Instances.
+    #[serde(rename = "storageConfiguration", default, skip_serializing_if = "Option::is_none")]
+    pub storage_configuration: Option<ManagedInstancesStorageConfiguration>,
+    /// Determines whether tags are propagated to the instance metadata service (IMDS) for Amazon EC2 instances launched by the Managed Instances capacity provider.
+    #[serde(rename = "instanceMetadataTagsPropagation", default, skip_serializing_if = "Option::is_none")]
+    pub instance_metadata_tags_propagation: Option<bool>,
+    /// The updated local storage configuration for Amazon ECS Managed Instances.
+    #[serde(rename = "localStorageConfiguration", default, skip_serializing_if = "Option::is_none")]
+    pub local_storage_configuration: Option<ManagedInstancesLocalStorageConfiguration>,
+    /// CloudWatch provides two categories of monitoring: basic monitoring and detailed monitoring.
+    #[serde(rename = "monitoring", default, skip_serializing_if = "Option::is_none")]
+    pub monitoring: Option<String>,
+    /// The updated instance requirements for attribute-based instance type selection.
+    #[serde(rename = "instanceRequirements", default, skip_serializing_if = "Option::is_none")]
+    pub instance_requirements: Option<InstanceRequirementsRequest>,
+    /// The updated capacity reservations specifications for Amazon ECS Managed Instances.
+    #[serde(rename = "capacityReservations", default, skip_serializing_if = "Option::is_none")]
+    pub capacity_reservations: Option<CapacityReservationRequest>,
+}
+
+/// The instance requirements for attribute-based instance type selection.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct InstanceRequirementsRequest {
+    /// The minimum and maximum number of vCPUs for the instance types.
+    #[serde(rename = "vCpuCount", default)]
+    pub v_cpu_count: VCpuCountRangeRequest,
+    /// The minimum and maximum amount of memory in mebibytes (MiB) for the instance types.
+    #[serde(rename = "memoryMiB", default)]
+    pub memory_mi_b: MemoryMiBRequest,
+    /// The CPU manufacturers to include or exclude.
+    #[serde(rename = "cpuManufacturers", default)]
+    pub cpu_manufacturers: Vec<String>,
+    /// The minimum and maximum amount of memory per vCPU in gibibytes (GiB).
+    #[serde(rename = "memoryGiBPerVCpu", default, skip_serializing_if = "Option::is_none")]
+    pub memory_gi_b_per_v_cpu: Option<MemoryGiBPerVCpuRequest>,
+    /// The instance types to exclude from selection.
+    #[serde(rename = "excludedInstanceTypes", default)]
+    pub excluded_instance_types: Vec<String>,
+    /// The instance generations to include.
+    #[serde(rename = "instanceGenerations", default)]
+    pub instance_generations: Vec<String>,
+    /// The maximum price for Spot instances as a percentage over the lowest priced On-Demand instance.
+    #[serde(rename = "spotMaxPricePercentageOverLowestPrice", default, skip_serializing_if = "Option::is_none")]
+    pub spot_max_price_percentage_over_lowest_price: Option<i32>,
+    /// The price protection threshold for On-Demand Instances, as a percentage higher than an identified On-Demand price.
+    #[serde(rename = "onDemandMaxPricePercentageOverLowestPrice", default, skip_serializing_if = "Option::is_none")]
+    pub on_demand_max_price_percentage_over_lowest_price: Option<i32>,
+    /// Indicates whether to include bare metal instance types.
+    #[serde(rename = "bareMetal", default, skip_serializing_if = "Option::is_none")]
+    pub bare_metal: Option<String>,
+    /// Indicates whether to include burstable performance instance types (T2, T3, T3a, T4g).
+    #[serde(rename = "burstablePerformance", default, skip_serializing_if = "Option::is_none")]
+    pub burstable_performance: Option<String>,
+    /// Indicates whether the instance types must support hibernation.
+    #[serde(rename = "requireHibernateSupport", default, skip_serializing_if = "Option::is_none")]
+    pub require_hibernate_support: Option<bool>,
+    /// The minimum and maximum number of network interfaces for the instance types.
+    #[serde(rename = "networkInterfaceCount", default, skip_serializing_if = "Option::is_none")]
+    pub network_interface_count: Option<NetworkInterfaceCountRequest>,
+    /// Indicates whether to include instance types with local storage.
+    #[serde(rename = "localStorage", default, skip_serializing_if = "Option::is_none")]
+    pub local_storage: Option<String>,
+    /// The local storage types to include.
+    #[serde(rename = "localStorageTypes", default)]
+    pub local_storage_types: Vec<String>,
+    /// The minimum and maximum total local storage in gigabytes (GB) for instance types with local storage.
+    #[serde(rename = "totalLocalStorageGB", default, skip_serializing_if = "Option::is_none")]
+    pub total_local_storage_gb: Option<TotalLocalStorageGBRequest>,
+    /// The minimum and maximum baseline Amazon EBS bandwidth in megabits per second (Mbps).
+    #[serde(rename = "baselineEbsBandwidthMbps", default, skip_serializing_if = "Option::is_none")]
+    pub baseline_ebs_bandwidth_mbps: Option<BaselineEbsBandwidthMbpsRequest>,
+    /// The accelerator types to include.
+    #[serde(rename = "acceleratorTypes", default)]
+    pub accelerator_types: Vec<String>,
+    /// The minimum and maximum number of accelerators for the instance types.
+    #[serde(rename = "acceleratorCount", default, skip_serializing_if = "Option::is_none")]
+    pub accelerator_count: Option<AcceleratorCountRequest>,
+    /// The accelerator manufacturers to include.
+    #[serde(rename = "acceleratorManufacturers", default)]
+    pub accelerator_manufacturers: Vec<String>,
+    /// The specific accelerator names to include.
+    #[serde(rename = "acceleratorNames", default)]
+    pub accelerator_names: Vec<String>,
+    /// The minimum and maximum total accelerator memory in mebibytes (MiB).
+    #[serde(rename = "acceleratorTotalMemoryMiB", default, skip_serializing_if = "Option::is_none")]
+    pub accelerator_total_memory_mi_b: Option<AcceleratorTotalMemoryMiBRequest>,
+    /// The minimum and maximum network bandwidth in gigabits per second (Gbps).
+    #[serde(rename = "networkBandwidthGbps", default, skip_serializing_if = "Option::is_none")]
+    pub network_bandwidth_gbps: Option<NetworkBandwidthGbpsRequest>,
+    /// The instance types to include in the selection.
+    #[serde(rename = "allowedInstanceTypes", default)]
+    pub allowed_instance_types: Vec<String>,
+    /// The maximum price for Spot instances as a percentage of the optimal On-Demand price.
+    #[serde(
+        rename = "maxSpotPriceAsPercentageOfOptimalOnDemandPrice",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub max_spot_price_as_percentage_of_optimal_on_demand_price: Option<i32>,
+}
 
 /// The specified parameter isn't valid.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
@@ -1777,6 +2241,38 @@ pub struct LinuxParameters {
     /// This allows you to tune a container's memory swappiness behavior.
     #[serde(rename = "swappiness", default, skip_serializing_if = "Option::is_none")]
     pub swappiness: Option<i32>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct ListAccountSettingsRequest {
+    /// The name of the account setting you want to list the settings for.
+    #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The value of the account settings to filter results with.
+    #[serde(rename = "value", default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// The ARN of the principal, which can be a user, role, or the root user.
+    #[serde(rename = "principalArn", default, skip_serializing_if = "Option::is_none")]
+    pub principal_arn: Option<String>,
+    /// Determines whether to return the effective settings.
+    #[serde(rename = "effectiveSettings", default, skip_serializing_if = "Option::is_none")]
+    pub effective_settings: Option<bool>,
+    /// The `nextToken` value returned from a `ListAccountSettings` request indicating that more results are available to fulfill the request and further calls will be ...
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    /// The maximum number of account setting results returned by `ListAccountSettings` in paginated output.
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct ListAccountSettingsResponse {
+    /// The account settings for the resource.
+    #[serde(rename = "settings", default)]
+    pub settings: Vec<Setting>,
+    /// The `nextToken` value to include in a future `ListAccountSettings` request.
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
@@ -1993,6 +2489,12 @@ pub struct LoadBalancer {
     pub advanced_configuration: Option<AdvancedConfiguration>,
 }
 
+/// The values of the enum `LocalStorage`.
+pub const LOCAL_STORAGE: &[&str] = &["included", "required", "excluded"];
+
+/// The values of the enum `LocalStorageType`.
+pub const LOCAL_STORAGE_TYPE: &[&str] = &["hdd", "ssd"];
+
 /// The log configuration for the container.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 pub struct LogConfiguration {
@@ -2031,6 +2533,82 @@ pub struct ManagedAgent {
 /// The values of the enum `ManagedAgentName`.
 pub const MANAGED_AGENT_NAME: &[&str] = &["ExecuteCommandAgent"];
 
+/// The values of the enum `ManagedDraining`.
+pub const MANAGED_DRAINING: &[&str] = &["ENABLED", "DISABLED"];
+
+/// The local storage configuration for Amazon ECS Managed Instances.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct ManagedInstancesLocalStorageConfiguration {
+    /// Use instance store volumes for data storage when available.
+    #[serde(rename = "useLocalStorage", default, skip_serializing_if = "Option::is_none")]
+    pub use_local_storage: Option<bool>,
+}
+
+/// The values of the enum `ManagedInstancesMonitoringOptions`.
+pub const MANAGED_INSTANCES_MONITORING_OPTIONS: &[&str] = &["BASIC", "DETAILED"];
+
+/// The network configuration for Amazon ECS Managed Instances.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct ManagedInstancesNetworkConfiguration {
+    /// The list of subnet IDs where Amazon ECS can launch Amazon ECS Managed Instances.
+    #[serde(rename = "subnets", default)]
+    pub subnets: Vec<String>,
+    /// The list of security group IDs to apply to Amazon ECS Managed Instances.
+    #[serde(rename = "securityGroups", default)]
+    pub security_groups: Vec<String>,
+}
+
+/// The configuration for a Amazon ECS Managed Instances provider.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct ManagedInstancesProvider {
+    /// The Amazon Resource Name (ARN) of the infrastructure role that Amazon ECS assumes to manage instances.
+    #[serde(rename = "infrastructureRoleArn", default, skip_serializing_if = "Option::is_none")]
+    pub infrastructure_role_arn: Option<String>,
+    /// The launch template that defines how Amazon ECS launches Amazon ECS Managed Instances.
+    #[serde(rename = "instanceLaunchTemplate", default, skip_serializing_if = "Option::is_none")]
+    pub instance_launch_template: Option<InstanceLaunchTemplate>,
+    /// Determines whether tags from the capacity provider are automatically applied to Amazon ECS Managed Instances.
+    #[serde(rename = "propagateTags", default, skip_serializing_if = "Option::is_none")]
+    pub propagate_tags: Option<String>,
+    /// Defines how Amazon ECS Managed Instances optimizes the infrastastructure in your capacity provider.
+    #[serde(rename = "infrastructureOptimization", default, skip_serializing_if = "Option::is_none")]
+    pub infrastructure_optimization: Option<InfrastructureOptimization>,
+    /// The auto repair configuration for the Amazon ECS Managed Instances capacity provider.
+    #[serde(rename = "autoRepairConfiguration", default, skip_serializing_if = "Option::is_none")]
+    pub auto_repair_configuration: Option<AutoRepairConfiguration>,
+}
+
+/// The storage configuration for Amazon ECS Managed Instances.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct ManagedInstancesStorageConfiguration {
+    /// The size of the data volume.
+    #[serde(rename = "storageSizeGiB", default, skip_serializing_if = "Option::is_none")]
+    pub storage_size_gi_b: Option<i32>,
+}
+
+/// The managed scaling settings for the Auto Scaling group capacity provider.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct ManagedScaling {
+    /// Determines whether to use managed scaling for the capacity provider.
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// The target capacity utilization as a percentage for the capacity provider.
+    #[serde(rename = "targetCapacity", default, skip_serializing_if = "Option::is_none")]
+    pub target_capacity: Option<i32>,
+    /// The minimum number of Amazon EC2 instances that Amazon ECS will scale out at one time.
+    #[serde(rename = "minimumScalingStepSize", default, skip_serializing_if = "Option::is_none")]
+    pub minimum_scaling_step_size: Option<i32>,
+    /// The maximum number of Amazon EC2 instances that Amazon ECS will scale out at one time.
+    #[serde(rename = "maximumScalingStepSize", default, skip_serializing_if = "Option::is_none")]
+    pub maximum_scaling_step_size: Option<i32>,
+    /// The period of time, in seconds, after a newly launched Amazon EC2 instance can contribute to CloudWatch metrics for Auto Scaling group.
+    #[serde(rename = "instanceWarmupPeriod", default, skip_serializing_if = "Option::is_none")]
+    pub instance_warmup_period: Option<i32>,
+}
+
+/// The values of the enum `ManagedScalingStatus`.
+pub const MANAGED_SCALING_STATUS: &[&str] = &["ENABLED", "DISABLED"];
+
 /// The managed storage configuration for the cluster.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 pub struct ManagedStorageConfiguration {
@@ -2040,6 +2618,31 @@ pub struct ManagedStorageConfiguration {
     /// Specify the Key Management Service key ID for Fargate ephemeral storage.
     #[serde(rename = "fargateEphemeralStorageKmsKeyId", default, skip_serializing_if = "Option::is_none")]
     pub fargate_ephemeral_storage_kms_key_id: Option<String>,
+}
+
+/// The values of the enum `ManagedTerminationProtection`.
+pub const MANAGED_TERMINATION_PROTECTION: &[&str] = &["ENABLED", "DISABLED"];
+
+/// The minimum and maximum amount of memory per vCPU in gibibytes (GiB).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct MemoryGiBPerVCpuRequest {
+    /// The minimum amount of memory per vCPU in GiB.
+    #[serde(rename = "min", default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    /// The maximum amount of memory per vCPU in GiB.
+    #[serde(rename = "max", default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+}
+
+/// The minimum and maximum amount of memory in mebibytes (MiB) for instance type selection.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct MemoryMiBRequest {
+    /// The minimum amount of memory in MiB.
+    #[serde(rename = "min", default)]
+    pub min: i32,
+    /// The maximum amount of memory in MiB.
+    #[serde(rename = "max", default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<i32>,
 }
 
 /// The configuration for a specific set of metrics to collect for a service.
@@ -2081,6 +2684,17 @@ pub struct NamespaceNotFoundException {
     /// Message that describes the cause of the exception.
     #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+}
+
+/// The minimum and maximum network bandwidth in gigabits per second (Gbps) for instance type selection.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct NetworkBandwidthGbpsRequest {
+    /// The minimum network bandwidth in Gbps.
+    #[serde(rename = "min", default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    /// The maximum network bandwidth in Gbps.
+    #[serde(rename = "max", default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
 }
 
 /// Details on the network bindings between a container and its host container instance.
@@ -2126,6 +2740,17 @@ pub struct NetworkInterface {
     /// The private IPv6 address for the network interface.
     #[serde(rename = "ipv6Address", default, skip_serializing_if = "Option::is_none")]
     pub ipv6_address: Option<String>,
+}
+
+/// The minimum and maximum number of network interfaces for instance type selection.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct NetworkInterfaceCountRequest {
+    /// The minimum number of network interfaces.
+    #[serde(rename = "min", default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<i32>,
+    /// The maximum number of network interfaces.
+    #[serde(rename = "max", default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<i32>,
 }
 
 /// The values of the enum `NetworkMode`.
@@ -2226,6 +2851,9 @@ pub struct PortMapping {
     pub container_port_range: Option<String>,
 }
 
+/// The values of the enum `PropagateMITags`.
+pub const PROPAGATE_MI_TAGS: &[&str] = &["CAPACITY_PROVIDER", "NONE"];
+
 /// The values of the enum `PropagateTags`.
 pub const PROPAGATE_TAGS: &[&str] = &["TASK_DEFINITION", "SERVICE", "NONE"];
 
@@ -2245,6 +2873,63 @@ pub struct ProxyConfiguration {
 
 /// The values of the enum `ProxyConfigurationType`.
 pub const PROXY_CONFIGURATION_TYPE: &[&str] = &["APPMESH"];
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct PutAccountSettingDefaultRequest {
+    /// The resource name for which to modify the account setting.
+    #[serde(rename = "name", default)]
+    pub name: String,
+    /// The account setting value for the specified principal ARN.
+    #[serde(rename = "value", default)]
+    pub value: String,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct PutAccountSettingDefaultResponse {
+    /// The current setting for a resource.
+    #[serde(rename = "setting", default, skip_serializing_if = "Option::is_none")]
+    pub setting: Option<Setting>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct PutAccountSettingRequest {
+    /// The Amazon ECS account setting name to modify.
+    #[serde(rename = "name", default)]
+    pub name: String,
+    /// The account setting value for the specified principal ARN.
+    #[serde(rename = "value", default)]
+    pub value: String,
+    /// The ARN of the principal, which can be a user, role, or the root user.
+    #[serde(rename = "principalArn", default, skip_serializing_if = "Option::is_none")]
+    pub principal_arn: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct PutAccountSettingResponse {
+    /// The current account setting for a resource.
+    #[serde(rename = "setting", default, skip_serializing_if = "Option::is_none")]
+    pub setting: Option<Setting>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct PutClusterCapacityProvidersRequest {
+    /// The short name or full Amazon Resource Name (ARN) of the cluster to modify the capacity provider settings for.
+    #[serde(rename = "cluster", default)]
+    pub cluster: String,
+    /// The name of one or more capacity providers to associate with the cluster.
+    #[serde(rename = "capacityProviders", default)]
+    pub capacity_providers: Vec<String>,
+    /// The capacity provider strategy to use by default for the cluster.
+    #[serde(rename = "defaultCapacityProviderStrategy", default)]
+    pub default_capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct PutClusterCapacityProvidersResponse {
+    /// Details about the cluster.
+    #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<Cluster>,
+}
 
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 pub struct RegisterTaskDefinitionRequest {
@@ -2346,6 +3031,14 @@ pub struct Resource {
     /// When the `stringSetValue` type is set, the value of the resource must be a string type.
     #[serde(rename = "stringSetValue", default)]
     pub string_set_value: Vec<String>,
+}
+
+/// The specified resource is in-use and can't be removed.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct ResourceInUseException {
+    /// Message that describes the cause of the exception.
+    #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 /// The values of the enum `ResourceManagementType`.
@@ -2890,6 +3583,41 @@ pub struct ServiceVolumeConfiguration {
     pub managed_ebs_volume: Option<ServiceManagedEBSVolumeConfiguration>,
 }
 
+/// The current account setting for a resource.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct Setting {
+    /// The Amazon ECS resource name.
+    #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Determines whether the account setting is on or off for the specified resource.
+    #[serde(rename = "value", default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// The ARN of the principal.
+    #[serde(rename = "principalArn", default, skip_serializing_if = "Option::is_none")]
+    pub principal_arn: Option<String>,
+    /// Indicates whether Amazon Web Services manages the account setting, or if the user manages it.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+}
+
+/// The values of the enum `SettingName`.
+pub const SETTING_NAME: &[&str] = &[
+    "serviceLongArnFormat",
+    "taskLongArnFormat",
+    "containerInstanceLongArnFormat",
+    "awsvpcTrunking",
+    "containerInsights",
+    "fargateFIPSMode",
+    "tagResourceAuthorization",
+    "fargateTaskRetirementWaitPeriod",
+    "guardDutyActivate",
+    "defaultLogDriverMode",
+    "fargateEventWindows",
+];
+
+/// The values of the enum `SettingType`.
+pub const SETTING_TYPE: &[&str] = &["user", "aws_managed"];
+
 /// The strategy that a container uses to share a GPU with other containers.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 pub struct SharingStrategy {
@@ -3423,6 +4151,17 @@ pub struct Tmpfs {
     pub mount_options: Vec<String>,
 }
 
+/// The minimum and maximum total local storage in gigabytes (GB) for instance types with local storage.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct TotalLocalStorageGBRequest {
+    /// The minimum total local storage in GB.
+    #[serde(rename = "min", default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    /// The maximum total local storage in GB.
+    #[serde(rename = "max", default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+}
+
 /// The values of the enum `TransportProtocol`.
 pub const TRANSPORT_PROTOCOL: &[&str] = &["tcp", "udp"];
 
@@ -3503,6 +4242,29 @@ pub struct UntagResourceRequest {
 pub struct UntagResourceResponse {}
 
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct UpdateCapacityProviderRequest {
+    /// The name of the capacity provider to update.
+    #[serde(rename = "name", default)]
+    pub name: String,
+    /// The name of the cluster that contains the capacity provider to update.
+    #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    /// An object that represent the parameters to update for the Auto Scaling group capacity provider.
+    #[serde(rename = "autoScalingGroupProvider", default, skip_serializing_if = "Option::is_none")]
+    pub auto_scaling_group_provider: Option<AutoScalingGroupProviderUpdate>,
+    /// The updated configuration for the Amazon ECS Managed Instances provider.
+    #[serde(rename = "managedInstancesProvider", default, skip_serializing_if = "Option::is_none")]
+    pub managed_instances_provider: Option<UpdateManagedInstancesProviderConfiguration>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct UpdateCapacityProviderResponse {
+    /// Details about the capacity provider.
+    #[serde(rename = "capacityProvider", default, skip_serializing_if = "Option::is_none")]
+    pub capacity_provider: Option<CapacityProvider>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 pub struct UpdateClusterRequest {
     /// The name of the cluster to modify the settings for.
     #[serde(rename = "cluster", default)]
@@ -3531,6 +4293,26 @@ pub struct UpdateInProgressException {
     /// Message that describes the cause of the exception.
     #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+}
+
+/// The updated configuration for a Amazon ECS Managed Instances provider.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct UpdateManagedInstancesProviderConfiguration {
+    /// The updated Amazon Resource Name (ARN) of the infrastructure role.
+    #[serde(rename = "infrastructureRoleArn", default)]
+    pub infrastructure_role_arn: String,
+    /// The updated launch template configuration.
+    #[serde(rename = "instanceLaunchTemplate", default)]
+    pub instance_launch_template: InstanceLaunchTemplateUpdate,
+    /// The updated tag propagation setting.
+    #[serde(rename = "propagateTags", default, skip_serializing_if = "Option::is_none")]
+    pub propagate_tags: Option<String>,
+    /// The updated infrastructure optimization configuration.
+    #[serde(rename = "infrastructureOptimization", default, skip_serializing_if = "Option::is_none")]
+    pub infrastructure_optimization: Option<InfrastructureOptimization>,
+    /// The updated auto repair configuration for the Amazon ECS Managed Instances capacity provider.
+    #[serde(rename = "autoRepairConfiguration", default, skip_serializing_if = "Option::is_none")]
+    pub auto_repair_configuration: Option<AutoRepairConfiguration>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
@@ -3613,6 +4395,17 @@ pub struct UpdateServiceResponse {
     /// The full description of your service following the update call.
     #[serde(rename = "service", default, skip_serializing_if = "Option::is_none")]
     pub service: Option<Service>,
+}
+
+/// The minimum and maximum number of vCPUs for instance type selection.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct VCpuCountRangeRequest {
+    /// The minimum number of vCPUs.
+    #[serde(rename = "min", default)]
+    pub min: i32,
+    /// The maximum number of vCPUs.
+    #[serde(rename = "max", default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<i32>,
 }
 
 /// The values of the enum `VersionConsistency`.

@@ -154,10 +154,7 @@ mod tests {
         assert_eq!(operation(Some("AmazonEC2ContainerRegistry_V20150921.DescribeImages")), Ok(ecr("DescribeImages")));
         let cases = [
             (None, "Missing X-Amz-Target"),
-            (
-                Some("AmazonEC2ContainerServiceV20141113.CreateCapacityProvider"),
-                "not supported by kube-ecs (docs/ecs-api.md",
-            ),
+            (Some("AmazonEC2ContainerServiceV20141113.StartTask"), "not supported by kube-ecs (docs/ecs-api.md"),
             (Some("AmazonEC2ContainerServiceV20141113.Frobnicate"), "not an ECS action"),
             (
                 Some("AmazonEC2ContainerRegistry_V20150921.PutImage"),

@@ -273,9 +273,9 @@ fn check_input_table() {
         ),
         ("Frobnicate", json!({}), err("UnknownOperationException", "Unknown operation Frobnicate")),
         (
-            "CreateCapacityProvider",
+            "StartTask",
             json!({}),
-            err("UnknownOperationException", "Operation CreateCapacityProvider is not supported by this endpoint"),
+            err("UnknownOperationException", "Operation StartTask is not supported by this endpoint"),
         ),
     ];
     for (op, body, want) in cases {
@@ -416,7 +416,7 @@ fn model_and_constants_agree() {
     assert_eq!(all, ALL_OPERATIONS);
     let ops: Vec<&str> = model()["operations"].as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(ops, SUPPORTED_OPERATIONS);
-    assert_eq!(SUPPORTED_OPERATIONS.len(), 25);
+    assert_eq!(SUPPORTED_OPERATIONS.len(), 34);
     assert!(SUPPORTED_OPERATIONS.iter().all(|op| ALL_OPERATIONS.contains(op)));
     assert_eq!(input_shape("RunTask"), Some("RunTaskRequest"));
     assert_eq!(output_shape("RunTask"), Some("RunTaskResponse"));
@@ -434,8 +434,8 @@ fn the_free_functions_are_ecss_model() {
     assert!(std::ptr::eq(for_target_prefix(TARGET_PREFIX).unwrap(), ecs()));
     assert!(std::ptr::eq(for_target_prefix(crate::ecr::TARGET_PREFIX).unwrap(), ecr()));
     assert!(for_target_prefix("DynamoDB_20120810").is_none());
-    assert!(ecs().supports("RunTask") && !ecs().supports("CreateCapacityProvider"));
-    assert!(ecs().has_operation("CreateCapacityProvider") && !ecs().has_operation("CreateRepository"));
+    assert!(ecs().supports("RunTask") && !ecs().supports("StartTask"));
+    assert!(ecs().has_operation("StartTask") && !ecs().has_operation("CreateRepository"));
     assert_eq!(ecs().pattern("TagKey"), Some(r"([\p{L}\p{Z}\p{N}_.:/=+\-@]*)"));
     let body = json!({"family": null});
     assert_eq!(check_input("RegisterTaskDefinition", &body), ecs().check_input("RegisterTaskDefinition", &body));
@@ -544,6 +544,31 @@ fn round_trip_op(op: &str, input: Option<&Value>, output: Option<&Value>) {
         "UntagResource" => round_trip::<UntagResourceRequest, UntagResourceResponse>(op, input, output),
         "UpdateCluster" => round_trip::<UpdateClusterRequest, UpdateClusterResponse>(op, input, output),
         "UpdateService" => round_trip::<UpdateServiceRequest, UpdateServiceResponse>(op, input, output),
+        "PutAccountSetting" => round_trip::<PutAccountSettingRequest, PutAccountSettingResponse>(op, input, output),
+        "PutAccountSettingDefault" => {
+            round_trip::<PutAccountSettingDefaultRequest, PutAccountSettingDefaultResponse>(op, input, output)
+        }
+        "ListAccountSettings" => {
+            round_trip::<ListAccountSettingsRequest, ListAccountSettingsResponse>(op, input, output)
+        }
+        "DeleteAccountSetting" => {
+            round_trip::<DeleteAccountSettingRequest, DeleteAccountSettingResponse>(op, input, output)
+        }
+        "CreateCapacityProvider" => {
+            round_trip::<CreateCapacityProviderRequest, CreateCapacityProviderResponse>(op, input, output)
+        }
+        "DescribeCapacityProviders" => {
+            round_trip::<DescribeCapacityProvidersRequest, DescribeCapacityProvidersResponse>(op, input, output)
+        }
+        "UpdateCapacityProvider" => {
+            round_trip::<UpdateCapacityProviderRequest, UpdateCapacityProviderResponse>(op, input, output)
+        }
+        "DeleteCapacityProvider" => {
+            round_trip::<DeleteCapacityProviderRequest, DeleteCapacityProviderResponse>(op, input, output)
+        }
+        "PutClusterCapacityProviders" => {
+            round_trip::<PutClusterCapacityProvidersRequest, PutClusterCapacityProvidersResponse>(op, input, output)
+        }
         other => panic!("no generated types listed for {other}"),
     }
 }

@@ -1,9 +1,12 @@
 //! The ECS actions, one file per resource (ECR's in [`ecr`]). Each reads and writes the custom
 //! resources through the caller's impersonating client; there is no other store.
 
+mod account_settings;
+mod capacity_providers;
 mod clusters;
 pub mod ecr;
 mod instances;
+mod namespace_store;
 mod services;
 mod tags;
 mod task_definitions;
@@ -65,6 +68,15 @@ pub async fn dispatch(
         "TagResource" => tags::tag,
         "UntagResource" => tags::untag,
         "ListTagsForResource" => tags::list,
+        "PutAccountSetting" => account_settings::put,
+        "PutAccountSettingDefault" => account_settings::put_default,
+        "ListAccountSettings" => account_settings::list,
+        "DeleteAccountSetting" => account_settings::delete,
+        "CreateCapacityProvider" => capacity_providers::create,
+        "DescribeCapacityProviders" => capacity_providers::describe,
+        "UpdateCapacityProvider" => capacity_providers::update,
+        "DeleteCapacityProvider" => capacity_providers::delete,
+        "PutClusterCapacityProviders" => capacity_providers::put_cluster,
     }
 }
 
