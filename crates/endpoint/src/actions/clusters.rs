@@ -81,7 +81,7 @@ pub async fn create(
     // new cluster's default, as in ECS.
     let insights = match insights(&input.settings)? {
         Some(value) => Some(value),
-        None => super::account_settings::effective(call, "containerInsights").await?,
+        None => super::account_settings::cluster_insights_default(call).await?,
     };
     if let Some(value) = insights {
         spec["containerInsights"] = value.into();

@@ -3,8 +3,8 @@
 //! (the key's namespace is its account), per principal ([`principal`]) and as the account default,
 //! with ECS's names, values and defaults ([`catalog`]).
 //!
-//! The one setting with an effect is `containerInsights`: [`effective`] gives CreateCluster the
-//! caller's value (or the account default) as the new cluster's default. The others are kept and
+//! The one setting with an effect is `containerInsights`: [`cluster_insights_default`] gives
+//! CreateCluster the caller's value (or the account default) as the new cluster's default. The others are kept and
 //! listed but change nothing: kube-ecs's ARNs are always the long format, it has no ENI trunking,
 //! Fargate, GuardDuty or log-driver choice to make (docs/ecs-api.md lists each).
 
@@ -128,7 +128,7 @@ pub async fn list(
 /// other actions' defaults (CreateCluster's containerInsights): an identity that may not read the
 /// settings ConfigMap, or a namespace without one, has no settings, so those actions keep working
 /// without the ConfigMap's RBAC.
-pub async fn effective(call: &Call<'_>, name: &str) -> Result<Option<String>, EcsError> {
+async fn effective(call: &Call<'_>, name: &str) -> Result<Option<String>, EcsError> {
     let map = match store(call).read().await {
         Ok(map) => map,
         Err(e) if e.code == ErrorCode::AccessDeniedException => return Ok(None),
@@ -141,4 +141,11 @@ pub async fn effective(call: &Call<'_>, name: &str) -> Result<Option<String>, Ec
         }
     }
     Ok(None)
+}
+
+/// The containerInsights default of a cluster CreateCluster makes for the caller (None: ECS's
+/// default, disabled). kube-ecs has one level of Container Insights, so `enhanced` is `enabled`.
+pub async fn cluster_insights_default(call: &Call<'_>) -> Result<Option<String>, EcsError> {
+    let value = effective(call, "containerInsights").await?;
+    Ok(value.map(|v| if v == "enhanced" { "enabled".to_string() } else { v }))
 }

@@ -60,9 +60,13 @@ async fn visible_clusters(call: &Call<'_>) -> Result<Vec<EcsCluster>, EcsError> 
     }
 }
 
-/// The clusters (ECS names) that have a pool named `name`.
+/// The clusters (ECS names) that have the provider `name` as a pool.
 fn clusters_with_pool(clusters: &[EcsCluster], name: &str) -> Vec<String> {
-    clusters.iter().filter(|c| c.spec.node_pools.iter().any(|p| p.name == name)).map(ecs_names::cluster_name).collect()
+    clusters
+        .iter()
+        .filter(|c| c.spec.node_pools.iter().any(|p| plan::provider_name(p) == name))
+        .map(ecs_names::cluster_name)
+        .collect()
 }
 
 fn does_not_exist() -> EcsError {
@@ -166,18 +170,19 @@ pub async fn describe(
         let cluster_name = ecs_names::cluster_name(cluster);
         for pool in &cluster.spec.node_pools {
             // FARGATE and recorded providers are account-wide: listed once, unless one cluster is asked for.
-            let shared = if FARGATE.contains(&pool.name.as_str()) {
-                Some(shapes::fargate(&arns, &pool.name))
+            let name = plan::provider_name(pool);
+            let shared = if FARGATE.contains(&name) {
+                Some(shapes::fargate(&arns, name))
             } else {
-                records.get(&pool.name).map(|r| shapes::record(&arns, &pool.name, r, with_tags))
+                records.get(name).map(|r| shapes::record(&arns, name, r, with_tags))
             };
             match shared {
                 Some(_) if one_cluster.is_none() => {}
                 Some(provider) => {
-                    all.insert(pool.name.clone(), provider);
+                    all.insert(name.to_string(), provider);
                 }
                 None => {
-                    all.insert(format!("{}/{cluster_name}", pool.name), shapes::pool(&arns, &cluster_name, pool));
+                    all.insert(format!("{name}/{cluster_name}"), shapes::pool(&arns, &cluster_name, pool));
                 }
             }
         }
@@ -287,9 +292,10 @@ pub async fn put_cluster(
         let patch = serde_json::json!({"spec": {"nodePools": change.pools}});
         call.merge(&call.clusters(), &object, &patch).await?
     };
-    Ok(wire::PutClusterCapacityProvidersResponse {
-        cluster: Some(crate::render::cluster::cluster(call.arns(), &cluster, true)),
-    })
+    let mut rendered = crate::render::cluster::cluster(call.arns(), &cluster, true);
+    // The providers by their names (a pool made for `FARGATE` is named `fargate-<hash>`).
+    rendered.capacity_providers = cluster.spec.node_pools.iter().map(|p| plan::provider_name(p).to_string()).collect();
+    Ok(wire::PutClusterCapacityProvidersResponse { cluster: Some(rendered) })
 }
 
 /// ECS refuses to remove a provider its tasks run on: a removed pool must have no running or pending

@@ -5,10 +5,15 @@
 //! yet — FARGATE, FARGATE_SPOT or one CreateCapacityProvider made — becomes a `nodes` pool of the
 //! Nodes labelled `ecs.kube-ecs.dev/capacity-provider=<name>`: the instances of an Auto Scaling group
 //! (or a Fargate-like node group) join the cluster by carrying that label.
+//!
+//! Pool names are DNS labels (at most 40 characters) and provider names are ECS's (`FARGATE`,
+//! `my_provider`): a pool made for a provider is named after it as a DNS label (hashed when lossy,
+//! as object names are), and the provider's own name is its label's value ([`provider_name`]).
 
 use std::collections::BTreeMap;
 
 use kube_ecs_api::cluster::NodePool;
+use kube_ecs_api::names::dns_label;
 use kube_ecs_wire as wire;
 
 use crate::arn::short_name;
@@ -16,6 +21,14 @@ use crate::error::EcsError;
 
 /// The node label that puts a Node in the pool a capacity provider became.
 pub const PROVIDER_LABEL: &str = "ecs.kube-ecs.dev/capacity-provider";
+
+/// Longest pool name (the EcsCluster's schema).
+const POOL_NAME_MAX: usize = 40;
+
+/// The capacity provider a pool is: the name its `nodes` selection label gives, else its own name.
+pub fn provider_name(pool: &NodePool) -> &str {
+    pool.labels.get(PROVIDER_LABEL).map_or(pool.name.as_str(), String::as_str)
+}
 
 /// The cluster's pools after the request, and the names of the pools it removes.
 #[derive(Debug, PartialEq)]
@@ -37,9 +50,9 @@ pub fn pools_for(
             wanted.push(name);
         }
     }
-    let mut pools: Vec<NodePool> = current.iter().filter(|p| wanted.contains(&p.name.as_str())).cloned().collect();
+    let mut pools: Vec<NodePool> = current.iter().filter(|p| wanted.contains(&provider_name(p))).cloned().collect();
     for name in wanted {
-        if current.iter().any(|p| p.name == name) {
+        if current.iter().any(|p| provider_name(p) == name) {
             continue;
         }
         if !is_provider(name) {
@@ -54,8 +67,15 @@ pub fn pools_for(
                  and ending with a letter or digit."
             )));
         }
+        let pool_name = dns_label(name, POOL_NAME_MAX);
+        if current.iter().any(|p| p.name == pool_name) {
+            return Err(EcsError::invalid_parameter(format!(
+                "The capacity provider '{name}' cannot become a node pool: the cluster has another pool named \
+                 {pool_name}. Rename that pool first."
+            )));
+        }
         pools.push(NodePool {
-            name: name.to_string(),
+            name: pool_name,
             provider: Some("nodes".into()),
             labels: BTreeMap::from([(PROVIDER_LABEL.to_string(), name.to_string())]),
             ..Default::default()
@@ -70,7 +90,7 @@ pub fn pools_for(
 /// a non-empty strategy is refused rather than dropped.
 pub fn check_strategy(strategy: &[wire::CapacityProviderStrategyItem], pools: &[NodePool]) -> Result<(), EcsError> {
     for item in strategy {
-        if !pools.iter().any(|p| p.name == short_name(&item.capacity_provider)) {
+        if !pools.iter().any(|p| provider_name(p) == short_name(&item.capacity_provider)) {
             return Err(EcsError::invalid_parameter(
                 "The specified capacity provider strategy cannot contain a capacity provider that is not associated \
                  with the cluster. Associate the capacity provider with the cluster or specify a valid capacity \
@@ -109,26 +129,36 @@ mod tests {
         NodePool { name: name.into(), provider: Some("simulated".into()), ..Default::default() }
     }
 
-    fn nodes_pool(name: &str) -> NodePool {
-        serde_json::from_value(json!({"name": name, "provider": "nodes", "labels": {PROVIDER_LABEL: name}})).unwrap()
+    fn nodes_pool(pool: &str, provider: &str) -> NodePool {
+        serde_json::from_value(json!({"name": pool, "provider": "nodes", "labels": {PROVIDER_LABEL: provider}}))
+            .unwrap()
     }
 
     #[test]
     fn requested_lists_become_pools() {
-        let current = [pool("od"), pool("spot")];
-        let known = |n: &str| ["FARGATE", "FARGATE_SPOT", "asg-cp", "_x"].contains(&n);
-        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let cases: &[(&[&str], Result<PoolChange, &str>)] = &[
-            (&["od", "spot"], Ok(PoolChange { pools: vec![pool("od"), pool("spot")], removed: vec![] })),
-            (&["spot", "spot"], Ok(PoolChange { pools: vec![pool("spot")], removed: vec!["od".into()] })),
+        let fargate = nodes_pool(&dns_label("FARGATE", 40), "FARGATE");
+        let current = [pool("od"), pool("spot"), fargate.clone()];
+        let known = |n: &str| ["FARGATE", "FARGATE_SPOT", "asg-cp", "my_cp", "_x", "spot"].contains(&n);
+        let change = |pools: Vec<NodePool>, removed: &[&str]| PoolChange {
+            pools,
+            removed: removed.iter().map(|r| r.to_string()).collect(),
+        };
+        let cases: Vec<(&[&str], Result<PoolChange, &str>)> = vec![
+            (&["od", "spot", "FARGATE"], Ok(change(current.to_vec(), &[]))),
+            (&["spot", "spot"], Ok(change(vec![pool("spot")], &["od", fargate.name.as_str()]))),
             (
-                &["od", "FARGATE", "arn:aws:ecs:us-east-1:0:capacity-provider/asg-cp"],
-                Ok(PoolChange {
-                    pools: vec![pool("od"), nodes_pool("FARGATE"), nodes_pool("asg-cp")],
-                    removed: vec!["spot".into()],
-                }),
+                &["od", "FARGATE_SPOT", "arn:aws:ecs:us-east-1:0:capacity-provider/asg-cp", "my_cp"],
+                Ok(change(
+                    vec![
+                        pool("od"),
+                        nodes_pool(&dns_label("FARGATE_SPOT", 40), "FARGATE_SPOT"),
+                        nodes_pool("asg-cp", "asg-cp"),
+                        nodes_pool(&dns_label("my_cp", 40), "my_cp"),
+                    ],
+                    &["spot", fargate.name.as_str()],
+                )),
             ),
-            (&[], Ok(PoolChange { pools: vec![], removed: vec!["od".into(), "spot".into()] })),
+            (&[], Ok(change(vec![], &["od", "spot", fargate.name.as_str()]))),
             (
                 &["od", "nope"],
                 Err(
@@ -137,17 +167,19 @@ mod tests {
             ),
         ];
         for (requested, want) in cases {
-            let got = pools_for(&current, &names(requested), known).map_err(|e| e.message);
-            assert_eq!(
-                got,
-                want.as_ref()
-                    .map(|c| PoolChange { pools: c.pools.clone(), removed: c.removed.clone() })
-                    .map_err(|m| m.to_string()),
-                "{requested:?}"
-            );
+            let requested: Vec<String> = requested.iter().map(|s| s.to_string()).collect();
+            let got = pools_for(&current, &requested, known).map_err(|e| e.message);
+            assert_eq!(got, want.map_err(String::from), "{requested:?}");
         }
-        let e = pools_for(&current, &names(&["_x"]), known).unwrap_err();
+        assert!(dns_label("FARGATE", 40).starts_with("fargate-"));
+        assert_eq!(provider_name(&fargate), "FARGATE");
+        assert_eq!(provider_name(&pool("od")), "od");
+        let e = pools_for(&current, &["_x".to_string()], known).unwrap_err();
         assert!(e.message.contains("cannot become a node pool"), "{}", e.message);
+        // A pool of that name selecting another provider's nodes is in the way.
+        let taken = [nodes_pool("spot", "other")];
+        let e = pools_for(&taken, &["spot".to_string()], known).unwrap_err();
+        assert!(e.message.contains("another pool named spot"), "{}", e.message);
     }
 
     #[test]

@@ -54,20 +54,18 @@ pub fn record(arns: &ArnPrefix, name: &str, record: &Record, with_tags: bool) ->
     }
 }
 
-/// A node pool of the cluster `cluster` (its ECS name). Pools are the cluster's own, so the ARN
-/// names the cluster too (two clusters may both have a pool `spot`). A `karpenter` pool is capacity
+/// A node pool of the cluster `cluster` (its ECS name), named as the provider it is. Pools are the
+/// cluster's own, so the ARN names the cluster too (two clusters may both have a pool `spot`). A `karpenter` pool is capacity
 /// the provider launches and manages, as ECS's managed instances are; the others are groups of
 /// instances, as an Auto Scaling group's. They have no Auto Scaling group to describe.
 pub fn pool(arns: &ArnPrefix, cluster: &str, pool: &NodePool) -> wire::CapacityProvider {
+    let name = super::plan::provider_name(pool);
     let kind = match pool.provider.as_deref() {
-        _ if FARGATE.contains(&pool.name.as_str()) => pool.name.as_str(),
+        _ if FARGATE.contains(&name) => name,
         Some("karpenter") => "MANAGED_INSTANCES",
         _ => "EC2_AUTOSCALING",
     };
-    wire::CapacityProvider {
-        cluster: Some(cluster.into()),
-        ..base(arns.arn(&format!("{cluster}/{}", pool.name)), &pool.name, kind)
-    }
+    wire::CapacityProvider { cluster: Some(cluster.into()), ..base(arns.arn(&format!("{cluster}/{name}")), name, kind) }
 }
 
 /// ECS's defaults filled into a new Auto Scaling group provider (what DescribeCapacityProviders
@@ -185,7 +183,11 @@ mod tests {
                        "name": "burst", "cluster": "prod", "status": "ACTIVE", "type": "MANAGED_INSTANCES", "tags": []}),
             ),
             (
-                pool(&arns, "prod", &pool_of(json!({"name": "FARGATE"}))),
+                pool(
+                    &arns,
+                    "prod",
+                    &pool_of(json!({"name": "fargate-1", "labels": {"ecs.kube-ecs.dev/capacity-provider": "FARGATE"}})),
+                ),
                 json!({"capacityProviderArn": "arn:aws:ecs:us-east-1:000000000000:capacity-provider/prod/FARGATE",
                        "name": "FARGATE", "cluster": "prod", "status": "ACTIVE", "type": "FARGATE", "tags": []}),
             ),
