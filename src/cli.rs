@@ -143,6 +143,10 @@ pub struct EcsApiArgs {
     /// Check every response against botocore's model (tests): a mismatch answers ServerException.
     #[arg(long, env = "KUBE_ECS_ECS_API_CHECK_RESPONSES")]
     pub ecs_api_check_responses: bool,
+    /// How long clusters and services deleted through the API stay visible as INACTIVE (ECS keeps
+    /// them about an hour).
+    #[arg(long, env = "KUBE_ECS_ECS_API_INACTIVE_RETENTION_SECONDS", default_value_t = 3600)]
+    pub ecs_api_inactive_retention_seconds: u64,
 }
 
 impl EcsApiArgs {
@@ -157,6 +161,7 @@ impl EcsApiArgs {
         config.account = self.ecs_api_account.clone();
         config.max_body_bytes = self.ecs_api_max_body_bytes;
         config.check_responses = self.ecs_api_check_responses;
+        config.inactive_retention = std::time::Duration::from_secs(self.ecs_api_inactive_retention_seconds);
         if let (Some(certificate), Some(private_key)) = (&self.ecs_api_tls_cert, &self.ecs_api_tls_key) {
             config.tls = Some(kube_ecs_endpoint::TlsFiles {
                 certificate: certificate.clone(),

@@ -281,3 +281,26 @@ pub async fn call(api: &EcsApi, key: &Key, operation: &str, input: &serde_json::
     let body = serde_json::to_vec(input).expect("json");
     raw(api, Some(key), Some(&target), &body, jiff::Timestamp::now(), &[]).await
 }
+
+/// What the API's records in a namespace need besides [`grant`] (account settings, capacity
+/// providers, INACTIVE clusters and services: ConfigMaps of the key's namespace), as `edit` grants.
+pub async fn grant_config_maps(client: &Client, user: &str, namespace: &str) {
+    let params = PatchParams::apply("test-user").force();
+    let name = format!("ecs-records-{user}");
+    let role = serde_json::json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+        "metadata": {"name": name, "namespace": namespace},
+        "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "create", "patch"]}],
+    });
+    let binding = serde_json::json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": name, "namespace": namespace},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}],
+    });
+    Api::<Role>::namespaced(client.clone(), namespace).patch(&name, &params, &Patch::Apply(&role)).await.expect("role");
+    Api::<RoleBinding>::namespaced(client.clone(), namespace)
+        .patch(&name, &params, &Patch::Apply(&binding))
+        .await
+        .expect("binding");
+}

@@ -44,6 +44,9 @@ pub const GITOPS_ANNOTATION: &str = "ecs.kube-ecs.dev/gitops";
 /// Annotation on a Service: a new value starts a new deployment of the same revision (ECS's
 /// UpdateService forceNewDeployment; the ECS API sets it to the time of the request).
 pub const FORCE_NEW_DEPLOYMENT_ANNOTATION: &str = "ecs.kube-ecs.dev/force-new-deployment";
+/// Label on the Tasks a RunTask made and on the Service a CreateService made: a hash of the call's
+/// `clientToken`, so a retried call finds what the first one made instead of making it again.
+pub const CLIENT_TOKEN_LABEL: &str = "ecs.kube-ecs.dev/client-token";
 /// The annotation EKS uses to bind a ServiceAccount to an IAM role (IRSA).
 pub const IRSA_ANNOTATION: &str = "eks.amazonaws.com/role-arn";
 

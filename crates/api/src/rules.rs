@@ -123,6 +123,7 @@ fn task_definition(root: &mut Value) {
     set(root, c, "maxItems", json!(10));
     set(root, "spec.family", "pattern", json!(NAME_PATTERN));
     set(root, "spec.family", "maxLength", json!(255));
+    set(root, "spec.registration", "maxLength", json!(128));
     // Bounds the cost of the Fargate size rule; ECS's values ("1024", "0.25 vCPU", "30 GB") are short.
     set(root, "spec.cpu", "maxLength", json!(32));
     set(root, "spec.memory", "maxLength", json!(32));

@@ -98,6 +98,12 @@ pub struct TaskDefinitionSpec {
     /// Declarative so that Git holds the truth; not part of any revision's content.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deregistered_revisions: Vec<i64>,
+    /// An opaque value whose every change registers a new revision, even of an unchanged definition.
+    /// The ECS API sets a new one on each RegisterTaskDefinition, since ECS makes a revision per
+    /// registration; with kubectl a revision is made per distinct spec, so leave it unset (or change
+    /// it to register the same definition again). Not shown in the revision's ECS description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration: Option<String>,
 }
 
 /// One container of the task, as ECS's `ContainerDefinition`.

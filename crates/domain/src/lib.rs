@@ -9,6 +9,7 @@
 pub mod admission;
 pub mod cluster;
 pub mod ecr;
+pub mod ecs_checks;
 pub mod event;
 pub mod gitops;
 pub mod import;

@@ -24,6 +24,8 @@ pub struct EndpointConfig {
     pub check_responses: bool,
     /// How long RegisterTaskDefinition waits for the TaskDefinition controller to number the revision.
     pub registration_timeout: Duration,
+    /// How long clusters and services deleted through the API stay visible as INACTIVE.
+    pub inactive_retention: Duration,
 }
 
 /// A PEM certificate chain and its private key.
@@ -45,6 +47,7 @@ impl EndpointConfig {
             max_body_bytes: 1024 * 1024,
             check_responses: false,
             registration_timeout: Duration::from_secs(30),
+            inactive_retention: Duration::from_secs(3600),
         }
     }
 

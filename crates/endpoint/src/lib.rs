@@ -16,6 +16,7 @@ pub mod call;
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod idempotency;
 pub mod identity;
 pub mod ids;
 pub mod keys;

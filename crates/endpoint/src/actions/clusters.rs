@@ -4,7 +4,7 @@ use kube_ecs_api::EcsCluster;
 use kube_ecs_api::ecs_names;
 use kube_ecs_wire as wire;
 
-use super::{existing_cluster, wants_tags};
+use super::{existing_cluster, inactive, wants_tags};
 use crate::arn::cluster_name;
 use crate::call::{Call, manifest, refuse_gitops};
 use crate::error::{EcsError, ErrorCode};
@@ -90,6 +90,7 @@ pub async fn create(
         spec["tags"] = serde_json::to_value(&input.tags).map_err(|e| EcsError::server(e.to_string()))?;
     }
     let cluster = call.apply(&api, &object, &manifest::<EcsCluster>(&object, None, spec)).await?;
+    inactive::forget_cluster(call, &name).await;
     Ok(wire::CreateClusterResponse { cluster: Some(render::cluster::cluster(call.arns(), &cluster, true)) })
 }
 
@@ -108,11 +109,14 @@ pub async fn describe(
         let name = crate::arn::short_name(requested);
         match lookup::cluster(call, name).await? {
             Some(cluster) => response.clusters.push(render::cluster::cluster(call.arns(), &cluster, with_tags)),
-            None => response.failures.push(wire::Failure {
-                arn: Some(call.arns().cluster(name)),
-                reason: Some("MISSING".into()),
-                ..Default::default()
-            }),
+            None => match inactive::cluster(call, name).await {
+                Some(deleted) => response.clusters.push(deleted),
+                None => response.failures.push(wire::Failure {
+                    arn: Some(call.arns().cluster(name)),
+                    reason: Some("MISSING".into()),
+                    ..Default::default()
+                }),
+            },
         }
     }
     Ok(response)
@@ -159,6 +163,7 @@ pub async fn delete(
     }
     call.delete(&call.clusters(), &object).await?;
     let mut rendered = render::cluster::cluster(call.arns(), &cluster, true);
+    inactive::remember_cluster(call, rendered.clone()).await;
     rendered.status = Some("INACTIVE".into());
     Ok(wire::DeleteClusterResponse { cluster: Some(rendered) })
 }

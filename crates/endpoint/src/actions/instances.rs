@@ -42,6 +42,9 @@ pub async fn describe(
     _raw: &serde_json::Value,
 ) -> Result<wire::DescribeContainerInstancesResponse, EcsError> {
     let cluster = ClusterRef::of(&existing_cluster(call, input.cluster.as_deref()).await?);
+    if input.container_instances.is_empty() {
+        return Err(EcsError::invalid_parameter("Container Instances cannot be empty."));
+    }
     if input.container_instances.len() > 100 {
         return Err(EcsError::invalid_parameter("containerInstances can have at most 100 items."));
     }

@@ -5,6 +5,7 @@ mod account_settings;
 mod capacity_providers;
 mod clusters;
 pub mod ecr;
+mod inactive;
 mod instances;
 mod namespace_store;
 mod services;

@@ -7,7 +7,7 @@ use kube_ecs_api::ecs::{SchedulingStrategy, ServiceState};
 use kube_ecs_wire as wire;
 
 use super::task_definitions::resolve;
-use super::{existing_cluster, wants_tags};
+use super::{existing_cluster, inactive, wants_tags};
 use crate::arn;
 use crate::call::{Call, manifest, members_except, refuse_gitops};
 use crate::error::{EcsError, ErrorCode};
@@ -55,6 +55,15 @@ async fn find(call: &Call<'_>, cluster: &ClusterRef, reference: &str) -> Result<
     lookup::service(call, cluster, arn::short_name(reference)).await
 }
 
+/// The error for a service that is not there: not active when it was deleted a moment ago (still
+/// INACTIVE), else not found.
+async fn missing(call: &Call<'_>, cluster: &ClusterRef, reference: &str) -> EcsError {
+    match inactive::service(call, &cluster.name, arn::short_name(reference)).await {
+        Some(_) => EcsError::new(ErrorCode::ServiceNotActiveException, "Service was not ACTIVE."),
+        None => EcsError::service_not_found(),
+    }
+}
+
 /// The revision a request names, pinned as ECS pins a service to one revision.
 async fn pinned(call: &Call<'_>, reference: &str) -> Result<String, EcsError> {
     Ok(resolve(call, reference, false).await?.reference)
@@ -80,7 +89,15 @@ pub async fn create(
              numbers, hyphens and underscores.",
         ));
     }
-    if find(call, &cluster, &input.service_name).await?.is_some() {
+    if let Some(existing) = find(call, &cluster, &input.service_name).await? {
+        // The same clientToken: a retry of the call that made it, answered with the service.
+        let token = input.client_token.as_deref().map(crate::idempotency::label_value);
+        let made_by = existing.metadata.labels.as_ref().and_then(|l| l.get(crate::idempotency::CLIENT_TOKEN_LABEL));
+        if token.is_some() && made_by == token.as_ref() {
+            return Ok(wire::CreateServiceResponse {
+                service: Some(render::service::service(call.arns(), &cluster.name, &existing, true)),
+            });
+        }
         return Err(EcsError::invalid_parameter("Creation of service was not idempotent."));
     }
     let object = lookup::new_service_object(call, &cluster, &input.service_name).await?;
@@ -91,8 +108,13 @@ pub async fn create(
     spec["serviceName"] = input.service_name.clone().into();
     spec["taskDefinition"] = pinned(call, reference).await?.into();
     spec["cluster"] = cluster.reference().into();
-    let manifest = manifest::<Service>(&object, Some(call.namespace()), spec);
+    let mut manifest = manifest::<Service>(&object, Some(call.namespace()), spec);
+    if let Some(token) = input.client_token.as_deref() {
+        let value = crate::idempotency::label_value(token);
+        manifest["metadata"]["labels"] = serde_json::json!({crate::idempotency::CLIENT_TOKEN_LABEL: value});
+    }
     let service = observed(call, call.apply(&call.services(), &object, &manifest).await?).await?;
+    inactive::forget_service(call, &cluster.name, &input.service_name).await;
     Ok(wire::CreateServiceResponse {
         service: Some(render::service::service(call.arns(), &cluster.name, &service, true)),
     })
@@ -104,7 +126,9 @@ pub async fn update(
     raw: &serde_json::Value,
 ) -> Result<wire::UpdateServiceResponse, EcsError> {
     let cluster = ClusterRef::of(&existing_cluster(call, input.cluster.as_deref()).await?);
-    let service = find(call, &cluster, &input.service).await?.ok_or_else(EcsError::service_not_found)?;
+    let Some(service) = find(call, &cluster, &input.service).await? else {
+        return Err(missing(call, &cluster, &input.service).await);
+    };
     let state = service.status.as_ref().and_then(|s| s.status).unwrap_or(ServiceState::Active);
     if service.metadata.deletion_timestamp.is_some() || state != ServiceState::Active {
         return Err(EcsError::new(ErrorCode::ServiceNotActiveException, "Service was not ACTIVE."));
@@ -142,11 +166,14 @@ pub async fn describe(
             Some(service) => {
                 response.services.push(render::service::service(call.arns(), &cluster.name, &service, with_tags))
             }
-            None => response.failures.push(wire::Failure {
-                arn: Some(call.arns().service(&cluster.name, arn::short_name(requested))),
-                reason: Some("MISSING".into()),
-                ..Default::default()
-            }),
+            None => match inactive::service(call, &cluster.name, arn::short_name(requested)).await {
+                Some(deleted) => response.services.push(deleted),
+                None => response.failures.push(wire::Failure {
+                    arn: Some(call.arns().service(&cluster.name, arn::short_name(requested))),
+                    reason: Some("MISSING".into()),
+                    ..Default::default()
+                }),
+            },
         }
     }
     Ok(response)
@@ -185,7 +212,9 @@ pub async fn delete(
     _raw: &serde_json::Value,
 ) -> Result<wire::DeleteServiceResponse, EcsError> {
     let cluster = ClusterRef::of(&existing_cluster(call, input.cluster.as_deref()).await?);
-    let service = find(call, &cluster, &input.service).await?.ok_or_else(EcsError::service_not_found)?;
+    let Some(service) = find(call, &cluster, &input.service).await? else {
+        return Err(missing(call, &cluster, &input.service).await);
+    };
     let name = service_name(&service);
     refuse_gitops(&service.metadata, &format!("The service {name}"))?;
     let replica = service.spec.scheduling_strategy.unwrap_or(kube_ecs_api::ecs::SchedulingStrategy::Replica)
@@ -196,6 +225,7 @@ pub async fn delete(
     let object = service.metadata.name.clone().unwrap_or_default();
     call.delete(&call.services(), &object).await?;
     let mut rendered = render::service::service(call.arns(), &cluster.name, &service, true);
+    inactive::remember_service(call, &cluster.name, rendered.clone()).await;
     rendered.status = Some(ServiceState::Draining.as_str().into());
     Ok(wire::DeleteServiceResponse { service: Some(rendered) })
 }

@@ -98,6 +98,11 @@ pub async fn register(
     raw: &serde_json::Value,
 ) -> Result<wire::RegisterTaskDefinitionResponse, EcsError> {
     let family = input.family.clone();
+    // ECS's own checks and messages first; what the spec cannot even be read as, the apiserver's
+    // strict validation answers below, naming the member.
+    if let Ok(spec) = serde_json::from_value::<kube_ecs_api::TaskDefinitionSpec>(raw.clone()) {
+        kube_ecs_domain::ecs_checks::task_definition(&spec).map_err(EcsError::client)?;
+    }
     let existing = family_object(call, &family).await?;
     if let Some(existing) = &existing {
         refuse_gitops(&existing.metadata, &format!("The task definition family {family}"))?;
@@ -106,22 +111,24 @@ pub async fn register(
         .as_ref()
         .and_then(|td| td.metadata.name.clone())
         .unwrap_or_else(|| kube_ecs_api::ecs_names::family_object_name(&family));
-    // The request is the revision's whole content; deregistrations so far are kept.
+    // The request is the revision's whole content; deregistrations so far are kept. A fresh
+    // registration value makes this a new revision even when the definition is unchanged, as each
+    // RegisterTaskDefinition is in ECS (kubectl's applies register a revision per distinct spec).
     let mut spec = members_except(raw, &[]);
     let deregistered = existing.as_ref().map(|td| td.spec.deregistered_revisions.clone()).unwrap_or_default();
     if !deregistered.is_empty() {
         spec["deregisteredRevisions"] = serde_json::json!(deregistered);
     }
+    spec["registration"] = crate::ids::task_id().into();
     let applied = call
         .apply(&call.definitions(), &name, &manifest::<TaskDefinition>(&name, Some(call.namespace()), spec))
         .await?;
     let revision = numbered(call, &name, applied.metadata.generation.unwrap_or(1)).await?;
     let (td, resolved) = resolved(call, &format!("{family}:{revision}")).await?;
     if resolved.status == RevisionStatus::Inactive {
-        // kube-ecs registers one revision per distinct definition, and this one was deregistered.
-        return Err(EcsError::client(format!(
-            "This definition is the same as {family}:{revision}, which is deregistered (INACTIVE): kube-ecs keeps one \
-             revision per distinct definition. Change the definition to register a new revision."
+        // Only when the controller saw an older registration value (another writer raced this one).
+        return Err(EcsError::server(format!(
+            "The registration answered with {family}:{revision}, which is INACTIVE: register again."
         )));
     }
     Ok(wire::RegisterTaskDefinitionResponse {

@@ -12,11 +12,11 @@ use kube_ecs_wire as wire;
 use super::task_definitions::resolve;
 use super::{existing_cluster, wants_tags};
 use crate::arn;
-use crate::call::{Call, manifest, members_except, refuse_gitops};
+use crate::call::{Call, convert, manifest, members_except, refuse_gitops};
 use crate::error::{EcsError, ErrorCode};
 use crate::lookup::ClusterRef;
 use crate::pagination::page;
-use crate::{ids, render};
+use crate::{idempotency, ids, render};
 
 /// Members of RunTask that are the call's, not the Task's. placementStrategy has no effect on one
 /// task's Pod (the scheduler spreads), so it is not kept.
@@ -66,6 +66,23 @@ fn pending_containers(arns: &arn::Arns, task: &mut wire::Task, cluster: &str, id
         .collect();
 }
 
+/// Refuses a RunTask whose placement could never be satisfied on the cluster (an expression that
+/// does not parse, a capacity provider the cluster does not have), as ECS refuses the call, rather
+/// than leaving its tasks waiting: the same placement the Task controller computes.
+fn placeable_at_all(
+    call: &Call<'_>,
+    cluster: &EcsCluster,
+    input: &wire::RunTaskRequest,
+    resolved: &ResolvedRevision,
+) -> Result<(), EcsError> {
+    let mut constraints: Vec<kube_ecs_api::common::PlacementConstraint> = convert(&input.placement_constraints)?;
+    constraints.extend(resolved.spec.placement_constraints.iter().filter_map(|c| convert(c).ok()));
+    let strategy: Vec<kube_ecs_api::common::CapacityProviderStrategyItem> = convert(&input.capacity_provider_strategy)?;
+    kube_ecs_domain::cluster::placement::placement_for(cluster, call.namespace(), &strategy, &constraints, None)
+        .map(drop)
+        .map_err(|e| EcsError::invalid_parameter(e.to_string()))
+}
+
 pub async fn run(
     call: &Call<'_>,
     input: wire::RunTaskRequest,
@@ -82,7 +99,16 @@ pub async fn run(
     }
     let cluster = existing_cluster(call, input.cluster.as_deref()).await?;
     let cluster_ref = ClusterRef::of(&cluster);
+    if let Some(token) = input.client_token.as_deref() {
+        // A retry of a call that made its tasks: those tasks, not new ones.
+        let made = call.list(&call.tasks(), Some(&idempotency::selector(token))).await?;
+        if !made.is_empty() {
+            let tasks = made.iter().map(|t| render::task::task(call.arns(), &cluster_ref.name, t, true)).collect();
+            return Ok(wire::RunTaskResponse { tasks, failures: Vec::new() });
+        }
+    }
     let resolved = resolve(call, &input.task_definition, false).await?;
+    placeable_at_all(call, &cluster, &input, &resolved)?;
     let mut placeable = count as usize;
     let mut response = wire::RunTaskResponse::default();
     if let Some(rooms) = fixed_rooms(call, &cluster).await {
@@ -110,7 +136,11 @@ pub async fn run(
     // The tasks are created side by side: a RunTask of 10 takes about one create's time, not ten.
     let creates = (0..placeable).map(|_| {
         let id = ids::task_id();
-        let manifest = manifest::<Task>(&id, Some(call.namespace()), spec.clone());
+        let mut manifest = manifest::<Task>(&id, Some(call.namespace()), spec.clone());
+        if let Some(token) = input.client_token.as_deref() {
+            manifest["metadata"]["labels"] =
+                serde_json::json!({idempotency::CLIENT_TOKEN_LABEL: idempotency::label_value(token)});
+        }
         let api = api.clone();
         async move { call.apply(&api, &id, &manifest).await.map(|task| (id, task)) }
     });
@@ -245,6 +275,9 @@ pub async fn describe(
     _raw: &serde_json::Value,
 ) -> Result<wire::DescribeTasksResponse, EcsError> {
     let cluster = ClusterRef::of(&existing_cluster(call, input.cluster.as_deref()).await?);
+    if input.tasks.is_empty() {
+        return Err(EcsError::invalid_parameter("Tasks cannot be empty."));
+    }
     if input.tasks.len() > 100 {
         return Err(EcsError::invalid_parameter("tasks can have at most 100 items."));
     }

@@ -20,6 +20,7 @@ pub fn revision(
         // The revision's content, without kube-ecs's bookkeeping and resource tags (which ECS reports
         // beside the definition, under `tags`).
         object.remove("deregisteredRevisions");
+        object.remove("registration");
         object.remove("tags");
     }
     let mut definition: wire::TaskDefinition = serde_json::from_value(spec)
@@ -31,11 +32,10 @@ pub fn revision(
     definition.revision = Some(i32::try_from(resolved.revision).unwrap_or(i32::MAX));
     definition.status = Some(status.as_str().into());
     definition.registered_at = timestamp(record.and_then(|r| r.registered_at.as_ref()));
+    // ECS reports the launch types the definition is valid for (kube-ecs runs every one as EC2 would);
+    // an unset networkMode stays unset, as ECS describes it (it means `bridge` on Linux).
     if definition.compatibilities.is_empty() {
         definition.compatibilities = vec!["EC2".into()];
-    }
-    if definition.network_mode.is_none() {
-        definition.network_mode = Some("bridge".into());
     }
     Ok(definition)
 }
