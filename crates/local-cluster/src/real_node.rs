@@ -1,25 +1,29 @@
 //! Real nodes: a containerd and a kubelet per node, running real containers next to the kwok nodes.
 //!
-//! Everything a node creates on the host is named after the node's lease, so two test binaries never
-//! collide: its own directory (containerd root/state, runc root, CNI config and IPAM, kubelet root,
-//! certificates and pod logs), sockets, kubelet port, cgroup root, bridge and /24 subnet. The node's IP
-//! is its bridge's gateway address; the kubelet listens there and kube-apiserver reaches it by InternalIP.
+//! Everything a node creates on the host is named after the node's lease (unique host-wide, see
+//! `real_node/lease.rs`), so two clusters never collide, whatever their data directories: its own
+//! directory (containerd root/state, runc root, CNI config and IPAM, kubelet root, certificates and pod
+//! logs), sockets, kubelet port, cgroup root, bridge and /24 subnet. The node's IP is its bridge's
+//! gateway address; the kubelet listens there and kube-apiserver reaches it by InternalIP.
 //!
-//! Cleanup is one generated bash script per node, run by a [`Janitor`] when the node is dropped, when
-//! the program exits, or when it dies in any way: it kills the kubelet, every process in the node's
-//! cgroups, the containerd shims and containerd, unmounts what is mounted under the node's directory,
-//! deletes the bridge, the node's portmap rules, CNI results and log links, and the cgroups. The last
-//! node on the host also restores the kernel settings the kubelet and the bridge plugin change and
-//! removes the shared directories they create. docs/real-nodes-bringup.md has the measured facts.
+//! Cleanup is one generated bash script per node (`real_node/cleanup.rs`), run by a [`Janitor`] when
+//! the node is dropped, when the program exits, or when it dies in any way: it removes what the node
+//! made, and the host-wide state (kernel settings, the `ip cni_hostport` table, shared directories)
+//! only once no other live node is on the host. [`host_footprint`] is what tests compare before and
+//! after. docs/real-nodes-bringup.md has the measured facts.
 
-use std::fmt::Write as _;
-use std::os::fd::AsRawFd as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use super::process::Janitor;
 use super::{Error, ManagedProcess};
+
+mod cleanup;
+mod footprint;
+mod lease;
+
+pub use footprint::host_footprint;
 
 /// Host-wide bookkeeping of real nodes (leases, recorded kernel settings, cleanup scripts); on tmpfs.
 pub const HOST_DIR: &str = "/run/kube-ecs-real-nodes";
@@ -123,10 +127,9 @@ impl RealNode {
         }
         mkdir(&dir.join("kubelet/certs"))?;
         mkdir(&dir.join("pod-logs"))?;
-        // `<pid>-<n>` of the cluster directory plus the node name: unique on the host.
-        let cluster = file_name(&context.cluster_dir)?;
-        let lease_id = format!("{}-{name}", cluster.trim_start_matches("kube-ecs-cluster-"));
-        let lease = lease(&lease_id, &dir)?;
+        // `<pid>-<n>` of the cluster directory plus the node name, made unique on the host by the lease.
+        let lease = lease::lease(file_name(&context.cluster_dir)?, name, &dir)?;
+        let lease_id = &lease.id;
         let mut node = RealNode {
             name: name.to_string(),
             node_ip: format!("{SUBNET_PREFIX}.{}.1", lease.octet),
@@ -337,163 +340,6 @@ fn which(program: &str) -> Option<PathBuf> {
     std::env::split_paths(&path).map(|d| d.join(program)).find(|p| p.is_file())
 }
 
-/// A node's host-wide lease: its subnet octet and bridge, and its janitor (already running).
-struct Lease {
-    octet: u8,
-    bridge: String,
-    janitor: Janitor,
-}
-
-/// Takes a lease for a node under the host lock: reaps leases whose owner and janitor are both dead,
-/// records the kernel settings if this is the first node on the host, picks a free subnet, writes the
-/// cleanup script and starts its janitor.
-fn lease(id: &str, dir: &Path) -> Result<Lease, Error> {
-    let host = Path::new(HOST_DIR);
-    reap_stale_leases(host)?;
-    let lock = HostLock::acquire(host)?;
-    let leases = read_leases(host)?;
-    let original = host.join("sysctl.orig");
-    if leases.is_empty() && !original.exists() {
-        let mut content = String::new();
-        for key in SYSCTLS {
-            let value =
-                std::fs::read_to_string(sysctl_path(key)).map_err(|e| Error::io(format!("reading sysctl {key}"), e))?;
-            let _ = writeln!(content, "{key}={}", value.trim());
-        }
-        write(&original, &content)?;
-    }
-    let taken: Vec<u8> = leases.iter().filter_map(|l| l.get("octet").and_then(|o| o.parse().ok())).collect();
-    let addresses = command_output("ip", &["-o", "-4", "addr", "show"])?;
-    let routes = command_output("ip", &["-4", "route", "show", "table", "all"])?;
-    let octet = (1..=254u8)
-        .find(|o| {
-            let net = format!("{SUBNET_PREFIX}.{o}.");
-            !taken.contains(o)
-                && !addresses.contains(&net)
-                && !routes.contains(&net)
-                && !Path::new("/sys/class/net").join(format!("kecs{o}")).exists()
-        })
-        .ok_or_else(|| Error::Startup(format!("no free {SUBNET_PREFIX}.x.0/24 subnet for a real node")))?;
-    let bridge = format!("kecs{octet}");
-    let script = host.join(format!("{id}.cleanup.sh"));
-    let log = host.join(format!("{id}.cleanup.log"));
-    write(&script, &cleanup_script(id, dir, &bridge)?)?;
-    let janitor = match Janitor::spawn(&script, &log) {
-        Ok(janitor) => janitor,
-        Err(e) => {
-            drop(lock);
-            let _ = std::fs::remove_file(&script);
-            return Err(e);
-        }
-    };
-    let written = write(
-        &host.join(format!("{id}.lease")),
-        &format!(
-            "owner={}\njanitor={}\noctet={octet}\nbridge={bridge}\ndir={}\nscript={}\n",
-            std::process::id(),
-            janitor.pid(),
-            dir.display(),
-            script.display()
-        ),
-    );
-    // Unlock before a failure drops the janitor: its script takes the same lock.
-    drop(lock);
-    written?;
-    Ok(Lease { octet, bridge, janitor })
-}
-
-/// Runs the cleanup of nodes whose owner and janitor are both gone (a janitor killed before it ran).
-fn reap_stale_leases(host: &Path) -> Result<(), Error> {
-    if !host.exists() {
-        return Ok(());
-    }
-    let stale: Vec<String> = {
-        let _lock = HostLock::acquire(host)?;
-        read_leases(host)?
-            .into_iter()
-            .filter(|l| {
-                ["owner", "janitor"].iter().all(|k| !l.get(k).and_then(|p| p.parse().ok()).is_some_and(pid_alive))
-            })
-            .filter_map(|l| l.get("script").map(str::to_string))
-            .collect()
-    };
-    for script in stale {
-        tracing::warn!(%script, "cleaning up after a real node whose owner died");
-        // The script takes the host lock itself.
-        let status = Command::new("bash").arg(&script).status().map_err(|e| Error::io("running a stale cleanup", e))?;
-        if !status.success() {
-            tracing::warn!(%script, %status, "stale real node cleanup failed");
-        }
-    }
-    Ok(())
-}
-
-#[derive(Debug, Default)]
-struct LeaseFile(Vec<(String, String)>);
-
-impl LeaseFile {
-    fn get(&self, key: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
-    }
-}
-
-fn read_leases(host: &Path) -> Result<Vec<LeaseFile>, Error> {
-    let mut leases = Vec::new();
-    let entries = std::fs::read_dir(host).map_err(|e| Error::io(format!("reading {}", host.display()), e))?;
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.extension().and_then(|e| e.to_str()) != Some("lease") {
-            continue;
-        }
-        let Ok(text) = std::fs::read_to_string(&path) else { continue };
-        leases.push(LeaseFile(
-            text.lines().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        ));
-    }
-    Ok(leases)
-}
-
-fn pid_alive(pid: i32) -> bool {
-    if pid <= 0 {
-        return false;
-    }
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
-    !stat.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('Z'))
-}
-
-/// `flock` on `<host dir>/lock`, shared with the cleanup scripts (`flock` command). The last cleanup
-/// removes the lock file and the directory, so a lock taken on a file that was unlinked meanwhile is
-/// retried.
-struct HostLock {
-    _file: std::fs::File,
-}
-
-impl HostLock {
-    fn acquire(host: &Path) -> Result<Self, Error> {
-        let path = host.join("lock");
-        for _ in 0..100 {
-            std::fs::create_dir_all(host).map_err(|e| Error::io(format!("creating {}", host.display()), e))?;
-            let file = std::fs::OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(&path)
-                .map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
-            // SAFETY: flock on a descriptor we own; blocks until the lock is ours.
-            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
-                return Err(Error::io("locking the real node lease directory", std::io::Error::last_os_error()));
-            }
-            use std::os::unix::fs::MetadataExt as _;
-            let held = file.metadata().map(|m| m.ino()).ok();
-            let current = std::fs::metadata(&path).map(|m| m.ino()).ok();
-            if held.is_some() && held == current {
-                return Ok(Self { _file: file });
-            }
-        }
-        Err(Error::Startup(format!("could not lock {}", path.display())))
-    }
-}
-
 fn create_cgroup_root(root: &str) -> Result<(), Error> {
     let mountinfo =
         std::fs::read_to_string("/proc/self/mountinfo").map_err(|e| Error::io("reading /proc/self/mountinfo", e))?;
@@ -674,105 +520,6 @@ resolvConf: /etc/resolv.conf
     ))
 }
 
-/// The node's cleanup, in the order docs/real-nodes-bringup.md measured; safe to run twice, and with
-/// containerd and the kubelet alive or dead.
-fn cleanup_script(id: &str, dir: &Path, bridge: &str) -> Result<String, Error> {
-    let d = path_str(dir)?;
-    let sysctls = SYSCTLS.join(" ");
-    Ok(format!(
-        r#"#!/usr/bin/env bash
-# Removes everything real node {id} left on the host. Generated by src/local_cluster/real_node.rs; run by
-# its janitor (or by the next real node start, if the janitor died). Safe to run twice.
-set -u
-N='{d}' BR='{bridge}' CG='kube-ecs-{id}' HOST='{HOST_DIR}' ID='{id}'
-SOCK="$N/containerd.sock"
-log() {{ echo "[$(date +%T.%N | cut -c1-12) cleanup $ID] $*"; }}
-gone() {{ [[ ! -e /proc/$1/stat ]] || [[ $(sed 's/.*) //' /proc/$1/stat 2>/dev/null | cut -c1) == Z ]]; }}
-pids_with() {{ # pids whose command line contains $1
-  grep -lsF -- "$1" /proc/[0-9]*/cmdline | cut -d/ -f3 | grep -vx "$$"
-}}
-kill_all() {{ for p in "$@"; do kill -KILL "$p" 2>/dev/null; done; for p in "$@"; do for _ in $(seq 100); do gone "$p" && break; sleep 0.02; done; done; }}
-
-log "kubelet"
-kill_all $(pids_with "--root-dir=$N/kubelet/root")
-log "container processes"
-for _ in $(seq 50); do
-  pids=$(find /sys/fs/cgroup/*/"$CG" -name cgroup.procs -exec cat {{}} + 2>/dev/null | sort -u)
-  [[ -z $pids ]] && break
-  kill -KILL $pids 2>/dev/null; sleep 0.05
-done
-log "shims"
-for p in $(pids_with "$SOCK"); do
-  args=$(tr '\0' ' ' < /proc/$p/cmdline 2>/dev/null) || continue
-  [[ $args == *containerd-shim* ]] || continue
-  id=$(sed -n 's/.* -id \([^ ]*\).*/\1/p' <<<"$args"); ns=$(sed -n 's/.* -namespace \([^ ]*\).*/\1/p' <<<"$args")
-  kill_all "$p"
-  for suffix in "" /debug; do
-    rm -f "/run/containerd/s/$(printf '%s' "$SOCK/$ns/$id$suffix" | sha256sum | cut -c1-64)"
-  done
-done
-log "containerd"
-kill_all $(pids_with "$N/containerd/config.toml")
-log "mounts"
-for _ in 1 2 3; do
-  mounts=$(findmnt -rn -o TARGET | grep -F "$N/" | sort -r)
-  [[ -z $mounts ]] && break
-  for m in $mounts; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null; done
-done
-log "bridge"
-ip link del "$BR" 2>/dev/null
-log "portmap rules"
-ids=$(ls "$N/containerd/root/io.containerd.grpc.v1.cri/sandboxes" 2>/dev/null)
-if [[ -n $ids ]] && nft list table ip cni_hostport >/dev/null 2>&1; then
-  nft -a list table ip cni_hostport |
-    awk '/^\tchain /{{c=$2}} /comment "/{{match($0,/comment "[^"]*"/); id=substr($0,RSTART+9,RLENGTH-10); n=split($0,f," "); print c, id, f[n]}}' |
-    while read -r chain id handle; do grep -qxF "$id" <<<"$ids" && nft delete rule ip cni_hostport "$chain" handle "$handle"; done
-fi
-log "CNI results and log links"
-rm -f /var/lib/cni/results/"kube-ecs-$ID"-*
-for id in $ids; do rm -f "/var/lib/cni/results/cni-loopback-$id-lo" /var/lib/cni/results/*-"$id"-eth0; done
-for l in /var/log/containers/*.log; do [[ -L $l && $(readlink "$l") == "$N"/* ]] && rm -f "$l"; done
-log "cgroups"
-for h in $(findmnt -rn -t cgroup,cgroup2 -o TARGET); do
-  [[ -d $h/$CG ]] && find "$h/$CG" -depth -type d -exec rmdir {{}} \; 2>/dev/null
-done
-log "node directory"
-rm -rf "$N"
-
-left=""
-[[ -e $N ]] && left+=" $N"
-ip link show "$BR" >/dev/null 2>&1 && left+=" $BR"
-for h in $(findmnt -rn -t cgroup,cgroup2 -o TARGET); do [[ -d $h/$CG ]] && left+=" $h/$CG"; done
-
-log "host-wide state"
-mkdir -p "$HOST"
-(
-  flock 9
-  rm -f "$HOST/$ID.lease" "$HOST/$ID.cleanup.sh"
-  if ! ls "$HOST"/*.lease >/dev/null 2>&1; then
-    log "last real node on this host: restoring {sysctls}"
-    if [[ -f $HOST/sysctl.orig ]]; then
-      while IFS='=' read -r key value; do echo "$value" > "/proc/sys/${{key//.//}}"; done < "$HOST/sysctl.orig"
-      rm -f "$HOST/sysctl.orig"
-    fi
-    if nft list table ip cni_hostport >/dev/null 2>&1 && ! nft list table ip cni_hostport | grep -q 'comment "[0-9a-f]\{{64\}}"'; then
-      nft delete table ip cni_hostport
-    fi
-    rm -f /var/lib/kubelet/device-plugins/kubelet.sock
-    rmdir /var/lib/kubelet/device-plugins /var/lib/kubelet /var/log/containers /var/log/pods \
-      /var/lib/cni/results /var/lib/cni /run/containerd/s /run/containerd 2>/dev/null
-    if [[ -z $left ]]; then rm -f "$HOST/$ID.cleanup.log"; fi
-    if [[ -z $(ls -A "$HOST" | grep -vx lock) ]]; then rm -f "$HOST/lock"; rmdir "$HOST"; fi
-  elif [[ -z $left ]]; then
-    rm -f "$HOST/$ID.cleanup.log"
-  fi
-) 9>>"$HOST/lock"
-if [[ -n $left ]]; then log "LEFT BEHIND:$left"; exit 1; fi
-log "done"
-"#
-    ))
-}
-
 fn sysctl_path(key: &str) -> PathBuf {
     Path::new("/proc/sys").join(key.replace('.', "/"))
 }
@@ -821,58 +568,6 @@ fn file_name(path: &Path) -> Result<&str, Error> {
         .ok_or_else(|| Error::Startup(format!("no directory name in {}", path.display())))
 }
 
-/// What real nodes could leave on the host, as one comparable text: mounts under node directories,
-/// network interfaces, `kube-ecs-*` cgroups, the kernel settings kubelets and the bridge plugin change,
-/// the host paths they may create, nftables tables and containerd/kubelet processes of real nodes.
-/// Equal before a cluster with real nodes starts and after it stops: nothing was left behind.
-pub fn host_footprint() -> String {
-    let mut out = String::new();
-    let mounts = command_output("findmnt", &["-rn", "-o", "TARGET"]).unwrap_or_default();
-    for m in mounts.lines().filter(|m| m.contains("/nodes/") || m.starts_with("/run/netns")) {
-        let _ = writeln!(out, "mount {m}");
-    }
-    if let Ok(links) = std::fs::read_dir("/sys/class/net") {
-        let mut names: Vec<String> = links.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
-        names.sort();
-        let _ = writeln!(out, "links {}", names.join(" "));
-    }
-    for h in command_output("findmnt", &["-rn", "-t", "cgroup,cgroup2", "-o", "TARGET"]).unwrap_or_default().lines() {
-        for e in std::fs::read_dir(h).into_iter().flatten().flatten() {
-            if e.file_name().to_string_lossy().starts_with("kube-ecs-") {
-                let _ = writeln!(out, "cgroup {}", e.path().display());
-            }
-        }
-    }
-    for key in SYSCTLS {
-        let _ = writeln!(out, "{key}={}", std::fs::read_to_string(sysctl_path(key)).unwrap_or_default().trim());
-    }
-    for path in [
-        HOST_DIR,
-        "/var/lib/kubelet",
-        "/var/log/containers",
-        "/var/log/pods",
-        "/run/containerd",
-        "/var/lib/cni",
-        "/run/netns",
-        "/opt/containerd",
-        "/etc/cni",
-        "/etc/cdi",
-        "/var/run/nri",
-    ] {
-        let _ = writeln!(out, "{path} exists={}", Path::new(path).exists());
-    }
-    let _ = writeln!(out, "nft {}", command_output("nft", &["list", "tables"]).unwrap_or_default().trim());
-    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-        if ["containerd", "kubelet"].iter().any(|p| cmdline.contains(&format!("/{p} "))) && cmdline.contains("/nodes/")
-        {
-            let _ = writeln!(out, "process {cmdline}");
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -898,12 +593,5 @@ mod tests {
             "{}",
             hosts_toml(&ecr)
         );
-    }
-
-    #[test]
-    fn cleanup_script_names_the_node() {
-        let script = cleanup_script("1-0-real-0", Path::new("/tmp/c/nodes/real-0"), "kecs7").unwrap_or_default();
-        assert!(script.contains("N='/tmp/c/nodes/real-0' BR='kecs7' CG='kube-ecs-1-0-real-0'"));
-        assert!(script.contains("comment \"[0-9a-f]\\{64\\}\""));
     }
 }
