@@ -183,8 +183,8 @@ async fn container_insights_setting_is_the_default_of_new_clusters() {
     aws_ok(api, &key, &["put-account-setting-default", "--name", "containerInsights", "--value", "enhanced"]);
     let name = format!("{ns}-c");
     let created = aws_ok(api, &key, &["create-cluster", "--cluster-name", &name]);
-    // kube-ecs has one level of Container Insights: enhanced is enabled.
-    assert_eq!(created["cluster"]["settings"][0]["value"], "enabled");
+    // The cluster keeps the level asked for (kube-ecs exports the same metrics for enhanced and enabled).
+    assert_eq!(created["cluster"]["settings"][0]["value"], "enhanced");
 
     // Without rights on the settings, CreateCluster works as before (ECS's default: disabled).
     let other_ns = support::namespace(&client, "ecs-insights-norbac").await;
@@ -331,19 +331,6 @@ async fn capacity_providers_are_node_pools() {
             &[
                 "put-cluster-capacity-providers",
                 "--cluster",
-                &cluster,
-                "--capacity-providers",
-                "od",
-                "--default-capacity-provider-strategy",
-                "capacityProvider=od,weight=1",
-            ],
-            "InvalidParameterException",
-            "no default capacity provider strategy yet",
-        ),
-        (
-            &[
-                "put-cluster-capacity-providers",
-                "--cluster",
                 "nope",
                 "--capacity-providers",
                 "od",
@@ -357,6 +344,28 @@ async fn capacity_providers_are_node_pools() {
     for (args, code, message) in refusals {
         aws_err(api, &key, args, code, message);
     }
+
+    // A default strategy is the cluster's: tasks and services that give none are placed by it.
+    let with_default = aws_ok(
+        api,
+        &key,
+        &[
+            "put-cluster-capacity-providers",
+            "--cluster",
+            &cluster,
+            "--capacity-providers",
+            "od",
+            "--default-capacity-provider-strategy",
+            "capacityProvider=od,weight=1,base=1",
+        ],
+    );
+    assert_eq!(
+        with_default["cluster"]["defaultCapacityProviderStrategy"],
+        json!([{"capacityProvider": "od", "weight": 1, "base": 1}]),
+        "{with_default}"
+    );
+    let held = Api::<EcsCluster>::all(client.clone()).get(&cluster).await.expect("cluster");
+    assert_eq!(held.spec.default_capacity_provider_strategy.len(), 1);
 
     // PutClusterCapacityProviders: the providers become pools of the Nodes labelled for them.
     let put = aws_ok(
@@ -395,6 +404,13 @@ async fn capacity_providers_are_node_pools() {
         "ClientException",
         "is in use by the cluster(s)",
     );
+
+    // A provider record's tags, through the ECS tagging actions.
+    let provider_arn = "arn:aws:ecs:us-east-1:000000000000:capacity-provider/my_provider";
+    aws_ok(api, &key, &["tag-resource", "--resource-arn", provider_arn, "--tags", "key=k2,value=v2"]);
+    aws_ok(api, &key, &["untag-resource", "--resource-arn", provider_arn, "--tag-keys", "k1"]);
+    let tags = aws_ok(api, &key, &["list-tags-for-resource", "--resource-arn", provider_arn]);
+    assert_eq!(tags["tags"], json!([{"key": "k2", "value": "v2"}]), "{tags}");
 
     // Removing them again; then the record can go.
     let put = aws_ok(

@@ -284,6 +284,35 @@ fn differences(path: &str, sent: &serde_json::Value, described: &serde_json::Val
     }
 }
 
+/// botocore's documented RegisterTaskDefinition example: its input, registered, describes as its
+/// documented output does (what ECS adds, such as empty lists, may be left out; nothing may be added).
+#[tokio::test]
+async fn botocore_s_documented_example_describes_as_documented() {
+    let api = ecs_api::start();
+    let client = support::client().await;
+    let ns = support::namespace(&client, "ecs-example").await;
+    let user = format!("{ns}-ci");
+    ecs_api::grant(&client, &user, &ns, false).await;
+    let key = ecs_api::key(&client, api, &user, &ns).await;
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("crates/ecs-wire/model/ecs-2014-11-13.examples.json");
+    let examples: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("botocore's examples")).expect("examples JSON");
+    let example = &examples["examples"]["RegisterTaskDefinition"][0];
+    let file = std::env::temp_dir().join(format!("{ns}-example.json"));
+    std::fs::write(&file, example["input"].to_string()).expect("input file");
+    let registered =
+        aws_ok(api, &key, &["register-task-definition", "--cli-input-json", &format!("file://{}", file.display())]);
+    let mut documented = example["output"]["taskDefinition"].clone();
+    let mut ours = registered["taskDefinition"].clone();
+    for member in ["taskDefinitionArn", "revision", "registeredAt", "registeredBy"] {
+        documented.as_object_mut().expect("object").remove(member);
+        ours.as_object_mut().expect("object").remove(member);
+    }
+    let mut found = Vec::new();
+    differences("", &documented, &ours, &mut found);
+    assert!(found.is_empty(), "as documented:\n{documented:#}\nours:\n{ours:#}\n{}", found.join("\n"));
+}
+
 #[tokio::test]
 async fn the_corpus_round_trips_member_for_member() {
     let api = ecs_api::start();
@@ -537,10 +566,15 @@ async fn deleted_clusters_and_services_stay_inactive_for_a_while() {
 
     let services: Api<Service> = Api::namespaced(client.clone(), &ns);
     support::wait_for_list(&services, "the services gone", |all| all.is_empty()).await;
-    let gone = aws_ok(api, &key, &["delete-cluster", "--cluster", &cluster]);
-    assert_eq!(gone["cluster"]["status"], "INACTIVE", "{gone}");
     let clusters: Api<EcsCluster> = Api::all(client.clone());
     let object = cluster_object_name(&cluster);
+    // DeleteCluster goes by the cluster's counts, which follow the services' deletion.
+    support::wait_for(&clusters, &object, "no active services", |c| {
+        c.status.as_ref().is_some_and(|s| s.active_services_count.unwrap_or(0) == 0)
+    })
+    .await;
+    let gone = aws_ok(api, &key, &["delete-cluster", "--cluster", &cluster]);
+    assert_eq!(gone["cluster"]["status"], "INACTIVE", "{gone}");
     support::wait_for_list(&clusters, "the EcsCluster gone", |all| {
         all.iter().all(|c| c.metadata.name.as_deref() != Some(object.as_str()))
     })

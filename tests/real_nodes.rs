@@ -8,7 +8,7 @@ mod support;
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{Pod, Secret};
-use kube::Client;
+use kube::{Client, ResourceExt};
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
 use kube_ecs::api::{Service, Task, TaskDefinition};
 use support::apply;
@@ -212,6 +212,41 @@ async fn health_checks_run_for_real() {
     .await;
     assert_eq!(last_status(&unhealthy), Some("RUNNING"), "a standalone task only reports its health");
     assert_eq!(container(&unhealthy, "app").health_status.map(|v| v.as_str()), Some("UNHEALTHY"));
+}
+
+/// A stopped task's Pod stays (its containers stopped in place) until the task's retention ends, so
+/// the lines of the essential container whose exit stopped it, and of the sidecar it stopped, stay
+/// readable (`kubectl logs`, and the API's logs through `pods/log`).
+#[tokio::test]
+async fn a_stopped_task_keeps_its_containers_logs() {
+    let (client, ns) = setup("real-logs").await;
+    definition(
+        &client,
+        &ns,
+        "says",
+        serde_json::json!([
+            sh("app", "echo app first line; sleep 3; echo app last line; exit 7", serde_json::json!({})),
+            sh(
+                "sidecar",
+                "trap 'echo sidecar got TERM; exit 0' TERM; echo sidecar up; while true; do sleep 1; done",
+                serde_json::json!({"essential": false, "stopTimeout": 5})
+            )
+        ]),
+        serde_json::json!({}),
+    )
+    .await;
+    let tasks = run_task(&client, &ns, "says", "says", serde_json::json!({})).await;
+    let stopped = wait_status(&tasks, "says", "STOPPED").await;
+    assert_eq!(container(&stopped, "app").exit_code, Some(7));
+    assert_eq!(container(&stopped, "sidecar").exit_code, Some(0), "the sidecar was stopped with SIGTERM");
+    let pod = stopped.status.and_then(|s| s.pod).expect("pod");
+    let app = wait_log(&ns, &pod, "app", "app last line").await;
+    assert!(app.contains("app first line"), "{app}");
+    wait_log(&ns, &pod, "sidecar", "sidecar got TERM").await;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &ns);
+    let kept = pods.get(&pod).await.expect("the stopped task's Pod is kept");
+    assert!(kept.metadata.deletion_timestamp.is_none());
+    assert!(kept.finalizers().is_empty(), "its finalizer is released: it goes with the Task");
 }
 
 #[tokio::test]

@@ -35,7 +35,13 @@ pub struct EcsClusterSpec {
     /// Node pools: groups of container instances of one instance type and capacity type.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub node_pools: Vec<NodePool>,
-    /// CloudWatch Container Insights: `enabled` exports per-cluster metrics on the operator's /metrics.
+    /// The capacity-provider strategy of tasks and services that give none (ECS's
+    /// `defaultCapacityProviderStrategy`): pool or provider names with base and weight. Empty: such
+    /// tasks may run on any of the cluster's pools.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub default_capacity_provider_strategy: Vec<super::common::CapacityProviderStrategyItem>,
+    /// CloudWatch Container Insights: `enabled` (or `enhanced`, the same here) exports per-cluster
+    /// metrics on the operator's /metrics.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container_insights: Option<String>,
     /// Namespaces whose Tasks and Services may run on this cluster. Omitted or empty: every namespace.
@@ -89,6 +95,22 @@ pub struct NodePool {
     /// Extra taints on the pool's nodes (tasks of this cluster tolerate them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub taints: Vec<NodePoolTaint>,
+}
+
+/// The node label that puts a Node in the pool a capacity provider became (ECS's provider names,
+/// `FARGATE` or `my_asg_provider`, are not pool names: pools are DNS labels).
+pub const CAPACITY_PROVIDER_LABEL: &str = "ecs.kube-ecs.dev/capacity-provider";
+
+impl NodePool {
+    /// The capacity provider this pool is: the name its capacity-provider label gives, else its own.
+    pub fn capacity_provider(&self) -> &str {
+        self.labels.get(CAPACITY_PROVIDER_LABEL).map_or(self.name.as_str(), String::as_str)
+    }
+
+    /// Whether a capacity-provider strategy item's name (the provider's or the pool's) is this pool.
+    pub fn is_provider(&self, name: &str) -> bool {
+        self.name == name || self.capacity_provider() == name
+    }
 }
 
 /// A taint on a pool's nodes.

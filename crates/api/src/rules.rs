@@ -473,6 +473,7 @@ fn cluster(root: &mut Value) {
     set(root, "spec.clusterName", "maxLength", json!(255));
     set(root, "spec.clusterName", "pattern", json!(NAME_PATTERN));
     set(root, "spec.nodePools", "maxItems", json!(20));
+    set(root, "spec.defaultCapacityProviderStrategy", "maxItems", json!(20));
     set(root, "spec.nodePools[].name", "maxLength", json!(40));
     set(root, "spec.nodePools[].name", "pattern", json!("^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"));
     set(root, "spec.nodePools[].provider", "enum", json!(["nodes", "simulated", "karpenter"]));
@@ -483,7 +484,7 @@ fn cluster(root: &mut Value) {
         "enum",
         json!(["AmazonLinux1", "AmazonLinux2", "AmazonLinux2023", "Bottlerocket"]),
     );
-    set(root, "spec.containerInsights", "enum", json!(["enabled", "disabled"]));
+    set(root, "spec.containerInsights", "enum", json!(["enabled", "disabled", "enhanced"]));
     rule(
         root,
         "spec.nodePools",

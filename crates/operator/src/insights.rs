@@ -12,7 +12,8 @@ use crate::controllers::{WellFormed, well_formed};
 pub fn render(caches: &Caches) -> String {
     let clusters: Vec<WellFormed<EcsCluster>> = well_formed(&caches.clusters)
         .into_iter()
-        .filter(|c| c.spec.container_insights.as_deref() == Some("enabled"))
+        // kube-ecs has one level of metrics: `enhanced` (ECS's observability level) exports the same.
+        .filter(|c| matches!(c.spec.container_insights.as_deref(), Some("enabled" | "enhanced")))
         .collect();
     if clusters.is_empty() {
         return String::new();

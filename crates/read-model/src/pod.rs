@@ -64,6 +64,8 @@ pub struct CachedPod {
     annotations: Pairs,
     node_name: Option<Interned>,
     termination_grace_period_seconds: Option<i64>,
+    /// Set by the Task controller to stop a task's containers in place (its Pod then stays).
+    active_deadline_seconds: Option<i64>,
     containers: Box<[CachedContainer]>,
     status: Option<Box<CachedStatus>>,
 }
@@ -144,6 +146,7 @@ impl From<Pod> for CachedPod {
             annotations,
             node_name: interned(spec.node_name),
             termination_grace_period_seconds: spec.termination_grace_period_seconds,
+            active_deadline_seconds: spec.active_deadline_seconds,
             containers: spec
                 .containers
                 .into_iter()
@@ -219,6 +222,7 @@ impl CachedPod {
             spec: Some(PodSpec {
                 node_name: owned(&self.node_name),
                 termination_grace_period_seconds: self.termination_grace_period_seconds,
+                active_deadline_seconds: self.active_deadline_seconds,
                 containers: self
                     .containers
                     .iter()

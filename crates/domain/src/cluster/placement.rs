@@ -39,7 +39,9 @@ pub fn placement_for(
     let mut placement = Placement::default();
     placement.tolerations.push(toleration(keys::CLUSTER_TAINT, Some(&crate::labels::value(&name)), "NoSchedule"));
 
-    // Which pools, with their strategy weights.
+    // Which pools, with their strategy weights: the task's strategy, else the cluster's default.
+    let strategy =
+        if strategy.is_empty() { cluster.spec.default_capacity_provider_strategy.as_slice() } else { strategy };
     let chosen: Vec<(&NodePool, i32)> = if strategy.is_empty() {
         cluster.spec.node_pools.iter().map(|p| (p, 0)).collect()
     } else {
@@ -48,7 +50,7 @@ pub fn placement_for(
             .enumerate()
             .map(|(i, item)| {
                 let pool =
-                    cluster.spec.node_pools.iter().find(|p| p.name == item.capacity_provider).ok_or_else(|| {
+                    cluster.spec.node_pools.iter().find(|p| p.is_provider(&item.capacity_provider)).ok_or_else(|| {
                         invalid(format!(
                             "capacityProviderStrategy[{i}].capacityProvider: {:?} is not a node pool of cluster {name:?} (pools: {})",
                             item.capacity_provider,

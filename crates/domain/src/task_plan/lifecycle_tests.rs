@@ -266,14 +266,20 @@ fn going(last: TaskLifecycle, ready: (bool, &str), placed: Option<(bool, &str)>)
 /// A stop decided (or kept) while the Pod runs: the Pod is deleted with its grace period.
 fn stopping(last: TaskLifecycle, code: StopCode, reason: &str) -> Outcome {
     Outcome {
-        action: PodAction::Delete { grace: Some(GRACE) },
+        action: PodAction::Halt { deadline_seconds: 1 },
         last_status: Some(last),
         desired_status: Some(DesiredStatus::Stopped),
         stop: Some((code, reason.into())),
         ready: pair(Some((false, reasons::STOPPING))),
         placed: None,
-        requeue_after: None,
+        requeue_after: Some(Duration::from_secs(5)),
     }
+}
+
+/// The same stop where the Pod is deleted instead (a simulated node, or a kubelet that did not
+/// stop the containers in time).
+fn stopping_by_deletion(last: TaskLifecycle, code: StopCode, reason: &str) -> Outcome {
+    Outcome { action: PodAction::Delete { grace: Some(GRACE) }, requeue_after: None, ..stopping(last, code, reason) }
 }
 
 /// The stop recorded as STOPPED: the retention period starts.
@@ -449,11 +455,31 @@ fn last_status_never_moves_backwards() {
             going(TaskLifecycle::Running, (true, reasons::RUNNING), Some((true, reasons::PLACED))),
         ),
         (
-            "a STOPPING task whose Pod still runs stays STOPPING (and the Pod is deleted again)",
+            "a STOPPING task whose Pod still runs stays STOPPING (and the Pod is halted again)",
             wants_stopped(None, Some(stopping_with(StopCode::UserInitiated, BY_USER))),
             Some(all_running()),
             node(),
             stopping(TaskLifecycle::Stopping, StopCode::UserInitiated, BY_USER),
+        ),
+        (
+            "a halted Pod whose containers have all ended: STOPPED, the Pod kept for its logs",
+            wants_stopped(None, Some(stopping_with(StopCode::UserInitiated, BY_USER))),
+            Some(scheduled("Failed", vec![exited("app", 143), exited("sidecar", 137)])),
+            node(),
+            Outcome {
+                action: PodAction::ReleaseFinalizer,
+                ..stopped(StopCode::UserInitiated, BY_USER, (true, reasons::COMPLETED))
+            },
+        ),
+        (
+            "a halted Pod the kubelet has not stopped within the grace period and slack is deleted",
+            wants_stopped(
+                None,
+                Some(TaskStatus { stopping_at: Some(at(-60)), ..stopping_with(StopCode::UserInitiated, BY_USER) }),
+            ),
+            Some(all_running()),
+            node(),
+            stopping_by_deletion(TaskLifecycle::Stopping, StopCode::UserInitiated, BY_USER),
         ),
     ]);
     for (name, _, plan) in &plans[..] {
@@ -467,7 +493,7 @@ fn last_status_never_moves_backwards() {
 fn an_essential_container_exit_stops_the_task() {
     let plans = check(vec![
         (
-            "the essential container exits 1 while the other runs: STOPPING, EssentialContainerExited, Pod deleted",
+            "the essential container exits 1 while the other runs: STOPPING, EssentialContainerExited, its containers stopped in place (the Pod and its logs stay)",
             wants_running(Some(was(TaskLifecycle::Running))),
             Some(scheduled("Running", vec![exited("app", 1), running("sidecar", true, -3)])),
             node(),
@@ -481,11 +507,28 @@ fn an_essential_container_exit_stops_the_task() {
             stopping(TaskLifecycle::Stopping, StopCode::EssentialContainerExited, ESSENTIAL_EXITED),
         ),
         (
-            "every container exited: DEPROVISIONING, the Pod is deleted",
+            "every container exited on a real instance: STOPPED at once, the Pod (and its logs) kept",
             wants_running(Some(was(TaskLifecycle::Running))),
             Some(scheduled("Succeeded", vec![exited("app", 0), exited("sidecar", 0)])),
             node(),
-            stopping(TaskLifecycle::Deprovisioning, StopCode::EssentialContainerExited, ESSENTIAL_EXITED),
+            Outcome {
+                action: PodAction::ReleaseFinalizer,
+                ..stopped(StopCode::EssentialContainerExited, ESSENTIAL_EXITED, (true, reasons::COMPLETED))
+            },
+        ),
+        (
+            "every container exited on a simulated instance: DEPROVISIONING, the Pod is deleted",
+            wants_running(Some(was(TaskLifecycle::Running))),
+            Some(scheduled("Succeeded", vec![exited("app", 0), exited("sidecar", 0)])),
+            NodeFacts { simulated: true, ..node() },
+            stopping_by_deletion(TaskLifecycle::Deprovisioning, StopCode::EssentialContainerExited, ESSENTIAL_EXITED),
+        ),
+        (
+            "the essential container exits on a simulated instance: the Pod is deleted (no kubelet to halt it)",
+            wants_running(Some(was(TaskLifecycle::Running))),
+            Some(scheduled("Running", vec![exited("app", 1), running("sidecar", true, -3)])),
+            NodeFacts { simulated: true, ..node() },
+            stopping_by_deletion(TaskLifecycle::Stopping, StopCode::EssentialContainerExited, ESSENTIAL_EXITED),
         ),
         (
             "an essential container exiting before the task was seen RUNNING stops it as well",
@@ -507,23 +550,27 @@ fn an_essential_container_exit_stops_the_task() {
     let app = crashed.status.containers.iter().find(|c| c.name == "app").expect("app recorded");
     assert_eq!((app.last_status, app.exit_code), (Some(ContainerLifecycle::Stopped), Some(1)));
     assert!(crashed.event.as_ref().is_some_and(crate::event::EcsEvent::is_warning), "a crash is a Warning");
-    let sidecar_exit = &plans[4].2.status;
+    let sidecar_exit = &plans[6].2.status;
     let sidecar = sidecar_exit.containers.iter().find(|c| c.name == "sidecar").expect("sidecar recorded");
     assert_eq!(sidecar.exit_code, Some(3), "the non-essential exit is still recorded");
     assert_eq!(sidecar_exit.stop_code, None);
 
     // A task whose containers ran and exited before any reconcile saw RUNNING (a short batch task
-    // in a busy cluster) goes PENDING -> DEPROVISIONING, and still reports when it started: the
-    // Pod's terminated.startedAt.
-    let quick = plan(
-        &wants_running(Some(was(TaskLifecycle::Pending))),
-        Some(&scheduled("Succeeded", vec![exited("app", 0), exited("sidecar", 0)])),
-        &node(),
-        &now(),
-        RETENTION,
-    );
-    assert_eq!(quick.status.last_status, Some(TaskLifecycle::Deprovisioning));
-    assert_eq!(quick.status.started_at, Some(at(-10)), "a task that ran has a startedAt");
+    // in a busy cluster) goes PENDING -> STOPPED on a real instance (PENDING -> DEPROVISIONING where
+    // the Pod is deleted), and still reports when it started: the Pod's terminated.startedAt.
+    for (node, last) in
+        [(node(), TaskLifecycle::Stopped), (NodeFacts { simulated: true, ..node() }, TaskLifecycle::Deprovisioning)]
+    {
+        let quick = plan(
+            &wants_running(Some(was(TaskLifecycle::Pending))),
+            Some(&scheduled("Succeeded", vec![exited("app", 0), exited("sidecar", 0)])),
+            &node,
+            &now(),
+            RETENTION,
+        );
+        assert_eq!(quick.status.last_status, Some(last));
+        assert_eq!(quick.status.started_at, Some(at(-10)), "a task that ran has a startedAt");
+    }
 }
 
 #[test]
@@ -583,7 +630,7 @@ fn a_container_that_cannot_start_fails_the_task() {
 fn stop_task_while_running() {
     check(vec![
         (
-            "desiredStatus STOPPED on a RUNNING task: UserInitiated with the user's reason, Pod deleted with its grace",
+            "desiredStatus STOPPED on a RUNNING task: UserInitiated with the user's reason, the Pod halted (its containers get their grace)",
             wants_stopped(Some("scaling down"), Some(was(TaskLifecycle::Running))),
             Some(all_running()),
             node(),
@@ -620,7 +667,7 @@ fn the_node_going_away_stops_the_task() {
     check(vec![
         // The Pod still runs on a node that is going.
         (
-            "a spot interruption notice: SpotInterruption, Pod deleted",
+            "a spot interruption notice: SpotInterruption, the Pod halted",
             running(),
             Some(all_running()),
             spot_node(),
@@ -770,6 +817,20 @@ fn a_stopped_task_stays_stopped_until_its_retention_ends() {
             "a leftover Pod without the finalizer already going: only the retention remains",
             wants_running(stopped_ago(600)),
             Some(deleting(unfinalized(all_running()), 30)),
+            node(),
+            still_stopped(PodAction::None, Some(Duration::from_secs(3000))),
+        ),
+        (
+            "its Pod whose containers have ended is kept (their logs stay readable), its finalizer released",
+            wants_running(stopped_ago(600)),
+            Some(scheduled("Failed", vec![exited("app", 1), exited("sidecar", 137)])),
+            node(),
+            still_stopped(PodAction::ReleaseFinalizer, None),
+        ),
+        (
+            "a kept Pod, its finalizer released: it goes with the Task when retention ends",
+            wants_running(stopped_ago(600)),
+            Some(unfinalized(scheduled("Failed", vec![exited("app", 1), exited("sidecar", 137)]))),
             node(),
             still_stopped(PodAction::None, Some(Duration::from_secs(3000))),
         ),

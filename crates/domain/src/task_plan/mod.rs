@@ -134,6 +134,10 @@ pub enum PodAction {
     Create,
     /// Delete the Pod, giving its containers `grace` to stop.
     Delete { grace: Option<i64> },
+    /// Stop the Pod's containers and keep the Pod (its containers' logs stay readable until the
+    /// stopped task's retention ends): the kubelet stops a Pod past `spec.activeDeadlineSeconds`,
+    /// set to `deadline_seconds` (the Pod's age), giving its containers their grace period.
+    Halt { deadline_seconds: i64 },
     /// The stop is recorded: release the Pod's finalizer.
     ReleaseFinalizer,
     /// Retention is over: delete the Task itself.
@@ -309,12 +313,28 @@ pub fn plan(task: &Task, pod: Option<&Pod>, node: &NodeFacts, now: &Time, retent
         if status.started_at.is_none() {
             status.started_at = observation.started_at.clone();
         }
+        let grace = pod.spec.as_ref().and_then(|s| s.termination_grace_period_seconds);
+        if keeps_logs(node) {
+            if observation.all_containers_stopped {
+                // Every container has ended and reported: the task is STOPPED, its Pod stays.
+                stop_now(&mut status, None, now, generation);
+                status.execution_stopped_at = observation.execution_stopped_at.clone().or_else(|| Some(now.clone()));
+                return finish(previous, status, PodAction::ReleaseFinalizer, Some(retention));
+            }
+            if let Some(wait) = halt_wait(&status, grace, now) {
+                status.last_status = Some(task_status::advance(previous.last_status, TaskLifecycle::Stopping));
+                status.desired_status = Some(DesiredStatus::Stopped);
+                set_stopping_conditions(&mut status, now, generation);
+                let deadline_seconds = pod_age_seconds(pod, now);
+                return finish(previous, status, PodAction::Halt { deadline_seconds }, Some(wait));
+            }
+            // The kubelet did not stop it in time (unreachable?): delete the Pod as below.
+        }
         let target =
             if observation.all_containers_stopped { TaskLifecycle::Deprovisioning } else { TaskLifecycle::Stopping };
         status.last_status = Some(task_status::advance(previous.last_status, target));
         status.desired_status = Some(DesiredStatus::Stopped);
         set_stopping_conditions(&mut status, now, generation);
-        let grace = pod.spec.as_ref().and_then(|s| s.termination_grace_period_seconds);
         return finish(previous, status, PodAction::Delete { grace }, None);
     }
 
@@ -372,6 +392,41 @@ pub fn plan(task: &Task, pod: Option<&Pod>, node: &NodeFacts, now: &Time, retent
     finish(previous, status, PodAction::None, health_recheck)
 }
 
+/// Whether a stopping task's Pod is kept (its containers stopped in place) so that their logs stay
+/// readable: on a real node that is there. A simulated node runs no container (no log to keep, and
+/// no kubelet to honour a deadline); an unknown or gone node cannot stop anything.
+fn keeps_logs(node: &NodeFacts) -> bool {
+    node.name.is_some() && !node.simulated && !node.gone
+}
+
+/// How long to wait for the kubelet to stop a halted Pod's containers (their grace period, and the
+/// slack for their final states to be reported), or None once that is past.
+fn halt_wait(status: &TaskStatus, grace: Option<i64>, now: &Time) -> Option<Duration> {
+    let since = status.stopping_at.as_ref().map_or(now.0, |t| t.0);
+    let grace = Duration::from_secs(u64::try_from(grace.unwrap_or(30)).unwrap_or(0));
+    let elapsed = Duration::try_from(now.0.duration_since(since)).unwrap_or(Duration::ZERO);
+    let remaining = (grace + FINAL_STATE_SLACK).saturating_sub(elapsed);
+    (!remaining.is_zero()).then_some(remaining.min(Duration::from_secs(5)))
+}
+
+/// The Pod's age in whole seconds (at least 1): an `activeDeadlineSeconds` that has passed.
+fn pod_age_seconds(pod: &Pod, now: &Time) -> i64 {
+    let started = pod.status.as_ref().and_then(|s| s.start_time.as_ref()).or(pod.metadata.creation_timestamp.as_ref());
+    let age = started.map_or(0, |t| now.0.duration_since(t.0).as_secs());
+    age.max(1)
+}
+
+/// A Pod whose containers have all ended (the kubelet will start none again): a terminal phase, or
+/// every container reported terminated (a halted Pod may report them before its phase).
+fn is_terminal(pod: &Pod) -> bool {
+    let status = pod.status.as_ref();
+    let phase = status.and_then(|s| s.phase.as_deref());
+    let containers = status.and_then(|s| s.container_statuses.as_deref()).unwrap_or_default();
+    matches!(phase, Some("Succeeded" | "Failed"))
+        || (!containers.is_empty()
+            && containers.iter().all(|c| c.state.as_ref().is_some_and(|s| s.terminated.is_some())))
+}
+
 fn plan_stopped(task: &Task, pod: Option<&Pod>, status: TaskStatus, now: &Time, retention: Duration) -> Plan {
     let previous = task.status.clone().unwrap_or_default();
     let mut status = status;
@@ -381,13 +436,16 @@ fn plan_stopped(task: &Task, pod: Option<&Pod>, status: TaskStatus, now: &Time, 
     // retention now; without it the retention would restart at every reconcile.
     status.stopped_at.get_or_insert_with(|| now.clone());
     if let Some(pod) = pod {
+        // A Pod whose containers have ended is kept with the stopped task (its logs stay readable)
+        // and goes with it, when retention ends; any other is deleted.
+        let kept = is_terminal(pod) && pod.metadata.deletion_timestamp.is_none();
         let action = if has_our_finalizer(pod) {
-            if pod.metadata.deletion_timestamp.is_some() {
+            if pod.metadata.deletion_timestamp.is_some() || kept {
                 PodAction::ReleaseFinalizer
             } else {
                 PodAction::Delete { grace: Some(0) }
             }
-        } else if pod.metadata.deletion_timestamp.is_none() {
+        } else if pod.metadata.deletion_timestamp.is_none() && !kept {
             PodAction::Delete { grace: Some(0) }
         } else {
             PodAction::None

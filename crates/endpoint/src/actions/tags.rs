@@ -15,6 +15,14 @@ enum Target {
     Cluster(String),
     Task(String),
     Service(String),
+    /// A provider CreateCapacityProvider made (a record of the namespace).
+    CapacityProvider(String),
+}
+
+/// The provider name of a capacity-provider ARN (`...:capacity-provider/<name>`), if it is one.
+fn capacity_provider(resource_arn: &str) -> Option<&str> {
+    let (_, name) = resource_arn.strip_prefix("arn:")?.split_once(":capacity-provider/")?;
+    (!name.is_empty()).then_some(name)
 }
 
 fn not_found() -> EcsError {
@@ -23,6 +31,16 @@ fn not_found() -> EcsError {
 
 /// The object the ARN names and its current tags (after the GitOps guard when writing).
 async fn target(call: &Call<'_>, resource_arn: &str, writing: bool) -> Result<(Target, Vec<Tag>), EcsError> {
+    if let Some(name) = capacity_provider(resource_arn) {
+        let tags = super::capacity_providers::record_tags(call, name).await?.ok_or_else(|| {
+            EcsError::invalid_parameter(
+                "Only capacity providers made by CreateCapacityProvider have tags of their own in kube-ecs: a node \
+                 pool's are its EcsCluster's (tag the cluster).",
+            )
+        })?;
+        let tags = tags.into_iter().map(|t| Tag { key: t.key, value: t.value }).collect();
+        return Ok((Target::CapacityProvider(name.to_string()), tags));
+    }
     let reference = arn::parse(resource_arn).ok_or_else(|| {
         EcsError::invalid_parameter(format!("The ARN {resource_arn:?} is not an ECS cluster, task or service ARN."))
     })?;
@@ -65,6 +83,10 @@ async fn write(call: &Call<'_>, target: Target, tags: Vec<Tag>) -> Result<(), Ec
         Target::Cluster(name) => call.merge(&call.clusters(), &name, &patch).await.map(drop),
         Target::Task(name) => call.merge(&call.tasks(), &name, &patch).await.map(drop),
         Target::Service(name) => call.merge(&call.services(), &name, &patch).await.map(drop),
+        Target::CapacityProvider(name) => {
+            let tags = tags.into_iter().map(|t| wire::Tag { key: t.key, value: t.value }).collect();
+            super::capacity_providers::set_record_tags(call, &name, tags).await
+        }
     }
 }
 

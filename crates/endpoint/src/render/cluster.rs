@@ -25,7 +25,17 @@ pub fn cluster(arns: &Arns, cluster: &EcsCluster, with_tags: bool) -> wire::Clus
         pending_tasks_count: Some(status.pending_tasks_count.unwrap_or(0)),
         active_services_count: Some(status.active_services_count.unwrap_or(0)),
         settings: vec![wire::ClusterSetting { name: Some("containerInsights".into()), value: Some(insights) }],
-        capacity_providers: cluster.spec.node_pools.iter().map(|p| p.name.clone()).collect(),
+        capacity_providers: cluster.spec.node_pools.iter().map(|p| p.capacity_provider().to_string()).collect(),
+        default_capacity_provider_strategy: cluster
+            .spec
+            .default_capacity_provider_strategy
+            .iter()
+            .map(|s| wire::CapacityProviderStrategyItem {
+                capacity_provider: s.capacity_provider.clone(),
+                base: s.base,
+                weight: s.weight,
+            })
+            .collect(),
         tags: if with_tags { super::tags(&cluster.spec.tags) } else { Vec::new() },
         ..Default::default()
     }

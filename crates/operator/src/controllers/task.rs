@@ -12,7 +12,7 @@ use k8s_openapi::api::apps::v1::ControllerRevision;
 use k8s_openapi::api::core::v1::{Namespace, Node, Pod, ServiceAccount};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::ResourceExt;
-use kube::api::{Api, DeleteParams, PostParams};
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::core::DeserializeGuard;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::reflector::ObjectRef;
@@ -184,6 +184,7 @@ async fn reconcile(task: Arc<Task>, ctx: Arc<Context>) -> Result<Action> {
                 DeleteParams { grace_period_seconds: grace.map(|g| g.max(0) as u32), ..DeleteParams::background() };
             pods.delete(&name, &params).await.map(|_| ()).or_else(ignore_not_found)?;
         }
+        PodAction::Halt { deadline_seconds } => halt(&pods, pod.as_ref(), deadline_seconds).await?,
         PodAction::ReleaseFinalizer => release_finalizer(&pods, pod.as_ref()).await?,
         PodAction::None | PodAction::Create | PodAction::DeleteTask => {}
     }
@@ -259,6 +260,21 @@ fn node_facts(ctx: &Context, task: &Task, pod: Option<&Pod>) -> NodeFacts {
         .or_else(|| task.status.as_ref().and_then(|s| s.container_instance.clone()));
     let node = node_name.as_deref().and_then(|n| ctx.caches().node(n));
     task_plan::node_facts(task, pod, node.as_deref())
+}
+
+/// Has the kubelet stop the Pod's containers and keep the Pod: an `activeDeadlineSeconds` already
+/// past (the field may be set, or lowered, on a running Pod). Set once: a lower value later would
+/// change nothing.
+async fn halt(pods: &Api<Pod>, pod: Option<&Pod>, deadline_seconds: i64) -> Result<()> {
+    let Some(pod) = pod else { return Ok(()) };
+    if pod.spec.as_ref().and_then(|s| s.active_deadline_seconds).is_some_and(|d| d <= deadline_seconds) {
+        return Ok(());
+    }
+    let patch = serde_json::json!({"spec": {"activeDeadlineSeconds": deadline_seconds}});
+    pods.patch(&pod.name_any(), &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .map(drop)
+        .or_else(ignore_not_found)
 }
 
 async fn release_finalizer(pods: &Api<Pod>, pod: Option<&Pod>) -> Result<()> {

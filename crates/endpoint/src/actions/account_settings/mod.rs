@@ -144,8 +144,7 @@ async fn effective(call: &Call<'_>, name: &str) -> Result<Option<String>, EcsErr
 }
 
 /// The containerInsights default of a cluster CreateCluster makes for the caller (None: ECS's
-/// default, disabled). kube-ecs has one level of Container Insights, so `enhanced` is `enabled`.
+/// default, disabled). The cluster keeps the value as set (`enhanced` exports what `enabled` does).
 pub async fn cluster_insights_default(call: &Call<'_>) -> Result<Option<String>, EcsError> {
-    let value = effective(call, "containerInsights").await?;
-    Ok(value.map(|v| if v == "enhanced" { "enabled".to_string() } else { v }))
+    effective(call, "containerInsights").await
 }

@@ -51,6 +51,19 @@ async fn write_record(call: &Call<'_>, name: &str, record: &Record) -> Result<()
     store(call).write(name, Some(&json)).await
 }
 
+/// The tags of the provider CreateCapacityProvider made as `name` (None: no such record). A node
+/// pool's provider has none of its own: its tags are the EcsCluster's.
+pub async fn record_tags(call: &Call<'_>, name: &str) -> Result<Option<Vec<wire::Tag>>, EcsError> {
+    Ok(records(call).await?.remove(name).map(|r| r.tags))
+}
+
+/// Replaces the tags of the provider record `name` (which exists).
+pub async fn set_record_tags(call: &Call<'_>, name: &str, tags: Vec<wire::Tag>) -> Result<(), EcsError> {
+    let mut record = records(call).await?.remove(name).ok_or_else(does_not_exist)?;
+    record.tags = tags;
+    write_record(call, name, &record).await
+}
+
 /// Every cluster the caller may list (none without the right: their pools are not visible then).
 async fn visible_clusters(call: &Call<'_>) -> Result<Vec<EcsCluster>, EcsError> {
     match call.list(&call.clusters(), None).await {
@@ -286,12 +299,24 @@ pub async fn put_cluster(
     if !change.removed.is_empty() {
         refuse_removing_busy_pools(call, &object, &change.removed).await?;
     }
-    let cluster = if change.pools == cluster.spec.node_pools {
-        cluster
-    } else {
-        let patch = serde_json::json!({"spec": {"nodePools": change.pools}});
-        call.merge(&call.clusters(), &object, &patch).await?
-    };
+    // The strategy names providers; the cluster keeps them as the pools' provider names.
+    let strategy: Vec<kube_ecs_api::common::CapacityProviderStrategyItem> = input
+        .default_capacity_provider_strategy
+        .iter()
+        .map(|item| kube_ecs_api::common::CapacityProviderStrategyItem {
+            capacity_provider: crate::arn::short_name(&item.capacity_provider).to_string(),
+            base: item.base,
+            weight: item.weight,
+        })
+        .collect();
+    let cluster =
+        if change.pools == cluster.spec.node_pools && strategy == cluster.spec.default_capacity_provider_strategy {
+            cluster
+        } else {
+            let patch =
+                serde_json::json!({"spec": {"nodePools": change.pools, "defaultCapacityProviderStrategy": strategy}});
+            call.merge(&call.clusters(), &object, &patch).await?
+        };
     let mut rendered = crate::render::cluster::cluster(call.arns(), &cluster, true);
     // The providers by their names (a pool made for `FARGATE` is named `fargate-<hash>`).
     rendered.capacity_providers = cluster.spec.node_pools.iter().map(|p| plan::provider_name(p).to_string()).collect();

@@ -19,15 +19,14 @@ use kube_ecs_wire as wire;
 use crate::arn::short_name;
 use crate::error::EcsError;
 
-/// The node label that puts a Node in the pool a capacity provider became.
-pub const PROVIDER_LABEL: &str = "ecs.kube-ecs.dev/capacity-provider";
+pub use kube_ecs_api::cluster::CAPACITY_PROVIDER_LABEL as PROVIDER_LABEL;
 
 /// Longest pool name (the EcsCluster's schema).
 const POOL_NAME_MAX: usize = 40;
 
 /// The capacity provider a pool is: the name its `nodes` selection label gives, else its own name.
 pub fn provider_name(pool: &NodePool) -> &str {
-    pool.labels.get(PROVIDER_LABEL).map_or(pool.name.as_str(), String::as_str)
+    pool.capacity_provider()
 }
 
 /// The cluster's pools after the request, and the names of the pools it removes.
@@ -100,13 +99,6 @@ pub fn check_strategy(strategy: &[wire::CapacityProviderStrategyItem], pools: &[
     }
     if strategy.iter().filter(|i| i.base.unwrap_or(0) > 0).count() > 1 {
         return Err(EcsError::invalid_parameter("Only one capacity provider in a strategy can have a base defined."));
-    }
-    if !strategy.is_empty() {
-        return Err(EcsError::invalid_parameter(
-            "kube-ecs clusters have no default capacity provider strategy yet: a task or service without a strategy \
-             may run on any of the cluster's node pools. Give capacityProviderStrategy on RunTask, CreateService or \
-             UpdateService instead, and call PutClusterCapacityProviders with an empty defaultCapacityProviderStrategy.",
-        ));
     }
     Ok(())
 }
@@ -191,10 +183,10 @@ mod tests {
             base,
         };
         assert_eq!(check_strategy(&[], &pools), Ok(()));
+        assert_eq!(check_strategy(&[item("od", None)], &pools), Ok(()));
         let cases: &[(&[wire::CapacityProviderStrategyItem], &str)] = &[
             (&[item("fargate", None)], "not associated with the cluster"),
             (&[item("od", Some(1)), item("spot", Some(2))], "Only one capacity provider"),
-            (&[item("od", None)], "no default capacity provider strategy yet"),
         ];
         for (strategy, want) in cases {
             let e = check_strategy(strategy, &pools).unwrap_err();
