@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes crates/ecs-wire's models and Rust types from botocore's ECS and ECR models.
+"""Writes crates/ecs-wire's models and Rust types from botocore's ECS, ECR, Secrets Manager and SSM models.
 
 Run it with the Python of the pinned venv (hack/aws-venv.sh prints its bin directory), so that
 `import botocore` finds the botocore pinned in tools/aws/requirements.txt:
@@ -7,7 +7,7 @@ Run it with the Python of the pinned venv (hack/aws-venv.sh prints its bin direc
     "$(hack/aws-venv.sh | tail -n1)/python" hack/gen-ecs-wire.py          # write the files
     "$(hack/aws-venv.sh | tail -n1)/python" hack/gen-ecs-wire.py --check  # exit 1 if they drifted
 
-One run writes both services (and `--check` checks both). For ECS, from
+One run writes every service (and `--check` checks them all). For ECS, from
 botocore/data/ecs/2014-11-13/{service-2.json.gz,examples-1.json}:
   crates/ecs-wire/model/ecs-2014-11-13.json           the model trimmed to the service's supported
                                                        operations and the shapes their input, output
@@ -19,6 +19,9 @@ botocore/data/ecs/2014-11-13/{service-2.json.gz,examples-1.json}:
 and for ECR, from botocore/data/ecr/2015-09-21/, the same three: model/ecr-2015-09-21.json,
 model/ecr-2015-09-21.examples.json and src/ecr/generated.rs (`kube_ecs_wire::ecr::*`; a module of its
 own, as ECS and ECR share shape names: Tag, TagResourceRequest, ...).
+Secrets Manager (secretsmanager/2017-10-17) and SSM (ssm/2014-11-06) likewise, into
+model/secretsmanager-2017-10-17*.json + src/secretsmanager/generated.rs and model/ssm-2014-11-06*.json +
+src/ssm/generated.rs (`kube_ecs_wire::secretsmanager::*`, `kube_ecs_wire::ssm::*`).
 
 Standard library only (besides locating botocore); needs rustfmt on PATH.
 """
@@ -99,6 +102,36 @@ SERVICES = [
         "ecr-2015-09-21.json",
         "ecr-2015-09-21.examples.json",
         os.path.join("ecr", "generated.rs"),
+        omit_empty_input_lists=True,
+    ),
+    # Secrets Manager on the same endpoint (issue 35), over Kubernetes Secrets. Keep in step with its
+    # dispatch table (crates/endpoint/src/actions/secretsmanager/mod.rs).
+    Service(
+        "Secrets Manager",
+        "secretsmanager/2017-10-17",
+        "secretsmanager",
+        """
+        CreateSecret GetSecretValue PutSecretValue UpdateSecret DescribeSecret ListSecrets DeleteSecret
+        TagResource UntagResource
+        """,
+        "secretsmanager-2017-10-17.json",
+        "secretsmanager-2017-10-17.examples.json",
+        os.path.join("secretsmanager", "generated.rs"),
+        omit_empty_input_lists=True,
+    ),
+    # SSM Parameter Store on the same endpoint (issue 35), over Kubernetes Secrets. Keep in step with
+    # its dispatch table (crates/endpoint/src/actions/ssm/mod.rs).
+    Service(
+        "SSM",
+        "ssm/2014-11-06",
+        "AmazonSSM",
+        """
+        PutParameter GetParameter GetParameters GetParametersByPath DeleteParameter DeleteParameters
+        DescribeParameters
+        """,
+        "ssm-2014-11-06.json",
+        "ssm-2014-11-06.examples.json",
+        os.path.join("ssm", "generated.rs"),
         omit_empty_input_lists=True,
     ),
 ]

@@ -3,11 +3,14 @@
 //! into Rust (`generated.rs`, `ecr/generated.rs`) from trimmed copies of the models (`model/`), and
 //! checks of requests and responses against those models ([`model::ecs()`], [`model::ecr()`]). One
 //! source of truth: `hack/gen-ecs-wire.py` writes all of it from the pinned botocore, and a test
-//! fails when they drift.
+//! fails when they drift. Secrets Manager's and SSM's (Parameter Store) are in [`secretsmanager`]
+//! and [`ssm`], made the same way.
 
 pub mod generated;
 pub use generated::*;
 pub mod ecr;
+pub mod secretsmanager;
+pub mod ssm;
 mod timestamp;
 pub use timestamp::{ParseTimestampError, Timestamp};
 pub mod model;

@@ -1,6 +1,7 @@
 //! The embedded, trimmed models of the services (`model/ecs-2014-11-13.json` and
 //! `model/ecr-2015-09-21.json`, written by `hack/gen-ecs-wire.py`) and checks of JSON bodies
-//! against them: one [`Model`] per service ([`ecs()`], [`ecr()`]), and the same checks for both.
+//! against them: one [`Model`] per service ([`ecs()`], [`ecr()`]; Secrets Manager's and SSM's,
+//! [`secretsmanager()`] and [`ssm()`], the same way), and the same checks for all.
 //!
 //! - [`Model::check_input`] checks a request body as the service's frontend does before it runs an
 //!   operation: a member of the wrong JSON type is a `SerializationException` (the first one
@@ -37,6 +38,12 @@ pub const MODEL_JSON: &str = include_str!("../model/ecs-2014-11-13.json");
 /// ECR's trimmed model, as `hack/gen-ecs-wire.py` wrote it.
 pub const ECR_MODEL_JSON: &str = include_str!("../model/ecr-2015-09-21.json");
 
+/// Secrets Manager's trimmed model, as `hack/gen-ecs-wire.py` wrote it.
+pub const SECRETSMANAGER_MODEL_JSON: &str = include_str!("../model/secretsmanager-2017-10-17.json");
+
+/// SSM's trimmed model (Parameter Store's actions), as `hack/gen-ecs-wire.py` wrote it.
+pub const SSM_MODEL_JSON: &str = include_str!("../model/ssm-2014-11-06.json");
+
 /// Error codes any AWS JSON 1.1 operation may return besides those the model declares for it: the
 /// protocol's own and AWS's common errors.
 pub const COMMON_ERROR_CODES: &[&str] = &[
@@ -71,6 +78,9 @@ pub enum ValidationStyle {
     /// parameter at 'imageIds' failed to satisfy constraint: 'Member must have length greater than
     /// or equal to 1'`.
     InvalidParameterAt,
+    /// Secrets Manager and SSM: the counted wording of [`ValidationStyle::Counted`], as a
+    /// `ValidationException` (their frontends' type for a request the model refuses).
+    CountedValidationException,
 }
 
 /// One service's trimmed model and the checks of bodies against it.
@@ -98,10 +108,25 @@ pub fn ecr() -> &'static Model {
     MODEL.get_or_init(|| Model::parse("ECR", ECR_MODEL_JSON, ValidationStyle::InvalidParameterAt))
 }
 
+/// Secrets Manager's model (`model/secretsmanager-2017-10-17.json`; types in
+/// [`crate::secretsmanager`]), parsed once.
+pub fn secretsmanager() -> &'static Model {
+    static MODEL: OnceLock<Model> = OnceLock::new();
+    MODEL.get_or_init(|| {
+        Model::parse("Secrets Manager", SECRETSMANAGER_MODEL_JSON, ValidationStyle::CountedValidationException)
+    })
+}
+
+/// SSM's model (`model/ssm-2014-11-06.json`; types in [`crate::ssm`]), parsed once.
+pub fn ssm() -> &'static Model {
+    static MODEL: OnceLock<Model> = OnceLock::new();
+    MODEL.get_or_init(|| Model::parse("SSM", SSM_MODEL_JSON, ValidationStyle::CountedValidationException))
+}
+
 /// The model of the service whose `X-Amz-Target` prefix is `prefix`
 /// (`AmazonEC2ContainerServiceV20141113`: ECS; `AmazonEC2ContainerRegistry_V20150921`: ECR).
 pub fn for_target_prefix(prefix: &str) -> Option<&'static Model> {
-    [ecs(), ecr()].into_iter().find(|m| m.target_prefix() == prefix)
+    [ecs(), ecr(), secretsmanager(), ssm()].into_iter().find(|m| m.target_prefix() == prefix)
 }
 
 /// ECS's parsed model.
@@ -284,8 +309,12 @@ impl Model {
         if check.violations.is_empty() {
             return Ok(());
         }
+        let code = match self.validation {
+            ValidationStyle::CountedValidationException => "ValidationException",
+            _ => "InvalidParameterException",
+        };
         let message = match self.validation {
-            ValidationStyle::Counted => {
+            ValidationStyle::Counted | ValidationStyle::CountedValidationException => {
                 let n = check.violations.len();
                 let all: Vec<String> = check
                     .violations
@@ -299,7 +328,7 @@ impl Model {
                 format!("Invalid parameter at '{}' failed to satisfy constraint: '{}'", v.path, v.constraint)
             }
         };
-        Err(InputError { code: "InvalidParameterException", message })
+        Err(InputError { code, message })
     }
 
     /// [`Model::check_input`], then deserializes the body into `T` (the operation's generated
@@ -659,5 +688,7 @@ impl Model {
 
 #[cfg(test)]
 mod ecr_tests;
+#[cfg(test)]
+mod secrets_tests;
 #[cfg(test)]
 mod tests;

@@ -55,6 +55,10 @@ fn generated_files_match_botocores_model() {
         "model/ecr-2015-09-21.json",
         "model/ecr-2015-09-21.examples.json",
         "src/ecr/generated.rs",
+        "model/secretsmanager-2017-10-17.json",
+        "src/secretsmanager/generated.rs",
+        "model/ssm-2014-11-06.json",
+        "src/ssm/generated.rs",
     ] {
         assert!(repo.join("crates/ecs-wire").join(file).is_file(), "crates/ecs-wire/{file} is missing");
     }
