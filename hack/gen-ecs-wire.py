@@ -22,6 +22,8 @@ own, as ECS and ECR share shape names: Tag, TagResourceRequest, ...).
 Secrets Manager (secretsmanager/2017-10-17) and SSM (ssm/2014-11-06) likewise, into
 model/secretsmanager-2017-10-17*.json + src/secretsmanager/generated.rs and model/ssm-2014-11-06*.json +
 src/ssm/generated.rs (`kube_ecs_wire::secretsmanager::*`, `kube_ecs_wire::ssm::*`).
+CloudWatch Logs (logs/2014-03-28) likewise, into model/logs-2014-03-28*.json + src/logs/generated.rs
+(`kube_ecs_wire::logs::*`).
 
 Standard library only (besides locating botocore); needs rustfmt on PATH.
 """
@@ -132,6 +134,21 @@ SERVICES = [
         "ssm-2014-11-06.json",
         "ssm-2014-11-06.examples.json",
         os.path.join("ssm", "generated.rs"),
+        omit_empty_input_lists=True,
+    ),
+    # CloudWatch Logs on the same endpoint (issue 35): log groups and streams over the tasks' Pods,
+    # events from `pods/log`. Keep in step with its dispatch table (crates/endpoint/src/actions/logs/mod.rs).
+    Service(
+        "CloudWatch Logs",
+        "logs/2014-03-28",
+        "Logs_20140328",
+        """
+        DescribeLogGroups DescribeLogStreams GetLogEvents FilterLogEvents
+        CreateLogGroup DeleteLogGroup PutRetentionPolicy
+        """,
+        "logs-2014-03-28.json",
+        "logs-2014-03-28.examples.json",
+        os.path.join("logs", "generated.rs"),
         omit_empty_input_lists=True,
     ),
 ]

@@ -4,11 +4,12 @@
 //! checks of requests and responses against those models ([`model::ecs()`], [`model::ecr()`]). One
 //! source of truth: `hack/gen-ecs-wire.py` writes all of it from the pinned botocore, and a test
 //! fails when they drift. Secrets Manager's and SSM's (Parameter Store) are in [`secretsmanager`]
-//! and [`ssm`], made the same way.
+//! and [`ssm`], made the same way; CloudWatch Logs' in [`logs`].
 
 pub mod generated;
 pub use generated::*;
 pub mod ecr;
+pub mod logs;
 pub mod secretsmanager;
 pub mod ssm;
 mod timestamp;

@@ -38,6 +38,9 @@ pub const MODEL_JSON: &str = include_str!("../model/ecs-2014-11-13.json");
 /// ECR's trimmed model, as `hack/gen-ecs-wire.py` wrote it.
 pub const ECR_MODEL_JSON: &str = include_str!("../model/ecr-2015-09-21.json");
 
+/// CloudWatch Logs' trimmed model, as `hack/gen-ecs-wire.py` wrote it.
+pub const LOGS_MODEL_JSON: &str = include_str!("../model/logs-2014-03-28.json");
+
 /// Secrets Manager's trimmed model, as `hack/gen-ecs-wire.py` wrote it.
 pub const SECRETSMANAGER_MODEL_JSON: &str = include_str!("../model/secretsmanager-2017-10-17.json");
 
@@ -108,6 +111,13 @@ pub fn ecr() -> &'static Model {
     MODEL.get_or_init(|| Model::parse("ECR", ECR_MODEL_JSON, ValidationStyle::InvalidParameterAt))
 }
 
+/// CloudWatch Logs' model (`model/logs-2014-03-28.json`; types in [`crate::logs`]), parsed once. Its
+/// frontend words a refused request as ECS's does (`1 validation error detected: ...`).
+pub fn logs() -> &'static Model {
+    static MODEL: OnceLock<Model> = OnceLock::new();
+    MODEL.get_or_init(|| Model::parse("CloudWatch Logs", LOGS_MODEL_JSON, ValidationStyle::Counted))
+}
+
 /// Secrets Manager's model (`model/secretsmanager-2017-10-17.json`; types in
 /// [`crate::secretsmanager`]), parsed once.
 pub fn secretsmanager() -> &'static Model {
@@ -126,7 +136,7 @@ pub fn ssm() -> &'static Model {
 /// The model of the service whose `X-Amz-Target` prefix is `prefix`
 /// (`AmazonEC2ContainerServiceV20141113`: ECS; `AmazonEC2ContainerRegistry_V20150921`: ECR).
 pub fn for_target_prefix(prefix: &str) -> Option<&'static Model> {
-    [ecs(), ecr(), secretsmanager(), ssm()].into_iter().find(|m| m.target_prefix() == prefix)
+    [ecs(), ecr(), secretsmanager(), ssm(), logs()].into_iter().find(|m| m.target_prefix() == prefix)
 }
 
 /// ECS's parsed model.

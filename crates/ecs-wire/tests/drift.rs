@@ -59,6 +59,8 @@ fn generated_files_match_botocores_model() {
         "src/secretsmanager/generated.rs",
         "model/ssm-2014-11-06.json",
         "src/ssm/generated.rs",
+        "model/logs-2014-03-28.json",
+        "src/logs/generated.rs",
     ] {
         assert!(repo.join("crates/ecs-wire").join(file).is_file(), "crates/ecs-wire/{file} is missing");
     }
