@@ -59,6 +59,8 @@ pub enum Command {
         #[arg(long)]
         kubeconfig_out: Option<PathBuf>,
     },
+    /// A task's or service's container logs (their awslogs streams), as the CloudWatch Logs API reads them.
+    Logs(crate::logs::LogsArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -206,6 +208,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Run(args) => run_operator(*args).await,
         Command::Crdgen { out } => crdgen(&out),
         Command::Import(what) => import(what),
+        Command::Logs(args) => args.run().await,
         Command::Demo { tools_bin, examples, seconds } => {
             // The local cluster's self-signed certificate is skipped on purpose (see local_cluster);
             // kube warns about that for every client it builds.

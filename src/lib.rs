@@ -10,6 +10,7 @@
 pub mod cli;
 pub mod demo;
 pub mod ecr;
+pub mod logs;
 
 pub use kube_ecs_api as api;
 pub use kube_ecs_api::{crdgen, labels};

@@ -21,8 +21,8 @@ fn error(e: &sigv4::Error) -> EcsError {
 }
 
 /// The access key that signed the request, once its signature, date and scope check out. `service`
-/// is the SigV4 service name the credential must be scoped to (the target's: `ecs` or `ecr`), as a
-/// key signed for one service is not valid for another at AWS.
+/// is the SigV4 service name the credential must be scoped to (the target's: `ecs`, `ecr`,
+/// `secretsmanager` or `ssm`), as a key signed for one service is not valid for another at AWS.
 pub fn authenticate(endpoint: &Endpoint, request: &Signed<'_>, service: &str) -> Result<AccessKey, EcsError> {
     let request = sigv4::Request {
         method: request.method,

@@ -45,6 +45,8 @@ error_codes!(
     RepositoryNotFoundException,
     TooManyTagsException,
     ValidationException,
+    // CloudWatch Logs' own (InvalidParameterException and ResourceNotFoundException are shared).
+    ResourceAlreadyExistsException,
     // The AWS JSON protocol's and SigV4's.
     IncompleteSignatureException,
     InvalidSignatureException,

@@ -1,6 +1,6 @@
 //! The AWS JSON 1.1 protocol: which service and action a request calls (`X-Amz-Target`) and its
-//! JSON input, checked against that service's botocore model before any action sees it. ECS and ECR
-//! share the endpoint; the target's prefix tells them apart.
+//! JSON input, checked against that service's botocore model before any action sees it. ECS, ECR and
+//! CloudWatch Logs share the endpoint; the target's prefix tells them apart.
 
 use kube_ecs_wire as wire;
 use kube_ecs_wire::model::Model;
@@ -12,6 +12,7 @@ use crate::error::{EcsError, ErrorCode};
 pub enum Service {
     Ecs,
     Ecr,
+    Logs,
 }
 
 impl Service {
@@ -20,14 +21,16 @@ impl Service {
         match self {
             Service::Ecs => wire::TARGET_PREFIX,
             Service::Ecr => wire::ecr::TARGET_PREFIX,
+            Service::Logs => wire::logs::TARGET_PREFIX,
         }
     }
 
-    /// The SigV4 service name clients sign with (the AWS CLI: `ecs`, `ecr`).
+    /// The SigV4 service name clients sign with (the AWS CLI: `ecs`, `ecr`, `logs`).
     pub fn signing_name(self) -> &'static str {
         match self {
             Service::Ecs => "ecs",
             Service::Ecr => "ecr",
+            Service::Logs => "logs",
         }
     }
 
@@ -36,6 +39,7 @@ impl Service {
         match self {
             Service::Ecs => wire::model::ecs(),
             Service::Ecr => wire::ecr::model(),
+            Service::Logs => wire::logs::model(),
         }
     }
 
@@ -44,6 +48,7 @@ impl Service {
         match self {
             Service::Ecs => "docs/ecs-api.md",
             Service::Ecr => "docs/ecr.md",
+            Service::Logs => "docs/logs-and-secrets.md",
         }
     }
 
@@ -51,6 +56,7 @@ impl Service {
         match self {
             Service::Ecs => wire::SUPPORTED_OPERATIONS,
             Service::Ecr => wire::ecr::SUPPORTED_OPERATIONS,
+            Service::Logs => wire::logs::SUPPORTED_OPERATIONS,
         }
     }
 
@@ -58,12 +64,13 @@ impl Service {
         match self {
             Service::Ecs => wire::ALL_OPERATIONS,
             Service::Ecr => wire::ecr::ALL_OPERATIONS,
+            Service::Logs => wire::logs::ALL_OPERATIONS,
         }
     }
 
     /// The service whose target prefix starts `target`, if one does.
     fn of_target(target: &str) -> Option<Service> {
-        [Service::Ecs, Service::Ecr]
+        [Service::Ecs, Service::Ecr, Service::Logs]
             .into_iter()
             .find(|s| target.strip_prefix(s.target_prefix()).is_some_and(|rest| rest.starts_with('.')))
     }
@@ -84,8 +91,8 @@ pub fn signing_service(target: Option<&str>) -> Service {
 }
 
 /// The action named by `X-Amz-Target: AmazonEC2ContainerServiceV20141113.<Action>` (ECS) or
-/// `AmazonEC2ContainerRegistry_V20150921.<Action>` (ECR), if kube-ecs serves it; any other target is
-/// the UnknownOperationException naming it.
+/// `AmazonEC2ContainerRegistry_V20150921.<Action>` (ECR) or `Logs_20140328.<Action>` (CloudWatch Logs), if
+/// kube-ecs serves it; any other target is the UnknownOperationException naming it.
 pub fn operation(target: Option<&str>) -> Result<Operation, EcsError> {
     let Some(target) = target.map(str::trim).filter(|t| !t.is_empty()) else {
         return Err(EcsError::new(
@@ -97,9 +104,10 @@ pub fn operation(target: Option<&str>) -> Result<Operation, EcsError> {
         return Err(EcsError::new(
             ErrorCode::UnknownOperationException,
             format!(
-                "Unknown target {target:?}: this endpoint serves {} and {}.",
+                "Unknown target {target:?}: this endpoint serves {}, {} and {}.",
                 Service::Ecs.target_prefix(),
-                Service::Ecr.target_prefix()
+                Service::Ecr.target_prefix(),
+                Service::Logs.target_prefix()
             ),
         ));
     };
@@ -110,7 +118,8 @@ pub fn operation(target: Option<&str>) -> Result<Operation, EcsError> {
     let message = if service.all().contains(&action) {
         format!("The action {action} is not supported by kube-ecs ({} lists the supported actions).", service.docs())
     } else {
-        format!("The action {action} is not an {} action.", service.model().service())
+        let article = if service == Service::Logs { "a" } else { "an" };
+        format!("The action {action} is not {article} {} action.", service.model().service())
     };
     Err(EcsError::new(ErrorCode::UnknownOperationException, message))
 }
@@ -183,6 +192,23 @@ mod tests {
         ];
         for (target, service) in cases {
             assert_eq!(signing_service(target).signing_name(), service, "{target:?}");
+        }
+    }
+
+    #[test]
+    fn cloudwatch_logs_targets() {
+        assert_eq!(
+            operation(Some("Logs_20140328.GetLogEvents")),
+            Ok(Operation { service: Service::Logs, name: "GetLogEvents" })
+        );
+        assert_eq!(signing_service(Some("Logs_20140328.FilterLogEvents")).signing_name(), "logs");
+        for (target, message) in [
+            ("Logs_20140328.PutLogEvents", "PutLogEvents is not supported by kube-ecs (docs/logs-and-secrets.md"),
+            ("Logs_20140328.Frobnicate", "The action Frobnicate is not a CloudWatch Logs action."),
+        ] {
+            let error = operation(Some(target)).expect_err(message);
+            assert_eq!(error.code, ErrorCode::UnknownOperationException);
+            assert!(error.message.contains(message), "{target:?}: {error}");
         }
     }
 

@@ -185,14 +185,15 @@ async fn respond(
     let result = async {
         // Before the input is read: without its registry the endpoint has no ECR action to check it for.
         let registry = match operation.service {
-            Service::Ecs => None,
+            Service::Ecs | Service::Logs => None,
             Service::Ecr => Some(endpoint.registry.as_ref().ok_or_else(|| ecr_disabled(operation.name))?),
         };
         let input = protocol::input(operation, &body)?;
         let call = Call::new(endpoint, &key)?;
-        let output = match registry {
-            None => actions::dispatch(&call, operation.name, input).await?,
-            Some(registry) => actions::ecr::dispatch(&call, registry, operation.name, input).await?,
+        let output = match (operation.service, registry) {
+            (Service::Logs, _) => actions::logs::dispatch(&call, operation.name, input).await?,
+            (_, None) => actions::dispatch(&call, operation.name, input).await?,
+            (_, Some(registry)) => actions::ecr::dispatch(&call, registry, operation.name, input).await?,
         };
         if endpoint.config.check_responses {
             let model = operation.service.model();

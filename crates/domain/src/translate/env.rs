@@ -1,14 +1,16 @@
 //! Environment: variables (with overrides), secrets and environment files.
 //!
 //! ECS reads secrets from Secrets Manager / SSM and env files from S3; here they come from the
-//! task's namespace: a Secret per secret reference and a ConfigMap per environment file, named
-//! deterministically from the reference (see docs/mapping.md).
+//! task's namespace: a Secret per secret or parameter (where the ECS API's Secrets Manager and SSM
+//! actions keep them, [`crate::secrets`]) and a ConfigMap per environment file, named
+//! deterministically from the reference (see docs/mapping.md, docs/secrets.md).
 
 use k8s_openapi::api::core::v1::{ConfigMapEnvSource, EnvFromSource, EnvVar, EnvVarSource, SecretKeySelector};
 
 use super::names::{arn_tail, dns_label};
 use crate::api::common::KeyValuePair;
 use crate::api::task_definition::{EnvironmentFile, Secret};
+use crate::secrets;
 
 /// Plain variables, later ones (overrides) replacing earlier ones of the same name, in first-seen order.
 pub fn variables<'a>(sources: impl IntoIterator<Item = &'a KeyValuePair>) -> Vec<EnvVar> {
@@ -24,28 +26,28 @@ pub fn variables<'a>(sources: impl IntoIterator<Item = &'a KeyValuePair>) -> Vec
     out
 }
 
-/// The Secret name and key a secret reference points at.
+/// The Secret name and key a secret reference points at, by the convention the ECS API stores
+/// Secrets Manager secrets and SSM parameters with ([`crate::secrets`]): a Secrets Manager ARN
+/// names the secret's Secret and, with a json-key, that key (else the whole `SecretString`); an SSM
+/// parameter (ARN or name) names the parameter's Secret and its `Value`; `secret-name:key` (kube-ecs's
+/// own form) names a Secret and key directly. Version stages and IDs select nothing: a Secret holds
+/// the current value only.
 pub fn secret_reference(secret: &Secret) -> (String, String) {
     let value = secret.value_from.as_str();
-    if let Some(rest) = value.strip_prefix("arn:aws:secretsmanager:") {
-        // arn:aws:secretsmanager:region:account:secret:NAME-Suffix[:json-key[:stage[:id]]]
-        let parts: Vec<&str> = rest.splitn(4, ':').collect();
-        let tail: Vec<&str> = parts.get(3).map(|t| t.split(':').collect()).unwrap_or_default();
-        let name = tail.first().copied().unwrap_or_default();
-        // Secrets Manager appends "-" and six random characters to every secret's ARN.
-        let name = match name.rsplit_once('-') {
-            Some((base, suffix)) if suffix.len() == 6 && !base.is_empty() => base,
-            _ => name,
-        };
-        let key = tail.get(1).filter(|k| !k.is_empty()).map(|k| k.to_string()).unwrap_or_else(|| secret.name.clone());
-        return (dns_label(name, 253), key);
+    if let Some(arn) = secrets::parse_secret_arn(value) {
+        let key = arn.json_key.unwrap_or(secrets::SECRET_STRING_KEY);
+        return (secrets::secret_object_name(arn.name()), key.to_string());
+    }
+    if let Some(name) = secrets::parse_parameter_arn(value) {
+        return (secrets::parameter_object_name(&name), secrets::PARAMETER_VALUE_KEY.to_string());
     }
     if value.starts_with("arn:") {
         return (dns_label(arn_tail(value), 253), secret.name.clone());
     }
     match value.split_once(':') {
         Some((name, key)) => (dns_label(name, 253), key.to_string()),
-        None => (dns_label(value, 253), secret.name.clone()),
+        // ECS takes a bare name as an SSM parameter of the task's region.
+        None => (secrets::parameter_object_name(value), secrets::PARAMETER_VALUE_KEY.to_string()),
     }
 }
 
@@ -96,16 +98,30 @@ mod tests {
     fn secret_references() {
         let cases = [
             (secret("DB_PASSWORD", "db-credentials:password"), ("db-credentials", "password")),
-            (secret("TOKEN", "api-token"), ("api-token", "TOKEN")),
+            // A bare name is an SSM parameter: its value.
+            (secret("TOKEN", "api-token"), ("api-token", "Value")),
+            (secret("TOKEN", "/prod/api-token"), ("prod-api-token-", "Value")),
+            // Without a json-key: the whole SecretString.
             (
                 secret("DB_PASSWORD", "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf"),
-                ("prod-db", "DB_PASSWORD"),
+                ("prod-db", "SecretString"),
             ),
             (
                 secret("USER", "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf:username::"),
                 ("db", "username"),
             ),
-            (secret("API_KEY", "arn:aws:ssm:us-east-1:123456789012:parameter/prod/api-key"), ("api-key", "API_KEY")),
+            (
+                secret("DB", "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf::AWSCURRENT:"),
+                ("db", "SecretString"),
+            ),
+            // The parameter's whole path names the Secret, as PutParameter stores it.
+            (
+                secret("API_KEY", "arn:aws:ssm:us-east-1:123456789012:parameter/prod/api-key"),
+                ("prod-api-key-", "Value"),
+            ),
+            (secret("API_KEY", "arn:aws:ssm:us-east-1:123456789012:parameter/api-key"), ("api-key", "Value")),
+            // Another ARN: its tail, keyed by the variable.
+            (secret("X", "arn:aws:s3:::bucket/x"), ("x", "X")),
         ];
         for (s, (name, key)) in cases {
             let (got_name, got_key) = secret_reference(&s);

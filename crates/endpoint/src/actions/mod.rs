@@ -7,6 +7,7 @@ mod clusters;
 pub mod ecr;
 mod inactive;
 mod instances;
+pub mod logs;
 mod namespace_store;
 mod services;
 mod tags;

@@ -1,0 +1,56 @@
+//! SSM Parameter Store's actions (`AmazonSSM.<Action>`, signed for `ssm`), over one Kubernetes
+//! Secret per parameter in the key's namespace, read and written through the caller's
+//! impersonating client: RBAC on `secrets` decides. The Secrets are where a task definition's
+//! `secrets[].valueFrom` finds them (`kube_ecs_domain::secrets`). See docs/secrets.md.
+
+mod errors;
+mod filters;
+mod parameters;
+mod record;
+
+use super::{decode, encode};
+use crate::call::Call;
+use crate::error::{EcsError, ErrorCode};
+
+/// Runs `operation` (one of SSM's supported ones) with its checked input; errors in SSM's vocabulary.
+pub async fn dispatch(
+    call: &Call<'_>,
+    operation: &str,
+    input: serde_json::Value,
+) -> Result<serde_json::Value, EcsError> {
+    macro_rules! route {
+        ($($name:literal => $action:path),* $(,)?) => {
+            match operation {
+                $($name => encode($action(call, decode(&input)?).await?),)*
+                other => Err(EcsError::new(
+                    ErrorCode::UnknownOperationException,
+                    format!("The action {other} is not supported by kube-ecs (docs/secrets.md lists the supported actions)."),
+                )),
+            }
+        };
+    }
+    let result = async {
+        route! {
+            "PutParameter" => parameters::put,
+            "GetParameter" => parameters::get,
+            "GetParameters" => parameters::get_many,
+            "GetParametersByPath" => parameters::get_by_path,
+            "DeleteParameter" => parameters::delete,
+            "DeleteParameters" => parameters::delete_many,
+            "DescribeParameters" => parameters::describe,
+        }
+    }
+    .await;
+    result.map_err(errors::in_ssm_terms)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_operation_the_model_serves_is_routed() {
+        let source = include_str!("mod.rs");
+        for operation in kube_ecs_wire::ssm::SUPPORTED_OPERATIONS {
+            assert!(source.contains(&format!("\"{operation}\" => ")), "{operation} has no route");
+        }
+    }
+}
