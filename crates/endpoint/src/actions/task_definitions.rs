@@ -16,6 +16,7 @@ use crate::call::{Call, manifest, members_except, refuse_gitops};
 use crate::error::EcsError;
 use crate::pagination::{page, page_ordered};
 use crate::render;
+use crate::render::task_definition::AsEcsDescribes;
 
 /// A reference that does not resolve, in ECS's words.
 pub fn unresolved(error: ResolveError) -> EcsError {
@@ -96,7 +97,7 @@ pub async fn register(
     call: &Call<'_>,
     input: wire::RegisterTaskDefinitionRequest,
     raw: &serde_json::Value,
-) -> Result<wire::RegisterTaskDefinitionResponse, EcsError> {
+) -> Result<AsEcsDescribes<wire::RegisterTaskDefinitionResponse>, EcsError> {
     let family = input.family.clone();
     // ECS's own checks and messages first; what the spec cannot even be read as, the apiserver's
     // strict validation answers below, naming the member.
@@ -131,22 +132,22 @@ pub async fn register(
             "The registration answered with {family}:{revision}, which is INACTIVE: register again."
         )));
     }
-    Ok(wire::RegisterTaskDefinitionResponse {
+    Ok(AsEcsDescribes(wire::RegisterTaskDefinitionResponse {
         task_definition: Some(render::task_definition::revision(call.arns(), &td, &resolved)?),
         tags: render::task_definition::tags(&resolved),
-    })
+    }))
 }
 
 pub async fn describe(
     call: &Call<'_>,
     input: wire::DescribeTaskDefinitionRequest,
     _raw: &serde_json::Value,
-) -> Result<wire::DescribeTaskDefinitionResponse, EcsError> {
+) -> Result<AsEcsDescribes<wire::DescribeTaskDefinitionResponse>, EcsError> {
     let (td, resolved) = resolved(call, &input.task_definition).await?;
-    Ok(wire::DescribeTaskDefinitionResponse {
+    Ok(AsEcsDescribes(wire::DescribeTaskDefinitionResponse {
         task_definition: Some(render::task_definition::revision(call.arns(), &td, &resolved)?),
         tags: if wants_tags(&input.include) { render::task_definition::tags(&resolved) } else { Vec::new() },
-    })
+    }))
 }
 
 /// Every (family, revision, status) registered in the caller's namespace.
@@ -223,7 +224,7 @@ pub async fn deregister(
     call: &Call<'_>,
     input: wire::DeregisterTaskDefinitionRequest,
     _raw: &serde_json::Value,
-) -> Result<wire::DeregisterTaskDefinitionResponse, EcsError> {
+) -> Result<AsEcsDescribes<wire::DeregisterTaskDefinitionResponse>, EcsError> {
     let reference = Reference::parse(&input.task_definition).map_err(EcsError::client)?;
     let Some(revision) = reference.revision else {
         return Err(EcsError::client("A task definition revision is required: family:revision or its ARN."));
@@ -241,14 +242,14 @@ pub async fn deregister(
     let mut definition = render::task_definition::revision(call.arns(), &td, &resolved)?;
     definition.status = Some(RevisionStatus::Inactive.as_str().into());
     definition.deregistered_at = Some(jiff::Timestamp::now().into());
-    Ok(wire::DeregisterTaskDefinitionResponse { task_definition: Some(definition) })
+    Ok(AsEcsDescribes(wire::DeregisterTaskDefinitionResponse { task_definition: Some(definition) }))
 }
 
 pub async fn delete(
     call: &Call<'_>,
     input: wire::DeleteTaskDefinitionsRequest,
     _raw: &serde_json::Value,
-) -> Result<wire::DeleteTaskDefinitionsResponse, EcsError> {
+) -> Result<AsEcsDescribes<wire::DeleteTaskDefinitionsResponse>, EcsError> {
     if input.task_definitions.len() > 10 {
         return Err(EcsError::invalid_parameter("taskDefinitions can have at most 10 items."));
     }
@@ -294,5 +295,5 @@ pub async fn delete(
         definition.delete_requested_at = Some(jiff::Timestamp::now().into());
         response.task_definitions.push(definition);
     }
-    Ok(response)
+    Ok(AsEcsDescribes(response))
 }

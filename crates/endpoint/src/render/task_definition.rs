@@ -44,3 +44,76 @@ pub fn revision(
 pub fn tags(resolved: &ResolvedRevision) -> Vec<wire::Tag> {
     super::tags(&resolved.spec.tags)
 }
+
+/// A task-definition answer (Register, Describe, Deregister, DeleteTaskDefinitions) in the shape
+/// ECS gives it: the wire types write every list member, empty or not, but ECS writes only the lists
+/// it always has (`volumes`, `placementConstraints`; a container's `portMappings`, `environment`,
+/// `mountPoints`, `volumesFrom`) and drops empty role ARNs. Clients that compare what they
+/// registered with what they read back (Terraform, CDK) would see every other `[]` as a change.
+pub struct AsEcsDescribes<T>(pub T);
+
+impl<T: serde::Serialize> serde::Serialize for AsEcsDescribes<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut value = serde_json::to_value(&self.0).map_err(serde::ser::Error::custom)?;
+        if let Some(definition) = value.get_mut("taskDefinition") {
+            ecs_shape(definition);
+        }
+        if let Some(serde_json::Value::Array(definitions)) = value.get_mut("taskDefinitions") {
+            definitions.iter_mut().for_each(ecs_shape);
+        }
+        value.serialize(serializer)
+    }
+}
+
+const ALWAYS_LISTED: &[&str] = &["volumes", "placementConstraints"];
+const ALWAYS_LISTED_PER_CONTAINER: &[&str] = &["portMappings", "environment", "mountPoints", "volumesFrom"];
+
+fn ecs_shape(definition: &mut serde_json::Value) {
+    use serde_json::Value;
+    without_empty_lists(definition);
+    let Some(object) = definition.as_object_mut() else { return };
+    object.retain(|_, v| v.as_str() != Some(""));
+    for member in ALWAYS_LISTED {
+        object.entry(*member).or_insert_with(|| Value::Array(Vec::new()));
+    }
+    if let Some(Value::Array(containers)) = object.get_mut("containerDefinitions") {
+        for container in containers.iter_mut().filter_map(Value::as_object_mut) {
+            for member in ALWAYS_LISTED_PER_CONTAINER {
+                container.entry(*member).or_insert_with(|| Value::Array(Vec::new()));
+            }
+        }
+    }
+}
+
+fn without_empty_lists(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            map.retain(|_, v| !v.as_array().is_some_and(Vec::is_empty));
+            map.values_mut().for_each(without_empty_lists);
+        }
+        Value::Array(items) => items.iter_mut().for_each(without_empty_lists),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_have_only_the_lists_ecs_writes() {
+        let answer = serde_json::json!({"taskDefinition": {
+            "family": "web", "taskRoleArn": "", "requiresCompatibilities": [], "volumes": [],
+            "containerDefinitions": [{"name": "a", "environment": [{"name": "E", "value": ""}], "dependsOn": [],
+                "logConfiguration": {"logDriver": "awslogs", "secretOptions": []}}]}});
+        let shaped = serde_json::to_value(AsEcsDescribes(answer)).expect("serializes");
+        assert_eq!(
+            shaped,
+            serde_json::json!({"taskDefinition": {"family": "web", "volumes": [], "placementConstraints": [],
+                "containerDefinitions": [{"name": "a", "environment": [{"name": "E", "value": ""}],
+                    "portMappings": [], "mountPoints": [], "volumesFrom": [],
+                    "logConfiguration": {"logDriver": "awslogs"}}]}})
+        );
+    }
+}
