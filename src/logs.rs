@@ -55,7 +55,8 @@ impl LogsArgs {
         };
         let mut after: BTreeMap<(String, String), Gap> = BTreeMap::new();
         loop {
-            let streams: Vec<Stream> = source.streams().await.map_err(anyhow::Error::msg)?.into_iter().filter(wanted).collect();
+            let streams: Vec<Stream> =
+                source.streams().await.map_err(anyhow::Error::msg)?.into_iter().filter(wanted).collect();
             if streams.is_empty() && after.is_empty() {
                 bail!(
                     "no awslogs log stream matches: the task definition's containers need logConfiguration.logDriver \

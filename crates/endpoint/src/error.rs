@@ -1,6 +1,6 @@
-//! ECS's and ECR's errors: an error type from their (and AWS JSON 1.1's) vocabulary and their message. Every
-//! client error is HTTP 400 (413 for an oversize body), so clients do not retry bad input; only the
-//! endpoint's own failures (the apiserver unreachable) are 5xx.
+//! ECS's, ECR's, Secrets Manager's and SSM's errors: an error type from their (and AWS JSON 1.1's)
+//! vocabulary and their message. Every client error is HTTP 400 (413 for an oversize body), so
+//! clients do not retry bad input; only the endpoint's own failures (the apiserver unreachable) are 5xx.
 
 use std::fmt;
 
@@ -45,6 +45,25 @@ error_codes!(
     RepositoryNotFoundException,
     TooManyTagsException,
     ValidationException,
+    // Secrets Manager's own (InvalidParameterException, LimitExceededException, ResourceNotFoundException
+    // and ValidationException are shared); InternalServiceError is its ServerException.
+    InternalServiceError,
+    InvalidNextTokenException,
+    InvalidRequestException,
+    ResourceExistsException,
+    // SSM's own (Parameter Store's actions); InternalServerError is its ServerException.
+    HierarchyLevelLimitExceededException,
+    InternalServerError,
+    InvalidFilterKey,
+    InvalidFilterOption,
+    InvalidFilterValue,
+    InvalidKeyId,
+    InvalidNextToken,
+    ParameterAlreadyExists,
+    ParameterNotFound,
+    ParameterPatternMismatchException,
+    ParameterVersionNotFound,
+    UnsupportedParameterType,
     // CloudWatch Logs' own (InvalidParameterException and ResourceNotFoundException are shared).
     ResourceAlreadyExistsException,
     // The AWS JSON protocol's and SigV4's.
@@ -59,10 +78,11 @@ error_codes!(
 );
 
 impl ErrorCode {
-    /// The HTTP status: 400 for the client's errors, 413 for an oversize body, 500 for the endpoint's.
+    /// The HTTP status: 400 for the client's errors, 413 for an oversize body, 500 for the endpoint's
+    /// (ServerException, and its names in Secrets Manager's and SSM's vocabularies).
     pub fn http_status(self) -> u16 {
         match self {
-            ErrorCode::ServerException => 500,
+            ErrorCode::ServerException | ErrorCode::InternalServiceError | ErrorCode::InternalServerError => 500,
             ErrorCode::RequestEntityTooLargeException => 413,
             _ => 400,
         }
@@ -157,7 +177,8 @@ mod tests {
         assert_eq!(ErrorCode::parse("Nope"), None);
         for code in ErrorCode::ALL {
             let status = code.http_status();
-            assert!(status == 400 || status == 413 || *code == ErrorCode::ServerException, "{code}");
+            let server = [ErrorCode::ServerException, ErrorCode::InternalServiceError, ErrorCode::InternalServerError];
+            assert!(status == 400 || status == 413 || server.contains(code), "{code}");
         }
         let body = EcsError::cluster_not_found().body();
         assert_eq!(body, serde_json::json!({"__type": "ClusterNotFoundException", "message": "Cluster not found."}));

@@ -1,6 +1,6 @@
 //! The AWS JSON 1.1 protocol: which service and action a request calls (`X-Amz-Target`) and its
-//! JSON input, checked against that service's botocore model before any action sees it. ECS, ECR and
-//! CloudWatch Logs share the endpoint; the target's prefix tells them apart.
+//! JSON input, checked against that service's botocore model before any action sees it. ECS, ECR,
+//! Secrets Manager and SSM share the endpoint; the target's prefix tells them apart.
 
 use kube_ecs_wire as wire;
 use kube_ecs_wire::model::Model;
@@ -12,24 +12,32 @@ use crate::error::{EcsError, ErrorCode};
 pub enum Service {
     Ecs,
     Ecr,
+    SecretsManager,
+    Ssm,
     Logs,
 }
 
 impl Service {
+    const ALL: [Service; 5] = [Service::Ecs, Service::Ecr, Service::SecretsManager, Service::Ssm, Service::Logs];
+
     /// The `X-Amz-Target` prefix (`<prefix>.<Action>`).
     pub fn target_prefix(self) -> &'static str {
         match self {
             Service::Ecs => wire::TARGET_PREFIX,
             Service::Ecr => wire::ecr::TARGET_PREFIX,
+            Service::SecretsManager => wire::secretsmanager::TARGET_PREFIX,
+            Service::Ssm => wire::ssm::TARGET_PREFIX,
             Service::Logs => wire::logs::TARGET_PREFIX,
         }
     }
 
-    /// The SigV4 service name clients sign with (the AWS CLI: `ecs`, `ecr`, `logs`).
+    /// The SigV4 service name clients sign with (the AWS CLI: `ecs`, `ecr`, `secretsmanager`, `ssm`).
     pub fn signing_name(self) -> &'static str {
         match self {
             Service::Ecs => "ecs",
             Service::Ecr => "ecr",
+            Service::SecretsManager => "secretsmanager",
+            Service::Ssm => "ssm",
             Service::Logs => "logs",
         }
     }
@@ -39,6 +47,8 @@ impl Service {
         match self {
             Service::Ecs => wire::model::ecs(),
             Service::Ecr => wire::ecr::model(),
+            Service::SecretsManager => wire::secretsmanager::model(),
+            Service::Ssm => wire::ssm::model(),
             Service::Logs => wire::logs::model(),
         }
     }
@@ -48,6 +58,7 @@ impl Service {
         match self {
             Service::Ecs => "docs/ecs-api.md",
             Service::Ecr => "docs/ecr.md",
+            Service::SecretsManager | Service::Ssm => "docs/secrets.md",
             Service::Logs => "docs/logs-and-secrets.md",
         }
     }
@@ -56,6 +67,8 @@ impl Service {
         match self {
             Service::Ecs => wire::SUPPORTED_OPERATIONS,
             Service::Ecr => wire::ecr::SUPPORTED_OPERATIONS,
+            Service::SecretsManager => wire::secretsmanager::SUPPORTED_OPERATIONS,
+            Service::Ssm => wire::ssm::SUPPORTED_OPERATIONS,
             Service::Logs => wire::logs::SUPPORTED_OPERATIONS,
         }
     }
@@ -64,13 +77,15 @@ impl Service {
         match self {
             Service::Ecs => wire::ALL_OPERATIONS,
             Service::Ecr => wire::ecr::ALL_OPERATIONS,
+            Service::SecretsManager => wire::secretsmanager::ALL_OPERATIONS,
+            Service::Ssm => wire::ssm::ALL_OPERATIONS,
             Service::Logs => wire::logs::ALL_OPERATIONS,
         }
     }
 
     /// The service whose target prefix starts `target`, if one does.
     fn of_target(target: &str) -> Option<Service> {
-        [Service::Ecs, Service::Ecr, Service::Logs]
+        Service::ALL
             .into_iter()
             .find(|s| target.strip_prefix(s.target_prefix()).is_some_and(|rest| rest.starts_with('.')))
     }
@@ -91,8 +106,9 @@ pub fn signing_service(target: Option<&str>) -> Service {
 }
 
 /// The action named by `X-Amz-Target: AmazonEC2ContainerServiceV20141113.<Action>` (ECS) or
-/// `AmazonEC2ContainerRegistry_V20150921.<Action>` (ECR) or `Logs_20140328.<Action>` (CloudWatch Logs), if
-/// kube-ecs serves it; any other target is the UnknownOperationException naming it.
+/// `AmazonEC2ContainerRegistry_V20150921.<Action>` (ECR), `secretsmanager.<Action>` (Secrets Manager)
+/// or `AmazonSSM.<Action>` (SSM), `Logs_20140328.<Action>` (CloudWatch Logs), if kube-ecs serves it;
+/// any other target is the UnknownOperationException naming it.
 pub fn operation(target: Option<&str>) -> Result<Operation, EcsError> {
     let Some(target) = target.map(str::trim).filter(|t| !t.is_empty()) else {
         return Err(EcsError::new(
@@ -104,10 +120,8 @@ pub fn operation(target: Option<&str>) -> Result<Operation, EcsError> {
         return Err(EcsError::new(
             ErrorCode::UnknownOperationException,
             format!(
-                "Unknown target {target:?}: this endpoint serves {}, {} and {}.",
-                Service::Ecs.target_prefix(),
-                Service::Ecr.target_prefix(),
-                Service::Logs.target_prefix()
+                "Unknown target {target:?}: this endpoint serves {}.",
+                Service::ALL.map(Service::target_prefix).join(", ")
             ),
         ));
     };
@@ -118,8 +132,9 @@ pub fn operation(target: Option<&str>) -> Result<Operation, EcsError> {
     let message = if service.all().contains(&action) {
         format!("The action {action} is not supported by kube-ecs ({} lists the supported actions).", service.docs())
     } else {
-        let article = if service == Service::Logs { "a" } else { "an" };
-        format!("The action {action} is not {article} {} action.", service.model().service())
+        let service_name = service.model().service();
+        let article = if matches!(service, Service::SecretsManager | Service::Logs) { "a" } else { "an" };
+        format!("The action {action} is not {article} {service_name} action.")
     };
     Err(EcsError::new(ErrorCode::UnknownOperationException, message))
 }
@@ -161,6 +176,14 @@ mod tests {
     fn targets() {
         assert_eq!(operation(Some("AmazonEC2ContainerServiceV20141113.RunTask")), Ok(ecs("RunTask")));
         assert_eq!(operation(Some("AmazonEC2ContainerRegistry_V20150921.DescribeImages")), Ok(ecr("DescribeImages")));
+        assert_eq!(
+            operation(Some("secretsmanager.GetSecretValue")),
+            Ok(Operation { service: Service::SecretsManager, name: "GetSecretValue" })
+        );
+        assert_eq!(
+            operation(Some("AmazonSSM.PutParameter")),
+            Ok(Operation { service: Service::Ssm, name: "PutParameter" })
+        );
         let cases = [
             (None, "Missing X-Amz-Target"),
             (Some("AmazonEC2ContainerServiceV20141113.StartTask"), "not supported by kube-ecs (docs/ecs-api.md"),
@@ -173,6 +196,10 @@ mod tests {
             (Some("AmazonEC2ContainerRegistry_V20150921"), "Unknown target"),
             (Some("AmazonEC2ContainerServiceV20141113X.RunTask"), "Unknown target"),
             (Some("DynamoDB_20120810.ListTables"), "Unknown target"),
+            (Some("secretsmanager.RotateSecret"), "RotateSecret is not supported by kube-ecs (docs/secrets.md"),
+            (Some("secretsmanager.Frobnicate"), "not a Secrets Manager action"),
+            (Some("AmazonSSM.SendCommand"), "SendCommand is not supported by kube-ecs (docs/secrets.md"),
+            (Some("AmazonSSM.Frobnicate"), "not an SSM action"),
         ];
         for (target, message) in cases {
             let error = operation(target).expect_err(message);
@@ -187,6 +214,9 @@ mod tests {
             (Some("AmazonEC2ContainerRegistry_V20150921.ListImages"), "ecr"),
             (Some(" AmazonEC2ContainerRegistry_V20150921.Nope "), "ecr"),
             (Some("AmazonEC2ContainerServiceV20141113.RunTask"), "ecs"),
+            (Some("secretsmanager.CreateSecret"), "secretsmanager"),
+            (Some("AmazonSSM.GetParameter"), "ssm"),
+            (Some("Logs_20140328.FilterLogEvents"), "logs"),
             (Some("DynamoDB_20120810.ListTables"), "ecs"),
             (None, "ecs"),
         ];
@@ -201,7 +231,6 @@ mod tests {
             operation(Some("Logs_20140328.GetLogEvents")),
             Ok(Operation { service: Service::Logs, name: "GetLogEvents" })
         );
-        assert_eq!(signing_service(Some("Logs_20140328.FilterLogEvents")).signing_name(), "logs");
         for (target, message) in [
             ("Logs_20140328.PutLogEvents", "PutLogEvents is not supported by kube-ecs (docs/logs-and-secrets.md"),
             ("Logs_20140328.Frobnicate", "The action Frobnicate is not a CloudWatch Logs action."),

@@ -1,5 +1,5 @@
-//! HTTP(S) for the ECS and ECR APIs: one route (`POST /`), bodies bounded before they are read, every
-//! answer JSON with a request ID. TLS when a certificate is configured.
+//! HTTP(S) for the ECS, ECR, Secrets Manager and SSM APIs: one route (`POST /`), bodies bounded
+//! before they are read, every answer JSON with a request ID. TLS when a certificate is configured.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -185,15 +185,17 @@ async fn respond(
     let result = async {
         // Before the input is read: without its registry the endpoint has no ECR action to check it for.
         let registry = match operation.service {
-            Service::Ecs | Service::Logs => None,
             Service::Ecr => Some(endpoint.registry.as_ref().ok_or_else(|| ecr_disabled(operation.name))?),
+            Service::Ecs | Service::SecretsManager | Service::Ssm | Service::Logs => None,
         };
         let input = protocol::input(operation, &body)?;
         let call = Call::new(endpoint, &key)?;
         let output = match (operation.service, registry) {
+            (Service::Ecr, Some(registry)) => actions::ecr::dispatch(&call, registry, operation.name, input).await?,
+            (Service::SecretsManager, _) => actions::secretsmanager::dispatch(&call, operation.name, input).await?,
+            (Service::Ssm, _) => actions::ssm::dispatch(&call, operation.name, input).await?,
             (Service::Logs, _) => actions::logs::dispatch(&call, operation.name, input).await?,
-            (_, None) => actions::dispatch(&call, operation.name, input).await?,
-            (_, Some(registry)) => actions::ecr::dispatch(&call, registry, operation.name, input).await?,
+            _ => actions::dispatch(&call, operation.name, input).await?,
         };
         if endpoint.config.check_responses {
             let model = operation.service.model();

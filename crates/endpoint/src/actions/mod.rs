@@ -1,5 +1,6 @@
-//! The ECS actions, one file per resource (ECR's in [`ecr`]). Each reads and writes the custom
-//! resources through the caller's impersonating client; there is no other store.
+//! The ECS actions, one file per resource (ECR's in [`ecr`], Secrets Manager's in [`secretsmanager`],
+//! SSM's in [`ssm`]). Each reads and writes the custom resources (Secrets for Secrets Manager and
+//! SSM) through the caller's impersonating client; there is no other store.
 
 mod account_settings;
 mod capacity_providers;
@@ -9,7 +10,10 @@ mod inactive;
 mod instances;
 pub mod logs;
 mod namespace_store;
+mod secret_store;
+pub mod secretsmanager;
 mod services;
+pub mod ssm;
 mod tags;
 mod task_definitions;
 mod tasks;

@@ -81,8 +81,8 @@ pub async fn describe(
         .filter(|n| input.log_group_identifiers.is_empty() || input.log_group_identifiers.iter().any(|i| i == *n))
         .cloned()
         .collect();
-    let (names, next_token) = page(names, input.limit, input.next_token.as_deref(), 50, 50)
-        .map_err(|_| super::errors::invalid_token())?;
+    let (names, next_token) =
+        page(names, input.limit, input.next_token.as_deref(), 50, 50).map_err(|_| super::errors::invalid_token())?;
     let log_groups = names
         .iter()
         .filter_map(|name| groups.get(name))

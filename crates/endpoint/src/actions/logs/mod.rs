@@ -31,7 +31,9 @@ impl LogsCall<'_, '_> {
     /// The group a request names (`logGroupName` or `logGroupIdentifier`).
     fn group(&self, name: Option<&str>, identifier: Option<&str>) -> Result<String, EcsError> {
         naming::group_of(name, identifier).ok_or_else(|| {
-            EcsError::invalid_parameter("Either logGroupName or logGroupIdentifier must be provided, as a name or a log group ARN.")
+            EcsError::invalid_parameter(
+                "Either logGroupName or logGroupIdentifier must be provided, as a name or a log group ARN.",
+            )
         })
     }
 
@@ -48,7 +50,11 @@ impl LogsCall<'_, '_> {
 
 /// Runs `operation` (one of CloudWatch Logs' supported ones) with its checked input; errors in its
 /// vocabulary.
-pub async fn dispatch(call: &Call<'_>, operation: &str, input: serde_json::Value) -> Result<serde_json::Value, EcsError> {
+pub async fn dispatch(
+    call: &Call<'_>,
+    operation: &str,
+    input: serde_json::Value,
+) -> Result<serde_json::Value, EcsError> {
     let logs = LogsCall { call, source: Source::new(call.client.clone(), call.namespace()) };
     macro_rules! route {
         ($($name:literal => $action:path),* $(,)?) => {

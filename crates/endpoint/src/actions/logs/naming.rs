@@ -156,7 +156,10 @@ mod tests {
         }
         assert_eq!(
             group_arns("us-east-1", "000000000000", "g"),
-            ("arn:aws:logs:us-east-1:000000000000:log-group:g:*".into(), "arn:aws:logs:us-east-1:000000000000:log-group:g".into())
+            (
+                "arn:aws:logs:us-east-1:000000000000:log-group:g:*".into(),
+                "arn:aws:logs:us-east-1:000000000000:log-group:g".into()
+            )
         );
     }
 }

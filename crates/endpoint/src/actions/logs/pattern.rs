@@ -29,7 +29,9 @@ impl Pattern {
                 _ => (0, rest),
             };
             let (term, after) = if let Some(quoted) = after.strip_prefix('"') {
-                let end = quoted.find('"').ok_or_else(|| format!("Invalid filter pattern {pattern:?}: a quote is not closed."))?;
+                let end = quoted
+                    .find('"')
+                    .ok_or_else(|| format!("Invalid filter pattern {pattern:?}: a quote is not closed."))?;
                 (&quoted[..end], &quoted[end + 1..])
             } else {
                 let end = after.find(char::is_whitespace).unwrap_or(after.len());

@@ -29,7 +29,10 @@ async fn group_streams(logs: &LogsCall<'_, '_>, group: &str) -> Result<Vec<Strea
     Ok(streams)
 }
 
-pub async fn get(logs: &LogsCall<'_, '_>, input: wire::GetLogEventsRequest) -> Result<wire::GetLogEventsResponse, EcsError> {
+pub async fn get(
+    logs: &LogsCall<'_, '_>,
+    input: wire::GetLogEventsRequest,
+) -> Result<wire::GetLogEventsResponse, EcsError> {
     let group = logs.group(input.log_group_name.as_deref(), input.log_group_identifier.as_deref())?;
     let from = match input.next_token.as_deref().filter(|t| !t.is_empty()) {
         Some(token) => tokens::read_from(token).ok_or_else(invalid_token)?,
@@ -45,7 +48,9 @@ pub async fn get(logs: &LogsCall<'_, '_>, input: wire::GetLogEventsRequest) -> R
     let all = logs.source.events(stream, since).await?;
     let in_range: Vec<Event> = all
         .into_iter()
-        .filter(|e| input.start_time.is_none_or(|s| e.timestamp >= s) && input.end_time.is_none_or(|end| e.timestamp < end))
+        .filter(|e| {
+            input.start_time.is_none_or(|s| e.timestamp >= s) && input.end_time.is_none_or(|end| e.timestamp < end)
+        })
         .collect();
     let page = events::page(&in_range, from, limit(input.limit));
     Ok(wire::GetLogEventsResponse {
@@ -78,7 +83,9 @@ pub async fn filter(
 ) -> Result<wire::FilterLogEventsResponse, EcsError> {
     let group = logs.group(input.log_group_name.as_deref(), input.log_group_identifier.as_deref())?;
     if !input.log_stream_names.is_empty() && input.log_stream_name_prefix.is_some() {
-        return Err(EcsError::invalid_parameter("logStreamNames and logStreamNamePrefix are mutually exclusive parameters."));
+        return Err(EcsError::invalid_parameter(
+            "logStreamNames and logStreamNamePrefix are mutually exclusive parameters.",
+        ));
     }
     let pattern = Pattern::parse(input.filter_pattern.as_deref().unwrap_or("")).map_err(EcsError::invalid_parameter)?;
     let after = match input.next_token.as_deref().filter(|t| !t.is_empty()) {

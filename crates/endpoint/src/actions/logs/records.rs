@@ -53,7 +53,8 @@ pub async fn read(call: &Call<'_>) -> Result<BTreeMap<String, Record>, EcsError>
 }
 
 pub async fn write(call: &Call<'_>, record: &Record) -> Result<(), EcsError> {
-    let value = serde_json::to_string(record).map_err(|e| EcsError::server(format!("writing a log group record: {e}")))?;
+    let value =
+        serde_json::to_string(record).map_err(|e| EcsError::server(format!("writing a log group record: {e}")))?;
     Store::new(call, CONFIG_MAP).write(&key(&record.log_group_name), Some(&value)).await
 }
 
@@ -67,12 +68,7 @@ mod tests {
 
     #[test]
     fn keys_are_valid_and_distinct() {
-        let cases = [
-            ("web", "web"),
-            ("/ecs/web", "_2fecs_2fweb"),
-            ("a_b", "a_5fb"),
-            ("a#b.c-d", "a_23b.c-d"),
-        ];
+        let cases = [("web", "web"), ("/ecs/web", "_2fecs_2fweb"), ("a_b", "a_5fb"), ("a#b.c-d", "a_23b.c-d")];
         for (group, expected) in cases {
             assert_eq!(key(group), expected);
         }

@@ -12,7 +12,9 @@ use k8s_openapi::api::apps::v1::ControllerRevision;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams, LogParams};
 use kube_ecs_api::TaskDefinition;
-use kube_ecs_api::labels::{CONTAINER_NAMES_ANNOTATION, FAMILY_LABEL, SERVICE_NAME, TASK_DEFINITION_ANNOTATION, TASK_NAME};
+use kube_ecs_api::labels::{
+    CONTAINER_NAMES_ANNOTATION, FAMILY_LABEL, SERVICE_NAME, TASK_DEFINITION_ANNOTATION, TASK_NAME,
+};
 use kube_ecs_api::task_definition::ContainerDefinition;
 use kube_ecs_domain::revisions;
 
@@ -59,7 +61,9 @@ impl Source {
         let pods: Vec<Pod> = pods
             .items
             .into_iter()
-            .filter(|p| p.metadata.labels.as_ref().is_some_and(|l| l.contains_key(TASK_NAME) || l.contains_key(SERVICE_NAME)))
+            .filter(|p| {
+                p.metadata.labels.as_ref().is_some_and(|l| l.contains_key(TASK_NAME) || l.contains_key(SERVICE_NAME))
+            })
             .collect();
         if pods.is_empty() {
             return Ok(Vec::new());

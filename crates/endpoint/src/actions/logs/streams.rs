@@ -28,11 +28,8 @@ pub async fn describe(
         .into_iter()
         .filter(|s| input.log_stream_name_prefix.as_ref().is_none_or(|p| s.target.stream.starts_with(p.as_str())))
         .map(|s| {
-            let key = if by_time {
-                format!("{:020}/{}", s.created.max(0), s.target.stream)
-            } else {
-                s.target.stream.clone()
-            };
+            let key =
+                if by_time { format!("{:020}/{}", s.created.max(0), s.target.stream) } else { s.target.stream.clone() };
             (key, s)
         })
         .collect();

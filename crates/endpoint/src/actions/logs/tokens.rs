@@ -3,7 +3,7 @@
 //! are, but they carry only positions, so the same position always gives the same token: a client
 //! compares `nextForwardToken` with the one it sent to know it has reached the end.
 
-use super::events::{Gap, From};
+use super::events::{From, Gap};
 
 /// Timestamp and count, fixed width, so a token reads back unambiguously.
 fn digits(gap: Gap) -> Option<String> {
@@ -87,7 +87,14 @@ mod tests {
 
     #[test]
     fn foreign_tokens_are_refused() {
-        for token in ["", "f/", "x/00000000000000000120000000001/s", "f/0000000000000000012000000000/s", "f/abc/s", "f/00000000000000000120000000001"] {
+        for token in [
+            "",
+            "f/",
+            "x/00000000000000000120000000001/s",
+            "f/0000000000000000012000000000/s",
+            "f/abc/s",
+            "f/00000000000000000120000000001",
+        ] {
             assert_eq!(read_from(token), None, "{token:?}");
         }
         for token in ["", "123", "00000000000000000120000000001zz", "0000000000000000012000000000x"] {

@@ -1,0 +1,366 @@
+//! CloudWatch Logs' API on the endpoint (issue 35) with the AWS CLI, over a task on a real container
+//! instance whose container logs with `awslogs`: groups and streams named as ECS names them, events
+//! in order with forward tokens that stay put at the end, filter terms, `aws logs tail --follow`,
+//! RBAC (`pods/log`), the service's own errors, group records; and `kube-ecs logs` on the same path.
+
+mod support;
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
+use kube::Client;
+use kube::api::{Api, Patch, PatchParams};
+use kube_ecs::api::{Task, TaskDefinition};
+use support::apply;
+use support::ecs_api::{self, EcsApi, Key};
+
+const GROUP: &str = "/ecs/numbers";
+const LINES: usize = 200;
+
+/// `get` on `pods/log`: what reading a log takes, beyond ecs_api::grant.
+async fn grant_pod_logs(client: &Client, user: &str, namespace: &str) {
+    let params = PatchParams::apply("test-user").force();
+    let name = format!("pod-logs-{user}");
+    let role = serde_json::json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+        "metadata": {"name": name, "namespace": namespace},
+        "rules": [{"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]}],
+    });
+    let binding = serde_json::json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": name, "namespace": namespace},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}],
+    });
+    Api::<Role>::namespaced(client.clone(), namespace).patch(&name, &params, &Patch::Apply(&role)).await.expect("role");
+    Api::<RoleBinding>::namespaced(client.clone(), namespace)
+        .patch(&name, &params, &Patch::Apply(&binding))
+        .await
+        .expect("binding");
+}
+
+fn logs(api: &EcsApi, key: &Key, args: &[&str]) -> (bool, serde_json::Value, String) {
+    ecs_api::aws_service("logs", &api.url, &api.region, key, args, &[])
+}
+
+fn logs_ok(api: &EcsApi, key: &Key, args: &[&str]) -> serde_json::Value {
+    let (ok, json, stderr) = logs(api, key, args);
+    assert!(ok, "aws logs {} failed: {stderr}", args.join(" "));
+    json
+}
+
+fn logs_err(api: &EcsApi, key: &Key, args: &[&str], code: &str) {
+    let (ok, _, stderr) = logs(api, key, args);
+    assert!(
+        !ok && stderr.contains(&format!("({code})")),
+        "aws logs {} should fail with {code}: {stderr}",
+        args.join(" ")
+    );
+}
+
+fn messages(json: &serde_json::Value) -> Vec<String> {
+    json["events"].as_array().expect("events").iter().map(|e| e["message"].as_str().unwrap_or("").to_string()).collect()
+}
+
+/// The task: LINES numbered lines, one ERROR line, then a tick a second.
+async fn numbers_task(client: &Client, ns: &str) {
+    let script = format!(
+        "i=1; while [ $i -le {LINES} ]; do echo line $i; i=$((i+1)); done; echo ERROR boom; \
+         t=1; while true; do echo tick $t; t=$((t+1)); sleep 1; done"
+    );
+    let definitions: Api<TaskDefinition> = Api::namespaced(client.clone(), ns);
+    apply(
+        &definitions,
+        serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "TaskDefinition", "metadata": {"name": "numbers"},
+            "spec": {"containerDefinitions": [{"name": "app", "image": "busybox:1.36", "memory": 64,
+                "entryPoint": ["sh", "-c"], "command": [script],
+                "logConfiguration": {"logDriver": "awslogs", "options": {
+                    "awslogs-group": GROUP, "awslogs-stream-prefix": "web", "awslogs-create-group": "true"}}}]}}),
+    )
+    .await;
+    let tasks: Api<Task> = Api::namespaced(client.clone(), ns);
+    apply(
+        &tasks,
+        serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "Task", "metadata": {"name": "numbers"},
+            "spec": {"taskDefinition": "numbers", "cluster": ns}}),
+    )
+    .await;
+}
+
+/// Waits until the task's container has logged `text` (kubectl, as the admin).
+async fn wait_logged(ns: &str, text: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(180);
+    let mut ticker = tokio::time::interval(Duration::from_millis(500));
+    loop {
+        ticker.tick().await;
+        let (ok, out, _) = support::kubectl(&["logs", "-n", ns, "numbers", "-c", "app"], None);
+        if ok && out.contains(text) {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the task never logged {text:?}; last log:\n{out}");
+    }
+}
+
+#[tokio::test]
+async fn a_tasks_awslogs_stream_is_read_through_the_cloudwatch_logs_api() {
+    support::with_real_nodes(1);
+    let api = ecs_api::start();
+    let client = support::client().await;
+    let ns = support::namespace(&client, "logs-api").await;
+    support::real_nodes_cluster(&client, &ns).await;
+    numbers_task(&client, &ns).await;
+    wait_logged(&ns, "tick 1").await;
+
+    let reader = format!("reader-{ns}");
+    ecs_api::grant(&client, &reader, &ns, false).await;
+    ecs_api::grant_config_maps(&client, &reader, &ns).await;
+    grant_pod_logs(&client, &reader, &ns).await;
+    let key = ecs_api::key(&client, api, &reader, &ns).await;
+    let stream = "web/app/numbers";
+
+    // Groups and streams, named from awslogs-group and awslogs-stream-prefix.
+    let groups = logs_ok(api, &key, &["describe-log-groups"]);
+    assert_eq!(groups["logGroups"][0]["logGroupName"], GROUP, "{groups}");
+    let streams = logs_ok(api, &key, &["describe-log-streams", "--log-group-name", GROUP]);
+    assert_eq!(streams["logStreams"][0]["logStreamName"], stream, "{streams}");
+
+    // The lines in order, page by page; at the end the forward token stays the one sent.
+    let started = std::time::Instant::now();
+    let all = logs_ok(
+        api,
+        &key,
+        &["get-log-events", "--log-group-name", GROUP, "--log-stream-name", stream, "--start-from-head"],
+    );
+    println!("get-log-events of the whole stream: {:?}", started.elapsed());
+    let expected: Vec<String> = (1..=LINES).map(|i| format!("line {i}")).chain(["ERROR boom".to_string()]).collect();
+    assert_eq!(messages(&all)[..=LINES], expected[..], "the stream's first lines in order");
+    let first = logs_ok(
+        api,
+        &key,
+        &[
+            "get-log-events",
+            "--log-group-name",
+            GROUP,
+            "--log-stream-name",
+            stream,
+            "--start-from-head",
+            "--limit",
+            "50",
+        ],
+    );
+    assert_eq!(messages(&first), expected[..50]);
+    let token = first["nextForwardToken"].as_str().expect("forward token").to_string();
+    let second = logs_ok(
+        api,
+        &key,
+        &[
+            "get-log-events",
+            "--log-group-name",
+            GROUP,
+            "--log-stream-name",
+            stream,
+            "--next-token",
+            &token,
+            "--limit",
+            "50",
+        ],
+    );
+    assert_eq!(messages(&second), expected[50..100]);
+    let back = second["nextBackwardToken"].as_str().expect("backward token").to_string();
+    let before = logs_ok(
+        api,
+        &key,
+        &[
+            "get-log-events",
+            "--log-group-name",
+            GROUP,
+            "--log-stream-name",
+            stream,
+            "--next-token",
+            &back,
+            "--limit",
+            "10",
+        ],
+    );
+    assert_eq!(messages(&before), expected[40..50]);
+    let end = all["nextForwardToken"].as_str().expect("forward token").to_string();
+    let tick_time =
+        all["events"].as_array().and_then(|e| e.last()).and_then(|e| e["timestamp"].as_i64()).expect("a last event");
+    let window = logs_ok(
+        api,
+        &key,
+        &[
+            "get-log-events",
+            "--log-group-name",
+            GROUP,
+            "--log-stream-name",
+            stream,
+            "--start-time",
+            &(tick_time + 3_600_000).to_string(),
+        ],
+    );
+    assert!(messages(&window).is_empty(), "nothing after the time range's start: {window}");
+    let mut at_end = logs_ok(
+        api,
+        &key,
+        &["get-log-events", "--log-group-name", GROUP, "--log-stream-name", stream, "--next-token", &end],
+    );
+    // The task ticks on: read up to the end, then the token comes back unchanged.
+    for _ in 0..20 {
+        if messages(&at_end).is_empty() {
+            break;
+        }
+        let token = at_end["nextForwardToken"].as_str().expect("token").to_string();
+        at_end = logs_ok(
+            api,
+            &key,
+            &["get-log-events", "--log-group-name", GROUP, "--log-stream-name", stream, "--next-token", &token],
+        );
+        if messages(&at_end).is_empty() {
+            assert_eq!(at_end["nextForwardToken"].as_str(), Some(token.as_str()), "the end's token is the one sent");
+        }
+    }
+
+    // Filter terms.
+    let errors = logs_ok(api, &key, &["filter-log-events", "--log-group-name", GROUP, "--filter-pattern", "ERROR"]);
+    assert_eq!(messages(&errors), ["ERROR boom"]);
+    assert_eq!(errors["events"][0]["logStreamName"], stream);
+    let either = logs_ok(
+        api,
+        &key,
+        &["filter-log-events", "--log-group-name", GROUP, "--filter-pattern", "?\"line 200\" ?boom"],
+    );
+    assert_eq!(messages(&either), ["line 200", "ERROR boom"]);
+    let nines = logs_ok(
+        api,
+        &key,
+        &["filter-log-events", "--log-group-name", GROUP, "--filter-pattern", "line -1 -2 -3 -4 -5 -6 -7 -8"],
+    );
+    assert_eq!(messages(&nines), ["line 9", "line 90", "line 99"]);
+
+    // The service's own errors.
+    logs_err(
+        api,
+        &key,
+        &["get-log-events", "--log-group-name", "/nope", "--log-stream-name", stream],
+        "ResourceNotFoundException",
+    );
+    logs_err(
+        api,
+        &key,
+        &["get-log-events", "--log-group-name", GROUP, "--log-stream-name", "web/app/nope"],
+        "ResourceNotFoundException",
+    );
+    logs_err(
+        api,
+        &key,
+        &["get-log-events", "--log-group-name", GROUP, "--log-stream-name", stream, "--next-token", "f/garbage"],
+        "InvalidParameterException",
+    );
+    logs_err(
+        api,
+        &key,
+        &["filter-log-events", "--log-group-name", GROUP, "--next-token", "zz"],
+        "InvalidParameterException",
+    );
+    logs_err(
+        api,
+        &key,
+        &["filter-log-events", "--log-group-name", GROUP, "--filter-pattern", "{ $.a = 1 }"],
+        "InvalidParameterException",
+    );
+    logs_err(
+        api,
+        &key,
+        &[
+            "put-log-events",
+            "--log-group-name",
+            GROUP,
+            "--log-stream-name",
+            "s",
+            "--log-events",
+            "timestamp=1,message=x",
+        ],
+        "UnknownOperationException",
+    );
+
+    // Group records: create, retention, delete.
+    logs_ok(api, &key, &["create-log-group", "--log-group-name", "/made/by-hand"]);
+    logs_err(api, &key, &["create-log-group", "--log-group-name", "/made/by-hand"], "ResourceAlreadyExistsException");
+    logs_err(api, &key, &["create-log-group", "--log-group-name", GROUP], "ResourceAlreadyExistsException");
+    logs_ok(api, &key, &["put-retention-policy", "--log-group-name", "/made/by-hand", "--retention-in-days", "7"]);
+    let made = logs_ok(api, &key, &["describe-log-groups", "--log-group-name-prefix", "/made"]);
+    assert_eq!(made["logGroups"][0]["retentionInDays"], 7, "{made}");
+    logs_ok(api, &key, &["delete-log-group", "--log-group-name", "/made/by-hand"]);
+    logs_err(api, &key, &["delete-log-group", "--log-group-name", "/made/by-hand"], "ResourceNotFoundException");
+
+    // `aws logs tail --follow` shows new lines as they come (bounded: until two new ticks).
+    let mut tail = Command::new(ecs_api::aws_bin().join("aws"))
+        .args(["logs", "tail", GROUP, "--follow", "--since", "5m", "--format", "short"])
+        .args(["--endpoint-url", &api.url, "--region", &api.region])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", std::env::temp_dir())
+        .env("AWS_ACCESS_KEY_ID", &key.id)
+        .env("AWS_SECRET_ACCESS_KEY", &key.secret)
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        // The CLI is Python: without this its lines stay in its buffer while it follows.
+        .env("PYTHONUNBUFFERED", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("aws logs tail");
+    let stdout = tail.stdout.take().expect("stdout");
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut ticks = Vec::new();
+    let mut seen = Vec::new();
+    while ticks.len() < 8 {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let Ok(line) = lines_rx.recv_timeout(left) else {
+            let _ = tail.kill();
+            panic!("aws logs tail --follow showed no new ticks in time; it showed:\n{}", seen.join("\n"));
+        };
+        if let Some(n) = line.split("tick ").nth(1).and_then(|n| n.trim().parse::<u64>().ok()) {
+            ticks.push(n);
+        }
+        seen.push(line);
+    }
+    let _ = tail.kill();
+    let _ = tail.wait();
+    assert!(seen.iter().any(|l| l.contains("line 1")), "tail shows the stream from --since: {seen:?}");
+    assert!(ticks.windows(2).all(|w| w[1] == w[0] + 1), "each tick once, in order: {ticks:?}");
+
+    // A key without `pods/log` rights: AccessDeniedException.
+    let outsider = format!("outsider-{ns}");
+    ecs_api::grant(&client, &outsider, &ns, false).await;
+    let denied = ecs_api::key(&client, api, &outsider, &ns).await;
+    logs_err(
+        api,
+        &denied,
+        &["get-log-events", "--log-group-name", GROUP, "--log-stream-name", stream],
+        "AccessDeniedException",
+    );
+
+    // `kube-ecs logs`, the same path for kubectl users.
+    let cli = Command::new(env!("CARGO_BIN_EXE_kube-ecs"))
+        .args(["logs", "--cluster", &ns, "--task", "numbers", "--container", "app", "-n", &ns])
+        .env("KUBECONFIG", support::cluster().kubeconfig())
+        .output()
+        .expect("kube-ecs logs");
+    let out = String::from_utf8_lossy(&cli.stdout);
+    assert!(cli.status.success(), "kube-ecs logs failed: {}", String::from_utf8_lossy(&cli.stderr));
+    let printed: Vec<&str> = out.lines().take(LINES + 1).collect();
+    assert_eq!(printed, expected.iter().map(String::as_str).collect::<Vec<_>>());
+}
