@@ -5,7 +5,7 @@
 mod support;
 
 use kube::api::Api;
-use kube_ecs::api::{ContainerInstance, Service, Task, TaskDefinition};
+use kube_ecs::api::{Service, Task, TaskDefinition};
 use support::ecs_api::{self, aws, aws_ok};
 
 fn arn_tail(arn: &serde_json::Value) -> String {
@@ -30,28 +30,7 @@ async fn aws_cli_runs_tasks_and_services_that_kubectl_sees() {
     let created = aws_ok(api, &key, &["create-cluster", "--cluster-name", &cluster]);
     assert_eq!(created["cluster"]["clusterName"], cluster.as_str(), "{created}");
     assert_eq!(created["cluster"]["status"], "ACTIVE");
-    for i in 0..2 {
-        kube_ecs::local_cluster::create_simulated_node(
-            &client,
-            &format!("{cluster}-node-{i}"),
-            &[("ecs.kube-ecs.dev/cluster", &cluster)],
-            "4",
-            "8Gi",
-        )
-        .await
-        .expect("node");
-    }
-    let instances: Api<ContainerInstance> = Api::all(client.clone());
-    support::wait_for_list(&instances, "the cluster's two container instances", |all| {
-        all.iter()
-            .filter(|i| {
-                i.spec.cluster == cluster
-                    && i.status.as_ref().is_some_and(|s| s.agent_connected && s.remaining_resources.is_some())
-            })
-            .count()
-            == 2
-    })
-    .await;
+    ecs_api::instances_for(&client, &cluster, 2).await;
     let listed = aws_ok(api, &key, &["list-container-instances", "--cluster", &cluster]);
     assert_eq!(listed["containerInstanceArns"].as_array().map(Vec::len), Some(2), "{listed}");
     let (ok, out, _) = support::kubectl(&["get", "ecsclusters", &cluster], None);

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use kube::api::Api;
 use kube_ecs::api::ecs_names::cluster_object_name;
-use kube_ecs::api::{ContainerInstance, EcsCluster, Service};
+use kube_ecs::api::{EcsCluster, Service};
 use support::ecs_api::{self, aws, aws_ok};
 
 /// The cluster `name` (an ECS name) made through the API, with `nodes` simulated container
@@ -17,33 +17,12 @@ async fn api_cluster(
     api: &ecs_api::EcsApi,
     key: &ecs_api::Key,
     name: &str,
-    nodes: u32,
+    nodes: usize,
 ) -> String {
     let created = aws_ok(api, key, &["create-cluster", "--cluster-name", name]);
     assert_eq!(created["cluster"]["clusterName"], name, "{created}");
     let object = cluster_object_name(name);
-    for i in 0..nodes {
-        kube_ecs::local_cluster::create_simulated_node(
-            client,
-            &format!("{object}-node-{i}"),
-            &[("ecs.kube-ecs.dev/cluster", &object)],
-            "4",
-            "8Gi",
-        )
-        .await
-        .expect("node");
-    }
-    let instances: Api<ContainerInstance> = Api::all(client.clone());
-    support::wait_for_list(&instances, "the cluster's container instances", |all| {
-        all.iter()
-            .filter(|i| {
-                i.spec.cluster == object
-                    && i.status.as_ref().is_some_and(|s| s.agent_connected && s.remaining_resources.is_some())
-            })
-            .count()
-            == nodes as usize
-    })
-    .await;
+    ecs_api::instances_for(client, &object, nodes).await;
     object
 }
 
@@ -51,10 +30,7 @@ async fn api_cluster(
 async fn any_name_ecs_accepts_works_and_answers_with_that_name() {
     let api = ecs_api::start();
     let client = support::client().await;
-    let ns = support::namespace(&client, "ecs-names").await;
-    let user = format!("{ns}-ci");
-    ecs_api::grant(&client, &user, &ns, true).await;
-    let key = ecs_api::key(&client, api, &user, &ns).await;
+    let (ns, key) = ecs_api::team(&client, api, "ecs-names", true).await;
     let arn = |kind: &str, rest: &str| format!("arn:aws:ecs:us-east-1:000000000000:{kind}/{rest}");
 
     // A cluster name with capitals and underscores, as moto's and many real pipelines' are.
@@ -167,10 +143,7 @@ async fn any_name_ecs_accepts_works_and_answers_with_that_name() {
 async fn every_registration_makes_the_next_revision() {
     let api = ecs_api::start();
     let client = support::client().await;
-    let ns = support::namespace(&client, "ecs-revisions").await;
-    let user = format!("{ns}-ci");
-    ecs_api::grant(&client, &user, &ns, false).await;
-    let key = ecs_api::key(&client, api, &user, &ns).await;
+    let (ns, key) = ecs_api::team(&client, api, "ecs-revisions", false).await;
     let definition = serde_json::json!({"family": "test_ecs_task",
         "containerDefinitions": [{"name": "c", "image": "busybox", "memory": 16}]});
     let file = std::env::temp_dir().join(format!("{ns}-td.json"));
@@ -290,10 +263,7 @@ fn differences(path: &str, sent: &serde_json::Value, described: &serde_json::Val
 async fn botocore_s_documented_example_describes_as_documented() {
     let api = ecs_api::start();
     let client = support::client().await;
-    let ns = support::namespace(&client, "ecs-example").await;
-    let user = format!("{ns}-ci");
-    ecs_api::grant(&client, &user, &ns, false).await;
-    let key = ecs_api::key(&client, api, &user, &ns).await;
+    let (ns, key) = ecs_api::team(&client, api, "ecs-example", false).await;
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("crates/ecs-wire/model/ecs-2014-11-13.examples.json");
     let examples: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).expect("botocore's examples")).expect("examples JSON");
@@ -317,10 +287,7 @@ async fn botocore_s_documented_example_describes_as_documented() {
 async fn the_corpus_round_trips_member_for_member() {
     let api = ecs_api::start();
     let client = support::client().await;
-    let ns = support::namespace(&client, "ecs-corpus").await;
-    let user = format!("{ns}-ci");
-    ecs_api::grant(&client, &user, &ns, false).await;
-    let key = ecs_api::key(&client, api, &user, &ns).await;
+    let (ns, key) = ecs_api::team(&client, api, "ecs-corpus", false).await;
     let mut failures = Vec::new();
     let mut checked = 0;
     for path in corpus() {
@@ -373,10 +340,7 @@ fn refused(api: &ecs_api::EcsApi, key: &ecs_api::Key, args: &[&str], error_type:
 async fn refusals_are_ecs_s_and_retries_with_a_client_token_make_nothing_twice() {
     let api = ecs_api::start();
     let client = support::client().await;
-    let ns = support::namespace(&client, "ecs-refusals").await;
-    let user = format!("{ns}-ci");
-    ecs_api::grant(&client, &user, &ns, true).await;
-    let key = ecs_api::key(&client, api, &user, &ns).await;
+    let (ns, key) = ecs_api::team(&client, api, "ecs-refusals", true).await;
     let cluster = format!("{ns}_C");
     api_cluster(&client, api, &key, &cluster, 1).await;
     let write = |name: &str, value: serde_json::Value| {
@@ -510,11 +474,8 @@ async fn refusals_are_ecs_s_and_retries_with_a_client_token_make_nothing_twice()
 async fn deleted_clusters_and_services_stay_inactive_for_a_while() {
     let api = ecs_api::start();
     let client = support::client().await;
-    let ns = support::namespace(&client, "ecs-inactive").await;
-    let user = format!("{ns}-ci");
-    ecs_api::grant(&client, &user, &ns, true).await;
-    ecs_api::grant_config_maps(&client, &user, &ns).await;
-    let key = ecs_api::key(&client, api, &user, &ns).await;
+    let (ns, key) = ecs_api::team(&client, api, "ecs-inactive", true).await;
+    ecs_api::grant_config_maps(&client, &key.user, &ns).await;
     let cluster = format!("{ns}_Gone");
     aws_ok(api, &key, &["create-cluster", "--cluster-name", &cluster]);
     let file = std::env::temp_dir().join(format!("{ns}-td.json"));

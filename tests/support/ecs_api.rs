@@ -304,3 +304,39 @@ pub async fn grant_config_maps(client: &Client, user: &str, namespace: &str) {
         .await
         .expect("binding");
 }
+
+/// A team's namespace (named from `prefix`), its user's RBAC ([`grant`]) and an access key for it.
+pub async fn team(client: &Client, api: &EcsApi, prefix: &str, clusters_admin: bool) -> (String, Key) {
+    let ns = super::namespace(client, prefix).await;
+    let user = format!("{ns}-ci");
+    grant(client, &user, &ns, clusters_admin).await;
+    let key = key(client, api, &user, &ns).await;
+    (ns, key)
+}
+
+/// `count` simulated container instances labelled for the EcsCluster object `object` (a cluster
+/// without pools), once the operator reports each connected with its free room.
+pub async fn instances_for(client: &Client, object: &str, count: usize) {
+    for i in 0..count {
+        kube_ecs::local_cluster::create_simulated_node(
+            client,
+            &format!("{object}-node-{i}"),
+            &[("ecs.kube-ecs.dev/cluster", object)],
+            "4",
+            "8Gi",
+        )
+        .await
+        .expect("node");
+    }
+    let instances: Api<kube_ecs::api::ContainerInstance> = Api::all(client.clone());
+    super::wait_for_list(&instances, "the cluster's container instances", |all| {
+        all.iter()
+            .filter(|i| {
+                i.spec.cluster == object
+                    && i.status.as_ref().is_some_and(|s| s.agent_connected && s.remaining_resources.is_some())
+            })
+            .count()
+            == count
+    })
+    .await;
+}
