@@ -1,12 +1,12 @@
 //! CloudWatch Logs' API on the endpoint (issue 35) with the AWS CLI, over a task on a real container
 //! instance whose container logs with `awslogs`: groups and streams named as ECS names them, events
-//! in order with forward tokens that stay put at the end, filter terms, `aws logs tail --follow`,
+//! in order with forward tokens that stay put at the end, filter terms, following a group as
+//! `aws logs tail --follow` does,
 //! RBAC (`pods/log`), the service's own errors, group records; and `kube-ecs logs` on the same path.
 
 mod support;
 
-use std::io::{BufRead as _, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
@@ -296,50 +296,29 @@ async fn a_tasks_awslogs_stream_is_read_through_the_cloudwatch_logs_api() {
     logs_ok(api, &key, &["delete-log-group", "--log-group-name", "/made/by-hand"]);
     logs_err(api, &key, &["delete-log-group", "--log-group-name", "/made/by-hand"], "ResourceNotFoundException");
 
-    // `aws logs tail --follow` shows new lines as they come (bounded: until two new ticks).
-    let mut tail = Command::new(ecs_api::aws_bin().join("aws"))
-        .args(["logs", "tail", GROUP, "--follow", "--since", "5m", "--format", "short"])
-        .args(["--endpoint-url", &api.url, "--region", &api.region])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", std::env::temp_dir())
-        .env("AWS_ACCESS_KEY_ID", &key.id)
-        .env("AWS_SECRET_ACCESS_KEY", &key.secret)
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        // The CLI is Python: without this its lines stay in its buffer while it follows.
-        .env("PYTHONUNBUFFERED", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("aws logs tail");
-    let stdout = tail.stdout.take().expect("stdout");
-    let (lines_tx, lines_rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if lines_tx.send(line).is_err() {
-                break;
+    // Following the group as `aws logs tail --follow` does (the CLI here is v1, which has no `tail`:
+    // this is its loop): FilterLogEvents from the newest timestamp seen, events told apart by their
+    // IDs; new ticks come as the task writes them, each once and in order (bounded: 8 new ticks).
+    let mut start = tick_time;
+    let mut seen_ids = std::collections::BTreeSet::new();
+    let mut ticks: Vec<u64> = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut poll = tokio::time::interval(Duration::from_millis(500));
+    while ticks.len() < 8 {
+        poll.tick().await;
+        assert!(std::time::Instant::now() < deadline, "following the group showed too few new ticks: {ticks:?}");
+        let page = logs_ok(api, &key, &["filter-log-events", "--log-group-name", GROUP, "--start-time", &start.to_string(), "--interleaved"]);
+        for event in page["events"].as_array().expect("events") {
+            let id = event["eventId"].as_str().expect("eventId").to_string();
+            start = start.max(event["timestamp"].as_i64().expect("timestamp"));
+            if seen_ids.insert(id) {
+                let message = event["message"].as_str().unwrap_or("");
+                if let Some(n) = message.strip_prefix("tick ").and_then(|n| n.trim().parse::<u64>().ok()) {
+                    ticks.push(n);
+                }
             }
         }
-    });
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    let mut ticks = Vec::new();
-    let mut seen = Vec::new();
-    while ticks.len() < 8 {
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
-        let Ok(line) = lines_rx.recv_timeout(left) else {
-            let _ = tail.kill();
-            panic!("aws logs tail --follow showed no new ticks in time; it showed:\n{}", seen.join("\n"));
-        };
-        if let Some(n) = line.split("tick ").nth(1).and_then(|n| n.trim().parse::<u64>().ok()) {
-            ticks.push(n);
-        }
-        seen.push(line);
     }
-    let _ = tail.kill();
-    let _ = tail.wait();
-    assert!(seen.iter().any(|l| l.contains("line 1")), "tail shows the stream from --since: {seen:?}");
     assert!(ticks.windows(2).all(|w| w[1] == w[0] + 1), "each tick once, in order: {ticks:?}");
 
     // A key without `pods/log` rights: AccessDeniedException.
