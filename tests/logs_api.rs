@@ -307,7 +307,11 @@ async fn a_tasks_awslogs_stream_is_read_through_the_cloudwatch_logs_api() {
     while ticks.len() < 8 {
         poll.tick().await;
         assert!(std::time::Instant::now() < deadline, "following the group showed too few new ticks: {ticks:?}");
-        let page = logs_ok(api, &key, &["filter-log-events", "--log-group-name", GROUP, "--start-time", &start.to_string(), "--interleaved"]);
+        let page = logs_ok(
+            api,
+            &key,
+            &["filter-log-events", "--log-group-name", GROUP, "--start-time", &start.to_string(), "--interleaved"],
+        );
         for event in page["events"].as_array().expect("events") {
             let id = event["eventId"].as_str().expect("eventId").to_string();
             start = start.max(event["timestamp"].as_i64().expect("timestamp"));
@@ -342,4 +346,52 @@ async fn a_tasks_awslogs_stream_is_read_through_the_cloudwatch_logs_api() {
     assert!(cli.status.success(), "kube-ecs logs failed: {}", String::from_utf8_lossy(&cli.stderr));
     let printed: Vec<&str> = out.lines().take(LINES + 1).collect();
     assert_eq!(printed, expected.iter().map(String::as_str).collect::<Vec<_>>());
+}
+
+/// The first question, "why did my task stop?": a task whose essential container prints and
+/// exits 3 is STOPPED, and its stream (and the stream of the sidecar its exit stopped) still reads
+/// through the API, in order, while the stopped task is retained.
+#[tokio::test]
+async fn a_stopped_task_s_lines_stay_readable() {
+    support::with_real_nodes(1);
+    let api = ecs_api::start();
+    let client = support::client().await;
+    let (ns, key) = ecs_api::team(&client, api, "logs-stopped", false).await;
+    grant_pod_logs(&client, &key.user, &ns).await;
+    support::real_nodes_cluster(&client, &ns).await;
+    let awslogs = |prefix: &str| serde_json::json!({"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/stops", "awslogs-stream-prefix": prefix}});
+    let definitions: Api<TaskDefinition> = Api::namespaced(client.clone(), &ns);
+    apply(
+        &definitions,
+        serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "TaskDefinition", "metadata": {"name": "stops"},
+            "spec": {"containerDefinitions": [
+                {"name": "app", "image": "busybox:1.36", "memory": 32, "entryPoint": ["sh", "-c"],
+                 "command": ["echo starting; sleep 2; echo giving up; exit 3"], "logConfiguration": awslogs("job")},
+                {"name": "helper", "image": "busybox:1.36", "memory": 32, "essential": false, "entryPoint": ["sh", "-c"],
+                 "command": ["trap 'echo helper stopped; exit 0' TERM; echo helper up; while true; do sleep 1; done"],
+                 "logConfiguration": awslogs("job")}]}}),
+    )
+    .await;
+    let tasks: Api<Task> = Api::namespaced(client.clone(), &ns);
+    apply(
+        &tasks,
+        serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "Task", "metadata": {"name": "stops"},
+            "spec": {"taskDefinition": "stops", "cluster": ns}}),
+    )
+    .await;
+    let stopped = support::wait_for_within(&tasks, "stops", "STOPPED", Duration::from_secs(120), |t| {
+        t.status.as_ref().and_then(|s| s.last_status).map(|l| l.as_str()) == Some("STOPPED")
+    })
+    .await;
+    let status = stopped.status.expect("status");
+    assert_eq!(status.stop_code.map(|c| c.as_str()), Some("EssentialContainerExited"));
+    let events = |stream: &str| {
+        messages(&logs_ok(
+            api,
+            &key,
+            &["get-log-events", "--log-group-name", "/ecs/stops", "--log-stream-name", stream, "--start-from-head"],
+        ))
+    };
+    assert_eq!(events("job/app/stops"), ["starting", "giving up"], "the essential container's last lines");
+    assert_eq!(events("job/helper/stops"), ["helper up", "helper stopped"], "the sidecar the exit stopped");
 }

@@ -163,8 +163,9 @@ pub struct ContainerDefinition {
     /// Linux-specific settings (capabilities, devices, init process, shared memory, tmpfs, swap).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub linux_parameters: Option<LinuxParameters>,
-    /// Secrets exposed as environment variables. `valueFrom` names a Secret key in the task's namespace
-    /// as `secret-name:key` (or the last path segment of an ARN).
+    /// Secrets exposed as environment variables, from Secrets of the task's namespace: `valueFrom` is a
+    /// Secrets Manager ARN (the whole SecretString, or `:json-key:` one member), an SSM parameter ARN,
+    /// path or name (its value), or `secret-name:key` (docs/secrets.md).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub secrets: Vec<Secret>,
     /// Containers that must reach a condition before this one starts.

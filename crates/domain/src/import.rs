@@ -209,12 +209,12 @@ fn is_empty(v: &Value) -> bool {
     }
 }
 
-/// Multi-document YAML of the manifests.
+/// Multi-document YAML of the manifests, read the same by YAML 1.1 readers such as kubectl.
 pub fn to_yaml(manifests: &[Value]) -> Result<String, serde_yaml::Error> {
     let mut out = String::new();
     for m in manifests {
         out.push_str("---\n");
-        out.push_str(&serde_yaml::to_string(m)?);
+        out.push_str(&crate::yaml11::quote_yaml11_booleans(&serde_yaml::to_string(m)?));
     }
     Ok(out)
 }

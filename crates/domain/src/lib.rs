@@ -24,6 +24,7 @@ pub mod task_definition_plan;
 pub mod task_plan;
 pub mod task_status;
 pub mod translate;
+pub mod yaml11;
 
 // The layer below, by the names the modules use.
 use kube_ecs_api as api;
