@@ -365,6 +365,10 @@ async fn refusals_are_ecs_s_and_retries_with_a_client_token_make_nothing_twice()
             "Container.image should not be null or empty.",
         ),
         (
+            serde_json::json!({"family": "nonamemember", "containerDefinitions": [{"image": "busybox", "memory": 8}]}),
+            "Container.name should not be null or empty.",
+        ),
+        (
             serde_json::json!({"family": "pidhost", "requiresCompatibilities": ["FARGATE"], "networkMode": "awsvpc",
                 "cpu": "256", "memory": "512", "pidMode": "host",
                 "containerDefinitions": [{"name": "a", "image": "busybox"}]}),

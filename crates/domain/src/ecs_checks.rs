@@ -5,6 +5,23 @@
 use crate::api::TaskDefinitionSpec;
 use crate::api::ecs::LaunchType;
 
+/// ECS's words for a container definition without a `name` or an `image` member at all (the
+/// schema would answer for the missing member in its own words): checked on the request as sent.
+pub fn container_members(request: &serde_json::Value) -> Result<(), String> {
+    let containers = request.get("containerDefinitions").and_then(serde_json::Value::as_array);
+    for container in containers.into_iter().flatten() {
+        for (member, message) in [
+            ("name", "Container.name should not be null or empty."),
+            ("image", "Container.image should not be null or empty."),
+        ] {
+            if container.get(member).and_then(serde_json::Value::as_str).is_none_or(|v| v.trim().is_empty()) {
+                return Err(message.into());
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The first rule `spec` breaks, in ECS's words (a `ClientException` through the API).
 pub fn task_definition(spec: &TaskDefinitionSpec) -> Result<(), String> {
     for container in &spec.container_definitions {
@@ -44,6 +61,24 @@ mod tests {
 
     fn spec(value: serde_json::Value) -> TaskDefinitionSpec {
         serde_json::from_value(value).expect("spec")
+    }
+
+    #[test]
+    fn missing_members_in_ecs_words() {
+        let cases = [
+            (
+                serde_json::json!({"containerDefinitions": [{"image": "busybox"}]}),
+                Some("Container.name should not be null or empty."),
+            ),
+            (
+                serde_json::json!({"containerDefinitions": [{"name": "a"}]}),
+                Some("Container.image should not be null or empty."),
+            ),
+            (serde_json::json!({"containerDefinitions": [{"name": "a", "image": "b"}]}), None),
+        ];
+        for (request, expected) in cases {
+            assert_eq!(container_members(&request).err().as_deref(), expected, "{request}");
+        }
     }
 
     #[test]

@@ -101,6 +101,7 @@ pub async fn register(
     let family = input.family.clone();
     // ECS's own checks and messages first; what the spec cannot even be read as, the apiserver's
     // strict validation answers below, naming the member.
+    kube_ecs_domain::ecs_checks::container_members(raw).map_err(EcsError::client)?;
     if let Ok(spec) = serde_json::from_value::<kube_ecs_api::TaskDefinitionSpec>(raw.clone()) {
         kube_ecs_domain::ecs_checks::task_definition(&spec).map_err(EcsError::client)?;
     }

@@ -21,6 +21,14 @@ pub fn revision(
         // beside the definition, under `tags`).
         object.remove("deregisteredRevisions");
         object.remove("registration");
+        // ECS's own default, which it reports: an EFS volume without a rootDirectory mounts `/`.
+        if let Some(serde_json::Value::Array(volumes)) = object.get_mut("volumes") {
+            for efs in volumes.iter_mut().filter_map(|v| v.get_mut("efsVolumeConfiguration")) {
+                if let Some(efs) = efs.as_object_mut() {
+                    efs.entry("rootDirectory").or_insert_with(|| "/".into());
+                }
+            }
+        }
         object.remove("tags");
     }
     let mut definition: wire::TaskDefinition = serde_json::from_value(spec)
