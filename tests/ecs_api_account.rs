@@ -5,42 +5,16 @@
 mod support;
 
 use k8s_openapi::api::core::v1::ConfigMap;
-use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use kube::Client;
-use kube::api::{Api, Patch, PatchParams};
+use kube::api::Api;
 use kube_ecs::api::{ContainerInstance, EcsCluster};
 use serde_json::json;
 use support::ecs_api::{self, EcsApi, Key, aws, aws_ok};
 
-/// What the account-level records need besides `ecs_api::grant`: the two ConfigMaps of the namespace.
-async fn grant_config_maps(client: &Client, user: &str, namespace: &str) {
-    let params = PatchParams::apply("test-user").force();
-    let name = format!("ecs-account-{user}");
-    let role = json!({
-        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-        "metadata": {"name": name, "namespace": namespace},
-        "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "create", "patch"]}],
-    });
-    let binding = json!({
-        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-        "metadata": {"name": name, "namespace": namespace},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
-        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}],
-    });
-    Api::<Role>::namespaced(client.clone(), namespace).patch(&name, &params, &Patch::Apply(&role)).await.expect("role");
-    Api::<RoleBinding>::namespaced(client.clone(), namespace)
-        .patch(&name, &params, &Patch::Apply(&binding))
-        .await
-        .expect("binding");
-}
-
 /// A namespace, a user with the team's RBAC (clusters too) and the ConfigMaps, and its key.
 async fn team(client: &Client, api: &EcsApi, prefix: &str) -> (String, Key) {
-    let ns = support::namespace(client, prefix).await;
-    let user = format!("{ns}-ci");
-    ecs_api::grant(client, &user, &ns, true).await;
-    grant_config_maps(client, &user, &ns).await;
-    let key = ecs_api::key(client, api, &user, &ns).await;
+    let (ns, key) = ecs_api::team(client, api, prefix, true).await;
+    ecs_api::grant_config_maps(client, &key.user, &ns).await;
     (ns, key)
 }
 

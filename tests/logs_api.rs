@@ -9,9 +9,8 @@ mod support;
 use std::process::Command;
 use std::time::Duration;
 
-use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use kube::Client;
-use kube::api::{Api, Patch, PatchParams};
+use kube::api::Api;
 use kube_ecs::api::{Task, TaskDefinition};
 use support::apply;
 use support::ecs_api::{self, EcsApi, Key};
@@ -20,28 +19,6 @@ const GROUP: &str = "/ecs/numbers";
 /// How many numbered lines the task prints (`KUBE_ECS_LOG_LINES` for a measurement run).
 fn lines() -> usize {
     std::env::var("KUBE_ECS_LOG_LINES").ok().and_then(|v| v.parse().ok()).unwrap_or(200)
-}
-
-/// `get` on `pods/log`: what reading a log takes, beyond ecs_api::grant.
-async fn grant_pod_logs(client: &Client, user: &str, namespace: &str) {
-    let params = PatchParams::apply("test-user").force();
-    let name = format!("pod-logs-{user}");
-    let role = serde_json::json!({
-        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-        "metadata": {"name": name, "namespace": namespace},
-        "rules": [{"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]}],
-    });
-    let binding = serde_json::json!({
-        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-        "metadata": {"name": name, "namespace": namespace},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
-        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}],
-    });
-    Api::<Role>::namespaced(client.clone(), namespace).patch(&name, &params, &Patch::Apply(&role)).await.expect("role");
-    Api::<RoleBinding>::namespaced(client.clone(), namespace)
-        .patch(&name, &params, &Patch::Apply(&binding))
-        .await
-        .expect("binding");
 }
 
 fn logs(api: &EcsApi, key: &Key, args: &[&str]) -> (bool, serde_json::Value, String) {
@@ -107,6 +84,38 @@ async fn wait_logged(ns: &str, text: &str) {
     }
 }
 
+/// Follows `group` as `aws logs tail --follow` does (the CLI here is v1, which has no `tail`: this is
+/// its loop): FilterLogEvents from the newest timestamp seen, events told apart by their IDs, until
+/// `count` new `tick N` lines came, each once and in order (bounded in time).
+async fn follow_ticks(api: &EcsApi, key: &Key, group: &str, from: i64, count: usize) -> Vec<u64> {
+    let mut start = from;
+    let mut seen_ids = std::collections::BTreeSet::new();
+    let mut ticks: Vec<u64> = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    let mut poll = tokio::time::interval(Duration::from_millis(500));
+    while ticks.len() < count {
+        poll.tick().await;
+        assert!(std::time::Instant::now() < deadline, "following {group} showed too few new ticks: {ticks:?}");
+        let page = logs_ok(
+            api,
+            key,
+            &["filter-log-events", "--log-group-name", group, "--start-time", &start.to_string(), "--interleaved"],
+        );
+        for event in page["events"].as_array().expect("events") {
+            let id = event["eventId"].as_str().expect("eventId").to_string();
+            start = start.max(event["timestamp"].as_i64().expect("timestamp"));
+            if seen_ids.insert(id) {
+                let message = event["message"].as_str().unwrap_or("");
+                if let Some(n) = message.strip_prefix("tick ").and_then(|n| n.trim().parse::<u64>().ok()) {
+                    ticks.push(n);
+                }
+            }
+        }
+    }
+    assert!(ticks.windows(2).all(|w| w[1] == w[0] + 1), "each tick once, in order: {ticks:?}");
+    ticks
+}
+
 #[tokio::test]
 async fn a_tasks_awslogs_stream_is_read_through_the_cloudwatch_logs_api() {
     support::with_real_nodes(1);
@@ -120,7 +129,7 @@ async fn a_tasks_awslogs_stream_is_read_through_the_cloudwatch_logs_api() {
     let reader = format!("reader-{ns}");
     ecs_api::grant(&client, &reader, &ns, false).await;
     ecs_api::grant_config_maps(&client, &reader, &ns).await;
-    grant_pod_logs(&client, &reader, &ns).await;
+    ecs_api::grant_pod_logs(&client, &reader, &ns).await;
     let key = ecs_api::key(&client, api, &reader, &ns).await;
     let stream = "web/app/numbers";
 
@@ -305,34 +314,8 @@ async fn a_tasks_awslogs_stream_is_read_through_the_cloudwatch_logs_api() {
     logs_ok(api, &key, &["delete-log-group", "--log-group-name", "/made/by-hand"]);
     logs_err(api, &key, &["delete-log-group", "--log-group-name", "/made/by-hand"], "ResourceNotFoundException");
 
-    // Following the group as `aws logs tail --follow` does (the CLI here is v1, which has no `tail`:
-    // this is its loop): FilterLogEvents from the newest timestamp seen, events told apart by their
-    // IDs; new ticks come as the task writes them, each once and in order (bounded: 8 new ticks).
-    let mut start = tick_time;
-    let mut seen_ids = std::collections::BTreeSet::new();
-    let mut ticks: Vec<u64> = Vec::new();
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    let mut poll = tokio::time::interval(Duration::from_millis(500));
-    while ticks.len() < 8 {
-        poll.tick().await;
-        assert!(std::time::Instant::now() < deadline, "following the group showed too few new ticks: {ticks:?}");
-        let page = logs_ok(
-            api,
-            &key,
-            &["filter-log-events", "--log-group-name", GROUP, "--start-time", &start.to_string(), "--interleaved"],
-        );
-        for event in page["events"].as_array().expect("events") {
-            let id = event["eventId"].as_str().expect("eventId").to_string();
-            start = start.max(event["timestamp"].as_i64().expect("timestamp"));
-            if seen_ids.insert(id) {
-                let message = event["message"].as_str().unwrap_or("");
-                if let Some(n) = message.strip_prefix("tick ").and_then(|n| n.trim().parse::<u64>().ok()) {
-                    ticks.push(n);
-                }
-            }
-        }
-    }
-    assert!(ticks.windows(2).all(|w| w[1] == w[0] + 1), "each tick once, in order: {ticks:?}");
+    // Following the group as `aws logs tail --follow` does: new ticks come as the task writes them.
+    follow_ticks(api, &key, GROUP, tick_time, 8).await;
 
     // A key without `pods/log` rights: AccessDeniedException.
     let outsider = format!("outsider-{ns}");
@@ -366,7 +349,7 @@ async fn a_stopped_task_s_lines_stay_readable() {
     let api = ecs_api::start();
     let client = support::client().await;
     let (ns, key) = ecs_api::team(&client, api, "logs-stopped", false).await;
-    grant_pod_logs(&client, &key.user, &ns).await;
+    ecs_api::grant_pod_logs(&client, &key.user, &ns).await;
     support::real_nodes_cluster(&client, &ns).await;
     let awslogs = |prefix: &str| serde_json::json!({"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/stops", "awslogs-stream-prefix": prefix}});
     let definitions: Api<TaskDefinition> = Api::namespaced(client.clone(), &ns);
@@ -403,4 +386,38 @@ async fn a_stopped_task_s_lines_stay_readable() {
     };
     assert_eq!(events("job/app/stops"), ["starting", "giving up"], "the essential container's last lines");
     assert_eq!(events("job/helper/stops"), ["helper up", "helper stopped"], "the sidecar the exit stopped");
+}
+
+/// A running service's group, followed as `aws logs tail --follow` follows it: its task's new lines
+/// come as they are written; its stream is named `prefix/container/<task id>`.
+#[tokio::test]
+async fn a_running_service_s_group_is_followed() {
+    support::with_real_nodes(1);
+    let api = ecs_api::start();
+    let client = support::client().await;
+    let (ns, key) = ecs_api::team(&client, api, "logs-service", false).await;
+    ecs_api::grant_pod_logs(&client, &key.user, &ns).await;
+    support::real_nodes_cluster(&client, &ns).await;
+    let definitions: Api<TaskDefinition> = Api::namespaced(client.clone(), &ns);
+    apply(
+        &definitions,
+        serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "TaskDefinition", "metadata": {"name": "ticker"},
+            "spec": {"containerDefinitions": [{"name": "app", "image": "busybox:1.36", "memory": 32,
+                "entryPoint": ["sh", "-c"], "command": ["t=1; while true; do echo tick $t; t=$((t+1)); sleep 1; done"],
+                "logConfiguration": {"logDriver": "awslogs",
+                    "options": {"awslogs-group": "/ecs/ticker", "awslogs-stream-prefix": "svc"}}}]}}),
+    )
+    .await;
+    let services: Api<kube_ecs::api::Service> = Api::namespaced(client.clone(), &ns);
+    apply(
+        &services,
+        serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "Service", "metadata": {"name": "ticker"},
+            "spec": {"taskDefinition": "ticker", "desiredCount": 1, "cluster": ns}}),
+    )
+    .await;
+    follow_ticks(api, &key, "/ecs/ticker", 0, 5).await;
+    let streams = logs_ok(api, &key, &["describe-log-streams", "--log-group-name", "/ecs/ticker"]);
+    let names: Vec<&str> =
+        streams["logStreams"].as_array().expect("streams").iter().filter_map(|s| s["logStreamName"].as_str()).collect();
+    assert!(names.len() == 1 && names[0].starts_with("svc/app/ticker-"), "the service task's stream: {streams}");
 }

@@ -282,15 +282,13 @@ pub async fn call(api: &EcsApi, key: &Key, operation: &str, input: &serde_json::
     raw(api, Some(key), Some(&target), &body, jiff::Timestamp::now(), &[]).await
 }
 
-/// What the API's records in a namespace need besides [`grant`] (account settings, capacity
-/// providers, INACTIVE clusters and services: ConfigMaps of the key's namespace), as `edit` grants.
-pub async fn grant_config_maps(client: &Client, user: &str, namespace: &str) {
+/// A Role with `rules` in `namespace`, bound to `user` (server-side applied as the test user).
+pub async fn grant_role(client: &Client, user: &str, namespace: &str, name: &str, rules: serde_json::Value) {
     let params = PatchParams::apply("test-user").force();
-    let name = format!("ecs-records-{user}");
+    let name = format!("{name}-{user}");
     let role = serde_json::json!({
         "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-        "metadata": {"name": name, "namespace": namespace},
-        "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "create", "patch"]}],
+        "metadata": {"name": name, "namespace": namespace}, "rules": rules,
     });
     let binding = serde_json::json!({
         "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
@@ -303,6 +301,21 @@ pub async fn grant_config_maps(client: &Client, user: &str, namespace: &str) {
         .patch(&name, &params, &Patch::Apply(&binding))
         .await
         .expect("binding");
+}
+
+/// What the API's records in a namespace need besides [`grant`] (account settings, capacity
+/// providers, log groups, INACTIVE clusters and services: ConfigMaps of the key's namespace), as
+/// `edit` grants.
+pub async fn grant_config_maps(client: &Client, user: &str, namespace: &str) {
+    let rules =
+        serde_json::json!([{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "create", "patch"]}]);
+    grant_role(client, user, namespace, "ecs-records", rules).await;
+}
+
+/// `get` on `pods/log`: what reading a task's log through CloudWatch Logs' API takes, beyond [`grant`].
+pub async fn grant_pod_logs(client: &Client, user: &str, namespace: &str) {
+    let rules = serde_json::json!([{"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]}]);
+    grant_role(client, user, namespace, "pod-logs", rules).await;
 }
 
 /// A team's namespace (named from `prefix`), its user's RBAC ([`grant`]) and an access key for it.

@@ -6,9 +6,22 @@ use std::time::Duration;
 
 use kube_ecs::context::{Context, OperatorConfig};
 
-/// Operator settings used by the tests: a short stopped-task retention so retention is testable.
+/// The stopped-task retention a test binary asked for ([`retain_stopped_tasks_for`]) before the
+/// operator started.
+static RETENTION: OnceLock<Duration> = OnceLock::new();
+
+/// Makes this test binary's operator keep stopped tasks for `retention` (call before anything
+/// starts the operator): for the tests of what retention ends.
+#[allow(dead_code)]
+pub fn retain_stopped_tasks_for(retention: Duration) {
+    assert!(RETENTION.set(retention).is_ok() || RETENTION.get() == Some(&retention), "set once, before start");
+}
+
+/// Operator settings used by the tests: ECS's hour of stopped-task retention, unless the binary asks
+/// for another.
 pub fn test_config() -> OperatorConfig {
-    OperatorConfig { stopped_task_retention: Duration::from_secs(3600), ..Default::default() }
+    let retention = *RETENTION.get_or_init(|| Duration::from_secs(3600));
+    OperatorConfig { stopped_task_retention: retention, ..Default::default() }
 }
 
 /// The running operator's context (its caches), for controllers a test binary adds.
