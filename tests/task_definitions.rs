@@ -52,6 +52,14 @@ async fn a_changed_spec_registers_revision_two_and_keeps_revision_one_intact() {
         td.status.as_ref().map(|s| s.revisions.iter().map(|r| r.revision).collect()).unwrap_or_default();
     assert_eq!(records, vec![1, 2]);
 
+    // Each registration is its own Event (an Event's note cannot change, so it is no repeat of the other).
+    let events: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(client.clone(), &ns);
+    support::wait_for_list(&events, "an Event per registration", |all| {
+        let notes: Vec<&str> = all.iter().filter_map(|e| e.note.as_deref()).collect();
+        ["registered task definition web:1", "registered task definition web:2"].iter().all(|n| notes.contains(n))
+    })
+    .await;
+
     let snapshots: Api<ControllerRevision> = Api::namespaced(client.clone(), &ns);
     let one = revisions::snapshot_spec(&snapshots.get("web-1").await.expect("revision 1 snapshot")).expect("readable");
     let two = revisions::snapshot_spec(&snapshots.get("web-2").await.expect("revision 2 snapshot")).expect("readable");

@@ -38,6 +38,9 @@ struct Key {
     warning: bool,
     reason: String,
     action: String,
+    /// An Event's note cannot change once it is created (events.k8s.io refuses the update as an
+    /// immutable field): only the same note repeats into a series; another note is another Event.
+    note: String,
 }
 
 #[derive(Clone, Debug)]
@@ -70,6 +73,7 @@ impl EventPublisher {
             warning: event.warning,
             reason: event.reason.to_string(),
             action: event.action.to_string(),
+            note: event.note.clone(),
         };
         let repeat = {
             let mut recent = self.recent.lock().await;
@@ -84,7 +88,7 @@ impl EventPublisher {
         };
         if let Some(seen) = repeat {
             let series = EventSeries { count: seen.count, last_observed_time: MicroTime(now) };
-            let patch = serde_json::json!({ "series": series, "note": event.note });
+            let patch = serde_json::json!({ "series": series });
             let events: Api<Event> = Api::namespaced(self.client.clone(), &seen.namespace);
             return match events.patch(&seen.name, &PatchParams::default(), &Patch::Merge(&patch)).await {
                 Ok(_) => Ok(()),
@@ -153,6 +157,7 @@ mod tests {
             warning: false,
             reason: "TaskStopped".into(),
             action: "Reconcile".into(),
+            note: "stopped".into(),
         }
     }
 
