@@ -18,6 +18,7 @@ pub mod refusal;
 pub mod registration;
 pub mod revisions;
 pub mod run_task;
+pub mod schedule;
 pub mod secrets;
 pub mod service_plan;
 pub mod task_definition_plan;
