@@ -415,6 +415,17 @@ async fn a_running_service_s_group_is_followed() {
             "spec": {"taskDefinition": "ticker", "desiredCount": 1, "cluster": ns}}),
     )
     .await;
+    // The group exists once the service has a task: wait for its stream, then follow it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(180);
+    let mut poll = tokio::time::interval(Duration::from_millis(500));
+    loop {
+        poll.tick().await;
+        let (ok, streams, stderr) = logs(api, &key, &["describe-log-streams", "--log-group-name", "/ecs/ticker"]);
+        if ok && streams["logStreams"].as_array().is_some_and(|s| !s.is_empty()) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the service's stream never appeared: {stderr}");
+    }
     follow_ticks(api, &key, "/ecs/ticker", 0, 5).await;
     let streams = logs_ok(api, &key, &["describe-log-streams", "--log-group-name", "/ecs/ticker"]);
     let names: Vec<&str> =
