@@ -2,6 +2,21 @@
 //! SSM's in [`ssm`]). Each reads and writes the custom resources (Secrets for Secrets Manager and
 //! SSM) through the caller's impersonating client; there is no other store.
 
+/// Runs the action an operation names: `route!(operation, { "Name" => module::action(args), ... })`.
+/// An operation without a route is UnknownOperationException (protocol.rs has already refused the
+/// operations kube-ecs does not serve; a unit test per service keeps every served one routed).
+macro_rules! route {
+    ($operation:expr, { $($name:literal => $call:expr),* $(,)? }) => {
+        match $operation {
+            $($name => $crate::actions::encode($call.await?),)*
+            other => Err($crate::error::EcsError::new(
+                $crate::error::ErrorCode::UnknownOperationException,
+                format!("The action {other} is not supported by kube-ecs."),
+            )),
+        }
+    };
+}
+
 mod account_settings;
 mod capacity_providers;
 mod clusters;
@@ -40,50 +55,42 @@ pub async fn dispatch(
     operation: &str,
     input: serde_json::Value,
 ) -> Result<serde_json::Value, EcsError> {
-    macro_rules! route {
-        ($($name:literal => $action:path),* $(,)?) => {
-            match operation {
-                $($name => encode($action(call, decode(&input)?, &input).await?),)*
-                other => Err(EcsError::new(crate::ErrorCode::UnknownOperationException, format!("The action {other} is not supported by kube-ecs."))),
-            }
-        };
-    }
-    route! {
-        "CreateCluster" => clusters::create,
-        "DescribeClusters" => clusters::describe,
-        "ListClusters" => clusters::list,
-        "DeleteCluster" => clusters::delete,
-        "UpdateCluster" => clusters::update,
-        "RegisterTaskDefinition" => task_definitions::register,
-        "DescribeTaskDefinition" => task_definitions::describe,
-        "ListTaskDefinitions" => task_definitions::list,
-        "ListTaskDefinitionFamilies" => task_definitions::families,
-        "DeregisterTaskDefinition" => task_definitions::deregister,
-        "DeleteTaskDefinitions" => task_definitions::delete,
-        "RunTask" => tasks::run,
-        "DescribeTasks" => tasks::describe,
-        "ListTasks" => tasks::list,
-        "StopTask" => tasks::stop,
-        "CreateService" => services::create,
-        "UpdateService" => services::update,
-        "DescribeServices" => services::describe,
-        "ListServices" => services::list,
-        "DeleteService" => services::delete,
-        "ListContainerInstances" => instances::list,
-        "DescribeContainerInstances" => instances::describe,
-        "TagResource" => tags::tag,
-        "UntagResource" => tags::untag,
-        "ListTagsForResource" => tags::list,
-        "PutAccountSetting" => account_settings::put,
-        "PutAccountSettingDefault" => account_settings::put_default,
-        "ListAccountSettings" => account_settings::list,
-        "DeleteAccountSetting" => account_settings::delete,
-        "CreateCapacityProvider" => capacity_providers::create,
-        "DescribeCapacityProviders" => capacity_providers::describe,
-        "UpdateCapacityProvider" => capacity_providers::update,
-        "DeleteCapacityProvider" => capacity_providers::delete,
-        "PutClusterCapacityProviders" => capacity_providers::put_cluster,
-    }
+    route!(operation, {
+        "CreateCluster" => clusters::create(call, decode(&input)?, &input),
+        "DescribeClusters" => clusters::describe(call, decode(&input)?, &input),
+        "ListClusters" => clusters::list(call, decode(&input)?, &input),
+        "DeleteCluster" => clusters::delete(call, decode(&input)?, &input),
+        "UpdateCluster" => clusters::update(call, decode(&input)?, &input),
+        "RegisterTaskDefinition" => task_definitions::register(call, decode(&input)?, &input),
+        "DescribeTaskDefinition" => task_definitions::describe(call, decode(&input)?, &input),
+        "ListTaskDefinitions" => task_definitions::list(call, decode(&input)?, &input),
+        "ListTaskDefinitionFamilies" => task_definitions::families(call, decode(&input)?, &input),
+        "DeregisterTaskDefinition" => task_definitions::deregister(call, decode(&input)?, &input),
+        "DeleteTaskDefinitions" => task_definitions::delete(call, decode(&input)?, &input),
+        "RunTask" => tasks::run(call, decode(&input)?, &input),
+        "DescribeTasks" => tasks::describe(call, decode(&input)?, &input),
+        "ListTasks" => tasks::list(call, decode(&input)?, &input),
+        "StopTask" => tasks::stop(call, decode(&input)?, &input),
+        "CreateService" => services::create(call, decode(&input)?, &input),
+        "UpdateService" => services::update(call, decode(&input)?, &input),
+        "DescribeServices" => services::describe(call, decode(&input)?, &input),
+        "ListServices" => services::list(call, decode(&input)?, &input),
+        "DeleteService" => services::delete(call, decode(&input)?, &input),
+        "ListContainerInstances" => instances::list(call, decode(&input)?, &input),
+        "DescribeContainerInstances" => instances::describe(call, decode(&input)?, &input),
+        "TagResource" => tags::tag(call, decode(&input)?, &input),
+        "UntagResource" => tags::untag(call, decode(&input)?, &input),
+        "ListTagsForResource" => tags::list(call, decode(&input)?, &input),
+        "PutAccountSetting" => account_settings::put(call, decode(&input)?, &input),
+        "PutAccountSettingDefault" => account_settings::put_default(call, decode(&input)?, &input),
+        "ListAccountSettings" => account_settings::list(call, decode(&input)?, &input),
+        "DeleteAccountSetting" => account_settings::delete(call, decode(&input)?, &input),
+        "CreateCapacityProvider" => capacity_providers::create(call, decode(&input)?, &input),
+        "DescribeCapacityProviders" => capacity_providers::describe(call, decode(&input)?, &input),
+        "UpdateCapacityProvider" => capacity_providers::update(call, decode(&input)?, &input),
+        "DeleteCapacityProvider" => capacity_providers::delete(call, decode(&input)?, &input),
+        "PutClusterCapacityProviders" => capacity_providers::put_cluster(call, decode(&input)?, &input),
+    })
 }
 
 /// Whether `include` asks for TAGS.

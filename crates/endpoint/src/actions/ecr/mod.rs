@@ -16,9 +16,9 @@ pub use names::object_name;
 
 use context::EcrCall;
 
-use super::{decode, encode};
+use super::decode;
 use crate::call::Call;
-use crate::error::{EcsError, ErrorCode};
+use crate::error::EcsError;
 use crate::registry::RegistryParts;
 
 /// Runs `operation` (one of ECR's supported ones) with its checked input; errors in ECR's vocabulary.
@@ -29,35 +29,24 @@ pub async fn dispatch(
     input: serde_json::Value,
 ) -> Result<serde_json::Value, EcsError> {
     let ecr = EcrCall { call, registry };
-    macro_rules! route {
-        ($($name:literal => $action:path),* $(,)?) => {
-            match operation {
-                $($name => encode($action(&ecr, decode(&input)?).await?),)*
-                other => Err(EcsError::new(
-                    ErrorCode::UnknownOperationException,
-                    format!("The action {other} is not supported by kube-ecs (docs/ecr.md lists the supported actions)."),
-                )),
-            }
-        };
-    }
     let result = async {
-        route! {
-            "CreateRepository" => repositories::create,
-            "DescribeRepositories" => repositories::describe,
-            "DeleteRepository" => repositories::delete,
-            "PutImageTagMutability" => repositories::put_image_tag_mutability,
-            "ListImages" => images::list,
-            "DescribeImages" => images::describe,
-            "BatchGetImage" => images::batch_get,
-            "BatchDeleteImage" => images::batch_delete,
-            "GetAuthorizationToken" => authorization::get_token,
-            "PutLifecyclePolicy" => lifecycle::put,
-            "GetLifecyclePolicy" => lifecycle::get,
-            "DeleteLifecyclePolicy" => lifecycle::delete,
-            "TagResource" => tags::tag,
-            "UntagResource" => tags::untag,
-            "ListTagsForResource" => tags::list,
-        }
+        route!(operation, {
+            "CreateRepository" => repositories::create(&ecr, decode(&input)?),
+            "DescribeRepositories" => repositories::describe(&ecr, decode(&input)?),
+            "DeleteRepository" => repositories::delete(&ecr, decode(&input)?),
+            "PutImageTagMutability" => repositories::put_image_tag_mutability(&ecr, decode(&input)?),
+            "ListImages" => images::list(&ecr, decode(&input)?),
+            "DescribeImages" => images::describe(&ecr, decode(&input)?),
+            "BatchGetImage" => images::batch_get(&ecr, decode(&input)?),
+            "BatchDeleteImage" => images::batch_delete(&ecr, decode(&input)?),
+            "GetAuthorizationToken" => authorization::get_token(&ecr, decode(&input)?),
+            "PutLifecyclePolicy" => lifecycle::put(&ecr, decode(&input)?),
+            "GetLifecyclePolicy" => lifecycle::get(&ecr, decode(&input)?),
+            "DeleteLifecyclePolicy" => lifecycle::delete(&ecr, decode(&input)?),
+            "TagResource" => tags::tag(&ecr, decode(&input)?),
+            "UntagResource" => tags::untag(&ecr, decode(&input)?),
+            "ListTagsForResource" => tags::list(&ecr, decode(&input)?),
+        })
     }
     .await;
     result.map_err(errors::in_ecr_terms)

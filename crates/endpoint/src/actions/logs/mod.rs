@@ -17,9 +17,9 @@ pub mod tokens;
 
 use source::Source;
 
-use super::{decode, encode};
+use super::decode;
 use crate::call::Call;
-use crate::error::{EcsError, ErrorCode};
+use crate::error::EcsError;
 
 /// One call's context: the caller and its log source.
 pub struct LogsCall<'c, 'a> {
@@ -56,27 +56,16 @@ pub async fn dispatch(
     input: serde_json::Value,
 ) -> Result<serde_json::Value, EcsError> {
     let logs = LogsCall { call, source: Source::new(call.client.clone(), call.namespace()) };
-    macro_rules! route {
-        ($($name:literal => $action:path),* $(,)?) => {
-            match operation {
-                $($name => encode($action(&logs, decode(&input)?).await?),)*
-                other => Err(EcsError::new(
-                    ErrorCode::UnknownOperationException,
-                    format!("The action {other} is not supported by kube-ecs (docs/logs-and-secrets.md lists the supported actions)."),
-                )),
-            }
-        };
-    }
     let result = async {
-        route! {
-            "DescribeLogGroups" => groups::describe,
-            "CreateLogGroup" => groups::create,
-            "DeleteLogGroup" => groups::delete,
-            "PutRetentionPolicy" => groups::put_retention,
-            "DescribeLogStreams" => streams::describe,
-            "GetLogEvents" => read::get,
-            "FilterLogEvents" => read::filter,
-        }
+        route!(operation, {
+            "DescribeLogGroups" => groups::describe(&logs, decode(&input)?),
+            "CreateLogGroup" => groups::create(&logs, decode(&input)?),
+            "DeleteLogGroup" => groups::delete(&logs, decode(&input)?),
+            "PutRetentionPolicy" => groups::put_retention(&logs, decode(&input)?),
+            "DescribeLogStreams" => streams::describe(&logs, decode(&input)?),
+            "GetLogEvents" => read::get(&logs, decode(&input)?),
+            "FilterLogEvents" => read::filter(&logs, decode(&input)?),
+        })
     }
     .await;
     result.map_err(errors::in_logs_terms)

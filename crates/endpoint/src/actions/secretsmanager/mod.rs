@@ -8,9 +8,9 @@ mod filters;
 mod record;
 mod secrets;
 
-use super::{decode, encode};
+use super::decode;
 use crate::call::Call;
-use crate::error::{EcsError, ErrorCode};
+use crate::error::EcsError;
 
 /// Runs `operation` (one of Secrets Manager's supported ones) with its checked input; errors in
 /// Secrets Manager's vocabulary.
@@ -19,29 +19,18 @@ pub async fn dispatch(
     operation: &str,
     input: serde_json::Value,
 ) -> Result<serde_json::Value, EcsError> {
-    macro_rules! route {
-        ($($name:literal => $action:path),* $(,)?) => {
-            match operation {
-                $($name => encode($action(call, decode(&input)?).await?),)*
-                other => Err(EcsError::new(
-                    ErrorCode::UnknownOperationException,
-                    format!("The action {other} is not supported by kube-ecs (docs/secrets.md lists the supported actions)."),
-                )),
-            }
-        };
-    }
     let result = async {
-        route! {
-            "CreateSecret" => secrets::create,
-            "GetSecretValue" => secrets::get_value,
-            "PutSecretValue" => secrets::put_value,
-            "UpdateSecret" => secrets::update,
-            "DescribeSecret" => secrets::describe,
-            "ListSecrets" => secrets::list,
-            "DeleteSecret" => secrets::delete,
-            "TagResource" => secrets::tag,
-            "UntagResource" => secrets::untag,
-        }
+        route!(operation, {
+            "CreateSecret" => secrets::create(call, decode(&input)?),
+            "GetSecretValue" => secrets::get_value(call, decode(&input)?),
+            "PutSecretValue" => secrets::put_value(call, decode(&input)?),
+            "UpdateSecret" => secrets::update(call, decode(&input)?),
+            "DescribeSecret" => secrets::describe(call, decode(&input)?),
+            "ListSecrets" => secrets::list(call, decode(&input)?),
+            "DeleteSecret" => secrets::delete(call, decode(&input)?),
+            "TagResource" => secrets::tag(call, decode(&input)?),
+            "UntagResource" => secrets::untag(call, decode(&input)?),
+        })
     }
     .await;
     result.map_err(errors::in_secretsmanager_terms)

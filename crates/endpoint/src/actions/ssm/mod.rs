@@ -8,9 +8,9 @@ mod filters;
 mod parameters;
 mod record;
 
-use super::{decode, encode};
+use super::decode;
 use crate::call::Call;
-use crate::error::{EcsError, ErrorCode};
+use crate::error::EcsError;
 
 /// Runs `operation` (one of SSM's supported ones) with its checked input; errors in SSM's vocabulary.
 pub async fn dispatch(
@@ -18,27 +18,16 @@ pub async fn dispatch(
     operation: &str,
     input: serde_json::Value,
 ) -> Result<serde_json::Value, EcsError> {
-    macro_rules! route {
-        ($($name:literal => $action:path),* $(,)?) => {
-            match operation {
-                $($name => encode($action(call, decode(&input)?).await?),)*
-                other => Err(EcsError::new(
-                    ErrorCode::UnknownOperationException,
-                    format!("The action {other} is not supported by kube-ecs (docs/secrets.md lists the supported actions)."),
-                )),
-            }
-        };
-    }
     let result = async {
-        route! {
-            "PutParameter" => parameters::put,
-            "GetParameter" => parameters::get,
-            "GetParameters" => parameters::get_many,
-            "GetParametersByPath" => parameters::get_by_path,
-            "DeleteParameter" => parameters::delete,
-            "DeleteParameters" => parameters::delete_many,
-            "DescribeParameters" => parameters::describe,
-        }
+        route!(operation, {
+            "PutParameter" => parameters::put(call, decode(&input)?),
+            "GetParameter" => parameters::get(call, decode(&input)?),
+            "GetParameters" => parameters::get_many(call, decode(&input)?),
+            "GetParametersByPath" => parameters::get_by_path(call, decode(&input)?),
+            "DeleteParameter" => parameters::delete(call, decode(&input)?),
+            "DeleteParameters" => parameters::delete_many(call, decode(&input)?),
+            "DescribeParameters" => parameters::describe(call, decode(&input)?),
+        })
     }
     .await;
     result.map_err(errors::in_ssm_terms)
