@@ -78,7 +78,7 @@ pub async fn run(
         .owns_shared_stream(shared.daemon_sets)
         .owns_shared_stream(shared.kube_services)
         .watches_shared_stream(shared.pods, |pod| {
-            service_of(&*pod).zip(pod.namespace()).map(|(n, ns)| ObjectRef::new(&n).within(&ns))
+            service_of(&pod).zip(pod.namespace()).map(|(n, ns)| ObjectRef::new(&n).within(&ns))
         })
         .watches_shared_stream(shared.definitions, move |td| {
             let services = td.namespace().map(|ns| by_namespace.services_in(&ns)).unwrap_or_default();
@@ -105,7 +105,7 @@ pub async fn run(
             let mut services: Vec<ObjectRef<DeserializeGuard<Service>>> = by_node
                 .cached_pods_on_node(&node.name_any())
                 .iter()
-                .filter_map(|p| service_of(&**p).zip(p.namespace()))
+                .filter_map(|p| service_of(p).zip(p.namespace()))
                 .map(|(service, ns)| ObjectRef::new(&service).within(&ns))
                 .collect();
             services.dedup();

@@ -318,10 +318,13 @@ pub async fn delete_many(
 mod tests {
     use super::*;
 
+    /// (requested tier, current tier, value, the tier it gets or the refusal).
+    type TierCase<'a> = (Option<&'a str>, Option<&'a str>, &'a str, Result<&'a str, &'a str>);
+
     #[test]
     fn tiers() {
         let big = "x".repeat(5000);
-        let cases: [(Option<&str>, Option<&str>, &str, Result<&str, &str>); 6] = [
+        let cases: [TierCase; 6] = [
             (None, None, "v", Ok("Standard")),
             (None, None, &big, Err("Standard tier parameters support a maximum parameter value of 4096")),
             (Some("Advanced"), None, &big, Ok("Advanced")),
