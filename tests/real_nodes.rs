@@ -78,20 +78,6 @@ async fn wait_status(tasks: &Api<Task>, name: &str, wanted: &str) -> Task {
     .await
 }
 
-/// Waits until `container`'s log contains `text` (the process writes it when it gets there).
-async fn wait_log(ns: &str, pod: &str, container: &str, text: &str) -> String {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    let mut ticker = tokio::time::interval(Duration::from_millis(500));
-    loop {
-        ticker.tick().await;
-        let (ok, out, _) = support::kubectl(&["logs", "-n", ns, pod, "-c", container], None);
-        if ok && out.contains(text) {
-            return out;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "{pod}/{container} never logged {text:?}; last log:\n{out}");
-    }
-}
-
 #[tokio::test]
 async fn an_essential_container_exiting_stops_the_task_with_its_real_exit_code() {
     let (client, ns) = setup("real-essential").await;
@@ -174,7 +160,7 @@ async fn depends_on_orders_the_containers_as_their_writes_show() {
     let tasks = run_task(&client, &ns, "ordered", "ordered", serde_json::json!({})).await;
     let running = wait_status(&tasks, "ordered", "RUNNING").await;
     let pod = running.status.and_then(|s| s.pod).expect("pod");
-    let log = wait_log(&ns, &pod, "app", "app").await;
+    let log = support::wait_log(&ns, &pod, "app", "app").await;
     let order: Vec<&str> = log.lines().collect();
     assert_eq!(order, ["migrate", "check", "proxy", "db", "app"], "the order the containers wrote in");
 }
@@ -240,9 +226,9 @@ async fn a_stopped_task_keeps_its_containers_logs() {
     assert_eq!(container(&stopped, "app").exit_code, Some(7));
     assert_eq!(container(&stopped, "sidecar").exit_code, Some(0), "the sidecar was stopped with SIGTERM");
     let pod = stopped.status.and_then(|s| s.pod).expect("pod");
-    let app = wait_log(&ns, &pod, "app", "app last line").await;
+    let app = support::wait_log(&ns, &pod, "app", "app last line").await;
     assert!(app.contains("app first line"), "{app}");
-    wait_log(&ns, &pod, "sidecar", "sidecar got TERM").await;
+    support::wait_log(&ns, &pod, "sidecar", "sidecar got TERM").await;
     let pods: Api<Pod> = Api::namespaced(client.clone(), &ns);
     let kept = pods.get(&pod).await.expect("the stopped task's Pod is kept");
     assert!(kept.metadata.deletion_timestamp.is_none());
@@ -276,8 +262,8 @@ async fn stopping_a_task_sends_sigterm_then_sigkill_after_stop_timeout() {
     let tasks = run_task(&client, &ns, "stoppable", "stoppable", serde_json::json!({})).await;
     let running = wait_status(&tasks, "stoppable", "RUNNING").await;
     let pod = running.status.and_then(|s| s.pod).expect("pod");
-    wait_log(&ns, &pod, "graceful", "ready").await;
-    wait_log(&ns, &pod, "stubborn", "ready").await;
+    support::wait_log(&ns, &pod, "graceful", "ready").await;
+    support::wait_log(&ns, &pod, "stubborn", "ready").await;
     tasks
         .patch(
             "stoppable",
@@ -337,7 +323,7 @@ async fn environment_overrides_and_secrets_reach_the_process() {
     .await;
     let running = wait_status(&tasks, "env", "RUNNING").await;
     let pod = running.status.and_then(|s| s.pod).expect("pod");
-    let log = wait_log(&ns, &pod, "app", "GREETING=").await;
+    let log = support::wait_log(&ns, &pod, "app", "GREETING=").await;
     assert!(log.contains("GREETING=hello MODE=override DB_PASSWORD=s3cr3t"), "{log}");
 
     // A secret that does not exist stops the task before it starts, as ECS does.

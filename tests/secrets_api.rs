@@ -80,19 +80,6 @@ fn refused(what: &str, (ok, _, stderr): (bool, serde_json::Value, String), code:
     );
 }
 
-async fn wait_log(ns: &str, pod: &str, container: &str, text: &str) -> String {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    let mut ticker = tokio::time::interval(Duration::from_millis(500));
-    loop {
-        ticker.tick().await;
-        let (ok, out, _) = support::kubectl(&["logs", "-n", ns, pod, "-c", container], None);
-        if ok && out.contains(text) {
-            return out;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "{pod}/{container} never logged {text:?}; last log:\n{out}");
-    }
-}
-
 #[tokio::test]
 async fn values_made_through_the_api_reach_a_task_on_a_real_node() {
     let (client, ns, api) = setup("secrets-task").await;
@@ -148,7 +135,7 @@ async fn values_made_through_the_api_reach_a_task_on_a_real_node() {
         })
         .await;
     let pod = running.status.and_then(|s| s.pod).expect("pod");
-    let log = wait_log(&ns, &pod, "app", "PASSWORD=").await;
+    let log = support::wait_log(&ns, &pod, "app", "PASSWORD=").await;
     assert!(
         log.contains(r#"PASSWORD=s3cr3t KEY=k3y WHOLE={"username":"app","password":"s3cr3t"}"#),
         "the container sees the JSON key's value, the parameter and the whole secret: {log}"

@@ -267,3 +267,19 @@ pub async fn real_nodes_cluster(client: &Client, name: &str) {
     )
     .await;
 }
+
+/// Waits until `container` of `pod` has logged `text` (kubectl, as the admin; the process writes it
+/// when it gets there); returns the log.
+#[allow(dead_code)]
+pub async fn wait_log(ns: &str, pod: &str, container: &str, text: &str) -> String {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let mut ticker = tokio::time::interval(Duration::from_millis(500));
+    loop {
+        ticker.tick().await;
+        let (ok, out, _) = kubectl(&["logs", "-n", ns, pod, "-c", container], None);
+        if ok && out.contains(text) {
+            return out;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{pod}/{container} never logged {text:?}; last log:\n{out}");
+    }
+}
