@@ -132,6 +132,14 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// Application Auto Scaling's predefined metrics for an ECS service's target tracking.
+    PredefinedMetricType default Cpu {
+        Cpu = "ECSServiceAverageCPUUtilization",
+        Memory = "ECSServiceAverageMemoryUtilization",
+    }
+}
+
+vocabulary! {
     /// ECS `launchType` (tasks and services) and `requiresCompatibilities` (task definitions).
     LaunchType {
         Ec2 = "EC2",

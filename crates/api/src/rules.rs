@@ -20,6 +20,7 @@ pub fn apply(crd: &mut CustomResourceDefinition) {
             "Service" => service(&mut root),
             "EcsCluster" => cluster(&mut root),
             "Repository" => repository(&mut root),
+            "ScheduledTask" => crate::scheduled_task_rules::scheduled_task(&mut root),
             _ => {}
         }
         drop_null_from_enums(&mut root);
@@ -60,7 +61,7 @@ fn at<'a>(root: &'a mut Value, path: &str) -> &'a mut Value {
     node
 }
 
-fn rule(root: &mut Value, path: &str, rule: &str, message: &str) {
+pub(crate) fn rule(root: &mut Value, path: &str, rule: &str, message: &str) {
     validation(root, path, json!({"rule": rule, "message": message}));
 }
 
@@ -78,7 +79,7 @@ fn validation(root: &mut Value, path: &str, validation: Value) {
     }
 }
 
-fn set(root: &mut Value, path: &str, key: &str, value: Value) {
+pub(crate) fn set(root: &mut Value, path: &str, key: &str, value: Value) {
     if let Some(node) = at(root, path).as_object_mut() {
         node.insert(key.into(), value);
     }
@@ -332,7 +333,7 @@ fn task_definition(root: &mut Value) {
     );
 }
 
-fn placement(root: &mut Value, spec: &str) {
+pub(crate) fn placement(root: &mut Value, spec: &str) {
     set(root, &format!("{spec}.placementConstraints"), "maxItems", json!(10));
     set(root, &format!("{spec}.placementConstraints[].type"), "enum", json!(["memberOf", "distinctInstance"]));
     rule(
@@ -370,7 +371,7 @@ fn placement(root: &mut Value, spec: &str) {
     );
 }
 
-fn reference(root: &mut Value, path: &str) {
+pub(crate) fn reference(root: &mut Value, path: &str) {
     set(root, path, "maxLength", json!(266));
     rule(
         root,
@@ -467,6 +468,59 @@ fn service(root: &mut Value) {
         "has(self.containerName) && has(self.containerPort)",
         "loadBalancers: containerName and containerPort are required",
     );
+    auto_scaling(root);
+}
+
+/// Most target-tracking policies on one service: the HorizontalPodAutoscaler gets one metric per
+/// policy, and a short list keeps the uniqueness rule's CEL cost low.
+pub const MAX_SCALING_POLICIES: i64 = 10;
+/// The longest cooldown: the HorizontalPodAutoscaler's stabilization window and policy period stop at
+/// an hour (stabilizationWindowSeconds <= 3600).
+pub const MAX_COOLDOWN_SECONDS: i64 = 3600;
+
+fn auto_scaling(root: &mut Value) {
+    let scaling = "spec.autoScaling";
+    rule(
+        root,
+        "spec",
+        "!has(self.autoScaling) || !has(self.schedulingStrategy) || self.schedulingStrategy != 'DAEMON'",
+        "autoScaling: a DAEMON service runs one task per container instance and cannot scale",
+    );
+    rule(
+        root,
+        &format!("{scaling}.minCapacity"),
+        "self >= 1",
+        "autoScaling.minCapacity must be at least 1 (a HorizontalPodAutoscaler does not scale to zero)",
+    );
+    // No messageExpression with the numbers: string() of a number is costed as unbounded, and the
+    // rule's cost estimate then exceeds the schema's budget.
+    rule(root, scaling, "self.minCapacity <= self.maxCapacity", "autoScaling: minCapacity must not be greater than maxCapacity");
+    let policies = format!("{scaling}.policies");
+    set(root, &policies, "maxItems", json!(MAX_SCALING_POLICIES));
+    rule(
+        root,
+        &policies,
+        "self.all(p, self.exists_one(q, q.policyName == p.policyName))",
+        "autoScaling.policies: policyName must be unique within the service",
+    );
+    let policy = format!("{policies}[]");
+    set(root, &format!("{policy}.policyName"), "minLength", json!(1));
+    set(root, &format!("{policy}.policyName"), "maxLength", json!(256));
+    set(root, &format!("{policy}.policyName"), "pattern", json!("^[^:/]+$"));
+    rule(
+        root,
+        &format!("{policy}.targetValue"),
+        "self > 0.0 && self <= 100.0",
+        "autoScaling.policies[].targetValue must be greater than 0 and at most 100 (percent of the task's reservation)",
+    );
+    for cooldown in ["scaleOutCooldown", "scaleInCooldown"] {
+        rule(
+            root,
+            &format!("{policy}.{cooldown}"),
+            &format!("self >= 0 && self <= {MAX_COOLDOWN_SECONDS}"),
+            &format!("autoScaling.policies[].{cooldown} must be between 0 and {MAX_COOLDOWN_SECONDS} seconds"),
+        );
+    }
 }
 
 fn cluster(root: &mut Value) {

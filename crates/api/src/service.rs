@@ -106,6 +106,67 @@ pub struct ServiceSpec {
     /// Metadata tags.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<Tag>,
+    /// Service auto scaling (Application Auto Scaling's scalable target `ecs:service:DesiredCount` and
+    /// its target-tracking policies), run as a HorizontalPodAutoscaler on the service's Deployment.
+    /// While set, the task count is the autoscaler's, between minCapacity and maxCapacity; desiredCount
+    /// stays as written and takes over again when autoScaling is removed. REPLICA services only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_scaling: Option<AutoScaling>,
+}
+
+/// A service's scalable target and its scaling policies.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AutoScaling {
+    /// Fewest tasks (ECS MinCapacity), at least 1.
+    pub min_capacity: i32,
+    /// Most tasks (ECS MaxCapacity), at least minCapacity.
+    pub max_capacity: i32,
+    /// Target-tracking policies (up to 10). With several, the service scales out when any policy asks
+    /// and in only when every policy agrees, as Application Auto Scaling does. None: the count is only
+    /// held between minCapacity and maxCapacity.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<ScalingPolicy>,
+    /// Scaling suspended in one direction (ECS SuspendedState).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspended_state: Option<SuspendedState>,
+}
+
+/// A target-tracking scaling policy on a predefined ECS metric.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ScalingPolicy {
+    /// The policy's name, unique within the service.
+    pub policy_name: String,
+    /// The metric tracked: the service's average CPU or memory utilisation, as a percentage of the
+    /// task's CPU or memory reservation.
+    pub predefined_metric_type: crate::ecs::PredefinedMetricType,
+    /// The utilisation to keep the service at, in percent (greater than 0, at most 100).
+    pub target_value: f64,
+    /// Seconds after a scale-out before the next one may go as far again (default 300).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale_out_cooldown: Option<i32>,
+    /// Seconds the metric must stay below target before tasks are removed (default 300).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale_in_cooldown: Option<i32>,
+    /// Never remove tasks for this policy (and so never scale in while it is set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disable_scale_in: Option<bool>,
+}
+
+/// Scaling suspended in one direction.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SuspendedState {
+    /// No scale-in by the policies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dynamic_scaling_in_suspended: Option<bool>,
+    /// No scale-out by the policies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dynamic_scaling_out_suspended: Option<bool>,
+    /// Accepted (kube-ecs has no scheduled scaling).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled_scaling_suspended: Option<bool>,
 }
 
 /// How a deployment replaces tasks.
@@ -238,10 +299,56 @@ pub struct ServiceStatus {
     /// Deployments started so far (numbers deployment IDs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deployment_count: Option<i64>,
+    /// Auto scaling as it runs: the autoscaler, its last choice and the scaling activities.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_scaling: Option<AutoScalingStatus>,
     /// `Ready`, `Valid`, `Reconciling`, `Stalled`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(schema_with = "super::conditions::conditions_schema")]
     pub conditions: Vec<Condition>,
+}
+
+/// Auto scaling as it runs (Application Auto Scaling's DescribeScalingActivities reads it).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AutoScalingStatus {
+    /// The HorizontalPodAutoscaler kube-ecs made (none when no policy applies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub horizontal_pod_autoscaler: Option<String>,
+    /// Policies with their metric's current value, in percent of the reservation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<PolicyStatus>,
+    /// Scaling activities, newest first, bounded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub activities: Vec<ScalingActivity>,
+}
+
+/// A policy's metric as the autoscaler last read it.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyStatus {
+    pub policy_name: String,
+    /// The service's average utilisation, percent of the task's reservation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_value: Option<i64>,
+}
+
+/// One change of the task count by auto scaling.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ScalingActivity {
+    /// Stable ID (a UUID made from the service and the time).
+    pub activity_id: String,
+    /// "Setting desired count to 2."
+    pub description: String,
+    /// What caused it: the policy and its metric.
+    pub cause: String,
+    /// When the autoscaler changed the count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<Time>,
+    /// The count before and after.
+    pub from_count: i32,
+    pub to_count: i32,
 }
 
 /// One deployment of a service.

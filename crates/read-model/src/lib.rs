@@ -271,7 +271,14 @@ impl Feeds {
                 ix.pods_by_service.observe_shared(e, r.as_ref());
                 ix.pods_by_node.observe_shared(e, r.as_ref());
             }),
-            feed(Api::all(client.clone()), of_services(), deployments, kept(strip), (c, "deployments"), unindexed),
+            feed(
+                Api::all(client.clone()),
+                of_services(),
+                deployments,
+                kept(trim::strip_deployment),
+                (c, "deployments"),
+                unindexed
+            ),
             feed(Api::all(client.clone()), of_services(), daemon_sets, kept(strip), (c, "daemonsets"), unindexed),
             feed(Api::all(client.clone()), of_services(), kube_services, kept(strip), (c, "kubeservices"), unindexed),
             feed(Api::all(client), all(), namespaces, kept(trim::strip_namespace), (c, "namespaces"), unindexed),

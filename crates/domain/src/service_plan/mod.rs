@@ -1,6 +1,7 @@
 //! Pure planning for the Service controller: rolling-update bounds, the workload objects, and the
 //! ECS deployment bookkeeping (deployments, circuit breaker, events).
 
+pub mod autoscaling;
 pub mod counts;
 #[cfg(test)]
 mod fixtures;

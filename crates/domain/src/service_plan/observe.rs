@@ -91,13 +91,31 @@ pub struct WorkloadState {
     pub task_definition: Option<String>,
     pub settled: bool,
     pub replicas: i32,
+    /// The workload exists.
+    pub exists: bool,
+    /// kube-ecs's field manager owns the Deployment's `replicas` (see `autoscaling`'s handover).
+    pub replicas_ours: bool,
+}
+
+/// The managers that own `spec.replicas` in `meta`'s managedFields (the read model keeps only
+/// those entries of a Deployment's).
+pub fn replicas_managers(meta: &ObjectMeta) -> Vec<String> {
+    meta.managed_fields
+        .iter()
+        .flatten()
+        .filter(|m| {
+            m.fields_v1.as_ref().is_some_and(|f| f.0.get("f:spec").and_then(|s| s.get("f:replicas")).is_some())
+        })
+        .filter_map(|m| m.manager.clone())
+        .collect()
 }
 
 fn task_definition_of(meta: &ObjectMeta) -> Option<String> {
     meta.annotations.as_ref().and_then(|a| a.get(workload::TASK_DEFINITION_ANNOTATION).cloned())
 }
 
-pub fn deployment_state(deployment: Option<&Deployment>) -> WorkloadState {
+/// `field_manager` is kube-ecs's own (whether it still owns `replicas`).
+pub fn deployment_state(deployment: Option<&Deployment>, field_manager: &str) -> WorkloadState {
     let Some(deployment) = deployment else { return WorkloadState::default() };
     let replicas = deployment.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
     let status = deployment.status.clone().unwrap_or_default();
@@ -105,7 +123,13 @@ pub fn deployment_state(deployment: Option<&Deployment>) -> WorkloadState {
         && status.updated_replicas.unwrap_or(0) == replicas
         && status.available_replicas.unwrap_or(0) == replicas
         && status.replicas.unwrap_or(0) == replicas;
-    WorkloadState { task_definition: task_definition_of(&deployment.metadata), settled, replicas }
+    WorkloadState {
+        task_definition: task_definition_of(&deployment.metadata),
+        settled,
+        replicas,
+        exists: true,
+        replicas_ours: replicas_managers(&deployment.metadata).iter().any(|m| m == field_manager),
+    }
 }
 
 /// A DAEMON service wants one task per container instance the DaemonSet schedules to.
@@ -119,6 +143,8 @@ pub fn daemon_set_state(daemon_set: Option<&DaemonSet>) -> WorkloadState {
         task_definition: task_definition_of(&ds.metadata),
         settled,
         replicas: status.desired_number_scheduled,
+        exists: true,
+        replicas_ours: false,
     }
 }
 
@@ -214,10 +240,19 @@ mod tests {
             }))
             .expect("deployment")
         };
-        let state = deployment_state(Some(&deployment(3, 3, 2)));
-        assert_eq!(state, WorkloadState { task_definition: Some("web:2".into()), settled: true, replicas: 3 });
-        assert!(!deployment_state(Some(&deployment(2, 3, 2))).settled, "a replica still on the old revision");
-        assert!(!deployment_state(Some(&deployment(3, 3, 1))).settled, "the controller has not seen the spec yet");
-        assert_eq!(deployment_state(None), WorkloadState::default());
+        let state = deployment_state(Some(&deployment(3, 3, 2)), "kube-ecs");
+        assert_eq!(
+            state,
+            WorkloadState {
+                task_definition: Some("web:2".into()),
+                settled: true,
+                replicas: 3,
+                exists: true,
+                replicas_ours: false
+            }
+        );
+        assert!(!deployment_state(Some(&deployment(2, 3, 2)), "kube-ecs").settled, "a replica still on the old revision");
+        assert!(!deployment_state(Some(&deployment(3, 3, 1)), "kube-ecs").settled, "the controller has not seen the spec yet");
+        assert_eq!(deployment_state(None, "kube-ecs"), WorkloadState::default());
     }
 }

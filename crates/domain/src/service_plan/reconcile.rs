@@ -3,16 +3,18 @@
 //! and Kubernetes Service to apply, the pods to stop and the Events. The controller only applies.
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::Service as KubeService;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
+use super::autoscaling::{self, Behaviour, ScalingInputs};
 use super::observe::WorkloadState;
 use super::rolling::{self, RollingBounds};
 use super::rollout::{self, PodView, RolloutInputs};
 use super::workload::{self, WorkloadInputs};
 use crate::api::EcsCluster;
-use crate::api::ecs::{SchedulingStrategy, ServiceState};
-use crate::api::service::{Service, ServiceStatus};
+use crate::api::ecs::{RolloutState, SchedulingStrategy, ServiceState};
+use crate::api::service::{Service, ServiceEvent, ServiceStatus};
 use crate::api::task_security::PodSecurityLevel;
 use crate::cluster::placement::Placement;
 use crate::refusal::Refusal;
@@ -36,6 +38,8 @@ pub struct Observed<'a> {
     pub pods: &'a [PodView],
     pub placement_failure: Option<&'a str>,
     pub workload: &'a WorkloadState,
+    /// The service's HorizontalPodAutoscaler, read while autoScaling is on.
+    pub hpa: Option<&'a HorizontalPodAutoscaler>,
     pub now: &'a Time,
 }
 
@@ -57,6 +61,12 @@ pub struct Planned {
     /// Pods of failed tasks to stop (ECS replaces them).
     pub delete_pods: Vec<String>,
     pub events: Vec<crate::event::EcsEvent>,
+    /// Apply this `replicas` under the handover field manager before the workload (autoscaling).
+    pub replicas_handover: Option<i32>,
+    /// The HorizontalPodAutoscaler of spec.autoScaling, applied after the workload.
+    pub hpa: Option<HorizontalPodAutoscaler>,
+    /// Delete the HPA kube-ecs made, before the workload takes `replicas` back.
+    pub delete_hpa: bool,
 }
 
 pub fn is_daemon(service: &Service) -> bool {
@@ -78,8 +88,13 @@ pub fn percentages(service: &Service) -> (i32, i32) {
 /// security policy refuses it) leaves the workload as it is.
 pub fn plan(observed: &Observed<'_>) -> Result<Planned, Refusal> {
     let Observed { service, previous, target, cluster, now, .. } = observed;
-    let desired_count =
-        if is_daemon(service) { observed.workload.replicas } else { service.spec.desired_count.unwrap_or(1) };
+    // The HPA tracks the reservation of the revision the spec asks for (during a rollback, the one
+    // being left: the next reconcile after the spec changes corrects it).
+    let (tracked, scaling_unsupported) = autoscaling::auto_scaling(service)
+        .map(|scaling| autoscaling::tracked_policies(scaling, &target.spec))
+        .unwrap_or_default();
+    let replicas = autoscaling::replicas(service, !tracked.is_empty(), observed.workload);
+    let desired_count = if is_daemon(service) { observed.workload.replicas } else { replicas.desired_count };
     let rollout = rollout::plan(&RolloutInputs {
         service,
         previous,
@@ -125,6 +140,7 @@ pub fn plan(observed: &Observed<'_>) -> Result<Planned, Refusal> {
         template: translated.template,
         record: &record,
         desired_count,
+        replicas: replicas.applied,
         bounds,
         paused: rollout.paused,
     };
@@ -145,12 +161,35 @@ pub fn plan(observed: &Observed<'_>) -> Result<Planned, Refusal> {
             "deploymentConfiguration: maximumPercent and minimumHealthyPercent leave no room to deploy; maxUnavailable raised to 1".into(),
         );
     }
+    let mut events = rollout.events;
+    let scaling = autoscaling::plan(&ScalingInputs {
+        service,
+        tracked: &tracked,
+        previous: previous.auto_scaling.as_ref(),
+        previous_count: previous.desired_count,
+        count: desired_count,
+        observed: observed.hpa,
+        behaviour: Behaviour { deploying: status.rollout_state == Some(RolloutState::InProgress) },
+        now,
+    })
+    .map_err(Refusal::translation)?;
+    status.auto_scaling = scaling.status;
+    status.unsupported_fields.extend(scaling_unsupported);
+    if let Some(scaled) = scaling.scaled {
+        let id = format!("{}-scaling", now.0.as_millisecond());
+        status.events.insert(0, ServiceEvent { id, created_at: Some((*now).clone()), message: scaled.message });
+        status.events.truncate(super::rollout::MAX_EVENTS);
+        events.push(scaled.event);
+    }
     Ok(Planned {
         status,
         workload,
         kube_service: workload::kube_service(service, &deployed.spec, &deployed.reference),
         delete_pods: rollout.delete_pods,
-        events: rollout.events,
+        events,
+        replicas_handover: replicas.handover,
+        hpa: scaling.hpa,
+        delete_hpa: scaling.delete_hpa,
     })
 }
 
@@ -223,6 +262,7 @@ mod tests {
                 pods: self.pods,
                 placement_failure: None,
                 workload: &self.workload,
+                hpa: None,
                 now: &now,
             })
         }
@@ -252,7 +292,13 @@ mod tests {
     #[test]
     fn a_daemon_service_runs_as_a_daemon_set_wanting_what_it_schedules() {
         let mut case = Case::new("taskDefinition: web\nschedulingStrategy: DAEMON\n", revision("web:1", APP));
-        case.workload = WorkloadState { task_definition: Some("web:1".into()), settled: false, replicas: 2 };
+        case.workload = WorkloadState {
+            task_definition: Some("web:1".into()),
+            settled: false,
+            replicas: 2,
+            exists: true,
+            replicas_ours: false,
+        };
         let planned = case.plan().expect("planned");
         assert!(matches!(planned.workload, Workload::DaemonSet(_)), "DAEMON runs as a DaemonSet");
         assert_eq!(planned.status.deployments[0].desired_count, 2);
@@ -295,6 +341,34 @@ mod tests {
             "{:?}",
             planned.status.unsupported_fields
         );
+    }
+
+    #[test]
+    fn auto_scaling_hands_replicas_to_the_hpa_and_takes_them_back() {
+        const RESERVED: &str = "- name: app\n  image: web:1\n  cpu: 256\n  memory: 128\n";
+        let scaled = "taskDefinition: web\ndesiredCount: 2\nautoScaling:\n  minCapacity: 1\n  maxCapacity: 4\n  policies:\n  - policyName: cpu50\n    predefinedMetricType: ECSServiceAverageCPUUtilization\n    targetValue: 50\n";
+        let replicas_of = |planned: &Planned| {
+            let Workload::Deployment(d) = &planned.workload else { panic!("a Deployment") };
+            d.spec.as_ref().and_then(|s| s.replicas)
+        };
+        let mut case = Case::new(scaled, revision("web:1", RESERVED));
+        case.workload =
+            WorkloadState { task_definition: Some("web:1".into()), settled: true, replicas: 3, exists: true, replicas_ours: true };
+        let planned = case.plan().expect("planned");
+        assert_eq!(planned.replicas_handover, Some(3), "the running count is co-owned first");
+        assert_eq!(replicas_of(&planned), None, "then left out of kube-ecs's apply");
+        assert_eq!(planned.status.desired_count, Some(3));
+        assert!(planned.hpa.is_some() && !planned.delete_hpa);
+        let hpa_name = planned.status.auto_scaling.as_ref().and_then(|a| a.horizontal_pod_autoscaler.clone());
+        assert_eq!(hpa_name.as_deref(), Some("web"));
+
+        // autoScaling removed: the HPA goes and desiredCount is applied again.
+        let mut removed = Case::new("taskDefinition: web\ndesiredCount: 2\n", revision("web:1", RESERVED));
+        removed.previous = planned.status.clone();
+        removed.workload = WorkloadState { replicas_ours: false, ..case.workload.clone() };
+        let planned = removed.plan().expect("planned");
+        assert_eq!((planned.delete_hpa, planned.hpa.is_none(), replicas_of(&planned)), (true, true, Some(2)));
+        assert_eq!(planned.status.auto_scaling, None);
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub struct WorkloadInputs<'a> {
     pub template: PodTemplateSpec,
     pub record: &'a PodRecord,
     pub desired_count: i32,
+    /// `replicas` as kube-ecs applies it; None while an HPA owns it (left out of the apply).
+    pub replicas: Option<i32>,
     pub bounds: RollingBounds,
     /// Stop rolling out (circuit breaker tripped without rollback).
     pub paused: bool,
@@ -105,12 +107,11 @@ fn object_meta(service: &Service, name: &str, reference: &str) -> serde_json::Va
 /// The Deployment of a REPLICA service.
 pub fn deployment(inputs: &WorkloadInputs) -> Result<Deployment, serde_json::Error> {
     let template = pod_template(inputs)?;
-    serde_json::from_value(serde_json::json!({
+    let mut deployment = serde_json::json!({
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": object_meta(inputs.service, &workload_name(&inputs.service.name_any()), &inputs.record.task_definition),
         "spec": {
-            "replicas": inputs.desired_count,
             "selector": { "matchLabels": selector(inputs.service) },
             "paused": inputs.paused,
             "revisionHistoryLimit": 5,
@@ -120,7 +121,11 @@ pub fn deployment(inputs: &WorkloadInputs) -> Result<Deployment, serde_json::Err
             },
             "template": template,
         },
-    }))
+    });
+    if let Some(replicas) = inputs.replicas {
+        deployment["spec"]["replicas"] = replicas.into();
+    }
+    serde_json::from_value(deployment)
 }
 
 /// The DaemonSet of a DAEMON service: one task per container instance of the cluster.

@@ -11,6 +11,7 @@
 use std::sync::Arc;
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{Pod, Service as KubeService};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, DeleteParams, ObjectMeta, Preconditions};
@@ -36,7 +37,7 @@ use crate::revisions::ResolvedRevision;
 use crate::service_plan::observe::{self, WorkloadState};
 use crate::service_plan::reconcile::{self, Planned, Workload, is_daemon};
 use crate::service_plan::rollout::PodView;
-use crate::service_plan::{counts, workload};
+use crate::service_plan::{autoscaling, counts, workload};
 
 /// Finalizer that lets a deleted service drain (status DRAINING) before its workload goes.
 pub const DRAIN_FINALIZER: &str = "ecs.kube-ecs.dev/service-drain";
@@ -151,17 +152,31 @@ async fn apply_service(service: &Service, ctx: &Context) -> Result<Action> {
         .unseen_write(&key, service.metadata.resource_version.as_deref())
         .unwrap_or_else(|| service.status.clone().unwrap_or_default());
 
-    let observed = match observe(service, ctx, &previous, &now).await {
+    let mut observed = match observe(service, ctx, &previous, &now).await {
         Ok(observed) => observed,
         Err(refusal) => return refuse(service, ctx, &services, previous, refusal, &now).await,
     };
+    if autoscaling::auto_scaling(service).is_some() {
+        observed.hpa = read_hpa(ctx, service).await?;
+    }
     let planned = match reconcile::plan(&observed.view(service, &previous, &now)) {
         Ok(planned) => planned,
         Err(refusal) => return refuse(service, ctx, &services, previous, refusal, &now).await,
     };
 
-    let Planned { mut status, workload, kube_service, delete_pods, events } = planned;
+    let Planned { mut status, workload, kube_service, delete_pods, events, replicas_handover, hpa, delete_hpa } =
+        planned;
+    // The HPA goes before the workload takes `replicas` back; it comes after the Deployment exists.
+    if delete_hpa {
+        delete_hpa_of(ctx, service).await?;
+    }
+    if let Some(replicas) = replicas_handover {
+        hand_over_replicas(ctx, service, replicas).await?;
+    }
     status.workload_generation = apply_workload(ctx, service, workload, previous.workload_generation).await?;
+    if let Some(hpa) = hpa {
+        apply_hpa(ctx, service, observed.hpa.as_deref(), hpa).await?;
+    }
     apply_kube_service(ctx, service, kube_service).await?;
     delete_failed_pods(ctx, &namespace, &observed.pods, &delete_pods).await?;
     if status != previous {
@@ -192,6 +207,7 @@ struct ObservedService {
     views: Vec<PodView>,
     placement_failure: Option<String>,
     workload: WorkloadState,
+    hpa: Option<Arc<HorizontalPodAutoscaler>>,
 }
 
 impl ObservedService {
@@ -207,6 +223,7 @@ impl ObservedService {
             pods: &self.views,
             placement_failure: self.placement_failure.as_deref(),
             workload: &self.workload,
+            hpa: self.hpa.as_deref(),
             now,
         }
     }
@@ -268,8 +285,9 @@ async fn observe(
     let workload = if is_daemon(service) {
         observe::daemon_set_state(caches.daemon_set(&namespace, &workload_name).as_deref())
     } else {
-        observe::deployment_state(caches.deployment(&namespace, &workload_name).as_deref())
+        observe::deployment_state(caches.deployment(&namespace, &workload_name).as_deref(), apply::FIELD_MANAGER)
     };
+
     Ok(ObservedService {
         target,
         running,
@@ -280,7 +298,57 @@ async fn observe(
         views,
         placement_failure,
         workload,
+        hpa: None,
     })
+}
+
+/// The service's HPA, read from the API server: only autoscaled services read it, and its status
+/// (the metrics, the last scale) is what the scaling activities are made of. Not cached: a watch of
+/// every HPA in the cluster for the few kube-ecs makes would cost more than these reads.
+async fn read_hpa(ctx: &Context, service: &Service) -> Result<Option<Arc<HorizontalPodAutoscaler>>> {
+    let api: Api<HorizontalPodAutoscaler> = Api::namespaced(ctx.client.clone(), &service.namespace().unwrap_or_default());
+    Ok(api.get_opt(&autoscaling::hpa_name(service)).await?.map(Arc::new))
+}
+
+/// Makes the handover manager a co-owner of the Deployment's `replicas` at its current value, so the
+/// apply that follows can leave the field out without it being reset (see `service_plan::autoscaling`).
+/// Not forced: a conflict means the HPA has already written `replicas` (and kube-ecs no longer owns
+/// it), which is what the handover is for.
+async fn hand_over_replicas(ctx: &Context, service: &Service, replicas: i32) -> Result<()> {
+    let name = workload::workload_name(&service.name_any());
+    let api: Api<Deployment> = Api::namespaced(ctx.client.clone(), &service.namespace().unwrap_or_default());
+    let patch = serde_json::json!({
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name}, "spec": {"replicas": replicas},
+    });
+    let params = kube::api::PatchParams::apply(autoscaling::HANDOVER_FIELD_MANAGER);
+    match api.patch(&name, &params, &kube::api::Patch::Apply(&patch)).await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(e)) if e.code == 409 => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Applies the HPA when its desired content differs from what was last applied (hash annotation).
+async fn apply_hpa(
+    ctx: &Context,
+    service: &Service,
+    current: Option<&HorizontalPodAutoscaler>,
+    mut desired: HorizontalPodAutoscaler,
+) -> Result<()> {
+    let api: Api<HorizontalPodAutoscaler> = Api::namespaced(ctx.client.clone(), &service.namespace().unwrap_or_default());
+    let hash = content_hash(&desired)?;
+    if current.and_then(|c| applied_hash(&c.metadata)) != Some(hash.as_str()) {
+        stamp(&mut desired.metadata, &hash);
+        apply::apply(&api, &autoscaling::hpa_name(service), &desired).await?;
+    }
+    Ok(())
+}
+
+/// Deletes the service's HPA (one kube-ecs made: it carries the service label), if present.
+async fn delete_hpa_of(ctx: &Context, service: &Service) -> Result<()> {
+    let api: Api<HorizontalPodAutoscaler> = Api::namespaced(ctx.client.clone(), &service.namespace().unwrap_or_default());
+    let current = api.get_opt(&autoscaling::hpa_name(service)).await?;
+    delete_if_present(&api, current.as_ref()).await
 }
 
 /// Stops the pods of failed tasks (ECS replaces them); a pod already gone or replaced is fine.
@@ -446,6 +514,10 @@ async fn drain(service: &Service, ctx: &Context, services: &Api<Service>) -> Res
             &crate::event::EcsEvent::normal("Draining", format!("service {name} is DRAINING")),
         )
         .await;
+    }
+    // An autoscaler would scale the draining Deployment up again.
+    if service.spec.auto_scaling.is_some() || previous.auto_scaling.is_some() {
+        delete_hpa_of(ctx, service).await?;
     }
     let deployments: Api<Deployment> = Api::namespaced(ctx.client.clone(), &namespace);
     let workload_name = workload::workload_name(&name);
