@@ -6,11 +6,18 @@
 #                             loopback, portmap (tools/cni; in bin/cni/, the directory containerd's CNI
 #                             bin_dir points at), registry (tools/registry, CNCF distribution: the local
 #                             ECR) and crane (tools/crane, pushes images into it)
+#   add-ons beside real nodes metrics-server (tools/metrics-server: metrics.k8s.io for kubectl top and HPAs)
 #   offline images            <cache dir>/images/ (hack/build-images.sh): the pause image and busybox
 #
 # The cache directory is named after a hash of every tools/*/go.mod and go.sum (tools/gitops excepted: it
 # has its own cache, see build-gitops-check.sh), so changing a pinned version builds a fresh set and an
 # unchanged pin reuses the existing one; an interrupted build resumes with the tools it already built.
+# A fresh set builds only the tools whose own module changed: every other tool is hard-linked from an
+# older set of the same Kubernetes version that recorded the same module hash (bin/.modules: one
+# "<tool> <module> <hash of its go.mod+go.sum>" line per tool), so adding a module or bumping one pin
+# costs that module's build, not the ~30 minutes of the whole set. A set made before bin/.modules existed
+# is trusted for the modules it has only if its name's hash is the hash of exactly those modules' files
+# today (nothing else changed since it was built).
 # Prints the bin directory as the last line of stdout; progress goes to stderr.
 set -euo pipefail
 
@@ -28,8 +35,17 @@ pinned() { # pinned <module dir> <module path>: the version tools/<dir>/go.mod r
 k8s_version=$(pinned k8s k8s.io/kubernetes)
 bin="$cache_root/tools-$k8s_version-$pin_hash/bin"
 images="$cache_root/tools-$k8s_version-$pin_hash/images"
+# Every tool and the module it is built from.
+declare -A module_of=(
+  [etcd]=etcd [kube-apiserver]=k8s [kube-controller-manager]=k8s [kube-scheduler]=k8s [kubectl]=k8s [kubelet]=k8s
+  [kwok]=kwok [helm]=helm [containerd]=containerd [containerd-shim-runc-v2]=containerd [ctr]=containerd
+  [runc]=runc [registry]=registry [crane]=crane [cni/bridge]=cni [cni/host-local]=cni [cni/loopback]=cni
+  [cni/portmap]=cni [metrics-server]=metrics-server
+)
 wanted=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kwok helm
-  containerd containerd-shim-runc-v2 ctr runc registry crane cni/bridge cni/host-local cni/loopback cni/portmap)
+  containerd containerd-shim-runc-v2 ctr runc registry crane cni/bridge cni/host-local cni/loopback cni/portmap
+  metrics-server)
+module_hash() { cat "$repo/tools/$1/go.mod" "$repo/tools/$1/go.sum" | sha256sum | cut -c1-12; }
 
 build_images() {
   "$repo/hack/build-images.sh" "$images" >/dev/null || { echo "build-tools: building the images failed" >&2; exit 1; }
@@ -43,27 +59,66 @@ if [[ ${#missing[@]} -eq 0 ]]; then
   exit 0
 fi
 
-command -v go >/dev/null || { echo "build-tools: Go is required (https://go.dev/doc/install)" >&2; exit 1; }
 mkdir -p "$bin.partial/cni"
-export CGO_ENABLED=0 GOFLAGS=-trimpath
 log() { echo "[build-tools $(date +%H:%M:%S)] $*" >&2; }
 started=$(date +%s)
 
-build() { # build <module dir> <out dir> <produces> <go build flags...> -- <package>...: skipped if built
-  local dir=$1 out=$2 produces=$3 t0; shift 3
-  local all=1 name
-  for name in $produces; do [[ -x "$out/$name" ]] || all=0; done
-  if [[ $all -eq 1 ]]; then
-    log "reusing $produces from an earlier, interrupted build"
+# Reuse: hard-link (or copy) every missing tool whose module is unchanged from the newest older set that has it.
+trusted_hash() { # trusted_hash <older bin dir> <tool>: the module hash the tool was built from, if known
+  local donor=$1 tool=$2
+  if [[ -f $donor/.modules ]]; then
+    awk -v t="$tool" '$1==t{print $3}' "$donor/.modules"
     return
   fi
-  local flags=()
+  # A set from before .modules: its name is the hash of its modules' files (in this script's order); if
+  # that is still their hash today, none of them changed since.
+  local have=() m t name
+  for m in "${modules[@]}"; do
+    for t in "${!module_of[@]}"; do
+      if [[ ${module_of[$t]} == "$m" && -x $donor/$t ]]; then have+=("$m"); break; fi
+    done
+  done
+  name=$(basename "$(dirname "$donor")")
+  if [[ ${#have[@]} -gt 0 && ${name##*-} == "$(cd "$repo/tools" && for m in "${have[@]}"; do cat "$m/go.mod" "$m/go.sum"; done | sha256sum | cut -c1-12)" ]]; then
+    module_hash "${module_of[$tool]}"
+  fi
+}
+donors=()
+while IFS= read -r dir; do
+  [[ $dir != "$bin" ]] && donors+=("$dir")
+done < <(ls -1dt "$cache_root"/tools-"$k8s_version"-*/bin 2>/dev/null || true)
+for tool in "${wanted[@]}"; do
+  [[ -x "$bin.partial/$tool" ]] && continue
+  want_hash=$(module_hash "${module_of[$tool]}")
+  for donor in "${donors[@]}"; do
+    if [[ -x $donor/$tool && $(trusted_hash "$donor" "$tool") == "$want_hash" ]]; then
+      cp -l "$donor/$tool" "$bin.partial/$tool" 2>/dev/null || cp "$donor/$tool" "$bin.partial/$tool"
+      log "reusing $tool (tools/${module_of[$tool]} unchanged) from $donor"
+      break
+    fi
+  done
+done
+
+command -v go >/dev/null || { echo "build-tools: Go is required (https://go.dev/doc/install)" >&2; exit 1; }
+export CGO_ENABLED=0 GOFLAGS=-trimpath
+
+build() { # build <module dir> <out dir> <go build flags...> -- <package>...: only the binaries not there yet
+  local dir=$1 out=$2 t0; shift 2
+  local flags=() packages=() produces=() pkg
   while [[ $1 != -- ]]; do flags+=("$1"); shift; done
   shift
-  log "building $produces (the first build of everything takes about 30 minutes on 2 cores; later runs reuse $bin)"
+  # go build names each binary after its package path's last element (a major version suffix skipped).
+  local name
+  for pkg in "$@"; do
+    name=${pkg##*/}
+    [[ $name =~ ^v[0-9]+$ ]] && { name=${pkg%/*}; name=${name##*/}; }
+    [[ -x "$out/$name" ]] || { packages+=("$pkg"); produces+=("$name"); }
+  done
+  [[ ${#packages[@]} -eq 0 ]] && return
+  log "building ${produces[*]} (the first build of everything takes about 30 minutes on 2 cores; later runs reuse $bin)"
   t0=$(date +%s)
-  (cd "$repo/tools/$dir" && go build "${flags[@]}" -o "$out/" "$@")
-  log "built $produces in $(( $(date +%s) - t0 ))s"
+  (cd "$repo/tools/$dir" && go build "${flags[@]}" -o "$out/" "${packages[@]}")
+  log "built ${produces[*]} in $(( $(date +%s) - t0 ))s"
 }
 
 # Version stamps make `kubectl version` and the apiserver's /version report the pinned release.
@@ -74,36 +129,42 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
 done
 
 if [[ ! -x "$bin.partial/etcd" ]]; then
-  build etcd "$bin.partial" server -ldflags "-s -w" -- go.etcd.io/etcd/server/v3
+  build etcd "$bin.partial" -ldflags "-s -w" -- go.etcd.io/etcd/server/v3
   # go build names the binary after the module path's last element ("server").
   mv "$bin.partial/server" "$bin.partial/etcd"
 fi
-build kwok "$bin.partial" kwok -ldflags "-s -w" -- sigs.k8s.io/kwok/cmd/kwok
-build helm "$bin.partial" helm -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$(pinned helm helm.sh/helm/v3)" \
+build kwok "$bin.partial" -ldflags "-s -w" -- sigs.k8s.io/kwok/cmd/kwok
+build helm "$bin.partial" -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$(pinned helm helm.sh/helm/v3)" \
   -- helm.sh/helm/v3/cmd/helm
-build k8s "$bin.partial" "kube-apiserver kube-controller-manager kube-scheduler kubectl" -ldflags "-s -w $stamp" -- \
+build k8s "$bin.partial" -ldflags "-s -w $stamp" -- \
   k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
   k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
-build k8s "$bin.partial" kubelet -ldflags "-s -w $stamp" -- k8s.io/kubernetes/cmd/kubelet
+build k8s "$bin.partial" -ldflags "-s -w $stamp" -- k8s.io/kubernetes/cmd/kubelet
 
 # Real nodes' runtime. containerd without cgo: no btrfs snapshotter (overlayfs is the one used).
 containerd_version=$(pinned containerd github.com/containerd/containerd/v2)
-build containerd "$bin.partial" "containerd containerd-shim-runc-v2 ctr" -tags no_btrfs \
+build containerd "$bin.partial" -tags no_btrfs \
   -ldflags "-s -w -X github.com/containerd/containerd/v2/version.Version=${containerd_version#v}" -- \
   github.com/containerd/containerd/v2/cmd/containerd github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2 \
   github.com/containerd/containerd/v2/cmd/ctr
 # runc needs cgo for libseccomp (Debian libseccomp-dev + pkg-config); its version comes from its VERSION file.
-CGO_ENABLED=1 build runc "$bin.partial" runc -tags seccomp -ldflags "-s -w" -- github.com/opencontainers/runc
-build cni "$bin.partial/cni" "bridge host-local loopback portmap" \
+CGO_ENABLED=1 build runc "$bin.partial" -tags seccomp -ldflags "-s -w" -- github.com/opencontainers/runc
+build cni "$bin.partial/cni" \
   -ldflags "-s -w -X github.com/containernetworking/plugins/pkg/utils/buildversion.BuildVersion=$(pinned cni github.com/containernetworking/plugins)" -- \
   github.com/containernetworking/plugins/plugins/main/bridge github.com/containernetworking/plugins/plugins/ipam/host-local \
   github.com/containernetworking/plugins/plugins/main/loopback github.com/containernetworking/plugins/plugins/meta/portmap
-build registry "$bin.partial" registry -ldflags "-s -w" -- github.com/distribution/distribution/v3/cmd/registry
-build crane "$bin.partial" crane -ldflags "-s -w" -- github.com/google/go-containerregistry/cmd/crane
+build registry "$bin.partial" -ldflags "-s -w" -- github.com/distribution/distribution/v3/cmd/registry
+build crane "$bin.partial" -ldflags "-s -w" -- github.com/google/go-containerregistry/cmd/crane
+# After k8s: its k8s.io libraries are tools/k8s's release, so most of its packages are in Go's build cache.
+build metrics-server "$bin.partial" -ldflags "-s -w -X k8s.io/client-go/pkg/version.gitVersion=$(pinned metrics-server sigs.k8s.io/metrics-server)" \
+  -- sigs.k8s.io/metrics-server/cmd/metrics-server
 
 for tool in "${wanted[@]}"; do
   [[ -x "$bin.partial/$tool" ]] || { echo "build-tools: $tool was not produced" >&2; exit 1; }
 done
+for tool in "${wanted[@]}"; do
+  echo "$tool ${module_of[$tool]} $(module_hash "${module_of[$tool]}")"
+done > "$bin.partial/.modules"
 rm -rf "$bin" && mv "$bin.partial" "$bin"
 log "tools ready in $(( $(date +%s) - started ))s: $bin"
 build_images

@@ -1,11 +1,13 @@
 //! A real Kubernetes control plane on 127.0.0.1, started as plain processes: etcd, kube-apiserver,
 //! kube-controller-manager, kube-scheduler and kwok (which plays the kubelets of simulated nodes), and
-//! optionally real nodes (containerd and a kubelet each, see [`real_node`]).
+//! optionally real nodes (containerd and a kubelet each, see [`real_node`]) with the add-ons that need
+//! them (metrics-server, see [`AddOns`]).
 //!
 //! The one implementation behind both the integration tests and `kube-ecs dev up`. Every start uses
 //! fresh free ports and a fresh data directory; stopping (drop, normal exit, or the parent's death)
 //! leaves no process and no data behind.
 
+mod addons;
 mod forwarder;
 mod pki;
 mod ports;
@@ -23,6 +25,8 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use tracing::instrument::WithSubscriber as _;
 
+pub use addons::AddOns;
+pub use addons::metrics_server::{API_SERVICE as METRICS_API_SERVICE, METRIC_RESOLUTION};
 pub use forwarder::ApiForwarder;
 pub use process::ManagedProcess;
 pub use real_node::{LOCAL_INSTANCE_LABEL, REAL_NODE_LABEL, RealNode};
@@ -73,6 +77,8 @@ pub struct LocalClusterOptions {
     pub images_dir: Option<PathBuf>,
     /// ECR registry hosts the private local registry stands in for (with real nodes).
     pub ecr_hosts: Vec<String>,
+    /// Add-ons started beside the real nodes (with real nodes only; default: metrics-server).
+    pub addons: AddOns,
 }
 
 impl LocalClusterOptions {
@@ -89,6 +95,7 @@ impl LocalClusterOptions {
             real_nodes: 0,
             images_dir: None,
             ecr_hosts: vec![registry::DEFAULT_ECR_HOST.to_string()],
+            addons: AddOns::default(),
         }
     }
 }
@@ -106,6 +113,8 @@ pub struct LocalCluster {
     apiserver_args: Vec<String>,
     /// Stopped before the control plane.
     real_nodes: Vec<RealNode>,
+    /// Add-on processes (metrics-server); stopped before the real nodes they run beside.
+    addons: std::sync::Mutex<Vec<ManagedProcess>>,
     /// The public registry, the private (ECR) one, its read-only reader for nodes; with real nodes only.
     registries: Vec<LocalRegistry>,
     /// One per real node: its IP at the apiserver's port -> the apiserver (see [`forwarder`]).
@@ -136,6 +145,7 @@ impl LocalCluster {
             processes: std::sync::Mutex::new(Vec::new()),
             apiserver_args: Vec::new(),
             real_nodes: Vec::new(),
+            addons: std::sync::Mutex::new(Vec::new()),
             registries: Vec::new(),
             forwarders: Vec::new(),
             apiserver_port: 0,
@@ -209,6 +219,18 @@ impl LocalCluster {
             "--enable-priority-and-fairness=false".into(),
             "--max-requests-inflight=3000".into(),
             "--max-mutating-requests-inflight=1500".into(),
+            // Aggregated APIs (metrics-server): the apiserver proxies with the front proxy's client
+            // certificate and names the user in these headers; it publishes the settings in
+            // kube-system/extension-apiserver-authentication, where the add-ons read them.
+            format!("--requestheader-client-ca-file={}", credentials.front_proxy_ca.display()),
+            format!("--requestheader-allowed-names={}", pki::FRONT_PROXY_CLIENT),
+            "--requestheader-username-headers=X-Remote-User".into(),
+            "--requestheader-group-headers=X-Remote-Group".into(),
+            "--requestheader-extra-headers-prefix=X-Remote-Extra-".into(),
+            format!("--proxy-client-cert-file={}", credentials.front_proxy_client_cert.display()),
+            format!("--proxy-client-key-file={}", credentials.front_proxy_client_key.display()),
+            // Dial an APIService's endpoint, not its ClusterIP: nothing routes ClusterIPs to the host.
+            "--enable-aggregator-routing=true".into(),
         ];
         if options.audit_writes {
             let policy = self.dir.join("audit-policy.yaml");
@@ -251,6 +273,9 @@ impl LocalCluster {
             "--concurrent-job-syncs=20".into(),
             "--concurrent-gc-syncs=50".into(),
             "--concurrent-daemonset-syncs=10".into(),
+            // HPAs read metrics.k8s.io every sync (default 15 s); 5 s keeps scaling tests short while
+            // metrics themselves change only once per METRIC_RESOLUTION.
+            "--horizontal-pod-autoscaler-sync-period=5s".into(),
             "--controllers=*,-nodeipam,-service-lb-controller,-cloud-node-lifecycle-controller,-node-route-controller".into(),
         ])?;
 
@@ -329,8 +354,37 @@ impl LocalCluster {
                 self.forwarders.push(ApiForwarder::start(listen, target)?);
             }
             self.wait_for_real_nodes(&client, options.ready_timeout).await?;
+            if options.addons.metrics_server {
+                self.start_metrics_server(&client, &credentials, options.ready_timeout).await?;
+            }
         }
         Ok(())
+    }
+
+    /// metrics-server on the first real node's IP (see `addons/metrics_server.rs`), registered and
+    /// Available before `start` returns.
+    async fn start_metrics_server(
+        &mut self,
+        client: &Client,
+        credentials: &pki::Credentials,
+        timeout: Duration,
+    ) -> Result<(), Error> {
+        let address = match self.real_nodes.first() {
+            Some(node) => node.node_ip().to_string(),
+            None => return Ok(()),
+        };
+        let port = ports::pick_free_ports(1)?
+            .first()
+            .copied()
+            .ok_or_else(|| Error::Startup("no free port for metrics-server".into()))?;
+        let kubeconfig = self.dir.join("metrics-server.kubeconfig");
+        write_kubeconfig(&kubeconfig, &self.server, &credentials.metrics_server_token)?;
+        let args = addons::metrics_server::args(credentials, &kubeconfig, &address, port);
+        let process = addons::metrics_server::spawn(&self.tools_bin, &self.dir, &args)?;
+        self.addons.lock().unwrap_or_else(|p| p.into_inner()).push(process);
+        let ca = std::fs::read(&credentials.ca_cert).map_err(|e| Error::io("reading the local CA", e))?;
+        addons::metrics_server::register(client, &address, port, &ca).await?;
+        addons::metrics_server::wait_available(client, timeout, || self.check_alive()).await
     }
 
     /// The public registry (anonymous pulls) and the private one standing in for ECR, seeded with busybox.
@@ -411,7 +465,9 @@ impl LocalCluster {
 
     /// Fails with the tail of the process's log if a control-plane process has exited.
     fn check_alive(&self) -> Result<(), Error> {
-        for p in self.lock_processes().iter_mut() {
+        let mut processes = self.lock_processes();
+        let mut addons = self.addons.lock().unwrap_or_else(|p| p.into_inner());
+        for p in processes.iter_mut().chain(addons.iter_mut()) {
             if let Some(status) = p.exited() {
                 let log = self.dir.join(format!("{}.log", p.name()));
                 let tail = std::fs::read_to_string(&log)
@@ -562,6 +618,10 @@ impl LocalCluster {
     /// Stops every process (real nodes first, then the control plane in reverse start order) and
     /// removes the data directory.
     pub fn stop(&mut self) {
+        let mut addons = std::mem::take(&mut *self.addons.lock().unwrap_or_else(|p| p.into_inner()));
+        while let Some(mut addon) = addons.pop() {
+            addon.stop(Duration::from_secs(5));
+        }
         self.forwarders.clear();
         while let Some(mut node) = self.real_nodes.pop() {
             node.stop();

@@ -1,6 +1,9 @@
 //! Credentials of a local control plane: the service-account signing key pair, the admin token, and a
 //! CA with the client certificate kube-apiserver presents to real nodes' kubelets (`kubectl logs`,
-//! `exec`), which the kubelets trust instead of allowing anonymous requests.
+//! `exec`), which the kubelets trust instead of allowing anonymous requests; for the aggregated APIs
+//! of the add-ons (metrics-server), a front-proxy CA of its own with the client certificate the
+//! apiserver proxies with, a serving certificate for `metrics-server.kube-system.svc`, and the
+//! metrics-server's own token.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -30,7 +33,25 @@ pub struct Credentials {
     pub serving_cert: PathBuf,
     /// Its key.
     pub serving_key: PathBuf,
+    /// CA of the front proxy (`--requestheader-client-ca-file`): an aggregated API server believes the
+    /// user named in `X-Remote-User` only from a client certificate it signed. A CA apart from
+    /// `ca_cert`, as Kubernetes advises: a kubelet client certificate must not be able to assert users.
+    pub front_proxy_ca: PathBuf,
+    /// The client certificate kube-apiserver proxies aggregated API requests with (`front-proxy-client`).
+    pub front_proxy_client_cert: PathBuf,
+    /// Its key.
+    pub front_proxy_client_key: PathBuf,
+    /// metrics-server's serving certificate, signed by `ca_cert`, for `metrics-server.kube-system.svc`:
+    /// the name kube-apiserver verifies when it dials an APIService's endpoint directly.
+    pub metrics_server_cert: PathBuf,
+    /// Its key.
+    pub metrics_server_key: PathBuf,
+    /// metrics-server's bearer token (user `system:kube-ecs:metrics-server`, RBAC in `addons`).
+    pub metrics_server_token: String,
 }
+
+/// The user metrics-server authenticates as (towards the apiserver and the kubelets).
+pub const METRICS_SERVER_USER: &str = "system:kube-ecs:metrics-server";
 
 /// Writes fresh credentials into `dir`.
 pub fn generate(dir: &Path) -> Result<Credentials, Error> {
@@ -39,29 +60,19 @@ pub fn generate(dir: &Path) -> Result<Credentials, Error> {
     openssl(&["genrsa", "-out", path_str(&service_account_key)?, "2048"])?;
     openssl(&["rsa", "-in", path_str(&service_account_key)?, "-pubout", "-out", path_str(&service_account_pub)?])?;
     let admin_token = random_token()?;
+    let metrics_server_token = random_token()?;
     let token_file = dir.join("tokens.csv");
-    std::fs::write(&token_file, format!("{admin_token},kube-ecs-admin,kube-ecs-admin,system:masters\n"))
-        .map_err(|e| Error::io("writing the token file", e))?;
+    std::fs::write(
+        &token_file,
+        format!(
+            "{admin_token},kube-ecs-admin,kube-ecs-admin,system:masters\n\
+             {metrics_server_token},{METRICS_SERVER_USER},{METRICS_SERVER_USER}\n"
+        ),
+    )
+    .map_err(|e| Error::io("writing the token file", e))?;
     let ca_key = dir.join("ca.key");
     let ca_cert = dir.join("ca.crt");
-    // P-256 keys: generated in milliseconds, where RSA takes a good part of a second on 2 cores.
-    openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-keyout",
-        path_str(&ca_key)?,
-        "-out",
-        path_str(&ca_cert)?,
-        "-days",
-        "3650",
-        "-subj",
-        "/CN=kube-ecs-local-ca",
-    ])?;
+    self_signed_ca(&ca_cert, &ca_key, "/CN=kube-ecs-local-ca")?;
     let ca = (ca_cert.as_path(), ca_key.as_path());
     let (kubelet_client_cert, kubelet_client_key) = signed_by(
         ca,
@@ -72,7 +83,31 @@ pub fn generate(dir: &Path) -> Result<Credentials, Error> {
     )?;
     let (serving_cert, serving_key) =
         signed_by(ca, &dir.join("apiserver-serving"), "/CN=kube-apiserver", &serving_extensions(), "3")?;
+    let (metrics_server_cert, metrics_server_key) = signed_by(
+        ca,
+        &dir.join("metrics-server-serving"),
+        "/CN=metrics-server",
+        "basicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\n\
+         subjectAltName=DNS:metrics-server.kube-system.svc\n",
+        "4",
+    )?;
+    let front_proxy_ca = dir.join("front-proxy-ca.crt");
+    let front_proxy_ca_key = dir.join("front-proxy-ca.key");
+    self_signed_ca(&front_proxy_ca, &front_proxy_ca_key, "/CN=kube-ecs-front-proxy-ca")?;
+    let (front_proxy_client_cert, front_proxy_client_key) = signed_by(
+        (front_proxy_ca.as_path(), front_proxy_ca_key.as_path()),
+        &dir.join("front-proxy-client"),
+        &format!("/CN={FRONT_PROXY_CLIENT}"),
+        "extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\n",
+        "2",
+    )?;
     Ok(Credentials {
+        front_proxy_ca,
+        front_proxy_client_cert,
+        front_proxy_client_key,
+        metrics_server_cert,
+        metrics_server_key,
+        metrics_server_token,
         serving_cert,
         serving_key,
         service_account_key,
@@ -83,6 +118,31 @@ pub fn generate(dir: &Path) -> Result<Credentials, Error> {
         kubelet_client_cert,
         kubelet_client_key,
     })
+}
+
+/// The common name of the front proxy's client certificate (`--requestheader-allowed-names`).
+pub const FRONT_PROXY_CLIENT: &str = "front-proxy-client";
+
+/// A CA certificate and key (P-256: generated in milliseconds, where RSA takes a good part of a second
+/// on 2 cores).
+fn self_signed_ca(cert: &Path, key: &Path, subject: &str) -> Result<(), Error> {
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        path_str(key)?,
+        "-out",
+        path_str(cert)?,
+        "-days",
+        "3650",
+        "-subj",
+        subject,
+    ])
 }
 
 /// A P-256 key and a certificate for `subject` with `extensions`, signed by the CA `(cert, key)`;

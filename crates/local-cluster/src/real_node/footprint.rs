@@ -31,7 +31,8 @@ const SHARED_PATHS: [&str; 11] = [
 ];
 
 /// What real nodes could leave on the host (mounts, interfaces, cgroups, nftables tables and portmap
-/// rules, CNI results, log links, containerd/kubelet/shim processes, and — while no other node is live —
+/// rules, CNI results, log links, containerd/kubelet/shim processes and the add-ons' processes
+/// (metrics-server), and — while no other node is live —
 /// the kernel settings, shared paths and the `ip cni_hostport` table), without what belongs to other
 /// live clusters. `cluster`: the data directory of the cluster under test, whose nodes are listed even
 /// while live; `None` before it exists. Equal before a cluster with real nodes starts and after it
@@ -122,6 +123,14 @@ pub fn host_footprint(cluster: Option<&Path>) -> String {
         {
             processes.push(args.join(" ").trim_end().to_string());
         }
+        // An add-on of a cluster (its files are in the cluster's directory), not another live one's.
+        let addon_program = ADDON_PROGRAMS.iter().any(|p| program.ends_with(p));
+        if addon_program
+            && args.iter().any(|a| a.contains("/kube-ecs-cluster-"))
+            && !args.iter().any(|a| others.owns_cluster_path(a.rsplit('=').next().unwrap_or_default()))
+        {
+            processes.push(args.join(" ").trim_end().to_string());
+        }
     }
     processes.sort();
     for p in processes {
@@ -141,6 +150,9 @@ pub fn host_footprint(cluster: Option<&Path>) -> String {
     out
 }
 
+/// The add-ons a cluster with real nodes runs on the host (see `addons.rs`).
+const ADDON_PROGRAMS: [&str; 1] = ["/metrics-server"];
+
 /// The sandbox id a portmap rule carries as its comment (`... comment "<64 hex>"`).
 fn portmap_comment(rule: &str) -> Option<&str> {
     let (_, rest) = rule.split_once("comment \"")?;
@@ -154,6 +166,8 @@ struct Others {
     ids: Vec<String>,
     /// Node directories, each with a trailing `/`.
     dirs: Vec<String>,
+    /// Their clusters' directories (where the add-ons' files are), each with a trailing `/`.
+    clusters: Vec<String>,
     bridges: Vec<String>,
     /// `kube-ecs-<lease id>`: cgroup roots and CNI network names.
     cgroups: Vec<String>,
@@ -184,6 +198,10 @@ impl Others {
             return;
         }
         self.dirs.push(format!("{}/", dir.display()));
+        // `<cluster>/nodes/<name>`.
+        if let Some(cluster) = dir.parent().and_then(Path::parent) {
+            self.clusters.push(format!("{}/", cluster.display()));
+        }
         let sandboxes: PathBuf = dir.join("containerd/root/io.containerd.grpc.v1.cri/sandboxes");
         for entry in std::fs::read_dir(sandboxes).into_iter().flatten().flatten() {
             self.sandboxes.push(entry.file_name().to_string_lossy().into_owned());
@@ -192,6 +210,10 @@ impl Others {
 
     fn owns_path(&self, path: &str) -> bool {
         self.dirs.iter().any(|d| path.starts_with(d.as_str()))
+    }
+
+    fn owns_cluster_path(&self, path: &str) -> bool {
+        self.clusters.iter().any(|d| path.starts_with(d.as_str()))
     }
 
     /// The other nodes' bridges and the veths plugged into them.
@@ -229,6 +251,7 @@ mod tests {
         let others = Others {
             ids: vec!["9-0-real-1".into()],
             dirs: vec!["/tmp/kube-ecs-cluster-9-0/nodes/real-1/".into()],
+            clusters: vec!["/tmp/kube-ecs-cluster-9-0/".into()],
             bridges: vec!["kecs3".into()],
             cgroups: vec!["kube-ecs-9-0-real-1".into()],
             sandboxes: vec!["b".repeat(64)],
@@ -239,5 +262,7 @@ mod tests {
         assert!(others.owns_path("/tmp/kube-ecs-cluster-9-0/nodes/real-1/containerd/root"));
         assert!(!others.owns_path("/tmp/kube-ecs-cluster-9-0/nodes/real-10/containerd/root"));
         assert!(!others.owns_path("/var/tmp/kube-ecs-cluster-9-0/nodes/real-1/containerd/root"));
+        assert!(others.owns_cluster_path("/tmp/kube-ecs-cluster-9-0/metrics-server.kubeconfig"));
+        assert!(!others.owns_cluster_path("/tmp/kube-ecs-cluster-9-01/metrics-server.kubeconfig"));
     }
 }
