@@ -151,6 +151,38 @@ SERVICES = [
         os.path.join("logs", "generated.rs"),
         omit_empty_input_lists=True,
     ),
+    # Application Auto Scaling on the same endpoint (issue 37): ECS services' scalable targets and
+    # target-tracking policies over the Service's spec.autoScaling. Keep in step with its dispatch
+    # table (crates/endpoint/src/actions/autoscaling/mod.rs).
+    Service(
+        "Application Auto Scaling",
+        "application-autoscaling/2016-02-06",
+        "AnyScaleFrontendService",
+        """
+        RegisterScalableTarget DescribeScalableTargets DeregisterScalableTarget
+        PutScalingPolicy DescribeScalingPolicies DeleteScalingPolicy DescribeScalingActivities
+        """,
+        "application-autoscaling-2016-02-06.json",
+        "application-autoscaling-2016-02-06.examples.json",
+        os.path.join("application_autoscaling", "generated.rs"),
+        omit_empty_input_lists=True,
+    ),
+    # EventBridge Scheduler on the same endpoint (issue 37): schedules with ECS targets over the
+    # ScheduledTask kind. restJson1, not JSON 1.1: no target prefix; the operation comes from the
+    # method and path (crates/endpoint/src/rest.rs). Keep in step with its dispatch table
+    # (crates/endpoint/src/actions/scheduler/mod.rs).
+    Service(
+        "EventBridge Scheduler",
+        "scheduler/2021-06-30",
+        None,
+        """
+        CreateSchedule GetSchedule ListSchedules UpdateSchedule DeleteSchedule
+        """,
+        "scheduler-2021-06-30.json",
+        "scheduler-2021-06-30.examples.json",
+        os.path.join("scheduler", "generated.rs"),
+        omit_empty_input_lists=True,
+    ),
 ]
 
 RUST_KEYWORDS = set(
@@ -459,9 +491,14 @@ class Rust:
             "",
             "use serde::{Deserialize, Serialize};",
             "",
-            f"/// The prefix of `X-Amz-Target` (`<prefix>.<Operation>`) for {label} (AWS JSON 1.1).",
-            f"pub const TARGET_PREFIX: &str = {json.dumps(self.model['metadata']['targetPrefix'])};",
-            "",
+        ]
+        if "targetPrefix" in self.model["metadata"]:
+            lines += [
+                f"/// The prefix of `X-Amz-Target` (`<prefix>.<Operation>`) for {label} (AWS JSON 1.1).",
+                f"pub const TARGET_PREFIX: &str = {json.dumps(self.model['metadata']['targetPrefix'])};",
+                "",
+            ]
+        lines += [
             f"/// The botocore release whose {label} model these types were generated from.",
             f"pub const BOTOCORE_VERSION: &str = {json.dumps(version)};",
             "",

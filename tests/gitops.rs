@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use k8s_openapi::api::core::v1::Pod;
 use kube::Client;
 use kube::api::{Api, Patch, PatchParams};
-use kube_ecs::api::{EcsCluster, Service, Task, TaskDefinition};
+use kube_ecs::api::{EcsCluster, ScheduledTask, Service, Task, TaskDefinition};
 
 fn checker() -> PathBuf {
     static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
@@ -183,11 +183,39 @@ async fn tasks_are_healthy_running_or_completed_and_degraded_when_they_fail() {
     assert_eq!(health("tasks", &unpullable), ("Degraded".into(), "Failed".into()));
 }
 
+#[tokio::test]
+async fn schedules_are_healthy_suspended_or_degraded() {
+    let (client, ns) = setup("gitops-sched").await;
+    let schedules: Api<ScheduledTask> = Api::namespaced(client.clone(), &ns);
+    let manifest = |name: &str, expression: &str, state: &str| {
+        serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "ScheduledTask", "metadata": {"name": name},
+            "spec": {"scheduleExpression": expression, "state": state, "target": {"taskDefinition": "web", "cluster": ns}}})
+    };
+    let ready = |s: &ScheduledTask| {
+        s.status.as_ref().is_some_and(|st| {
+            st.observed_generation == s.metadata.generation && st.conditions.iter().any(|c| c.type_ == "Ready")
+        })
+    };
+    apply(&schedules, manifest("nightly", "cron(0 2 * * ? *)", "ENABLED")).await;
+    let enabled = support::wait_for(&schedules, "nightly", "Ready", ready).await;
+    assert_eq!(health("scheduledtasks", &enabled), ("Healthy".into(), "Current".into()));
+    apply(&schedules, manifest("nightly", "cron(0 2 * * ? *)", "DISABLED")).await;
+    let disabled = support::wait_for(&schedules, "nightly", "DISABLED", |s| {
+        ready(s) && s.status.as_ref().and_then(|st| st.state.as_deref()) == Some("DISABLED")
+    })
+    .await;
+    assert_eq!(health("scheduledtasks", &disabled), ("Suspended".into(), "Current".into()));
+    // Well-formed (CEL passes) but both day fields set: refused by the operator.
+    apply(&schedules, manifest("invalid", "cron(0 2 * * * *)", "ENABLED")).await;
+    let invalid = support::wait_for(&schedules, "invalid", "refused", ready).await;
+    assert_eq!(health("scheduledtasks", &invalid), ("Degraded".into(), "Failed".into()));
+}
+
 #[test]
 fn the_argocd_config_patch_embeds_the_current_scripts() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/argocd");
     let patch = std::fs::read_to_string(format!("{dir}/argocd-cm-patch.yaml")).expect("patch");
-    for plural in ["ecsclusters", "taskdefinitions", "tasks", "services"] {
+    for plural in ["ecsclusters", "taskdefinitions", "tasks", "services", "scheduledtasks"] {
         let script = std::fs::read_to_string(format!("{dir}/health-{plural}.lua")).expect("script");
         let indented: String =
             script.lines().map(|l| if l.is_empty() { "\n".to_string() } else { format!("    {l}\n") }).collect();

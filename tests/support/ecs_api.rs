@@ -115,7 +115,7 @@ pub async fn grant(client: &Client, user: &str, namespace: &str, clusters_admin:
         "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
         "metadata": {"name": role_name, "namespace": namespace},
         "rules": [
-            {"apiGroups": ["ecs.kube-ecs.dev"], "resources": ["tasks", "services", "taskdefinitions", "repositories"], "verbs": ["*"]},
+            {"apiGroups": ["ecs.kube-ecs.dev"], "resources": ["tasks", "services", "taskdefinitions", "repositories", "scheduledtasks"], "verbs": ["*"]},
             {"apiGroups": ["apps"], "resources": ["controllerrevisions"], "verbs": ["get", "list", "watch", "delete"]},
             {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch", "delete"]},
         ],

@@ -3,7 +3,7 @@
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;
 
-use crate::{ContainerInstance, EcsCluster, Repository, Service, Task, TaskDefinition};
+use crate::{ContainerInstance, EcsCluster, Repository, ScheduledTask, Service, Task, TaskDefinition};
 
 /// Every CRD kube-ecs serves, with the file name it is written to.
 pub fn all() -> Vec<(&'static str, CustomResourceDefinition)> {
@@ -14,6 +14,7 @@ pub fn all() -> Vec<(&'static str, CustomResourceDefinition)> {
         ("services.yaml", Service::crd()),
         ("containerinstances.yaml", ContainerInstance::crd()),
         ("repositories.yaml", Repository::crd()),
+        ("scheduledtasks.yaml", ScheduledTask::crd()),
     ];
     for (_, crd) in &mut crds {
         crate::rules::apply(crd);

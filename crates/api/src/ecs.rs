@@ -307,3 +307,28 @@ mod tests {
         assert_eq!(value["enum"].as_array().map(Vec::len), Some(StopCode::ALL.len()));
     }
 }
+
+vocabulary! {
+    /// EventBridge Scheduler's schedule `State`.
+    ScheduleState default Enabled {
+        Enabled = "ENABLED",
+        Disabled = "DISABLED",
+    }
+}
+
+vocabulary! {
+    /// EventBridge Scheduler's `FlexibleTimeWindow.Mode`.
+    FlexibleTimeWindowMode default Off {
+        Off = "OFF",
+        Flexible = "FLEXIBLE",
+    }
+}
+
+vocabulary! {
+    /// EventBridge Scheduler's `ActionAfterCompletion`: whether a schedule with nothing left to run
+    /// (a past `at(...)`, an `endDate` reached) is deleted.
+    ActionAfterCompletion default Keep {
+        Keep = "NONE",
+        Delete = "DELETE",
+    }
+}

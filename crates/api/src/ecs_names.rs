@@ -60,6 +60,16 @@ pub fn family_object_name(family: &str) -> String {
     dns_label(family, LABEL_MAX)
 }
 
+/// The ScheduledTask object for the EventBridge Scheduler schedule `name` (1-64 of `0-9a-zA-Z-_.`).
+pub fn schedule_object_name(name: &str) -> String {
+    if is_dns_subdomain(name) && name.len() <= LABEL_MAX { name.to_string() } else { dns_label(name, LABEL_MAX) }
+}
+
+/// The Scheduler name of a schedule: `spec.scheduleName`, or the object's name.
+pub fn schedule_name(schedule: &crate::ScheduledTask) -> String {
+    schedule.spec.schedule_name.clone().unwrap_or_else(|| schedule.metadata.name.clone().unwrap_or_default())
+}
+
 /// The ECS name of a cluster: `spec.clusterName`, or the object's name.
 pub fn cluster_name(cluster: &EcsCluster) -> String {
     cluster.spec.cluster_name.clone().unwrap_or_else(|| cluster.metadata.name.clone().unwrap_or_default())

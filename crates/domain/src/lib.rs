@@ -19,6 +19,7 @@ pub mod registration;
 pub mod revisions;
 pub mod run_task;
 pub mod schedule;
+pub mod scheduled_task_plan;
 pub mod secrets;
 pub mod service_plan;
 pub mod task_definition_plan;

@@ -4,12 +4,15 @@
 //! checks of requests and responses against those models ([`model::ecs()`], [`model::ecr()`]). One
 //! source of truth: `hack/gen-ecs-wire.py` writes all of it from the pinned botocore, and a test
 //! fails when they drift. Secrets Manager's and SSM's (Parameter Store) are in [`secretsmanager`]
-//! and [`ssm`], made the same way; CloudWatch Logs' in [`logs`].
+//! and [`ssm`], made the same way; CloudWatch Logs' in [`logs`];
+//! EventBridge Scheduler's (restJson1) in [`scheduler`].
 
 pub mod generated;
 pub use generated::*;
+pub mod application_autoscaling;
 pub mod ecr;
 pub mod logs;
+pub mod scheduler;
 pub mod secretsmanager;
 pub mod ssm;
 mod timestamp;

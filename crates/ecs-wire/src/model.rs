@@ -47,6 +47,9 @@ pub const SECRETSMANAGER_MODEL_JSON: &str = include_str!("../model/secretsmanage
 /// SSM's trimmed model (Parameter Store's actions), as `hack/gen-ecs-wire.py` wrote it.
 pub const SSM_MODEL_JSON: &str = include_str!("../model/ssm-2014-11-06.json");
 
+/// EventBridge Scheduler's trimmed model, as `hack/gen-ecs-wire.py` wrote it.
+pub const SCHEDULER_MODEL_JSON: &str = include_str!("../model/scheduler-2021-06-30.json");
+
 /// Error codes any AWS JSON 1.1 operation may return besides those the model declares for it: the
 /// protocol's own and AWS's common errors.
 pub const COMMON_ERROR_CODES: &[&str] = &[
@@ -131,6 +134,33 @@ pub fn secretsmanager() -> &'static Model {
 pub fn ssm() -> &'static Model {
     static MODEL: OnceLock<Model> = OnceLock::new();
     MODEL.get_or_init(|| Model::parse("SSM", SSM_MODEL_JSON, ValidationStyle::CountedValidationException))
+}
+
+/// EventBridge Scheduler's model (`model/scheduler-2021-06-30.json`; types in [`crate::scheduler`]),
+/// parsed once. Its frontend refuses a request the model refuses with the counted wording as a
+/// `ValidationException`.
+pub fn scheduler() -> &'static Model {
+    static MODEL: OnceLock<Model> = OnceLock::new();
+    MODEL.get_or_init(|| {
+        Model::parse("EventBridge Scheduler", SCHEDULER_MODEL_JSON, ValidationStyle::CountedValidationException)
+    })
+}
+
+/// Application Auto Scaling's trimmed model (ECS services' scalable targets and policies).
+pub const APPLICATION_AUTOSCALING_MODEL_JSON: &str = include_str!("../model/application-autoscaling-2016-02-06.json");
+
+/// Application Auto Scaling's model (`model/application-autoscaling-2016-02-06.json`; types in
+/// [`crate::application_autoscaling`]), parsed once. Its frontend refuses a request the model
+/// refuses as a `ValidationException` in the counted wording.
+pub fn application_autoscaling() -> &'static Model {
+    static MODEL: OnceLock<Model> = OnceLock::new();
+    MODEL.get_or_init(|| {
+        Model::parse(
+            "Application Auto Scaling",
+            APPLICATION_AUTOSCALING_MODEL_JSON,
+            ValidationStyle::CountedValidationException,
+        )
+    })
 }
 
 /// The model of the service whose `X-Amz-Target` prefix is `prefix`

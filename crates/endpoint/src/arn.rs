@@ -7,6 +7,8 @@
 pub struct Arns {
     prefix: String,
     ecr_prefix: String,
+    region: String,
+    account: String,
 }
 
 impl Arns {
@@ -14,12 +16,29 @@ impl Arns {
         Self {
             prefix: format!("arn:aws:ecs:{region}:{account}:"),
             ecr_prefix: format!("arn:aws:ecr:{region}:{account}:"),
+            region: region.to_string(),
+            account: account.to_string(),
         }
     }
 
     /// An ECR repository (its `repositoryName`, which may hold `/`).
     pub fn repository(&self, repository_name: &str) -> String {
         format!("{}repository/{repository_name}", self.ecr_prefix)
+    }
+
+    /// An EventBridge Scheduler schedule of a group (kube-ecs has the `default` group only).
+    pub fn schedule(&self, group: &str, name: &str) -> String {
+        format!("arn:aws:scheduler:{}:{}:schedule/{group}/{name}", self.region, self.account)
+    }
+
+    /// The role a schedule made with kubectl, which names none, is shown with.
+    pub fn scheduler_role(&self) -> String {
+        format!("arn:aws:iam::{}:role/kube-ecs-scheduler", self.account)
+    }
+
+    /// A task-definition family (its latest ACTIVE revision), as Scheduler's TaskDefinitionArn takes it.
+    pub fn task_definition_family(&self, family: &str) -> String {
+        format!("{}task-definition/{family}", self.prefix)
     }
 
     pub fn cluster(&self, name: &str) -> String {

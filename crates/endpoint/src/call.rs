@@ -64,6 +64,11 @@ impl<'a> Call<'a> {
         Api::namespaced(self.client.clone(), self.namespace())
     }
 
+    /// The caller's schedules (EventBridge Scheduler).
+    pub fn scheduled_tasks(&self) -> Api<kube_ecs_api::ScheduledTask> {
+        Api::namespaced(self.client.clone(), self.namespace())
+    }
+
     /// The caller's ECR repositories.
     pub fn repositories(&self) -> Api<Repository> {
         Api::namespaced(self.client.clone(), self.namespace())

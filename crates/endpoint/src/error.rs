@@ -66,6 +66,15 @@ error_codes!(
     UnsupportedParameterType,
     // CloudWatch Logs' own (InvalidParameterException and ResourceNotFoundException are shared).
     ResourceAlreadyExistsException,
+    // EventBridge Scheduler's own (ResourceNotFoundException and ValidationException are shared);
+    // InternalServerException is its ServerException.
+    ConflictException,
+    InternalServerException,
+    // Application Auto Scaling's own (ValidationException, LimitExceededException and
+    // InvalidNextTokenException are shared); InternalServiceException is its ServerException.
+    ConcurrentUpdateException,
+    InternalServiceException,
+    ObjectNotFoundException,
     // The AWS JSON protocol's and SigV4's.
     IncompleteSignatureException,
     InvalidSignatureException,
@@ -82,7 +91,11 @@ impl ErrorCode {
     /// (ServerException, and its names in Secrets Manager's and SSM's vocabularies).
     pub fn http_status(self) -> u16 {
         match self {
-            ErrorCode::ServerException | ErrorCode::InternalServiceError | ErrorCode::InternalServerError => 500,
+            ErrorCode::ServerException
+            | ErrorCode::InternalServiceError
+            | ErrorCode::InternalServerError
+            | ErrorCode::InternalServerException
+            | ErrorCode::InternalServiceException => 500,
             ErrorCode::RequestEntityTooLargeException => 413,
             _ => 400,
         }
@@ -177,7 +190,13 @@ mod tests {
         assert_eq!(ErrorCode::parse("Nope"), None);
         for code in ErrorCode::ALL {
             let status = code.http_status();
-            let server = [ErrorCode::ServerException, ErrorCode::InternalServiceError, ErrorCode::InternalServerError];
+            let server = [
+                ErrorCode::ServerException,
+                ErrorCode::InternalServiceError,
+                ErrorCode::InternalServerError,
+                ErrorCode::InternalServerException,
+                ErrorCode::InternalServiceException,
+            ];
             assert!(status == 400 || status == 413 || server.contains(code), "{code}");
         }
         let body = EcsError::cluster_not_found().body();

@@ -25,6 +25,7 @@ pub mod pagination;
 pub mod protocol;
 pub mod registry;
 pub mod render;
+pub mod rest;
 pub mod server;
 
 use std::sync::Arc;

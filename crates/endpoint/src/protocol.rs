@@ -15,10 +15,16 @@ pub enum Service {
     SecretsManager,
     Ssm,
     Logs,
+    /// EventBridge Scheduler: restJson1, found by its path (rest.rs), not by a target.
+    Scheduler,
+    /// Application Auto Scaling (ECS services' scalable targets and policies).
+    AutoScaling,
 }
 
 impl Service {
-    const ALL: [Service; 5] = [Service::Ecs, Service::Ecr, Service::SecretsManager, Service::Ssm, Service::Logs];
+    /// The services told apart by `X-Amz-Target` (AWS JSON 1.1).
+    const TARGETED: [Service; 6] =
+        [Service::Ecs, Service::Ecr, Service::SecretsManager, Service::Ssm, Service::Logs, Service::AutoScaling];
 
     /// The `X-Amz-Target` prefix (`<prefix>.<Action>`).
     pub fn target_prefix(self) -> &'static str {
@@ -28,6 +34,8 @@ impl Service {
             Service::SecretsManager => wire::secretsmanager::TARGET_PREFIX,
             Service::Ssm => wire::ssm::TARGET_PREFIX,
             Service::Logs => wire::logs::TARGET_PREFIX,
+            Service::Scheduler => "",
+            Service::AutoScaling => wire::application_autoscaling::TARGET_PREFIX,
         }
     }
 
@@ -39,6 +47,8 @@ impl Service {
             Service::SecretsManager => "secretsmanager",
             Service::Ssm => "ssm",
             Service::Logs => "logs",
+            Service::Scheduler => "scheduler",
+            Service::AutoScaling => "application-autoscaling",
         }
     }
 
@@ -50,26 +60,32 @@ impl Service {
             Service::SecretsManager => wire::secretsmanager::model(),
             Service::Ssm => wire::ssm::model(),
             Service::Logs => wire::logs::model(),
+            Service::Scheduler => wire::scheduler::model(),
+            Service::AutoScaling => wire::application_autoscaling::model(),
         }
     }
 
     /// Where the served actions are listed, for messages.
-    fn docs(self) -> &'static str {
+    pub(crate) fn docs(self) -> &'static str {
         match self {
             Service::Ecs => "docs/ecs-api.md",
             Service::Ecr => "docs/ecr.md",
             Service::SecretsManager | Service::Ssm => "docs/secrets.md",
             Service::Logs => "docs/logs-and-secrets.md",
+            Service::Scheduler => "docs/scheduled-tasks.md",
+            Service::AutoScaling => "docs/autoscaling.md",
         }
     }
 
-    fn supported(self) -> &'static [&'static str] {
+    pub(crate) fn supported(self) -> &'static [&'static str] {
         match self {
             Service::Ecs => wire::SUPPORTED_OPERATIONS,
             Service::Ecr => wire::ecr::SUPPORTED_OPERATIONS,
             Service::SecretsManager => wire::secretsmanager::SUPPORTED_OPERATIONS,
             Service::Ssm => wire::ssm::SUPPORTED_OPERATIONS,
             Service::Logs => wire::logs::SUPPORTED_OPERATIONS,
+            Service::Scheduler => wire::scheduler::SUPPORTED_OPERATIONS,
+            Service::AutoScaling => wire::application_autoscaling::SUPPORTED_OPERATIONS,
         }
     }
 
@@ -80,12 +96,14 @@ impl Service {
             Service::SecretsManager => wire::secretsmanager::ALL_OPERATIONS,
             Service::Ssm => wire::ssm::ALL_OPERATIONS,
             Service::Logs => wire::logs::ALL_OPERATIONS,
+            Service::Scheduler => wire::scheduler::ALL_OPERATIONS,
+            Service::AutoScaling => wire::application_autoscaling::ALL_OPERATIONS,
         }
     }
 
     /// The service whose target prefix starts `target`, if one does.
     fn of_target(target: &str) -> Option<Service> {
-        Service::ALL
+        Service::TARGETED
             .into_iter()
             .find(|s| target.strip_prefix(s.target_prefix()).is_some_and(|rest| rest.starts_with('.')))
     }
@@ -121,7 +139,7 @@ pub fn operation(target: Option<&str>) -> Result<Operation, EcsError> {
             ErrorCode::UnknownOperationException,
             format!(
                 "Unknown target {target:?}: this endpoint serves {}.",
-                Service::ALL.map(Service::target_prefix).join(", ")
+                Service::TARGETED.map(Service::target_prefix).join(", ")
             ),
         ));
     };
@@ -234,6 +252,29 @@ mod tests {
         for (target, message) in [
             ("Logs_20140328.PutLogEvents", "PutLogEvents is not supported by kube-ecs (docs/logs-and-secrets.md"),
             ("Logs_20140328.Frobnicate", "The action Frobnicate is not a CloudWatch Logs action."),
+        ] {
+            let error = operation(Some(target)).expect_err(message);
+            assert_eq!(error.code, ErrorCode::UnknownOperationException);
+            assert!(error.message.contains(message), "{target:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn application_auto_scaling_targets() {
+        assert_eq!(
+            operation(Some("AnyScaleFrontendService.PutScalingPolicy")),
+            Ok(Operation { service: Service::AutoScaling, name: "PutScalingPolicy" })
+        );
+        assert_eq!(
+            signing_service(Some("AnyScaleFrontendService.PutScalingPolicy")).signing_name(),
+            "application-autoscaling"
+        );
+        for (target, message) in [
+            (
+                "AnyScaleFrontendService.PutScheduledAction",
+                "PutScheduledAction is not supported by kube-ecs (docs/autoscaling.md",
+            ),
+            ("AnyScaleFrontendService.Frobnicate", "The action Frobnicate is not an Application Auto Scaling action."),
         ] {
             let error = operation(Some(target)).expect_err(message);
             assert_eq!(error.code, ErrorCode::UnknownOperationException);

@@ -17,9 +17,11 @@ use crate::auth::{self, Signed};
 use crate::call::Call;
 use crate::error::{EcsError, ErrorCode};
 use crate::protocol::Service;
-use crate::{actions, ids, protocol};
+use crate::{actions, ids, protocol, rest};
 
 const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+/// restJson1's (EventBridge Scheduler).
+const REST_CONTENT_TYPE: &str = "application/json";
 /// How long the endpoint waits for the access keys before serving.
 const KEYS_READY: std::time::Duration = std::time::Duration::from_secs(30);
 /// Connections served at once; more wait to be accepted.
@@ -102,14 +104,20 @@ fn acceptor(files: &crate::TlsFiles) -> Result<TlsAcceptor, String> {
 async fn handle(endpoint: &Endpoint, request: Request<Incoming>) -> Response<Full<Bytes>> {
     let request_id = ids::request_id();
     let started = std::time::Instant::now();
-    let (operation, result) = respond(endpoint, request).await;
+    let rest_service = rest_service(&request);
+    let (operation, result) = respond(endpoint, request, rest_service).await;
+    let error_type = result.as_ref().err().map(|e| e.code.as_str());
     let (status, body) = match result {
         Ok(body) => (200, body),
         Err(error) => {
-            if error.code == ErrorCode::ServerException {
+            if error.code.http_status() >= 500 {
                 tracing::warn!(operation, %error, "ECS API request failed");
             }
-            (error.code.http_status(), error.body())
+            let status = match rest_service {
+                Some(service) => rest::status(service, error.code),
+                None => error.code.http_status(),
+            };
+            (status, error.body())
         }
     };
     tracing::debug!(operation, status, elapsed_ms = started.elapsed().as_millis() as u64, "ECS API request");
@@ -117,7 +125,12 @@ async fn handle(endpoint: &Endpoint, request: Request<Incoming>) -> Response<Ful
     let mut response = Response::new(Full::new(Bytes::from(bytes)));
     *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::BAD_REQUEST);
     let headers = response.headers_mut();
-    headers.insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static(CONTENT_TYPE));
+    let content_type = if rest_service.is_some() { REST_CONTENT_TYPE } else { CONTENT_TYPE };
+    headers.insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static(content_type));
+    // restJson1 clients read the error's type from this header (botocore prefers it to the body's).
+    if let (Some(_), Some(code)) = (rest_service, error_type) {
+        headers.insert("x-amzn-errortype", hyper::header::HeaderValue::from_static(code));
+    }
     if let Ok(value) = hyper::header::HeaderValue::from_str(&request_id) {
         headers.insert("x-amzn-requestid", value);
     }
@@ -128,6 +141,7 @@ async fn handle(endpoint: &Endpoint, request: Request<Incoming>) -> Response<Ful
 async fn respond(
     endpoint: &Endpoint,
     request: Request<Incoming>,
+    rest_service: Option<Service>,
 ) -> (&'static str, Result<serde_json::Value, EcsError>) {
     let (parts, body) = request.into_parts();
     let limit = endpoint.config.max_body_bytes;
@@ -158,7 +172,7 @@ async fn respond(
             return ("", Err(EcsError::new(ErrorCode::SerializationException, message)));
         }
     };
-    if parts.method != hyper::Method::POST {
+    if parts.method != hyper::Method::POST && rest_service.is_none() {
         return ("", Err(EcsError::new(ErrorCode::UnknownOperationException, "The ECS API takes POST requests.")));
     }
     let headers: Vec<(String, String)> = parts
@@ -174,27 +188,42 @@ async fn respond(
         body: &body,
     };
     let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok());
-    let key = match auth::authenticate(endpoint, &signed, protocol::signing_service(target).signing_name()) {
+    let signing = rest_service.unwrap_or_else(|| protocol::signing_service(target));
+    let key = match auth::authenticate(endpoint, &signed, signing.signing_name()) {
         Ok(key) => key,
         Err(error) => return ("", Err(error)),
     };
-    let operation = match protocol::operation(target) {
-        Ok(operation) => operation,
+    let found = match rest_service {
+        Some(service) => rest::operation(service, parts.method.as_str(), parts.uri.path()),
+        None => protocol::operation(target).map(|operation| (operation, Vec::new())),
+    };
+    let (operation, captures) = match found {
+        Ok(found) => found,
         Err(error) => return ("", Err(error)),
     };
     let result = async {
         // Before the input is read: without its registry the endpoint has no ECR action to check it for.
         let registry = match operation.service {
             Service::Ecr => Some(endpoint.registry.as_ref().ok_or_else(|| ecr_disabled(operation.name))?),
-            Service::Ecs | Service::SecretsManager | Service::Ssm | Service::Logs => None,
+            Service::Ecs
+            | Service::SecretsManager
+            | Service::Ssm
+            | Service::Logs
+            | Service::Scheduler
+            | Service::AutoScaling => None,
         };
-        let input = protocol::input(operation, &body)?;
+        let input = match rest_service {
+            Some(_) => rest::input(operation, &captures, parts.uri.query().unwrap_or(""), &body)?,
+            None => protocol::input(operation, &body)?,
+        };
         let call = Call::new(endpoint, &key)?;
         let output = match (operation.service, registry) {
             (Service::Ecr, Some(registry)) => actions::ecr::dispatch(&call, registry, operation.name, input).await?,
             (Service::SecretsManager, _) => actions::secretsmanager::dispatch(&call, operation.name, input).await?,
             (Service::Ssm, _) => actions::ssm::dispatch(&call, operation.name, input).await?,
             (Service::Logs, _) => actions::logs::dispatch(&call, operation.name, input).await?,
+            (Service::AutoScaling, _) => actions::autoscaling::dispatch(&call, operation.name, input).await?,
+            (Service::Scheduler, _) => actions::scheduler::dispatch(&call, operation.name, input).await?,
             _ => actions::dispatch(&call, operation.name, input).await?,
         };
         if endpoint.config.check_responses {
@@ -215,6 +244,14 @@ async fn respond(
     let service = operation.service.signing_name();
     tracing::info!(service, operation = operation.name, user = %key.username, ok = result.is_ok(), "ECS API call");
     (operation.name, result)
+}
+
+/// The restJson1 service a request calls: one without `X-Amz-Target` on a path such a service owns.
+fn rest_service<B>(request: &Request<B>) -> Option<Service> {
+    if request.headers().contains_key("x-amz-target") {
+        return None;
+    }
+    rest::service_of_path(request.uri().path())
 }
 
 /// ECR's actions on an endpoint started without the registry they work on.

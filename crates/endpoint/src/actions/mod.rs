@@ -18,6 +18,7 @@ macro_rules! route {
 }
 
 mod account_settings;
+pub mod autoscaling;
 mod capacity_providers;
 mod clusters;
 pub mod ecr;
@@ -25,6 +26,7 @@ mod inactive;
 mod instances;
 pub mod logs;
 mod namespace_store;
+pub mod scheduler;
 mod secret_store;
 pub mod secretsmanager;
 mod services;

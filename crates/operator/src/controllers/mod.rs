@@ -7,6 +7,7 @@ pub mod pacer;
 pub mod permanent;
 pub mod repository;
 pub mod runner;
+pub mod scheduled_task;
 pub mod service;
 pub mod task;
 pub mod task_definition;
@@ -101,6 +102,7 @@ pub async fn run(ctx: Arc<Context>, shutdown: impl std::future::Future<Output = 
         task::run(ctx.clone(), task, shutdown.clone()),
         service::run(ctx.clone(), service, shutdown.clone()),
         cluster::run(ctx.clone(), cluster, shutdown.clone()),
+        scheduled_task::run(ctx.clone(), shutdown.clone()),
     );
     feeding.abort();
 }
