@@ -34,10 +34,9 @@ fn corpus() -> Vec<((&'static str, serde_json::Value), &'static str)> {
     let task = |spec: serde_json::Value| ("Task", spec);
     let service = |spec: serde_json::Value| ("Service", spec);
     let cluster = |spec: serde_json::Value| ("EcsCluster", spec);
-    let cpu = |name: &str| {
-        serde_json::json!({"policyName": name, "predefinedMetricType": "ECSServiceAverageCPUUtilization", "targetValue": 50})
-    };
-    let scaled = |scaling: serde_json::Value| service(serde_json::json!({"taskDefinition": "web", "autoScaling": scaling}));
+    let cpu = |name: &str| serde_json::json!({"policyName": name, "predefinedMetricType": "ECSServiceAverageCPUUtilization", "targetValue": 50});
+    let scaled =
+        |scaling: serde_json::Value| service(serde_json::json!({"taskDefinition": "web", "autoScaling": scaling}));
     let policy = |extra: serde_json::Value| {
         let mut p = cpu("cpu50");
         if let (Some(p), Some(extra)) = (p.as_object_mut(), extra.as_object()) {
@@ -45,9 +44,7 @@ fn corpus() -> Vec<((&'static str, serde_json::Value), &'static str)> {
         }
         serde_json::json!({"minCapacity": 1, "maxCapacity": 3, "policies": [p]})
     };
-    let policies = |n: usize| {
-        serde_json::json!({"minCapacity": 1, "maxCapacity": 3, "policies": (0..n).map(|i| cpu(&format!("p{i}"))).collect::<Vec<_>>()})
-    };
+    let policies = |n: usize| serde_json::json!({"minCapacity": 1, "maxCapacity": 3, "policies": (0..n).map(|i| cpu(&format!("p{i}"))).collect::<Vec<_>>()});
     vec![
         (td(serde_json::json!({"containerDefinitions": eleven})), "must have at most 10 items"),
         (td(serde_json::json!({"containerDefinitions": []})), "should have at least 1 items"),
@@ -217,19 +214,34 @@ fn corpus() -> Vec<((&'static str, serde_json::Value), &'static str)> {
             "supported values: \"REPLICA\", \"DAEMON\"",
         ),
         // Auto scaling (issue 37): a scalable target and its target-tracking policies.
-        (scaled(serde_json::json!({"minCapacity": 3, "maxCapacity": 2})), "minCapacity must not be greater than maxCapacity"),
+        (
+            scaled(serde_json::json!({"minCapacity": 3, "maxCapacity": 2})),
+            "minCapacity must not be greater than maxCapacity",
+        ),
         (scaled(serde_json::json!({"minCapacity": 0, "maxCapacity": 2})), "autoScaling.minCapacity must be at least 1"),
         (scaled(policy(serde_json::json!({"targetValue": 0}))), "targetValue must be greater than 0 and at most 100"),
-        (scaled(policy(serde_json::json!({"targetValue": 150.5}))), "targetValue must be greater than 0 and at most 100"),
+        (
+            scaled(policy(serde_json::json!({"targetValue": 150.5}))),
+            "targetValue must be greater than 0 and at most 100",
+        ),
         (
             scaled(policy(serde_json::json!({"predefinedMetricType": "ALBRequestCountPerTarget"}))),
             "supported values: \"ECSServiceAverageCPUUtilization\", \"ECSServiceAverageMemoryUtilization\"",
         ),
-        (scaled(policy(serde_json::json!({"scaleInCooldown": 7200}))), "scaleInCooldown must be between 0 and 3600 seconds"),
-        (scaled(policy(serde_json::json!({"scaleOutCooldown": -1}))), "scaleOutCooldown must be between 0 and 3600 seconds"),
+        (
+            scaled(policy(serde_json::json!({"scaleInCooldown": 7200}))),
+            "scaleInCooldown must be between 0 and 3600 seconds",
+        ),
+        (
+            scaled(policy(serde_json::json!({"scaleOutCooldown": -1}))),
+            "scaleOutCooldown must be between 0 and 3600 seconds",
+        ),
         (scaled(policy(serde_json::json!({"policyName": "a/b"}))), "should match '^[^:/]+$'"),
         (scaled(policies(11)), "spec.autoScaling.policies: Too many: 11: must have at most 10 items"),
-        (scaled(serde_json::json!({"minCapacity": 1, "maxCapacity": 2, "policies": [cpu("a"), cpu("a")]})), "policyName must be unique"),
+        (
+            scaled(serde_json::json!({"minCapacity": 1, "maxCapacity": 2, "policies": [cpu("a"), cpu("a")]})),
+            "policyName must be unique",
+        ),
         (
             service(serde_json::json!({"taskDefinition": "web", "schedulingStrategy": "DAEMON",
                 "autoScaling": {"minCapacity": 1, "maxCapacity": 2}})),

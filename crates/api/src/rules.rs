@@ -494,7 +494,12 @@ fn auto_scaling(root: &mut Value) {
     );
     // No messageExpression with the numbers: string() of a number is costed as unbounded, and the
     // rule's cost estimate then exceeds the schema's budget.
-    rule(root, scaling, "self.minCapacity <= self.maxCapacity", "autoScaling: minCapacity must not be greater than maxCapacity");
+    rule(
+        root,
+        scaling,
+        "self.minCapacity <= self.maxCapacity",
+        "autoScaling: minCapacity must not be greater than maxCapacity",
+    );
     let policies = format!("{scaling}.policies");
     set(root, &policies, "maxItems", json!(MAX_SCALING_POLICIES));
     rule(

@@ -99,11 +99,7 @@ pub fn cpu_reservation_millis(definition: &TaskDefinitionSpec) -> Option<i64> {
 /// memoryReservation (or its hard limit) summed.
 pub fn memory_reservation_bytes(definition: &TaskDefinitionSpec) -> Option<i64> {
     let mib = definition.memory.as_ref().and_then(resources::parse_task_memory).filter(|m| *m > 0).or_else(|| {
-        let sum: i64 = definition
-            .container_definitions
-            .iter()
-            .filter_map(|c| c.memory_reservation.or(c.memory))
-            .sum();
+        let sum: i64 = definition.container_definitions.iter().filter_map(|c| c.memory_reservation.or(c.memory)).sum();
         (sum > 0).then_some(sum)
     })?;
     Some(mib * 1024 * 1024)
@@ -305,7 +301,14 @@ pub struct Scaled {
 /// The activity of a count the autoscaler changed from `from` to `to`, with the policy that caused
 /// it: on a scale-out the policy furthest above its target, on a scale-in all of them (ECS scales in
 /// only when every policy agrees).
-pub fn scaled(service: &Service, from: i32, to: i32, policies: &[PolicyStatus], tracked: &[TrackedPolicy], at: &Time) -> Scaled {
+pub fn scaled(
+    service: &Service,
+    from: i32,
+    to: i32,
+    policies: &[PolicyStatus],
+    tracked: &[TrackedPolicy],
+    at: &Time,
+) -> Scaled {
     let name = service.name_any();
     let described = |p: &PolicyStatus| {
         let t = tracked.iter().find(|t| t.policy.policy_name == p.policy_name)?;
@@ -333,7 +336,8 @@ pub fn scaled(service: &Service, from: i32, to: i32, policies: &[PolicyStatus], 
         format!("{} allowed a scale-in", known.iter().map(phrase).collect::<Vec<_>>().join(", "))
     };
     let millis = at.0.as_millisecond();
-    let seed = format!("{}/{}/{millis}/{to}", service.namespace().unwrap_or_default(), service.uid().unwrap_or(name.clone()));
+    let seed =
+        format!("{}/{}/{millis}/{to}", service.namespace().unwrap_or_default(), service.uid().unwrap_or(name.clone()));
     let activity = ScalingActivity {
         activity_id: uuid_of(&seed),
         description: format!("Setting desired count to {to}."),

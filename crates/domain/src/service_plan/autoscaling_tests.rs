@@ -14,12 +14,13 @@ fn definition(yaml: &str) -> TaskDefinitionSpec {
 }
 
 const CONTAINER_CPU: &str = "containerDefinitions:\n- name: app\n  image: busybox\n  cpu: 256\n  memory: 512\n";
-const TASK_LEVEL: &str =
-    "cpu: '1 vCPU'\nmemory: '2 GB'\ncontainerDefinitions:\n- name: app\n  image: busybox\n- name: log\n  image: fluent\n  essential: false\n";
+const TASK_LEVEL: &str = "cpu: '1 vCPU'\nmemory: '2 GB'\ncontainerDefinitions:\n- name: app\n  image: busybox\n- name: log\n  image: fluent\n  essential: false\n";
 const NOTHING_RESERVED: &str = "containerDefinitions:\n- name: app\n  image: busybox\n";
 
 fn scaled_service(policies: &str) -> Service {
-    service(&format!("taskDefinition: web\ndesiredCount: 2\nautoScaling:\n  minCapacity: 1\n  maxCapacity: 5\n{policies}"))
+    service(&format!(
+        "taskDefinition: web\ndesiredCount: 2\nautoScaling:\n  minCapacity: 1\n  maxCapacity: 5\n{policies}"
+    ))
 }
 
 fn hpa_of(service: &Service, definition: &TaskDefinitionSpec, deploying: bool) -> serde_json::Value {
@@ -45,13 +46,19 @@ fn targets_are_averages_of_the_task_reservation() {
         let metric = &hpa["spec"]["metrics"][0];
         assert_eq!(metric["type"], "Resource", "{case}");
         assert_eq!(metric["resource"]["name"], resource, "{case}");
-        assert_eq!(metric["resource"]["target"], serde_json::json!({"type": "AverageValue", "averageValue": average}), "{case}");
+        assert_eq!(
+            metric["resource"]["target"],
+            serde_json::json!({"type": "AverageValue", "averageValue": average}),
+            "{case}"
+        );
     }
 }
 
 #[test]
 fn a_policy_on_an_unreserved_resource_is_reported_not_applied() {
-    let svc = scaled_service("  policies:\n  - policyName: cpu50\n    predefinedMetricType: ECSServiceAverageCPUUtilization\n    targetValue: 50\n");
+    let svc = scaled_service(
+        "  policies:\n  - policyName: cpu50\n    predefinedMetricType: ECSServiceAverageCPUUtilization\n    targetValue: 50\n",
+    );
     let (tracked, unsupported) = tracked_policies(auto_scaling(&svc).expect("scaling"), &definition(NOTHING_RESERVED));
     assert!(tracked.is_empty());
     assert_eq!(unsupported.len(), 1);
@@ -97,23 +104,43 @@ fn the_whole_hpa_for_one_policy() {
 #[test]
 fn behaviour_follows_cooldowns_disable_scale_in_suspension_and_deployments() {
     let cpu = |extra: &str| {
-        format!("  - policyName: cpu\n    predefinedMetricType: ECSServiceAverageCPUUtilization\n    targetValue: 50\n{extra}")
+        format!(
+            "  - policyName: cpu\n    predefinedMetricType: ECSServiceAverageCPUUtilization\n    targetValue: 50\n{extra}"
+        )
     };
     let mem = |extra: &str| {
-        format!("  - policyName: mem\n    predefinedMetricType: ECSServiceAverageMemoryUtilization\n    targetValue: 70\n{extra}")
+        format!(
+            "  - policyName: mem\n    predefinedMetricType: ECSServiceAverageMemoryUtilization\n    targetValue: 70\n{extra}"
+        )
     };
     // (case, autoScaling tail, deploying, scaleUp (window, select, period), scaleDown (window, select))
     let cases: Vec<(&str, String, bool, (i64, &str, i64), (i64, &str))> = vec![
         ("ECS's defaults: 300 s both ways", format!("  policies:\n{}", cpu("")), false, (0, "Max", 300), (300, "Max")),
         (
             "two policies: the longest cooldowns win",
-            format!("  policies:\n{}{}", cpu("    scaleInCooldown: 60\n    scaleOutCooldown: 30\n"), mem("    scaleInCooldown: 600\n    scaleOutCooldown: 10\n")),
+            format!(
+                "  policies:\n{}{}",
+                cpu("    scaleInCooldown: 60\n    scaleOutCooldown: 30\n"),
+                mem("    scaleInCooldown: 600\n    scaleOutCooldown: 10\n")
+            ),
             false,
             (0, "Max", 30),
             (600, "Max"),
         ),
-        ("a zero scale-out cooldown is the HPA's shortest period", format!("  policies:\n{}", cpu("    scaleOutCooldown: 0\n")), false, (0, "Max", 1), (300, "Max")),
-        ("disableScaleIn", format!("  policies:\n{}", cpu("    disableScaleIn: true\n")), false, (0, "Max", 300), (300, "Disabled")),
+        (
+            "a zero scale-out cooldown is the HPA's shortest period",
+            format!("  policies:\n{}", cpu("    scaleOutCooldown: 0\n")),
+            false,
+            (0, "Max", 1),
+            (300, "Max"),
+        ),
+        (
+            "disableScaleIn",
+            format!("  policies:\n{}", cpu("    disableScaleIn: true\n")),
+            false,
+            (0, "Max", 300),
+            (300, "Disabled"),
+        ),
         (
             "disableScaleIn on one policy of two blocks scale-in (all must agree)",
             format!("  policies:\n{}{}", cpu(""), mem("    disableScaleIn: true\n")),
@@ -121,10 +148,19 @@ fn behaviour_follows_cooldowns_disable_scale_in_suspension_and_deployments() {
             (0, "Max", 300),
             (300, "Disabled"),
         ),
-        ("scale-in suspended during a deployment", format!("  policies:\n{}", cpu("")), true, (0, "Max", 300), (300, "Disabled")),
+        (
+            "scale-in suspended during a deployment",
+            format!("  policies:\n{}", cpu("")),
+            true,
+            (0, "Max", 300),
+            (300, "Disabled"),
+        ),
         (
             "suspendedState both ways",
-            format!("  policies:\n{}  suspendedState:\n    dynamicScalingInSuspended: true\n    dynamicScalingOutSuspended: true\n", cpu("")),
+            format!(
+                "  policies:\n{}  suspendedState:\n    dynamicScalingInSuspended: true\n    dynamicScalingOutSuspended: true\n",
+                cpu("")
+            ),
             false,
             (0, "Disabled", 300),
             (300, "Disabled"),
@@ -148,7 +184,9 @@ fn behaviour_follows_cooldowns_disable_scale_in_suspension_and_deployments() {
 
 #[test]
 fn replicas_are_handed_over_without_a_dip_and_given_back() {
-    let scaled = scaled_service("  policies:\n  - policyName: cpu\n    predefinedMetricType: ECSServiceAverageCPUUtilization\n    targetValue: 50\n");
+    let scaled = scaled_service(
+        "  policies:\n  - policyName: cpu\n    predefinedMetricType: ECSServiceAverageCPUUtilization\n    targetValue: 50\n",
+    );
     let plain = service("taskDefinition: web\ndesiredCount: 2\n");
     let bounded = service("taskDefinition: web\ndesiredCount: 9\nautoScaling:\n  minCapacity: 1\n  maxCapacity: 4\n");
     let deployment = |replicas: i32, ours: bool| WorkloadState {
@@ -236,19 +274,20 @@ fn a_count_the_autoscaler_changed_is_an_activity_naming_the_policy() {
     // 245m of a 250m reservation = 98%; 128 MiB of 512 = 25%.
     let busy = hpa_status(&[("cpu", "245m"), ("memory", "128Mi")], Some("2026-12-07T07:59:58Z"));
     let idle = hpa_status(&[("cpu", "5m"), ("memory", "128Mi")], None);
-    let plan_with = |previous: Option<&AutoScalingStatus>, from: Option<i32>, to: i32, hpa: Option<&HorizontalPodAutoscaler>| {
-        plan(&ScalingInputs {
-            service: &svc,
-            tracked: &tracked,
-            previous,
-            previous_count: from,
-            count: to,
-            observed: hpa,
-            behaviour: Behaviour { deploying: false },
-            now: &now,
-        })
-        .expect("plan")
-    };
+    let plan_with =
+        |previous: Option<&AutoScalingStatus>, from: Option<i32>, to: i32, hpa: Option<&HorizontalPodAutoscaler>| {
+            plan(&ScalingInputs {
+                service: &svc,
+                tracked: &tracked,
+                previous,
+                previous_count: from,
+                count: to,
+                observed: hpa,
+                behaviour: Behaviour { deploying: false },
+                now: &now,
+            })
+            .expect("plan")
+        };
 
     let out = plan_with(Some(&running), Some(1), 2, Some(&busy));
     let scaled = out.scaled.expect("a scale-out");
@@ -266,14 +305,17 @@ fn a_count_the_autoscaler_changed_is_an_activity_naming_the_policy() {
     );
 
     let back = plan_with(Some(&status), Some(2), 1, Some(&idle)).scaled.expect("a scale-in");
-    assert!(back.message.contains("from 2 to 1: policy cpu50 (ECSServiceAverageCPUUtilization 2, target 50), policy mem80"), "{}", back.message);
+    assert!(
+        back.message.contains("from 2 to 1: policy cpu50 (ECSServiceAverageCPUUtilization 2, target 50), policy mem80"),
+        "{}",
+        back.message
+    );
 
     // Not the autoscaler's doing: autoScaling just turned on, or nothing moved.
     assert!(plan_with(None, Some(3), 2, Some(&busy)).scaled.is_none(), "the first HPA");
     assert!(plan_with(Some(&running), Some(2), 2, Some(&busy)).scaled.is_none(), "unchanged");
     assert_ne!(
-        scaled.activity.activity_id,
-        back.activity.activity_id,
+        scaled.activity.activity_id, back.activity.activity_id,
         "activity IDs differ per change and are recomputed the same"
     );
 }

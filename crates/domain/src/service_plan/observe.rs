@@ -103,9 +103,7 @@ pub fn replicas_managers(meta: &ObjectMeta) -> Vec<String> {
     meta.managed_fields
         .iter()
         .flatten()
-        .filter(|m| {
-            m.fields_v1.as_ref().is_some_and(|f| f.0.get("f:spec").and_then(|s| s.get("f:replicas")).is_some())
-        })
+        .filter(|m| m.fields_v1.as_ref().is_some_and(|f| f.0.get("f:spec").and_then(|s| s.get("f:replicas")).is_some()))
         .filter_map(|m| m.manager.clone())
         .collect()
 }
@@ -251,8 +249,14 @@ mod tests {
                 replicas_ours: false
             }
         );
-        assert!(!deployment_state(Some(&deployment(2, 3, 2)), "kube-ecs").settled, "a replica still on the old revision");
-        assert!(!deployment_state(Some(&deployment(3, 3, 1)), "kube-ecs").settled, "the controller has not seen the spec yet");
+        assert!(
+            !deployment_state(Some(&deployment(2, 3, 2)), "kube-ecs").settled,
+            "a replica still on the old revision"
+        );
+        assert!(
+            !deployment_state(Some(&deployment(3, 3, 1)), "kube-ecs").settled,
+            "the controller has not seen the spec yet"
+        );
         assert_eq!(deployment_state(None, "kube-ecs"), WorkloadState::default());
     }
 }

@@ -352,8 +352,13 @@ mod tests {
             d.spec.as_ref().and_then(|s| s.replicas)
         };
         let mut case = Case::new(scaled, revision("web:1", RESERVED));
-        case.workload =
-            WorkloadState { task_definition: Some("web:1".into()), settled: true, replicas: 3, exists: true, replicas_ours: true };
+        case.workload = WorkloadState {
+            task_definition: Some("web:1".into()),
+            settled: true,
+            replicas: 3,
+            exists: true,
+            replicas_ours: true,
+        };
         let planned = case.plan().expect("planned");
         assert_eq!(planned.replicas_handover, Some(3), "the running count is co-owned first");
         assert_eq!(replicas_of(&planned), None, "then left out of kube-ecs's apply");

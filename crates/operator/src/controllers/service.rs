@@ -306,7 +306,8 @@ async fn observe(
 /// (the metrics, the last scale) is what the scaling activities are made of. Not cached: a watch of
 /// every HPA in the cluster for the few kube-ecs makes would cost more than these reads.
 async fn read_hpa(ctx: &Context, service: &Service) -> Result<Option<Arc<HorizontalPodAutoscaler>>> {
-    let api: Api<HorizontalPodAutoscaler> = Api::namespaced(ctx.client.clone(), &service.namespace().unwrap_or_default());
+    let api: Api<HorizontalPodAutoscaler> =
+        Api::namespaced(ctx.client.clone(), &service.namespace().unwrap_or_default());
     Ok(api.get_opt(&autoscaling::hpa_name(service)).await?.map(Arc::new))
 }
 
@@ -335,7 +336,8 @@ async fn apply_hpa(
     current: Option<&HorizontalPodAutoscaler>,
     mut desired: HorizontalPodAutoscaler,
 ) -> Result<()> {
-    let api: Api<HorizontalPodAutoscaler> = Api::namespaced(ctx.client.clone(), &service.namespace().unwrap_or_default());
+    let api: Api<HorizontalPodAutoscaler> =
+        Api::namespaced(ctx.client.clone(), &service.namespace().unwrap_or_default());
     let hash = content_hash(&desired)?;
     if current.and_then(|c| applied_hash(&c.metadata)) != Some(hash.as_str()) {
         stamp(&mut desired.metadata, &hash);
@@ -346,7 +348,8 @@ async fn apply_hpa(
 
 /// Deletes the service's HPA (one kube-ecs made: it carries the service label), if present.
 async fn delete_hpa_of(ctx: &Context, service: &Service) -> Result<()> {
-    let api: Api<HorizontalPodAutoscaler> = Api::namespaced(ctx.client.clone(), &service.namespace().unwrap_or_default());
+    let api: Api<HorizontalPodAutoscaler> =
+        Api::namespaced(ctx.client.clone(), &service.namespace().unwrap_or_default());
     let current = api.get_opt(&autoscaling::hpa_name(service)).await?;
     delete_if_present(&api, current.as_ref()).await
 }
