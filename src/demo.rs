@@ -14,7 +14,7 @@ use kube::{Client, ResourceExt};
 use k8s_openapi::api::core::v1::Pod;
 
 use crate::api::repository::Repository;
-use crate::api::{ContainerInstance, EcsCluster, Service, Task};
+use crate::api::{ContainerInstance, EcsCluster, ScheduledTask, Service, Task};
 use crate::context::{Context, OperatorConfig};
 use crate::local_cluster::{LOCAL_INSTANCE_LABEL, LocalCluster, LocalClusterOptions};
 
@@ -286,6 +286,7 @@ pub async fn render(client: &Client) -> anyhow::Result<String> {
     let services = Api::<Service>::all(client.clone()).list(&ListParams::default()).await?.items;
     let tasks = Api::<Task>::all(client.clone()).list(&ListParams::default()).await?.items;
     let repositories = Api::<Repository>::all(client.clone()).list(&ListParams::default()).await?.items;
+    let schedules = Api::<ScheduledTask>::all(client.clone()).list(&ListParams::default()).await?.items;
     let mut out = String::new();
     let now = jiff::Timestamp::now().strftime("%H:%M:%S");
     let _ = writeln!(out, "kube-ecs demo — {now} — Ctrl-C to stop\n");
@@ -371,6 +372,33 @@ pub async fn render(client: &Client) -> anyhow::Result<String> {
     }
     let _ = writeln!(
         out,
+        "\nSCHEDULED TASKS\n{:<28} {:<20} {:<9} {:>4} {:<21} {:<9} {:<26} {:>4}",
+        "NAMESPACE/NAME", "SCHEDULE", "STATE", "RUNS", "NEXT RUN", "LAST RUN", "STOP CODE", "EXIT"
+    );
+    for schedule in &schedules {
+        let st = schedule.status.clone().unwrap_or_default();
+        // The latest run's (first) Task, as the TASKS table below shows it.
+        let last = st
+            .runs
+            .first()
+            .and_then(|run| run.tasks.first())
+            .and_then(|name| tasks.iter().find(|t| t.name_any() == *name && t.namespace() == schedule.namespace()));
+        let last = last.and_then(|t| t.status.clone()).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{:<28} {:<20} {:<9} {:>4} {:<21} {:<9} {:<26} {:>4}",
+            format!("{}/{}", schedule.namespace().unwrap_or_default(), schedule.name_any()),
+            schedule.spec.schedule_expression,
+            st.state.clone().unwrap_or_else(|| "-".into()),
+            st.runs.len(),
+            st.next_run_time.clone().unwrap_or_else(|| "-".into()),
+            last.last_status.map_or("-", |v| v.as_str()),
+            last.stop_code.map_or("", |v| v.as_str()),
+            essential_exit(&last)
+        );
+    }
+    let _ = writeln!(
+        out,
         "\nTASKS\n{:<28} {:<14} {:<20} {:<10} {:<26} {:>4}",
         "NAMESPACE/NAME", "STATUS", "TASKDEF", "HEALTH", "STOP CODE", "EXIT"
     );
@@ -384,13 +412,18 @@ pub async fn render(client: &Client) -> anyhow::Result<String> {
             st.task_definition.clone().unwrap_or_else(|| "-".into()),
             st.health_status.map_or("-", |v| v.as_str()),
             st.stop_code.map_or("", |v| v.as_str()),
-            // The essential container's exit code, once it has one.
-            st.containers
-                .iter()
-                .find(|c| c.essential != Some(false))
-                .and_then(|c| c.exit_code)
-                .map_or_else(|| "-".to_string(), |code| code.to_string())
+            essential_exit(&st)
         );
     }
     Ok(out)
+}
+
+/// The essential container's exit code, once it has one.
+fn essential_exit(status: &crate::api::TaskStatus) -> String {
+    status
+        .containers
+        .iter()
+        .find(|c| c.essential != Some(false))
+        .and_then(|c| c.exit_code)
+        .map_or_else(|| "-".to_string(), |code| code.to_string())
 }

@@ -1,6 +1,7 @@
 //! The README's first command, end to end: `kube-ecs demo` starts its own control plane with real
 //! container instances, installs the CRDs, runs the operator, applies examples/ and shows their ECS
-//! status: the batch task finishes with exit 0 and the web service answers the printed curl command.
+//! status: the scheduled batch task's first run finishes with exit 0 and the web service answers the
+//! printed curl command.
 
 mod support;
 
