@@ -4,13 +4,14 @@
 # libseccomp-dev + pkg-config (runc is built with seccomp), libc6-dev (the pause image is linked with
 # `gcc -static`), busybox-static (the busybox image), nftables (`nft`: the CNI portmap plugin's nftables
 # backend and the cleanup of its rules), iproute2 (a node's bridge) and apache2-utils (`htpasswd`: bcrypt
-# users of the local registry), and Python 3 with venv (the ECS API tests' AWS CLI and boto3). Idempotent
-# and quiet when everything is present.
+# users of the local registry), Python 3 with venv (the ECS API tests' AWS CLI and boto3), and redis-server
+# (Argo CD's cache, which the GitOps tests start beside the local cluster). Idempotent and quiet when
+# everything is present.
 set -euo pipefail
 
 missing=()
 for pair in openssl:openssl git:git make:make cc:gcc curl:curl pkg-config:pkg-config nft:nftables \
-  ip:iproute2 htpasswd:apache2-utils; do
+  ip:iproute2 htpasswd:apache2-utils redis-server:redis-server; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair##*:}")
 done
 for package in libseccomp-dev libc6-dev busybox-static; do
