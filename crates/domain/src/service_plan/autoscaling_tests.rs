@@ -114,7 +114,8 @@ fn behaviour_follows_cooldowns_disable_scale_in_suspension_and_deployments() {
         )
     };
     // (case, autoScaling tail, deploying, scaleUp (window, select, period), scaleDown (window, select))
-    let cases: Vec<(&str, String, bool, (i64, &str, i64), (i64, &str))> = vec![
+    type Case<'a> = (&'a str, String, bool, (i64, &'a str, i64), (i64, &'a str));
+    let cases: Vec<Case> = vec![
         ("ECS's defaults: 300 s both ways", format!("  policies:\n{}", cpu("")), false, (0, "Max", 300), (300, "Max")),
         (
             "two policies: the longest cooldowns win",

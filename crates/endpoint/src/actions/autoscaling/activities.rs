@@ -33,7 +33,7 @@ pub async fn describe(
                 scalable_dimension: DIMENSION.into(),
                 description: activity.description,
                 cause: activity.cause,
-                start_time: at.clone(),
+                start_time: at,
                 end_time: Some(at),
                 status_code: "Successful".into(),
                 status_message: Some(format!(
