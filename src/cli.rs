@@ -61,6 +61,8 @@ pub enum Command {
     },
     /// A task's or service's container logs (their awslogs streams), as the CloudWatch Logs API reads them.
     Logs(crate::logs::LogsArgs),
+    /// The web console on 127.0.0.1, as your kubeconfig's identity: prints a one-time sign-in URL.
+    Console(crate::console::ConsoleArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -209,6 +211,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Crdgen { out } => crdgen(&out),
         Command::Import(what) => import(what),
         Command::Logs(args) => args.run().await,
+        Command::Console(args) => {
+            init_logging_with("text", "warn,kube_client::client::tls=error");
+            args.run().await
+        }
         Command::Demo { tools_bin, examples, seconds } => {
             // The local cluster's self-signed certificate is skipped on purpose (see local_cluster);
             // kube warns about that for every client it builds.

@@ -8,6 +8,7 @@
 //! and the integration tests.
 
 pub mod cli;
+pub mod console;
 pub mod demo;
 pub mod ecr;
 pub mod logs;

@@ -30,6 +30,9 @@ const LAYERS: &[(&str, &[&str])] = &[
             "kube-ecs-registry",
         ],
     ),
+    // The web console is a peer of the endpoint: it reads and writes the same resources as the
+    // signed-in identity and renders them with the domain's vocabulary.
+    ("kube-ecs-console", &["kube-ecs-api", "kube-ecs-domain", "kube-ecs-read-model"]),
     // The local control plane stands apart: tests, the demo and the benchmarks use it, the operator never.
     ("kube-ecs-local-cluster", &[]),
     (
@@ -44,6 +47,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "kube-ecs-wire",
             "kube-ecs-sigv4",
             "kube-ecs-registry",
+            "kube-ecs-console",
         ],
     ),
 ];

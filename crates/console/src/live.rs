@@ -1,0 +1,128 @@
+//! Live pages: one server-sent-event stream per open page, fed by watches run as the page's
+//! identity. A change (debounced briefly, so a burst of events costs one render) re-renders the
+//! page's fragment with the same function the page used, and the fragment is sent only when it
+//! differs from the last one sent. `static/live.js` puts it in place.
+//!
+//! The task page also re-renders every second: a running container's new log lines change no
+//! object, so no watch would report them.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures::stream::{BoxStream, StreamExt};
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::Api;
+use kube::runtime::{WatchStreamExt, watcher};
+use kube_ecs_api::{ContainerInstance, EcsCluster, ScheduledTask, Service, Task, TaskDefinition};
+use serde::Deserialize;
+
+use crate::page::Page;
+use crate::server::App;
+use crate::session::Session;
+use crate::views;
+
+/// The stream's path.
+pub const STREAM_PATH: &str = "/live";
+/// How long events are gathered before one render.
+const DEBOUNCE: Duration = Duration::from_millis(150);
+/// How often a task page looks for new log lines.
+const LOG_POLL: Duration = Duration::from_secs(1);
+
+pub fn is_stream(path: &str) -> bool {
+    path == STREAM_PATH
+}
+
+/// The stream URL of `page`.
+pub fn stream_url(page: &Page) -> String {
+    // Page paths are object names and slashes only (page::is_name): nothing to percent-encode.
+    format!("{STREAM_PATH}?page={}", page.path())
+}
+
+#[derive(Deserialize)]
+pub struct StreamQuery {
+    page: String,
+}
+
+pub async fn stream(State(app): State<Arc<App>>, headers: HeaderMap, Query(query): Query<StreamQuery>) -> Response {
+    let Some(session) = app.sessions.find(&headers) else {
+        return (StatusCode::UNAUTHORIZED, "sign in first").into_response();
+    };
+    let Some(page) = Page::parse(&query.page).filter(Page::is_live) else {
+        return (StatusCode::NOT_FOUND, "no such live page").into_response();
+    };
+    let changes = changes(&session.identity.client, &page);
+    let state = (changes, String::new(), session, page);
+    let events = futures::stream::unfold(state, |(mut changes, last, session, page)| async move {
+        changes.next().await?;
+        let deadline = tokio::time::Instant::now() + DEBOUNCE;
+        while let Ok(Some(())) = tokio::time::timeout_at(deadline, changes.next()).await {}
+        let html = render(&page, &session).await;
+        let event = (html != last).then(|| Event::default().event("fragment").data(&html));
+        Some((event, (changes, html, session, page)))
+    })
+    .filter_map(|event| async move { event.map(Ok::<_, Infallible>) });
+    Sse::new(events).keep_alive(KeepAlive::default()).into_response()
+}
+
+async fn render(page: &Page, session: &Session) -> String {
+    let markup = match views::fragment(page, session).await {
+        Ok(markup) => markup,
+        Err(e) => views::layout::error_box(&e),
+    };
+    // An SSE data line cannot hold a carriage return (a log line may): the entity is the same
+    // character once the browser parses the fragment.
+    markup.into_string().replace('\r', "&#13;")
+}
+
+/// A tick for each change that may alter `page`, from watches made with the identity's client.
+/// A watch the identity may not make yields nothing (its errors are dropped after the backoff):
+/// the page then shows the refusal, and updates from the watches that work.
+fn changes(client: &kube::Client, page: &Page) -> BoxStream<'static, ()> {
+    let ns = page.namespace();
+    let all = watcher::Config::default();
+    let mut streams: Vec<BoxStream<'static, ()>> = Vec::new();
+    match page {
+        Page::Clusters { .. } => streams.push(ticks(Api::<EcsCluster>::all(client.clone()), all)),
+        Page::Cluster { .. } => {
+            streams.push(ticks(Api::<EcsCluster>::all(client.clone()), all.clone()));
+            streams.push(ticks(Api::<ContainerInstance>::all(client.clone()), all.clone()));
+            streams.push(ticks(Api::<Task>::namespaced(client.clone(), ns), all.clone()));
+            streams.push(ticks(Api::<Service>::namespaced(client.clone(), ns), all.clone()));
+            streams.push(ticks(Api::<ScheduledTask>::namespaced(client.clone(), ns), all));
+        }
+        Page::Task { id, .. } => {
+            let named = watcher::Config::default().fields(&format!("metadata.name={id}"));
+            streams.push(ticks(Api::<Task>::namespaced(client.clone(), ns), named.clone()));
+            streams.push(ticks(Api::<Pod>::namespaced(client.clone(), ns), named));
+            let polls = tokio::time::interval(LOG_POLL);
+            streams.push(
+                futures::stream::unfold(polls, |mut i| async move {
+                    i.tick().await;
+                    Some(((), i))
+                })
+                .boxed(),
+            );
+        }
+        Page::Service { .. } => {
+            streams.push(ticks(Api::<Service>::namespaced(client.clone(), ns), all.clone()));
+            streams.push(ticks(Api::<Pod>::namespaced(client.clone(), ns), all));
+        }
+        Page::Families { .. } | Page::Family { .. } => {
+            streams.push(ticks(Api::<TaskDefinition>::namespaced(client.clone(), ns), all));
+        }
+        Page::Revision { .. } => {}
+    }
+    futures::stream::select_all(streams).boxed()
+}
+
+fn ticks<K>(api: Api<K>, config: watcher::Config) -> BoxStream<'static, ()>
+where
+    K: kube::Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + 'static,
+{
+    watcher(api, config).default_backoff().filter_map(|event| async move { event.ok().map(drop) }).boxed()
+}

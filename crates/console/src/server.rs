@@ -1,0 +1,261 @@
+//! The console's HTTP server: the routes, the sign-in exchange, the page and form handlers. Every
+//! route sits behind [`crate::guard::guard`]; every handler but sign-in and the static files needs
+//! a session, and every POST its CSRF token.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use crate::actions::{self, RunTaskForm, StopForm};
+use crate::error::ConsoleError;
+use crate::guard::Allowed;
+use crate::identity::Identity;
+use crate::page::{ClusterTab, Page, is_name};
+use crate::session::{Session, Sessions, set_cookie};
+use crate::views::{self, layout};
+use crate::{live, static_files};
+
+/// Where the console listens.
+#[derive(Clone, Debug)]
+pub struct ConsoleConfig {
+    /// A loopback address; port 0 picks a free one.
+    pub listen: SocketAddr,
+}
+
+/// What every handler shares.
+pub struct App {
+    pub sessions: Sessions,
+    pub allowed: Allowed,
+    /// Local mode: the kubeconfig's identity, given to whoever redeems a login token.
+    pub local: Arc<Identity>,
+}
+
+/// A bound console, ready to serve.
+pub struct Console {
+    listener: tokio::net::TcpListener,
+    app: Arc<App>,
+    address: SocketAddr,
+}
+
+impl Console {
+    /// Binds `config.listen` (loopback only: the local console's whole security model assumes a
+    /// browser on this machine).
+    pub async fn bind(config: ConsoleConfig, identity: Identity) -> std::io::Result<Self> {
+        if !config.listen.ip().is_loopback() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "the local console listens on a loopback address only (127.0.0.1 or ::1)",
+            ));
+        }
+        let listener = tokio::net::TcpListener::bind(config.listen).await?;
+        let address = listener.local_addr()?;
+        let app = Arc::new(App {
+            sessions: Sessions::default(),
+            allowed: Allowed::loopback(address.port()),
+            local: Arc::new(identity),
+        });
+        Ok(Self { listener, app, address })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// A URL that signs one browser in (the token works once).
+    pub fn login_url(&self) -> String {
+        format!("http://{}/login?token={}", self.address, self.app.sessions.issue_login_token())
+    }
+
+    /// Serves until the task is dropped or the listener fails.
+    pub async fn serve(self) -> std::io::Result<()> {
+        axum::serve(self.listener, router(self.app)).await
+    }
+}
+
+fn router(app: Arc<App>) -> axum::Router {
+    axum::Router::new()
+        .route("/", get(home))
+        .route("/login", get(login))
+        .route("/switch", get(switch))
+        .route("/static/console.css", get(static_files::css))
+        .route("/static/live.js", get(static_files::live_js))
+        .route(live::STREAM_PATH, get(live::stream))
+        .route("/ns/{ns}/clusters/{cluster}/run-task", get(run_task_form).post(run_task))
+        .route("/ns/{ns}/tasks/{id}/stop", axum::routing::post(stop_task))
+        .fallback(get(page))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), crate::guard::guard))
+        .with_state(app)
+}
+
+/// The sign-in page of a browser without a session (or with a used token).
+fn sign_in(status: StatusCode, why: &str) -> Response {
+    let body = html! {
+        h1 { "Sign in" }
+        p { (why) }
+        p { "Open the URL that " code { "kube-ecs console" } " printed (its token works once); run it again for a new one." }
+    };
+    (status, Html(layout::bare("Sign in", body).into_string())).into_response()
+}
+
+fn not_signed_in() -> Response {
+    sign_in(StatusCode::UNAUTHORIZED, "You are not signed in.")
+}
+
+async fn home(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    match app.sessions.find(&headers) {
+        Some(session) => Redirect::to(&format!("/ns/{}/clusters", session.identity.default_namespace)).into_response(),
+        None => not_signed_in(),
+    }
+}
+
+#[derive(Deserialize)]
+struct LoginQuery {
+    #[serde(default)]
+    token: String,
+}
+
+/// Exchanges the one-time token for a session cookie, then leaves the URL that carried the token.
+async fn login(State(app): State<Arc<App>>, Query(query): Query<LoginQuery>) -> Response {
+    if !app.sessions.redeem_login_token(&query.token) {
+        return sign_in(StatusCode::FORBIDDEN, "This sign-in link is wrong or was used already.");
+    }
+    let cookie = app.sessions.start(app.local.clone());
+    let mut response = Redirect::to("/").into_response();
+    match HeaderValue::from_str(&set_cookie(&cookie)) {
+        Ok(value) => {
+            response.headers_mut().insert(header::SET_COOKIE, value);
+            response
+        }
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "the session cookie is not a header value").into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct SwitchQuery {
+    #[serde(default)]
+    ns: String,
+}
+
+async fn switch(Query(query): Query<SwitchQuery>) -> Response {
+    let ns = query.ns.trim();
+    if !is_name(ns) {
+        return (StatusCode::BAD_REQUEST, "a namespace is a lowercase DNS name").into_response();
+    }
+    Redirect::to(&format!("/ns/{ns}/clusters")).into_response()
+}
+
+/// Every console page: parsed, rendered as the identity, wrapped, timed.
+async fn page(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri) -> Response {
+    let Some(session) = app.sessions.find(&headers) else { return not_signed_in() };
+    let Some(page) = Page::parse(uri.path()) else {
+        return (StatusCode::NOT_FOUND, Html(layout::bare("Not found", html! { h1 { "Not found" } }).into_string()))
+            .into_response();
+    };
+    let started = Instant::now();
+    let (status, body) = match views::fragment(&page, &session).await {
+        Ok(markup) => (StatusCode::OK, markup),
+        Err(e) => (e.status(), layout::error_box(&e)),
+    };
+    let stream = page.is_live().then(|| live::stream_url(&page));
+    let markup = layout::page(&page.title(), &session.identity, page.namespace(), body, stream);
+    timed(status, markup, started)
+}
+
+/// A response with the server's render time (`Server-Timing`, what docs/console.md's figures read).
+fn timed(status: StatusCode, markup: Markup, started: Instant) -> Response {
+    let mut response = (status, Html(markup.into_string())).into_response();
+    let timing = format!("render;dur={:.1}", started.elapsed().as_secs_f64() * 1000.0);
+    if let Ok(value) = HeaderValue::from_str(&timing) {
+        response.headers_mut().insert("server-timing", value);
+    }
+    response
+}
+
+fn csrf_refused() -> Response {
+    (StatusCode::FORBIDDEN, "the form's CSRF token is missing or is not this session's").into_response()
+}
+
+async fn run_task_form(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path((ns, cluster)): Path<(String, String)>,
+) -> Response {
+    let Some(session) = app.sessions.find(&headers) else { return not_signed_in() };
+    if !is_name(&ns) || !is_name(&cluster) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    run_task_page(&session, &ns, &cluster, &RunTaskForm::default(), None, StatusCode::OK).await
+}
+
+async fn run_task_page(
+    session: &Session,
+    ns: &str,
+    cluster: &str,
+    values: &RunTaskForm,
+    error: Option<&ConsoleError>,
+    status: StatusCode,
+) -> Response {
+    let started = Instant::now();
+    let client = &session.identity.client;
+    let (status, body) = match views::run_task::form(client, ns, cluster, &session.csrf, values, error).await {
+        Ok(markup) => (status, markup),
+        Err(e) => (e.status(), layout::error_box(&e)),
+    };
+    timed(status, layout::page("Run task", &session.identity, ns, body, None), started)
+}
+
+/// Runs the form's tasks as the identity: to the task (or the cluster's tasks) when created, back
+/// to the form with the apiserver's answer (and its status code) when not.
+async fn run_task(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path((ns, cluster)): Path<(String, String)>,
+    Form(form): Form<RunTaskForm>,
+) -> Response {
+    let Some(session) = app.sessions.find(&headers) else { return not_signed_in() };
+    if !session.csrf_matches(&form.csrf) {
+        return csrf_refused();
+    }
+    if !is_name(&ns) || !is_name(&cluster) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    match actions::run_task(&session.identity.client, &ns, &cluster, &form).await {
+        Ok(ids) if ids.len() == 1 => Redirect::to(&Page::Task { ns, id: ids[0].clone() }.path()).into_response(),
+        Ok(_) => Redirect::to(&Page::Cluster { ns, cluster, tab: ClusterTab::Tasks }.path()).into_response(),
+        Err(e) => run_task_page(&session, &ns, &cluster, &form, Some(&e), e.status()).await,
+    }
+}
+
+async fn stop_task(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path((ns, id)): Path<(String, String)>,
+    Form(form): Form<StopForm>,
+) -> Response {
+    let Some(session) = app.sessions.find(&headers) else { return not_signed_in() };
+    if !session.csrf_matches(&form.csrf) {
+        return csrf_refused();
+    }
+    if !is_name(&ns) || !is_name(&id) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let page = Page::Task { ns: ns.clone(), id: id.clone() };
+    match actions::stop_task(&session.identity.client, &ns, &id, &form.reason).await {
+        Ok(()) => Redirect::to(&page.path()).into_response(),
+        Err(e) => {
+            let body = html! {
+                (layout::error_box(&e))
+                p { a href=(page.path()) { "Back to the task" } }
+            };
+            (e.status(), Html(layout::page("Stop task", &session.identity, &ns, body, None).into_string()))
+                .into_response()
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! A cluster's page: its summary and the ECS console's tabs (Services, Tasks, Infrastructure,
+//! Scheduled tasks, Tags). Tasks, services and schedules are the page's namespace's; clusters and
+//! container instances are cluster-scoped. Each list is read as the identity: a list RBAC refuses
+//! shows the apiserver's message in its place, the rest of the page still renders.
+
+use kube::api::{Api, ListParams};
+use kube_ecs_api::ecs_names::{cluster_name, cluster_reference, schedule_name, service_name};
+use kube_ecs_api::{ContainerInstance, EcsCluster, ScheduledTask, Service, Task};
+use maud::{Markup, html};
+
+use super::{fmt, layout, links};
+use crate::error::{ConsoleError, Result};
+use crate::page::ClusterTab;
+use crate::rights::Rights;
+
+pub async fn fragment(client: &kube::Client, ns: &str, object: &str, tab: ClusterTab) -> Result<Markup> {
+    let cluster = Api::<EcsCluster>::all(client.clone()).get(object).await.map_err(ConsoleError::from);
+    let name = cluster.as_ref().map(cluster_name).unwrap_or_else(|_| object.to_string());
+    let summary = match &cluster {
+        Ok(cluster) => summary(cluster),
+        Err(e) => layout::error_box(e),
+    };
+    let content = match tab {
+        ClusterTab::Services => services(client, ns, object).await,
+        ClusterTab::Tasks => tasks(client, ns, object).await,
+        ClusterTab::Infrastructure => infrastructure(client, cluster.as_ref().ok(), object).await,
+        ClusterTab::ScheduledTasks => scheduled_tasks(client, ns, object).await,
+        ClusterTab::Tags => Ok(tags(cluster.as_ref().ok())),
+    };
+    Ok(html! {
+        p.crumbs { a href={ "/ns/" (ns) "/clusters" } { "Clusters" } " › " (name) }
+        h1 { (name) }
+        (summary)
+        nav.tabs {
+            @for t in ClusterTab::ALL {
+                a class=(if t == tab { "tab current" } else { "tab" })
+                    href={ "/ns/" (ns) "/clusters/" (object) "/" (t.slug()) } { (t.label()) }
+            }
+        }
+        section.tab-content #tab {
+            @match content { Ok(markup) => (markup), Err(e) => (layout::error_box(&e)) }
+        }
+    })
+}
+
+fn summary(cluster: &EcsCluster) -> Markup {
+    let status = cluster.status.clone().unwrap_or_default();
+    html! {
+        dl.summary #cluster-summary {
+            div { dt { "Status" } dd { (fmt::badge(&fmt::opt_word(status.status.as_ref()))) } }
+            div { dt { "Registered container instances" } dd { (status.registered_container_instances_count.unwrap_or(0)) } }
+            div { dt { "Running tasks" } dd #running-count { (status.running_tasks_count.unwrap_or(0)) } }
+            div { dt { "Pending tasks" } dd #pending-count { (status.pending_tasks_count.unwrap_or(0)) } }
+            div { dt { "Services" } dd { (status.active_services_count.unwrap_or(0)) } }
+        }
+    }
+}
+
+async fn services(client: &kube::Client, ns: &str, object: &str) -> Result<Markup> {
+    let mut services: Vec<Service> = Api::<Service>::namespaced(client.clone(), ns)
+        .list(&ListParams::default())
+        .await?
+        .items
+        .into_iter()
+        .filter(|s| cluster_reference(s.spec.cluster.as_deref()) == object)
+        .collect();
+    services.sort_by_key(service_name);
+    Ok(html! {
+        table.list #services {
+            thead { tr {
+                th { "Service name" } th { "Status" } th { "Task definition" } th { "Desired" }
+                th { "Running" } th { "Pending" } th { "Deployment" }
+            } }
+            tbody {
+                @for service in &services {
+                    @let status = service.status.clone().unwrap_or_default();
+                    tr {
+                        td { a href={ "/ns/" (ns) "/services/" (service.metadata.name.clone().unwrap_or_default()) } { (service_name(service)) } }
+                        td { (fmt::badge(&fmt::opt_word(status.status.as_ref()))) }
+                        td { (status.task_definition.as_deref().unwrap_or(&service.spec.task_definition)) }
+                        td.num { (fmt::opt(status.desired_count.or(service.spec.desired_count))) }
+                        td.num { (status.running_count.unwrap_or(0)) }
+                        td.num { (status.pending_count.unwrap_or(0)) }
+                        td { (fmt::badge(&fmt::opt_word(status.rollout_state.as_ref()))) }
+                    }
+                }
+                @if services.is_empty() { tr { td colspan="7" { "No services in namespace " (ns) "." } } }
+            }
+        }
+    })
+}
+
+/// The cluster's standalone tasks, running first, newest first within each.
+async fn tasks(client: &kube::Client, ns: &str, object: &str) -> Result<Markup> {
+    let api = Api::<Task>::namespaced(client.clone(), ns);
+    let params = ListParams::default();
+    let (listed, rights) = futures::join!(api.list(&params), Rights::in_namespace(client, ns));
+    let mut tasks: Vec<Task> =
+        listed?.items.into_iter().filter(|t| cluster_reference(t.spec.cluster.as_deref()) == object).collect();
+    let stopped =
+        |t: &Task| t.status.as_ref().and_then(|s| s.last_status.as_ref()).map(fmt::word).as_deref() == Some("STOPPED");
+    tasks.sort_by(|a, b| {
+        (stopped(a), std::cmp::Reverse(&b.metadata.creation_timestamp))
+            .cmp(&(stopped(b), std::cmp::Reverse(&a.metadata.creation_timestamp)))
+    });
+    Ok(html! {
+        div.actions {
+            @if rights.run_tasks {
+                a.button.primary #run-task href={ "/ns/" (ns) "/clusters/" (object) "/run-task" } { "Run new task" }
+            }
+        }
+        table.list #tasks {
+            thead { tr {
+                th { "Task" } th { "Last status" } th { "Desired status" } th { "Task definition" }
+                th { "Started by" } th { "Started at" } th { "Stop code" }
+            } }
+            tbody {
+                @for task in &tasks {
+                    @let id = task.metadata.name.clone().unwrap_or_default();
+                    @let status = task.status.clone().unwrap_or_default();
+                    tr data-task=(id) {
+                        td { a href={ "/ns/" (ns) "/tasks/" (id) } { (id) } }
+                        td.last-status { (fmt::badge(&fmt::opt_word(status.last_status.as_ref()))) }
+                        td { (fmt::opt_word(task.spec.desired_status.as_ref().or(status.desired_status.as_ref()))) }
+                        td { (status.task_definition.as_deref().unwrap_or(&task.spec.task_definition)) }
+                        td { (task.spec.started_by.as_deref().unwrap_or(fmt::NONE)) }
+                        td { (fmt::time(status.started_at.as_ref())) }
+                        td { (fmt::opt_word(status.stop_code.as_ref())) }
+                    }
+                }
+                @if tasks.is_empty() { tr { td colspan="7" { "No tasks in namespace " (ns) "." } } }
+            }
+        }
+    })
+}
+
+async fn infrastructure(client: &kube::Client, cluster: Option<&EcsCluster>, object: &str) -> Result<Markup> {
+    let mut instances: Vec<ContainerInstance> = Api::<ContainerInstance>::all(client.clone())
+        .list(&ListParams::default())
+        .await?
+        .items
+        .into_iter()
+        .filter(|i| i.spec.cluster == object)
+        .collect();
+    instances.sort_by_key(|i| i.metadata.name.clone());
+    let pools = cluster.map(|c| c.spec.node_pools.clone()).unwrap_or_default();
+    let pool_status = cluster.and_then(|c| c.status.as_ref()).map(|s| s.pools.clone()).unwrap_or_default();
+    Ok(html! {
+        h2 { "Capacity providers" }
+        table.list #capacity-providers {
+            thead { tr { th { "Capacity provider" } th { "Type" } th { "Instance type" } th { "Capacity" } th { "Desired" } th { "Registered" } } }
+            tbody {
+                @for pool in &pools {
+                    @let seen = pool_status.iter().find(|p| p.name == pool.name);
+                    tr {
+                        td { (pool.capacity_provider()) }
+                        td { (pool.provider.as_deref().unwrap_or("simulated")) }
+                        td { (pool.instance_type.as_deref().unwrap_or(fmt::NONE)) }
+                        td { (pool.capacity_type.as_deref().unwrap_or(fmt::NONE)) }
+                        td.num { (fmt::opt(seen.map(|p| p.desired_instances))) }
+                        td.num { (fmt::opt(seen.map(|p| p.registered_instances))) }
+                    }
+                }
+                @if pools.is_empty() { tr { td colspan="6" { "No node pools: the cluster uses the nodes labelled for it." } } }
+            }
+        }
+        h2 { "Container instances" }
+        table.list #container-instances {
+            thead { tr {
+                th { "Container instance" } th { "Status" } th { "Agent connected" } th { "Capacity provider" }
+                th { "Instance type" } th { "Running tasks" } th { "CPU available" } th { "Memory available" }
+            } }
+            tbody {
+                @for instance in &instances {
+                    @let status = instance.status.clone().unwrap_or_default();
+                    @let registered = status.registered_resources.clone().unwrap_or_default();
+                    @let remaining = status.remaining_resources.clone().unwrap_or_default();
+                    tr {
+                        td { (instance.metadata.name.clone().unwrap_or_default()) }
+                        td { (fmt::badge(&fmt::opt_word(status.status.as_ref()))) }
+                        td { (if status.agent_connected { "true" } else { "false" }) }
+                        td { (instance.spec.pool.as_deref().unwrap_or(fmt::NONE)) }
+                        td { (instance.spec.instance_type.as_deref().unwrap_or(fmt::NONE)) }
+                        td.num { (status.running_tasks_count) }
+                        td.num { (remaining.cpu) " / " (registered.cpu) }
+                        td.num { (remaining.memory) " / " (registered.memory) " MiB" }
+                    }
+                }
+                @if instances.is_empty() { tr { td colspan="8" { "No container instances." } } }
+            }
+        }
+    })
+}
+
+async fn scheduled_tasks(client: &kube::Client, ns: &str, object: &str) -> Result<Markup> {
+    let mut schedules: Vec<ScheduledTask> = Api::<ScheduledTask>::namespaced(client.clone(), ns)
+        .list(&ListParams::default())
+        .await?
+        .items
+        .into_iter()
+        .filter(|s| cluster_reference(s.spec.target.cluster.as_deref()) == object)
+        .collect();
+    schedules.sort_by_key(schedule_name);
+    Ok(html! {
+        table.list #scheduled-tasks {
+            thead { tr { th { "Schedule" } th { "Expression" } th { "Time zone" } th { "State" } th { "Task definition" } th { "Last run" } th { "Next run" } } }
+            tbody {
+                @for schedule in &schedules {
+                    @let status = schedule.status.clone().unwrap_or_default();
+                    tr {
+                        td { (schedule_name(schedule)) }
+                        td { code { (schedule.spec.schedule_expression) } }
+                        td { (schedule.spec.schedule_expression_timezone.as_deref().unwrap_or("UTC")) }
+                        td { (fmt::badge(&status.state.clone().unwrap_or_else(|| fmt::opt_word(schedule.spec.state.as_ref())))) }
+                        td { (schedule.spec.target.task_definition) }
+                        td { (fmt::time(status.last_run_time.as_ref())) }
+                        td { (status.next_run_time.as_deref().unwrap_or(fmt::NONE)) }
+                    }
+                }
+                @if schedules.is_empty() { tr { td colspan="7" { "No scheduled tasks in namespace " (ns) "." } } }
+            }
+        }
+    })
+}
+
+fn tags(cluster: Option<&EcsCluster>) -> Markup {
+    let tags = cluster.map(|c| c.spec.tags.clone()).unwrap_or_default();
+    html! {
+        table.list #tags {
+            thead { tr { th { "Key" } th { "Value" } } }
+            tbody {
+                @for tag in &tags {
+                    tr { td { (tag.key.as_deref().unwrap_or_default()) } td { (links::external(tag.value.as_deref().unwrap_or_default())) } }
+                }
+                @if tags.is_empty() { tr { td colspan="2" { "No tags." } } }
+            }
+        }
+    }
+}

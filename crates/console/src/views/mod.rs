@@ -1,0 +1,32 @@
+//! The pages' HTML, one file per page. Every value is interpolated through maud (escaped); no view
+//! writes `PreEscaped` of data.
+
+pub mod cluster;
+pub mod clusters;
+pub mod fmt;
+pub mod layout;
+pub mod links;
+pub mod run_task;
+pub mod service;
+pub mod task;
+pub mod task_definitions;
+
+use maud::Markup;
+
+use crate::error::Result;
+use crate::page::Page;
+use crate::session::Session;
+
+/// The content of `page` (what the live stream replaces), read as the session's identity.
+pub async fn fragment(page: &Page, session: &Session) -> Result<Markup> {
+    let client = &session.identity.client;
+    match page {
+        Page::Clusters { ns } => clusters::fragment(client, ns).await,
+        Page::Cluster { ns, cluster, tab } => cluster::fragment(client, ns, cluster, *tab).await,
+        Page::Task { ns, id } => task::fragment(client, ns, id, &session.csrf).await,
+        Page::Service { ns, name } => service::fragment(client, ns, name).await,
+        Page::Families { ns } => task_definitions::families(client, ns).await,
+        Page::Family { ns, family } => task_definitions::family(client, ns, family).await,
+        Page::Revision { ns, family, revision } => task_definitions::revision(client, ns, family, *revision).await,
+    }
+}

@@ -1,0 +1,89 @@
+//! A service's page: ECS's counts, its deployments with their rollout state, its events (newest
+//! first, as the console shows them) and its tasks (the workload's Pods, selected by the selector
+//! the Service controller publishes in status).
+
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, ListParams};
+use kube_ecs_api::Service;
+use kube_ecs_api::ecs_names::{cluster_reference, service_name};
+use maud::{Markup, html};
+
+use super::{fmt, layout};
+use crate::error::{ConsoleError, Result};
+
+/// Events shown (ECS's console pages through its last 100).
+const EVENTS_SHOWN: usize = 100;
+
+pub async fn fragment(client: &kube::Client, ns: &str, object: &str) -> Result<Markup> {
+    let service = Api::<Service>::namespaced(client.clone(), ns).get(object).await?;
+    let status = service.status.clone().unwrap_or_default();
+    let name = service_name(&service);
+    let cluster = cluster_reference(service.spec.cluster.as_deref());
+    let pods = match status.selector.as_deref() {
+        Some(selector) => Api::<Pod>::namespaced(client.clone(), ns)
+            .list(&ListParams::default().labels(selector))
+            .await
+            .map(|l| l.items)
+            .map_err(ConsoleError::from),
+        None => Ok(Vec::new()),
+    };
+    Ok(html! {
+        p.crumbs {
+            a href={ "/ns/" (ns) "/clusters" } { "Clusters" } " › "
+            a href={ "/ns/" (ns) "/clusters/" (cluster) "/services" } { (cluster) } " › " "Service " (name)
+        }
+        h1 { (name) }
+        dl.summary #service-summary {
+            div { dt { "Status" } dd { (fmt::badge(&fmt::opt_word(status.status.as_ref()))) } }
+            div { dt { "Task definition" } dd { (status.task_definition.as_deref().unwrap_or(&service.spec.task_definition)) } }
+            div { dt { "Desired tasks" } dd #desired-count { (fmt::opt(status.desired_count.or(service.spec.desired_count))) } }
+            div { dt { "Running tasks" } dd #running-count { (status.running_count.unwrap_or(0)) } }
+            div { dt { "Pending tasks" } dd #pending-count { (status.pending_count.unwrap_or(0)) } }
+            div { dt { "Deployment" } dd { (fmt::badge(&fmt::opt_word(status.rollout_state.as_ref()))) } }
+        }
+        h2 { "Deployments" }
+        table.list #deployments {
+            thead { tr { th { "Deployment" } th { "Status" } th { "Task definition" } th { "Desired" } th { "Pending" } th { "Running" } th { "Failed" } th { "Rollout state" } th { "Updated at" } } }
+            tbody {
+                @for d in &status.deployments {
+                    tr {
+                        td { (d.id) }
+                        td { (fmt::badge(&fmt::word(&d.status))) }
+                        td { (d.task_definition) }
+                        td.num { (d.desired_count) } td.num { (d.pending_count) } td.num { (d.running_count) } td.num { (d.failed_tasks) }
+                        td { (fmt::badge(&fmt::opt_word(d.rollout_state.as_ref()))) " " span.muted { (d.rollout_state_reason.as_deref().unwrap_or_default()) } }
+                        td { (fmt::time(d.updated_at.as_ref())) }
+                    }
+                }
+            }
+        }
+        h2 { "Tasks" }
+        @match &pods {
+            Err(e) => (layout::error_box(e)),
+            Ok(pods) => table.list #service-tasks {
+                thead { tr { th { "Task" } th { "Phase" } th { "Container instance" } th { "Started at" } } }
+                tbody {
+                    @for pod in pods {
+                        @let pod_status = pod.status.clone().unwrap_or_default();
+                        tr {
+                            td { (pod.metadata.name.clone().unwrap_or_default()) }
+                            td { (pod_status.phase.as_deref().unwrap_or(fmt::NONE)) }
+                            td { (pod.spec.as_ref().and_then(|s| s.node_name.clone()).unwrap_or_default()) }
+                            td { (fmt::time(pod_status.start_time.as_ref())) }
+                        }
+                    }
+                    @if pods.is_empty() { tr { td colspan="4" { "No tasks." } } }
+                }
+            },
+        }
+        h2 { "Events" }
+        table.list #events {
+            thead { tr { th { "Started at" } th { "Message" } } }
+            tbody {
+                @for event in status.events.iter().rev().take(EVENTS_SHOWN) {
+                    tr { td { (fmt::time(event.created_at.as_ref())) } td { (event.message) } }
+                }
+            }
+        }
+    })
+}

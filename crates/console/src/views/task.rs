@@ -1,0 +1,125 @@
+//! A task's page: ECS's task details (statuses, stop code and reason, times), its containers, and
+//! each container's log read from `pods/log` as the identity (a stopped task's kept Pod included,
+//! docs/logs-and-secrets.md). Stop is offered when RBAC allows patching tasks.
+
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, LogParams};
+use kube_ecs_api::Task;
+use maud::{Markup, html};
+
+use super::{fmt, layout};
+use crate::error::{ConsoleError, Result};
+use crate::rights::Rights;
+
+/// The last lines of each container's log the page shows.
+pub const LOG_TAIL_LINES: i64 = 500;
+
+pub async fn fragment(client: &kube::Client, ns: &str, id: &str, csrf: &str) -> Result<Markup> {
+    let api = Api::<Task>::namespaced(client.clone(), ns);
+    let (task, rights) = futures::join!(api.get(id), Rights::in_namespace(client, ns));
+    let task = task?;
+    let status = task.status.clone().unwrap_or_default();
+    let last = fmt::opt_word(status.last_status.as_ref());
+    let desired = fmt::opt_word(task.spec.desired_status.as_ref().or(status.desired_status.as_ref()));
+    let cluster = kube_ecs_api::ecs_names::cluster_reference(task.spec.cluster.as_deref());
+    let pod = status.pod.clone().unwrap_or_else(|| id.to_string());
+    let logs = futures::future::join_all(status.containers.iter().map(|c| {
+        let container = c.kubernetes_name.clone().unwrap_or_else(|| c.name.clone());
+        container_log(client, ns, &pod, container)
+    }))
+    .await;
+    Ok(html! {
+        p.crumbs {
+            a href={ "/ns/" (ns) "/clusters" } { "Clusters" } " › "
+            a href={ "/ns/" (ns) "/clusters/" (cluster) "/tasks" } { (cluster) } " › " "Task " (id)
+        }
+        h1 { "Task " (id) }
+        @if rights.stop_tasks && desired != "STOPPED" {
+            form.actions method="post" action={ "/ns/" (ns) "/tasks/" (id) "/stop" } {
+                input type="hidden" name="_csrf" value=(csrf);
+                input type="text" name="reason" placeholder="Reason (optional)" size="30";
+                button.danger #stop-task type="submit" { "Stop" }
+            }
+        }
+        dl.summary #task-summary {
+            div { dt { "Last status" } dd #last-status { (fmt::badge(&last)) } }
+            div { dt { "Desired status" } dd #desired-status { (desired) } }
+            div { dt { "Task definition" } dd { (status.task_definition.as_deref().unwrap_or(&task.spec.task_definition)) } }
+            div { dt { "Capacity provider" } dd { (status.capacity_provider_name.as_deref().unwrap_or(fmt::NONE)) } }
+            div { dt { "Container instance" } dd { (status.container_instance.as_deref().unwrap_or(fmt::NONE)) } }
+            div { dt { "Health status" } dd { (fmt::opt_word(status.health_status.as_ref())) } }
+            div { dt { "Started by" } dd { (task.spec.started_by.as_deref().unwrap_or(fmt::NONE)) } }
+            div { dt { "Group" } dd { (task.spec.group.as_deref().unwrap_or(fmt::NONE)) } }
+            div { dt { "Stop code" } dd #stop-code { (fmt::opt_word(status.stop_code.as_ref())) } }
+            div.wide { dt { "Stopped reason" } dd #stopped-reason { (status.stopped_reason.as_deref().or(task.spec.stopped_reason.as_deref()).unwrap_or(fmt::NONE)) } }
+        }
+        h2 { "Times" }
+        dl.summary {
+            div { dt { "Created at" } dd { (fmt::time(status.created_at.as_ref().or(task.metadata.creation_timestamp.as_ref()))) } }
+            div { dt { "Pull started at" } dd { (fmt::time(status.pull_started_at.as_ref())) } }
+            div { dt { "Started at" } dd { (fmt::time(status.started_at.as_ref())) } }
+            div { dt { "Stopping at" } dd { (fmt::time(status.stopping_at.as_ref())) } }
+            div { dt { "Stopped at" } dd { (fmt::time(status.stopped_at.as_ref())) } }
+        }
+        h2 { "Containers" }
+        table.list #containers {
+            thead { tr { th { "Container" } th { "Image" } th { "Essential" } th { "Last status" } th { "Exit code" } th { "Health" } th { "Reason" } } }
+            tbody {
+                @for c in &status.containers {
+                    tr data-container=(c.name) {
+                        td { (c.name) }
+                        td { code { (c.image.as_deref().unwrap_or(fmt::NONE)) } }
+                        td { (fmt::opt(c.essential)) }
+                        td { (fmt::badge(&fmt::opt_word(c.last_status.as_ref()))) }
+                        td.num.exit-code { (fmt::opt(c.exit_code)) }
+                        td { (fmt::opt_word(c.health_status.as_ref())) }
+                        td { (c.reason.as_deref().unwrap_or(fmt::NONE)) }
+                    }
+                }
+                @if status.containers.is_empty() { tr { td colspan="7" { "No container has started yet." } } }
+            }
+        }
+        @if let Some(overrides) = task.spec.overrides.as_deref() {
+            @if !overrides.container_overrides.is_empty() {
+                h2 { "Container overrides" }
+                table.list #overrides {
+                    thead { tr { th { "Container" } th { "Command" } th { "Environment" } } }
+                    tbody {
+                        @for o in &overrides.container_overrides {
+                            tr {
+                                td { (o.name) }
+                                td { code { (o.command.as_ref().map(|c| c.join(" ")).unwrap_or_default()) } }
+                                td { @for pair in &o.environment {
+                                    div.env { code { (pair.name.as_deref().unwrap_or_default()) "=" (pair.value.as_deref().unwrap_or_default()) } }
+                                } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { "Logs" }
+        @for (c, log) in status.containers.iter().zip(&logs) {
+            section.log data-container=(c.name) {
+                h3 { (c.name) }
+                @match log {
+                    Ok(text) if text.is_empty() => p.muted { "No log lines yet." },
+                    Ok(text) => pre.log { (text) },
+                    Err(e) => (layout::error_box(e)),
+                }
+            }
+        }
+    })
+}
+
+/// The last lines of one container's log, as the identity reads them.
+async fn container_log(client: &kube::Client, ns: &str, pod: &str, container: String) -> Result<String> {
+    let params = LogParams { container: Some(container), tail_lines: Some(LOG_TAIL_LINES), ..Default::default() };
+    match Api::<Pod>::namespaced(client.clone(), ns).logs(pod, &params).await {
+        Ok(text) => Ok(text),
+        // A container that has not started has no log yet: not an error to show.
+        Err(kube::Error::Api(s)) if s.code == 400 && s.message.contains("waiting to start") => Ok(String::new()),
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(String::new()),
+        Err(e) => Err(ConsoleError::from(e)),
+    }
+}

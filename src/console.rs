@@ -1,0 +1,42 @@
+//! `kube-ecs console`: the web console on this machine, as the kubeconfig's identity
+//! (crates/console; docs/console.md). It binds a loopback address and prints a URL whose one-time
+//! token signs a browser in, as Jupyter does.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use anyhow::Context as _;
+use kube_ecs_console::identity::{Identity, SignedInWith};
+use kube_ecs_console::{Console, ConsoleConfig};
+
+/// Options of `kube-ecs console`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ConsoleArgs {
+    /// Port on 127.0.0.1 (0: a free one).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// The namespace pages open in (default: the kubeconfig context's).
+    #[arg(long, short = 'n')]
+    pub namespace: Option<String>,
+}
+
+impl ConsoleArgs {
+    pub async fn run(self) -> anyhow::Result<()> {
+        let client = kube::Client::try_default().await.context("connecting to the cluster (kubeconfig)")?;
+        let mut identity = Identity::of(client, SignedInWith::Kubeconfig)
+            .await
+            .context("asking the apiserver who the kubeconfig's identity is (SelfSubjectReview)")?;
+        if let Some(namespace) = self.namespace {
+            identity.default_namespace = namespace;
+        }
+        let username = identity.username.clone();
+        let listen = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), self.port);
+        let console = Console::bind(ConsoleConfig { listen }, identity).await.context("binding the console")?;
+        // stdout carries the URL alone (scripts and tests read it); the rest goes to stderr.
+        eprintln!("kube-ecs console: signed in to Kubernetes as {username}; open this URL (it works once):");
+        println!("{}", console.login_url());
+        tokio::select! {
+            served = console.serve() => served.context("serving the console"),
+            _ = tokio::signal::ctrl_c() => Ok(()),
+        }
+    }
+}
