@@ -238,3 +238,71 @@ async fn deleting_a_service_drains_and_removes_its_workload() {
     let kube_services: Api<KubeService> = Api::namespaced(client.clone(), &ns);
     support::wait_for_list(&kube_services, "the kubernetes service is garbage-collected", |l| l.is_empty()).await;
 }
+
+/// `loadBalancers[].targetGroupArn`: without the AWS Load Balancer Controller's kind, a condition
+/// says what is missing; once its CRD exists (the CRD alone: no AWS here), a TargetGroupBinding
+/// binds the target group to the Service's port. The tasks drain before they are signalled.
+#[tokio::test]
+async fn target_groups_bind_once_the_binding_kind_exists() {
+    let (client, ns) = setup("svc-tgb", 1).await;
+    apply(&Api::<TaskDefinition>::namespaced(client.clone(), &ns), definition("nginx:1.27")).await;
+    let services: Api<Service> = Api::namespaced(client.clone(), &ns);
+    apply(&services, service(&ns, 1, false)).await;
+    let condition = |s: &Service, status: &str| {
+        s.status
+            .as_ref()
+            .is_some_and(|st| st.conditions.iter().any(|c| c.type_ == "TargetGroupsBound" && c.status == status))
+    };
+    let unbound = support::wait_for(&services, "web", "TargetGroupsBound False", |s| condition(s, "False")).await;
+    let message = unbound
+        .status
+        .and_then(|st| st.conditions.into_iter().find(|c| c.type_ == "TargetGroupsBound"))
+        .map(|c| c.message)
+        .unwrap_or_default();
+    assert!(message.contains("no TargetGroupBinding kind") && message.contains("AWS Load Balancer"), "{message}");
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), &ns);
+    let deployment =
+        support::wait_for(&deployments, &kube_ecs::service_plan::workload::workload_name("web"), "made", |_| true)
+            .await;
+    let pod_spec = deployment.spec.and_then(|s| s.template.spec).expect("pod spec");
+    let pre_stop = pod_spec.containers[0].lifecycle.as_ref().and_then(|l| l.pre_stop.as_ref()).expect("preStop");
+    assert_eq!(pre_stop.sleep.as_ref().map(|s| s.seconds), Some(5), "drains before SIGTERM");
+
+    // The CRD alone, as the AWS Load Balancer Controller's chart installs it.
+    let crds: Api<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition> =
+        Api::all(client.clone());
+    let crd = serde_json::json!({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "targetgroupbindings.elbv2.k8s.aws"},
+        "spec": {"group": "elbv2.k8s.aws", "scope": "Namespaced",
+            "names": {"kind": "TargetGroupBinding", "plural": "targetgroupbindings", "singular": "targetgroupbinding", "listKind": "TargetGroupBindingList"},
+            "versions": [{"name": "v1beta1", "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]}
+    });
+    crds.patch("targetgroupbindings.elbv2.k8s.aws", &PatchParams::apply("test-user").force(), &Patch::Apply(&crd))
+        .await
+        .expect("the TargetGroupBinding CRD");
+    support::wait_for(&crds, "targetgroupbindings.elbv2.k8s.aws", "Established", |crd| {
+        crd.status.as_ref().and_then(|s| s.conditions.as_ref()).is_some_and(|conditions| {
+            conditions.iter().any(|c| c.type_ == "Established" && c.status == "True")
+        })
+    })
+    .await;
+    let resource = kube::api::ApiResource::from_gvk(&kube::core::GroupVersionKind::gvk(
+        "elbv2.k8s.aws",
+        "v1beta1",
+        "TargetGroupBinding",
+    ));
+    let bindings: Api<kube::api::DynamicObject> = Api::namespaced_with(client.clone(), &ns, &resource);
+    // The operator looks for the kind again once its discovery answer (a minute) expires.
+    let binding =
+        support::wait_for_within(&bindings, "web-tg-0", "bound", std::time::Duration::from_secs(150), |_| true).await;
+    assert_eq!(binding.data["spec"]["serviceRef"], serde_json::json!({"name": "web", "port": 8080}));
+    assert_eq!(
+        binding.data["spec"]["targetGroupARN"],
+        "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/abc"
+    );
+    assert_eq!(binding.metadata.owner_references.as_ref().map(|o| o[0].kind.as_str()), Some("Service"));
+    support::wait_for(&services, "web", "TargetGroupsBound True", |s| condition(s, "True")).await;
+    crds.delete("targetgroupbindings.elbv2.k8s.aws", &DeleteParams::default()).await.expect("CRD deleted");
+}

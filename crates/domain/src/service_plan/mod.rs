@@ -5,6 +5,7 @@ pub mod autoscaling;
 pub mod counts;
 #[cfg(test)]
 mod fixtures;
+pub mod load_balancing;
 pub mod observe;
 pub mod placement_failure;
 pub mod reconcile;

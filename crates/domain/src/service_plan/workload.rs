@@ -83,6 +83,9 @@ fn pod_template(inputs: &WorkloadInputs) -> Result<PodTemplateSpec, serde_json::
     if let Some(forced) = forced {
         annotations.insert(labels::FORCE_NEW_DEPLOYMENT_ANNOTATION.into(), forced.clone());
     }
+    if super::load_balancing::is_load_balanced(inputs.service) {
+        super::load_balancing::drain_before_stop(&mut template);
+    }
     if let (Some(grace), Some(spec)) = (inputs.service.spec.health_check_grace_period_seconds, template.spec.as_mut()) {
         // ECS ignores failing health checks for this long after a task starts: liveness checks wait.
         for c in &mut spec.containers {

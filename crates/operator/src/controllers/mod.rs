@@ -9,6 +9,7 @@ pub mod repository;
 pub mod runner;
 pub mod scheduled_task;
 pub mod service;
+pub mod target_groups;
 pub mod task;
 pub mod task_definition;
 

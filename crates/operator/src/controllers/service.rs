@@ -178,6 +178,7 @@ async fn apply_service(service: &Service, ctx: &Context) -> Result<Action> {
         apply_hpa(ctx, service, observed.hpa.as_deref(), hpa).await?;
     }
     apply_kube_service(ctx, service, kube_service).await?;
+    let recheck = super::target_groups::bind(ctx, service, &mut status, &now).await?;
     delete_failed_pods(ctx, &namespace, &observed.pods, &delete_pods).await?;
     if status != previous {
         if counts::counts_only(&previous, &status)
@@ -193,7 +194,7 @@ async fn apply_service(service: &Service, ctx: &Context) -> Result<Action> {
     for event in &events {
         ctx.event(service, "Deploy", event).await;
     }
-    Ok(Action::await_change())
+    Ok(recheck.map_or_else(Action::await_change, Action::requeue))
 }
 
 /// What a Service reconcile reads, owned (the plan borrows it through [`ObservedService::view`]).
