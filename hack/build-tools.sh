@@ -6,7 +6,9 @@
 #                             loopback, portmap (tools/cni; in bin/cni/, the directory containerd's CNI
 #                             bin_dir points at), registry (tools/registry, CNCF distribution: the local
 #                             ECR) and crane (tools/crane, pushes images into it)
-#   add-ons beside real nodes metrics-server (tools/metrics-server: metrics.k8s.io for kubectl top and HPAs)
+#   add-ons beside real nodes metrics-server (tools/metrics-server: metrics.k8s.io for kubectl top and HPAs),
+#                             kube-proxy (tools/kube-proxy: ClusterIP Services, nftables mode) and coredns
+#                             (tools/coredns: cluster.local names)
 #   offline images            <cache dir>/images/ (hack/build-images.sh): the pause image and busybox
 #
 # The cache directory is named after a hash of every tools/*/go.mod and go.sum (tools/gitops excepted: it
@@ -40,11 +42,11 @@ declare -A module_of=(
   [etcd]=etcd [kube-apiserver]=k8s [kube-controller-manager]=k8s [kube-scheduler]=k8s [kubectl]=k8s [kubelet]=k8s
   [kwok]=kwok [helm]=helm [containerd]=containerd [containerd-shim-runc-v2]=containerd [ctr]=containerd
   [runc]=runc [registry]=registry [crane]=crane [cni/bridge]=cni [cni/host-local]=cni [cni/loopback]=cni
-  [cni/portmap]=cni [metrics-server]=metrics-server
+  [cni/portmap]=cni [metrics-server]=metrics-server [kube-proxy]=kube-proxy [coredns]=coredns
 )
 wanted=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kwok helm
   containerd containerd-shim-runc-v2 ctr runc registry crane cni/bridge cni/host-local cni/loopback cni/portmap
-  metrics-server)
+  metrics-server kube-proxy coredns)
 module_hash() { cat "$repo/tools/$1/go.mod" "$repo/tools/$1/go.sum" | sha256sum | cut -c1-12; }
 
 build_images() {
@@ -158,6 +160,9 @@ build crane "$bin.partial" -ldflags "-s -w" -- github.com/google/go-containerreg
 # After k8s: its k8s.io libraries are tools/k8s's release, so most of its packages are in Go's build cache.
 build metrics-server "$bin.partial" -ldflags "-s -w -X k8s.io/client-go/pkg/version.gitVersion=$(pinned metrics-server sigs.k8s.io/metrics-server)" \
   -- sigs.k8s.io/metrics-server/cmd/metrics-server
+# The same k8s.io/kubernetes release as tools/k8s, so after it nearly everything is in Go's build cache.
+build kube-proxy "$bin.partial" -ldflags "-s -w $stamp" -- k8s.io/kubernetes/cmd/kube-proxy
+build coredns "$bin.partial" -ldflags "-s -w" -- github.com/coredns/coredns
 
 for tool in "${wanted[@]}"; do
   [[ -x "$bin.partial/$tool" ]] || { echo "build-tools: $tool was not produced" >&2; exit 1; }

@@ -3,11 +3,17 @@
 //!
 //! - **metrics-server** (`addons/metrics_server.rs`): `metrics.k8s.io/v1beta1` as an aggregated API,
 //!   from the real nodes' kubelets (`kubectl top`, HPAs with Resource metrics).
+//! - **Services**: kube-proxy (`addons/kube_proxy.rs`, nftables mode, in the cluster's own network
+//!   namespace: `real_node/service_network.rs`) and CoreDNS (`addons/coredns.rs`, `cluster.local`), so
+//!   ClusterIPs and `<service>.<namespace>.svc.cluster.local` work from pods on real nodes and from
+//!   the host.
 //!
 //! Add-ons run only with real nodes: KWOK's simulated nodes have no kubelet to scrape and no network to
 //! serve. Each add-on is a host process of its own cluster (its ports, addresses and files are the
 //! cluster's), stopped before the real nodes it depends on.
 
+pub(crate) mod coredns;
+pub(crate) mod kube_proxy;
 pub(crate) mod metrics_server;
 
 use std::time::Duration;
@@ -24,18 +30,21 @@ pub struct AddOns {
     /// of start time and one scrape of each kubelet per resolution (15 s), and makes `kubectl top` and
     /// HPAs work. Off for a test that wants no aggregated API in discovery.
     pub metrics_server: bool,
+    /// kube-proxy and CoreDNS, with a Service CIDR of the cluster's own routed from the host (see
+    /// `real_node/service_network.rs`). On by default: a few hundred milliseconds of start time.
+    pub services: bool,
 }
 
 impl Default for AddOns {
     fn default() -> Self {
-        Self { metrics_server: true }
+        Self { metrics_server: true, services: true }
     }
 }
 
 impl AddOns {
     /// No add-ons.
     pub fn none() -> Self {
-        Self { metrics_server: false }
+        Self { metrics_server: false, services: false }
     }
 }
 

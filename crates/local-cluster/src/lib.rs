@@ -1,7 +1,7 @@
 //! A real Kubernetes control plane on 127.0.0.1, started as plain processes: etcd, kube-apiserver,
 //! kube-controller-manager, kube-scheduler and kwok (which plays the kubelets of simulated nodes), and
 //! optionally real nodes (containerd and a kubelet each, see [`real_node`]) with the add-ons that need
-//! them (metrics-server, see [`AddOns`]).
+//! them (metrics-server, kube-proxy and CoreDNS, see [`AddOns`]).
 //!
 //! The one implementation behind both the integration tests and `kube-ecs dev up`. Every start uses
 //! fresh free ports and a fresh data directory; stopping (drop, normal exit, or the parent's death)
@@ -29,6 +29,7 @@ pub use addons::AddOns;
 pub use addons::metrics_server::{API_SERVICE as METRICS_API_SERVICE, METRIC_RESOLUTION};
 pub use forwarder::ApiForwarder;
 pub use process::ManagedProcess;
+pub use real_node::service_network::ServiceNetwork;
 pub use real_node::{LOCAL_INSTANCE_LABEL, REAL_NODE_LABEL, RealNode};
 pub use registry::LocalRegistry;
 
@@ -113,7 +114,11 @@ pub struct LocalCluster {
     apiserver_args: Vec<String>,
     /// Stopped before the control plane.
     real_nodes: Vec<RealNode>,
-    /// Add-on processes (metrics-server); stopped before the real nodes they run beside.
+    /// The Service network kube-proxy serves (with real nodes and `AddOns::services`); removed after the
+    /// real nodes.
+    service_network: Option<ServiceNetwork>,
+    /// Add-on processes (metrics-server, kube-proxy, CoreDNS); stopped before the real nodes they run
+    /// beside.
     addons: std::sync::Mutex<Vec<ManagedProcess>>,
     /// The public registry, the private (ECR) one, its read-only reader for nodes; with real nodes only.
     registries: Vec<LocalRegistry>,
@@ -122,6 +127,9 @@ pub struct LocalCluster {
     apiserver_port: u16,
     started_in: Duration,
 }
+
+/// The host part of the cluster DNS Service's ClusterIP (`10.<n>.0.10`, as kubeadm's).
+const DNS_SERVICE_HOST: u8 = 10;
 
 /// Label every generic simulated node carries.
 pub const GENERIC_NODE_LABEL: &str = "local-cluster.kube-ecs.dev/generic";
@@ -146,6 +154,7 @@ impl LocalCluster {
             apiserver_args: Vec::new(),
             real_nodes: Vec::new(),
             addons: std::sync::Mutex::new(Vec::new()),
+            service_network: None,
             registries: Vec::new(),
             forwarders: Vec::new(),
             apiserver_port: 0,
@@ -166,7 +175,16 @@ impl LocalCluster {
                 )));
             }
         }
-        let credentials = pki::generate(&self.dir)?;
+        // Leased before the apiserver starts: its Service CIDR is a flag, its first IP a certificate name.
+        if options.real_nodes > 0 && options.addons.services {
+            self.service_network = Some(ServiceNetwork::create(&self.dir)?);
+        }
+        let (service_cidr, kubernetes_ip) = match &self.service_network {
+            Some(network) => (network.cidr(), network.service_ip(1)),
+            // Nothing routes it: every cluster without a Service network may use the same.
+            None => ("10.96.0.0/16".to_string(), "10.96.0.1".to_string()),
+        };
+        let credentials = pki::generate(&self.dir, &kubernetes_ip)?;
         let [etcd_client, etcd_peer, apiserver, kcm, scheduler, kwok]: [u16; 6] =
             ports::pick_free_ports(6)?.try_into().map_err(|_| Error::Startup("could not pick 6 free ports".into()))?;
         self.server = format!("https://127.0.0.1:{apiserver}");
@@ -205,7 +223,7 @@ impl LocalCluster {
             format!("--tls-private-key-file={}", credentials.serving_key.display()),
             format!("--token-auth-file={}", credentials.token_file.display()),
             "--authorization-mode=RBAC".into(),
-            "--service-cluster-ip-range=10.96.0.0/16".into(),
+            format!("--service-cluster-ip-range={service_cidr}"),
             "--service-account-issuer=https://kubernetes.default.svc.cluster.local".into(),
             format!("--service-account-key-file={}", credentials.service_account_pub.display()),
             format!("--service-account-signing-key-file={}", credentials.service_account_key.display()),
@@ -343,6 +361,7 @@ impl LocalCluster {
                 client_ca: credentials.ca_cert.clone(),
                 mirrors: self.registries.iter().flat_map(LocalRegistry::mirrors).collect(),
                 labels: Vec::new(),
+                cluster_dns: self.service_network.as_ref().map(|n| n.service_ip(DNS_SERVICE_HOST)),
             };
             for i in 0..options.real_nodes {
                 // Blocks for about half a second (containerd start, image import).
@@ -357,8 +376,66 @@ impl LocalCluster {
             if options.addons.metrics_server {
                 self.start_metrics_server(&client, &credentials, options.ready_timeout).await?;
             }
+            if self.service_network.is_some() {
+                self.start_services(&client, &credentials, options.ready_timeout).await?;
+            }
         }
         Ok(())
+    }
+
+    /// kube-proxy in the Service network's namespace and CoreDNS on the first real node's IP; returns once
+    /// the DNS Service's ClusterIP answers from the host (kube-proxy programmed it, CoreDNS serves).
+    async fn start_services(
+        &mut self,
+        client: &Client,
+        credentials: &pki::Credentials,
+        timeout: Duration,
+    ) -> Result<(), Error> {
+        let (Some(network), Some(node)) = (&self.service_network, self.real_nodes.first()) else { return Ok(()) };
+        let (netns, dns_ip) = (network.netns(), network.service_ip(DNS_SERVICE_HOST));
+        let (node_name, address) = (node.name().to_string(), node.node_ip().to_string());
+        // kube-proxy reaches the apiserver as pods do, at a node's IP (its namespace's loopback is its own).
+        let kubeconfig = self.dir.join("kube-proxy.kubeconfig");
+        let through_node = format!("https://{address}:{}", self.apiserver_port);
+        write_kubeconfig(&kubeconfig, &through_node, &credentials.kube_proxy_token)?;
+        let config = self.dir.join("kube-proxy.yaml");
+        std::fs::write(&config, addons::kube_proxy::config(&kubeconfig, &node_name, real_node::POD_CIDR))
+            .map_err(|e| Error::io("writing the kube-proxy configuration", e))?;
+        let proxy = addons::kube_proxy::spawn(&self.tools_bin, &self.dir, &netns, &config)?;
+        self.addons.lock().unwrap_or_else(|p| p.into_inner()).push(proxy);
+
+        let kubeconfig = self.dir.join("coredns.kubeconfig");
+        write_kubeconfig(&kubeconfig, &self.server, &credentials.coredns_token)?;
+        let corefile = self.dir.join("Corefile");
+        std::fs::write(&corefile, addons::coredns::corefile(&address, &kubeconfig))
+            .map_err(|e| Error::io("writing the Corefile", e))?;
+        let coredns = addons::coredns::spawn(&self.tools_bin, &self.dir, &corefile)?;
+        self.addons.lock().unwrap_or_else(|p| p.into_inner()).push(coredns);
+        addons::coredns::register(client, &dns_ip, &address).await?;
+
+        let server: std::net::SocketAddr =
+            format!("{dns_ip}:53").parse().map_err(|e| Error::Startup(format!("DNS address {dns_ip}: {e}")))?;
+        let deadline = Instant::now() + timeout;
+        while !addons::coredns::resolves(server, "kubernetes.default.svc.cluster.local").await {
+            self.check_alive()?;
+            if Instant::now() > deadline {
+                return Err(Error::Startup(format!(
+                    "cluster DNS at {server} did not answer after {timeout:?} (see kube-proxy.log, coredns.log)"
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(())
+    }
+
+    /// The cluster's Service CIDR (`10.96.0.0/16` unless it has a Service network of its own).
+    pub fn service_cidr(&self) -> String {
+        self.service_network.as_ref().map(ServiceNetwork::cidr).unwrap_or_else(|| "10.96.0.0/16".into())
+    }
+
+    /// The cluster DNS Service's ClusterIP, with a Service network.
+    pub fn dns_service_ip(&self) -> Option<String> {
+        self.service_network.as_ref().map(|n| n.service_ip(DNS_SERVICE_HOST))
     }
 
     /// metrics-server on the first real node's IP (see `addons/metrics_server.rs`), registered and
@@ -625,6 +702,9 @@ impl LocalCluster {
         self.forwarders.clear();
         while let Some(mut node) = self.real_nodes.pop() {
             node.stop();
+        }
+        if let Some(mut network) = self.service_network.take() {
+            network.stop();
         }
         self.registries.clear();
         let mut processes = std::mem::take(&mut *self.lock_processes());

@@ -48,25 +48,37 @@ pub struct Credentials {
     pub metrics_server_key: PathBuf,
     /// metrics-server's bearer token (user `system:kube-ecs:metrics-server`, RBAC in `addons`).
     pub metrics_server_token: String,
+    /// kube-proxy's bearer token: user `system:kube-proxy`, which the apiserver's bootstrap RBAC binds
+    /// to `system:node-proxier`.
+    pub kube_proxy_token: String,
+    /// CoreDNS's bearer token (user `system:kube-ecs:coredns`, RBAC in `addons/coredns.rs`).
+    pub coredns_token: String,
 }
 
 /// The user metrics-server authenticates as (towards the apiserver and the kubelets).
 pub const METRICS_SERVER_USER: &str = "system:kube-ecs:metrics-server";
+/// The user CoreDNS authenticates as.
+pub const COREDNS_USER: &str = "system:kube-ecs:coredns";
 
-/// Writes fresh credentials into `dir`.
-pub fn generate(dir: &Path) -> Result<Credentials, Error> {
+/// Writes fresh credentials into `dir`; `kubernetes_service_ip` is the first address of the cluster's
+/// Service CIDR (the `kubernetes` Service), one of the names of the apiserver's certificate.
+pub fn generate(dir: &Path, kubernetes_service_ip: &str) -> Result<Credentials, Error> {
     let service_account_key = dir.join("sa.key");
     let service_account_pub = dir.join("sa.pub");
     openssl(&["genrsa", "-out", path_str(&service_account_key)?, "2048"])?;
     openssl(&["rsa", "-in", path_str(&service_account_key)?, "-pubout", "-out", path_str(&service_account_pub)?])?;
     let admin_token = random_token()?;
     let metrics_server_token = random_token()?;
+    let kube_proxy_token = random_token()?;
+    let coredns_token = random_token()?;
     let token_file = dir.join("tokens.csv");
     std::fs::write(
         &token_file,
         format!(
             "{admin_token},kube-ecs-admin,kube-ecs-admin,system:masters\n\
-             {metrics_server_token},{METRICS_SERVER_USER},{METRICS_SERVER_USER}\n"
+             {metrics_server_token},{METRICS_SERVER_USER},{METRICS_SERVER_USER}\n\
+             {kube_proxy_token},system:kube-proxy,system:kube-proxy\n\
+             {coredns_token},{COREDNS_USER},{COREDNS_USER}\n"
         ),
     )
     .map_err(|e| Error::io("writing the token file", e))?;
@@ -81,8 +93,13 @@ pub fn generate(dir: &Path) -> Result<Credentials, Error> {
         "extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\n",
         "2",
     )?;
-    let (serving_cert, serving_key) =
-        signed_by(ca, &dir.join("apiserver-serving"), "/CN=kube-apiserver", &serving_extensions(), "3")?;
+    let (serving_cert, serving_key) = signed_by(
+        ca,
+        &dir.join("apiserver-serving"),
+        "/CN=kube-apiserver",
+        &serving_extensions(kubernetes_service_ip),
+        "3",
+    )?;
     let (metrics_server_cert, metrics_server_key) = signed_by(
         ca,
         &dir.join("metrics-server-serving"),
@@ -108,6 +125,8 @@ pub fn generate(dir: &Path) -> Result<Credentials, Error> {
         metrics_server_cert,
         metrics_server_key,
         metrics_server_token,
+        kube_proxy_token,
+        coredns_token,
         serving_cert,
         serving_key,
         service_account_key,
@@ -195,7 +214,7 @@ fn signed_by(
 }
 
 /// Extensions of kube-apiserver's serving certificate: the names it answers to.
-fn serving_extensions() -> String {
+fn serving_extensions(kubernetes_service_ip: &str) -> String {
     let mut names: Vec<String> = [
         "kubernetes",
         "kubernetes.default",
@@ -209,7 +228,7 @@ fn serving_extensions() -> String {
     // Loopback, the `kubernetes` Service's ClusterIP (first of --service-cluster-ip-range), and the IP
     // every real node may get (its bridge's gateway: `10.233.<octet>.1`, octet leased host-wide).
     names.push("IP:127.0.0.1".into());
-    names.push("IP:10.96.0.1".into());
+    names.push(format!("IP:{kubernetes_service_ip}"));
     for octet in 1..=254u8 {
         names.push(format!("IP:{}.{octet}.1", super::real_node::SUBNET_PREFIX));
     }

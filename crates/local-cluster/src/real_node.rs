@@ -22,6 +22,7 @@ use super::{Error, ManagedProcess};
 mod cleanup;
 mod footprint;
 mod lease;
+pub mod service_network;
 
 pub use footprint::host_footprint;
 
@@ -34,6 +35,8 @@ pub const REAL_NODE_LABEL: &str = "local-cluster.kube-ecs.dev/real";
 pub const LOCAL_INSTANCE_LABEL: &str = "local-cluster.kube-ecs.dev/instance";
 /// Node subnets are `10.233.<n>.0/24`, `<n>` leased host-wide.
 pub(crate) const SUBNET_PREFIX: &str = "10.233";
+/// Every node subnet of every cluster (kube-proxy's `clusterCIDR`).
+pub(crate) const POD_CIDR: &str = "10.233.0.0/16";
 /// Kernel settings the kubelet (`setupKernelTunables`) and the CNI bridge plugin change.
 const SYSCTLS: [&str; 7] = [
     "vm.overcommit_memory",
@@ -90,6 +93,9 @@ pub struct NodeContext {
     pub mirrors: Vec<Mirror>,
     /// Extra node labels (`key=value`).
     pub labels: Vec<String>,
+    /// The cluster DNS Service's IP the kubelet writes into pods' resolv.conf (domain
+    /// [`service_network::CLUSTER_DOMAIN`]); `None`: the host's resolv.conf only.
+    pub cluster_dns: Option<String>,
 }
 
 /// A running real node. Dropping it removes everything it created.
@@ -185,7 +191,14 @@ impl RealNode {
             .ok_or_else(|| Error::Startup("no free port for the kubelet".into()))?;
         write(
             &dir.join("kubelet/config.yaml"),
-            &kubelet_config(&dir, &self.cgroup_root, &self.node_ip, port, &context.client_ca)?,
+            &kubelet_config(
+                &dir,
+                &self.cgroup_root,
+                &self.node_ip,
+                port,
+                &context.client_ca,
+                context.cluster_dns.as_deref(),
+            )?,
         )?;
         let mut labels = vec![format!("{REAL_NODE_LABEL}=true"), format!("{LOCAL_INSTANCE_LABEL}=true")];
         labels.extend(context.labels.iter().cloned());
@@ -481,9 +494,20 @@ fn hosts_toml(mirror: &Mirror) -> String {
     toml
 }
 
-fn kubelet_config(dir: &Path, cgroup_root: &str, node_ip: &str, port: u16, client_ca: &Path) -> Result<String, Error> {
+fn kubelet_config(
+    dir: &Path,
+    cgroup_root: &str,
+    node_ip: &str,
+    port: u16,
+    client_ca: &Path,
+    cluster_dns: Option<&str>,
+) -> Result<String, Error> {
     let d = path_str(dir)?;
     let ca = path_str(client_ca)?;
+    let dns = match cluster_dns {
+        Some(ip) => format!("clusterDNS: [{ip}]\nclusterDomain: {}\n", service_network::CLUSTER_DOMAIN),
+        None => String::new(),
+    };
     Ok(format!(
         "apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
@@ -516,7 +540,7 @@ evictionHard:
   imagefs.available: \"1%\"
   nodefs.inodesFree: \"1%\"
 resolvConf: /etc/resolv.conf
-"
+{dns}"
     ))
 }
 

@@ -12,8 +12,8 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::lease::{LeaseFile, read_leases};
-use super::{HOST_DIR, SYSCTLS, command_output, sysctl_path};
+use super::lease::{LeaseFile, read_lease_files, read_leases};
+use super::{HOST_DIR, SYSCTLS, command_output, service_network, sysctl_path};
 
 /// Host paths real nodes create or could create, shared by every node on the host.
 const SHARED_PATHS: [&str; 11] = [
@@ -42,7 +42,10 @@ pub fn host_footprint(cluster: Option<&Path>) -> String {
     let mut out = String::new();
     let mounts = command_output("findmnt", &["-rn", "-o", "TARGET"]).unwrap_or_default();
     for m in mounts.lines().filter(|m| m.contains("/nodes/") || m.starts_with("/run/netns")) {
-        if !others.owns_path(m) {
+        // `ip netns add`'s own mount on /run/netns is the host's while another cluster has a namespace.
+        let shared = m == "/run/netns" && !others.ids.is_empty();
+        let others_netns = m.strip_prefix("/run/netns/").is_some_and(|n| others.netns.iter().any(|o| o == n));
+        if !others.owns_path(m) && !shared && !others_netns {
             let _ = writeln!(out, "mount {m}");
         }
     }
@@ -151,7 +154,7 @@ pub fn host_footprint(cluster: Option<&Path>) -> String {
 }
 
 /// The add-ons a cluster with real nodes runs on the host (see `addons.rs`).
-const ADDON_PROGRAMS: [&str; 1] = ["/metrics-server"];
+const ADDON_PROGRAMS: [&str; 3] = ["/metrics-server", "/kube-proxy", "/coredns"];
 
 /// The sandbox id a portmap rule carries as its comment (`... comment "<64 hex>"`).
 fn portmap_comment(rule: &str) -> Option<&str> {
@@ -168,6 +171,8 @@ struct Others {
     dirs: Vec<String>,
     /// Their clusters' directories (where the add-ons' files are), each with a trailing `/`.
     clusters: Vec<String>,
+    /// Their clusters' Service network namespaces (`/run/netns/<name>`).
+    netns: Vec<String>,
     bridges: Vec<String>,
     /// `kube-ecs-<lease id>`: cgroup roots and CNI network names.
     cgroups: Vec<String>,
@@ -184,6 +189,16 @@ impl Others {
                 continue;
             }
             others.add(lease, &dir);
+        }
+        let networks = read_lease_files(Path::new(HOST_DIR), service_network::LEASE_EXTENSION).unwrap_or_default();
+        for network in networks.iter().filter(|l| l.is_live()) {
+            if cluster.is_some_and(|c| network.dir().is_some_and(|d| d.starts_with(c))) {
+                continue;
+            }
+            others.ids.push(network.id.clone());
+            // The veth on the host, as a bridge is: its name is the link.
+            others.bridges.extend(network.get("veth").map(str::to_string));
+            others.netns.extend(network.get("netns").map(str::to_string));
         }
         others
     }
@@ -252,6 +267,7 @@ mod tests {
             ids: vec!["9-0-real-1".into()],
             dirs: vec!["/tmp/kube-ecs-cluster-9-0/nodes/real-1/".into()],
             clusters: vec!["/tmp/kube-ecs-cluster-9-0/".into()],
+            netns: vec!["kecs-svc-2".into()],
             bridges: vec!["kecs3".into()],
             cgroups: vec!["kube-ecs-9-0-real-1".into()],
             sandboxes: vec!["b".repeat(64)],

@@ -107,18 +107,17 @@ fn unused_id(cluster: &str, name: &str, leases: &[LeaseFile]) -> Result<String, 
         .ok_or_else(|| Error::Startup(format!("no unused real node lease id for {cluster}-{name}")))
 }
 
-/// Runs the cleanup of nodes whose owner and janitor are both gone (a janitor killed before it ran).
-fn reap_stale_leases(host: &Path) -> Result<(), Error> {
+/// Runs the cleanup of nodes and service networks whose owner and janitor are both gone (a janitor
+/// killed before it ran).
+pub(super) fn reap_stale_leases(host: &Path) -> Result<(), Error> {
     if !host.exists() {
         return Ok(());
     }
     let stale: Vec<String> = {
         let _lock = HostLock::acquire(host)?;
-        read_leases(host)?
-            .into_iter()
-            .filter(|l| !l.is_live())
-            .filter_map(|l| l.get("script").map(str::to_string))
-            .collect()
+        let mut leases = read_leases(host)?;
+        leases.extend(read_lease_files(host, super::service_network::LEASE_EXTENSION)?);
+        leases.into_iter().filter(|l| !l.is_live()).filter_map(|l| l.get("script").map(str::to_string)).collect()
     };
     for script in stale {
         tracing::warn!(%script, "cleaning up after a real node whose owner died");
@@ -155,6 +154,11 @@ impl LeaseFile {
 }
 
 pub(super) fn read_leases(host: &Path) -> Result<Vec<LeaseFile>, Error> {
+    read_lease_files(host, "lease")
+}
+
+/// The `<id>.<extension>` lease files in `host`.
+pub(super) fn read_lease_files(host: &Path, extension: &str) -> Result<Vec<LeaseFile>, Error> {
     let mut leases = Vec::new();
     let entries = match std::fs::read_dir(host) {
         Ok(entries) => entries,
@@ -163,7 +167,7 @@ pub(super) fn read_leases(host: &Path) -> Result<Vec<LeaseFile>, Error> {
     };
     for entry in entries.flatten() {
         let path = entry.path();
-        if path.extension().and_then(|e| e.to_str()) != Some("lease") {
+        if path.extension().and_then(|e| e.to_str()) != Some(extension) {
             continue;
         }
         let Some(id) = path.file_stem().and_then(|s| s.to_str()) else { continue };
@@ -180,7 +184,7 @@ pub(super) fn read_leases(host: &Path) -> Result<Vec<LeaseFile>, Error> {
     Ok(leases)
 }
 
-fn pid_alive(pid: i32) -> bool {
+pub(super) fn pid_alive(pid: i32) -> bool {
     if pid <= 0 {
         return false;
     }
@@ -191,12 +195,12 @@ fn pid_alive(pid: i32) -> bool {
 /// `flock` on `<host dir>/lock`, shared with the cleanup scripts. The last cleanup removes the lock file
 /// and the directory, so a lock taken on a file that was unlinked meanwhile is retried (the scripts do
 /// the same).
-struct HostLock {
+pub(super) struct HostLock {
     _file: std::fs::File,
 }
 
 impl HostLock {
-    fn acquire(host: &Path) -> Result<Self, Error> {
+    pub(super) fn acquire(host: &Path) -> Result<Self, Error> {
         let path = host.join("lock");
         for _ in 0..100 {
             std::fs::create_dir_all(host).map_err(|e| Error::io(format!("creating {}", host.display()), e))?;
