@@ -200,6 +200,11 @@ async fn a_policy_put_through_the_api_is_the_services_spec_and_an_hpa_and_replic
         status.events
     );
     assert_eq!(service.spec.desired_count, Some(2), "spec.desiredCount is never written");
+    // ECS's DescribeServices reports the autoscaler's count.
+    let cluster = resource.split('/').nth(1).unwrap_or_default().to_string();
+    let described =
+        support::ecs_api::aws_ok(api, &key, &["describe-services", "--cluster", &cluster, "--services", "web"]);
+    assert_eq!(described["services"][0]["desiredCount"], 3, "{described}");
     let activities = ok(
         "describe-scaling-activities",
         aas(api, &key, &["describe-scaling-activities", "--service-namespace", "ecs", "--resource-id", &resource]),

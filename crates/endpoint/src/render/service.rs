@@ -72,8 +72,18 @@ pub fn service(arns: &Arns, cluster: &str, service: &Service, with_tags: bool) -
         service_name: Some(name),
         cluster_arn: Some(arns.cluster(cluster)),
         status: Some(state.as_str().into()),
-        // What was asked for, at once (the status catches up as the deployment proceeds).
-        desired_count: Some(service.spec.desired_count.or(status.desired_count).unwrap_or(1)),
+        // What was asked for, at once (the status catches up as the deployment proceeds); with auto
+        // scaling, the autoscaler's count, as ECS reports it (spec.desiredCount stays the user's).
+        desired_count: Some(
+            service
+                .spec
+                .auto_scaling
+                .as_ref()
+                .and(status.desired_count)
+                .or(service.spec.desired_count)
+                .or(status.desired_count)
+                .unwrap_or(1),
+        ),
         running_count: Some(status.running_count.unwrap_or(0)),
         pending_count: Some(status.pending_count.unwrap_or(0)),
         launch_type: Some(service.spec.launch_type.unwrap_or(kube_ecs_api::ecs::LaunchType::Ec2).as_str().into()),
