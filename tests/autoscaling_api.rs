@@ -168,6 +168,33 @@ async fn a_policy_put_through_the_api_is_the_services_spec_and_an_hpa_and_replic
     .await;
     assert_eq!(replicas(&d), Some(2), "the Deployment kept its count through the handover");
 
+    // Scale-in is suspended while a deployment is IN_PROGRESS, as ECS does: on once the first
+    // deployment completed, off while a revision no instance can place is being rolled out, on again
+    // once a placeable revision completes.
+    let scale_in = |h: &HorizontalPodAutoscaler| {
+        let spec = serde_json::to_value(&h.spec).unwrap_or_default();
+        spec["behavior"]["scaleDown"]["selectPolicy"].as_str().unwrap_or_default().to_string()
+    };
+    support::wait_for(&hpas, "web", "scale-in on once the first deployment completed", |h| scale_in(h) == "Max").await;
+    let definitions = Api::<TaskDefinition>::namespaced(client.clone(), &ns);
+    let revision = |memory: i64| {
+        serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "TaskDefinition", "metadata": {"name": "web"},
+            "spec": {"containerDefinitions": [{"name": "web", "image": "busybox", "cpu": 256, "memory": memory}]}})
+    };
+    support::apply(&definitions, revision(64 * 1024)).await;
+    support::wait_for(&hpas, "web", "scale-in off during the deployment", |h| scale_in(h) == "Disabled").await;
+    support::apply(&definitions, revision(128)).await;
+    support::wait_for(&services, "web", "the placeable revision's deployment COMPLETED", |s| {
+        s.status.as_ref().is_some_and(|st| {
+            st.task_definition.as_deref() == Some("web:3")
+                && st.rollout_state == Some(kube_ecs::api::ecs::RolloutState::Completed)
+        })
+    })
+    .await;
+    support::wait_for(&hpas, "web", "scale-in on again after the deployment", |h| scale_in(h) == "Max").await;
+    let d = deployments.get("web").await.expect("deployment");
+    assert_eq!(replicas(&d), Some(2), "the rollouts left the count alone");
+
     // The API reads back what it wrote.
     let targets = ok(
         "describe-scalable-targets",
