@@ -212,7 +212,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(what) => import(what),
         Command::Logs(args) => args.run().await,
         Command::Console(args) => {
-            init_logging_with("text", "warn,kube_client::client::tls=error");
+            // A watch the identity may not make is expected (the page shows the refusal): the
+            // watcher's retries are not worth a warning each.
+            init_logging_with("text", "warn,kube_client::client::tls=error,kube_runtime::watcher=error");
             args.run().await
         }
         Command::Demo { tools_bin, examples, seconds } => {
@@ -443,6 +445,12 @@ async fn local_cluster(
     println!("try:        {} --kubeconfig={} get nodes", kubectl.display(), kubeconfig.display());
     println!("logs:       {}", cluster.dir().display());
     println!("apiserver:  127.0.0.1:{} (real nodes reach it at their node IP, same port)", cluster.apiserver_port());
+    if let Some(dns) = cluster.dns_service_ip() {
+        println!(
+            "services:   {} routed from this host (curl a ClusterIP); cluster DNS {dns} (dig @{dns} <svc>.<ns>.svc.cluster.local)",
+            cluster.service_cidr()
+        );
+    }
     if let Some(public) = cluster.public_registry() {
         println!("registry:   {} (anonymous; serves {})", public.address(), public.hosts().join(", "));
     }

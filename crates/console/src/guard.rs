@@ -7,8 +7,10 @@
 //!   site's page is refused even before the CSRF token is checked (which the handlers also do).
 //! - **Headers**: a Content-Security-Policy with scripts and styles from this origin only (no
 //!   'unsafe-inline': an injected `<script>` would not run even if escaping failed), no framing
-//!   (`frame-ancestors 'none'`, clickjacking), no referrer (URLs carry no secret after sign-in, but
-//!   the login URL does), nothing cached.
+//!   (`frame-ancestors 'none'`, clickjacking), referrers only to this origin (`same-origin`: with
+//!   `no-referrer`, Chromium sends `Origin: null` on the console's own form POSTs, which the Origin
+//!   check would refuse; the login URL's token never reaches another site either way, and the
+//!   login redirect leaves that URL at once), nothing cached.
 
 use std::sync::Arc;
 
@@ -78,7 +80,7 @@ pub async fn guard(State(app): State<Arc<App>>, request: Request, next: Next) ->
     headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }

@@ -37,15 +37,24 @@ pub fn is_stream(path: &str) -> bool {
     path == STREAM_PATH
 }
 
-/// The stream URL of `page`.
-pub fn stream_url(page: &Page) -> String {
+/// The stream URL of `page`, whose served fragment was `served` (the stream sends nothing until
+/// the fragment differs from it: replacing identical content would only lose the reader's focus).
+pub fn stream_url(page: &Page, served: &str) -> String {
     // Page paths are object names and slashes only (page::is_name): nothing to percent-encode.
-    format!("{STREAM_PATH}?page={}", page.path())
+    format!("{STREAM_PATH}?page={}&seen={}", page.path(), digest(served))
+}
+
+/// A short digest of a fragment: enough to tell "changed" from "the same".
+fn digest(html: &str) -> String {
+    use sha2::Digest as _;
+    hex::encode(&sha2::Sha256::digest(html.as_bytes())[..12])
 }
 
 #[derive(Deserialize)]
 pub struct StreamQuery {
     page: String,
+    #[serde(default)]
+    seen: String,
 }
 
 pub async fn stream(State(app): State<Arc<App>>, headers: HeaderMap, Query(query): Query<StreamQuery>) -> Response {
@@ -56,14 +65,15 @@ pub async fn stream(State(app): State<Arc<App>>, headers: HeaderMap, Query(query
         return (StatusCode::NOT_FOUND, "no such live page").into_response();
     };
     let changes = changes(&session.identity.client, &page);
-    let state = (changes, String::new(), session, page);
+    let state = (changes, query.seen, session, page);
     let events = futures::stream::unfold(state, |(mut changes, last, session, page)| async move {
         changes.next().await?;
         let deadline = tokio::time::Instant::now() + DEBOUNCE;
         while let Ok(Some(())) = tokio::time::timeout_at(deadline, changes.next()).await {}
         let html = render(&page, &session).await;
-        let event = (html != last).then(|| Event::default().event("fragment").data(&html));
-        Some((event, (changes, html, session, page)))
+        let seen = digest(&html);
+        let event = (seen != last).then(|| Event::default().event("fragment").data(&html));
+        Some((event, (changes, seen, session, page)))
     })
     .filter_map(|event| async move { event.map(Ok::<_, Infallible>) });
     Sse::new(events).keep_alive(KeepAlive::default()).into_response()
@@ -74,9 +84,14 @@ async fn render(page: &Page, session: &Session) -> String {
         Ok(markup) => markup,
         Err(e) => views::layout::error_box(&e),
     };
-    // An SSE data line cannot hold a carriage return (a log line may): the entity is the same
-    // character once the browser parses the fragment.
-    markup.into_string().replace('\r', "&#13;")
+    sse_safe(markup.into_string())
+}
+
+/// An SSE data line cannot hold a carriage return (a log line may): the entity is the same
+/// character once the browser parses the fragment. The page applies the same to what it serves,
+/// so a page and its stream digest the same text.
+pub fn sse_safe(html: String) -> String {
+    if html.contains('\r') { html.replace('\r', "&#13;") } else { html }
 }
 
 /// A tick for each change that may alter `page`, from watches made with the identity's client.

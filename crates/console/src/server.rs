@@ -10,7 +10,7 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use maud::{Markup, html};
+use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
 
 use crate::actions::{self, RunTaskForm, StopForm};
@@ -163,8 +163,10 @@ async fn page(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri) -> Resp
         Ok(markup) => (StatusCode::OK, markup),
         Err(e) => (e.status(), layout::error_box(&e)),
     };
-    let stream = page.is_live().then(|| live::stream_url(&page));
-    let markup = layout::page(&page.title(), &session.identity, page.namespace(), body, stream);
+    // Rendered (and escaped) by maud above; PreEscaped below only puts that markup back.
+    let body = live::sse_safe(body.into_string());
+    let stream = page.is_live().then(|| live::stream_url(&page, &body));
+    let markup = layout::page(&page.title(), &session.identity, page.namespace(), PreEscaped(body), stream);
     timed(status, markup, started)
 }
 

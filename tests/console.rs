@@ -1,0 +1,387 @@
+//! The web console in a real browser (headless Chromium over WebDriver, tests/console/browser.rs):
+//! `kube-ecs console` started as a user starts it, signed in with its printed URL, its pages read,
+//! a task run on a real container instance and watched to STOPPED without a reload, RBAC's refusals
+//! shown, and the security rules (Origin, CSRF, Host, escaping) held against what a browser on
+//! another origin and a hand-made request can send. Each test has its own namespace, cluster,
+//! console and browser; waits are on conditions.
+
+mod support;
+
+#[path = "console/browser.rs"]
+mod browser;
+#[path = "console/process.rs"]
+mod process;
+#[path = "console/raw_http.rs"]
+mod raw_http;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use browser::Browser;
+use kube::api::Api;
+use kube_ecs::api::{Task, TaskDefinition};
+use process::ConsoleProcess;
+use support::{apply, ecs_api};
+
+/// Every test of this binary may run a task on a real node: the cluster starts with one.
+fn setup() {
+    support::with_real_nodes(1);
+    support::operator::start();
+}
+
+async fn web_definition(client: &kube::Client, ns: &str, family: &str) {
+    let definitions: Api<TaskDefinition> = Api::namespaced(client.clone(), ns);
+    apply(
+        &definitions,
+        serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "TaskDefinition", "metadata": {"name": family},
+            "spec": {"containerDefinitions": [{"name": "app", "image": "busybox:1.36", "memory": 32,
+                "entryPoint": ["sh", "-c"], "command": ["echo default; sleep 3600"]}]}}),
+    )
+    .await;
+    support::wait_for(&definitions, family, "revision 1 registered", |td| {
+        td.status.as_ref().is_some_and(|s| s.revision == Some(1))
+    })
+    .await;
+}
+
+async fn task(client: &kube::Client, ns: &str, name: &str, family: &str) {
+    let tasks: Api<Task> = Api::namespaced(client.clone(), ns);
+    apply(
+        &tasks,
+        serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "Task", "metadata": {"name": name},
+            "spec": {"taskDefinition": family, "cluster": ns}}),
+    )
+    .await;
+}
+
+/// A simulated cluster named after the namespace, with one instance and tags that look like code.
+async fn simulated_cluster(client: &kube::Client, ns: &str) {
+    support::ecs_cluster(
+        client,
+        ns,
+        serde_json::json!({"tags": [
+            {"key": "note", "value": "<script>alert('tag')</script> javascript:alert(1)"},
+            {"key": "runbook", "value": "https://example.com/runbook"},
+        ]}),
+        1,
+        ("4", "8Gi"),
+    )
+    .await;
+}
+
+/// Opens a browser signed in to `console` with its printed URL.
+async fn signed_in(console: &ConsoleProcess) -> Browser {
+    let browser = Browser::open().await;
+    browser.client.goto(&console.login_url).await.expect("opening the printed URL");
+    browser.wait_for("//table[@id='clusters']").await;
+    browser
+}
+
+fn admin_kubeconfig() -> PathBuf {
+    support::cluster().kubeconfig().to_path_buf()
+}
+
+/// A kubeconfig that acts as `user` (impersonation, as `kubectl --as` does).
+fn kubeconfig_as(user: &str, ns: &str) -> PathBuf {
+    let text = std::fs::read_to_string(admin_kubeconfig()).expect("admin kubeconfig");
+    let mut config: serde_yaml::Value = serde_yaml::from_str(&text).expect("kubeconfig YAML");
+    for entry in config["users"].as_sequence_mut().expect("users") {
+        entry["user"]["as"] = serde_yaml::Value::String(user.to_string());
+    }
+    let path = std::env::temp_dir().join(format!("kube-ecs-console-{ns}.kubeconfig"));
+    std::fs::write(&path, serde_yaml::to_string(&config).expect("YAML")).expect("writing the kubeconfig");
+    path
+}
+
+#[tokio::test]
+async fn signs_in_with_the_printed_url_and_sees_a_cluster_its_tasks_and_its_tags_live() {
+    setup();
+    let client = support::client().await;
+    let ns = support::namespace(&client, "console-view").await;
+    simulated_cluster(&client, &ns).await;
+    web_definition(&client, &ns, "web").await;
+    task(&client, &ns, "first-task", "web").await;
+
+    let console = ConsoleProcess::start(&admin_kubeconfig(), &ns);
+    let browser = signed_in(&console).await;
+    let url = browser.client.current_url().await.expect("url");
+    assert_eq!(url.path(), format!("/ns/{ns}/clusters"), "signing in leaves the URL that carried the token");
+    browser.click(&format!("//table[@id='clusters']//a[text()='{ns}']")).await;
+    browser.click("//nav[@class='tabs']//a[text()='Tasks']").await;
+    browser.wait_for("//tr[@data-task='first-task']").await;
+    assert!(browser.has("//a[@id='run-task']").await, "the admin may run tasks: the button is there");
+
+    // Live: a task created elsewhere shows up without a reload, within 2 s of its creation.
+    browser.wait_for("//main[@data-live='open']").await;
+    let created = Instant::now();
+    task(&client, &ns, "second-task", "web").await;
+    browser.wait_within("//tr[@data-task='second-task']", Duration::from_secs(2)).await;
+    println!("a new task appeared on the open page {:?} after its creation", created.elapsed());
+    browser.wait_for("//tr[@data-task='second-task']//td[contains(@class,'last-status')]/span[text()='RUNNING']").await;
+    browser.screenshot("cluster-tasks").await;
+
+    // Tags: text that looks like markup or a script URL stays text; only https becomes a link.
+    browser.client.goto(&format!("{}/ns/{ns}/clusters/{ns}/tags", console.base())).await.expect("tags");
+    let note = browser.text("//table[@id='tags']//tr[td[1]='note']/td[2]").await;
+    assert_eq!(note, "<script>alert('tag')</script> javascript:alert(1)");
+    assert!(browser.has("//table[@id='tags']//a[@href='https://example.com/runbook']").await);
+    assert!(!browser.has("//a[contains(@href,'javascript')]").await, "no javascript: link");
+    assert!(!browser.has("//main//script").await, "no script element from data");
+
+    // The printed URL signs in once.
+    browser.client.goto(&console.login_url).await.expect("the URL again");
+    let body = browser.text("//main").await;
+    assert!(body.contains("wrong or was used already"), "{body}");
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn runs_a_task_on_a_real_node_and_watches_it_stop_with_its_exit_code_and_logs() {
+    setup();
+    let client = support::client().await;
+    let ns = support::namespace(&client, "console-run").await;
+    support::real_nodes_cluster(&client, &ns).await;
+    web_definition(&client, &ns, "job").await;
+
+    let console = ConsoleProcess::start(&admin_kubeconfig(), &ns);
+    let browser = signed_in(&console).await;
+    browser.client.goto(&format!("{}/ns/{ns}/clusters/{ns}/tasks", console.base())).await.expect("tasks tab");
+    browser.click("//a[@id='run-task']").await;
+    browser.wait_for("//select[@id='task_definition']").await.select_by_value("job:1").await.expect("revision");
+    browser.wait_for("//input[@id='container']").await.send_keys("app").await.expect("container");
+    let script = r#"["echo hello from the console; echo \"<script>alert(1)</script> javascript:alert(2)\"; echo \"greeting=$GREETING\"; sleep 2; exit 3"]"#;
+    browser.wait_for("//input[@id='command']").await.send_keys(script).await.expect("command");
+    browser
+        .wait_for("//textarea[@id='environment']")
+        .await
+        .send_keys("GREETING=<script>alert(3)</script> javascript:alert(4)")
+        .await
+        .expect("environment");
+    browser.screenshot("run-task").await;
+    browser.click("//button[@id='submit-run']").await;
+
+    // The task's page, updated by its stream alone: RUNNING, then STOPPED with exit code 3.
+    browser.wait_for("//dl[@id='task-summary']").await;
+    let url = browser.client.current_url().await.expect("url");
+    let id = url.path().rsplit('/').next().expect("task id").to_string();
+    assert!(url.path().starts_with(&format!("/ns/{ns}/tasks/")), "{url}");
+    let tasks: Api<Task> = Api::namespaced(client.clone(), &ns);
+    let made = tasks.get(&id).await.expect("the console made the Task");
+    let managers: Vec<String> =
+        made.metadata.managed_fields.unwrap_or_default().into_iter().filter_map(|m| m.manager).collect();
+    assert!(managers.contains(&"kube-ecs-console".to_string()), "{managers:?}");
+    browser.wait_within("//dd[@id='last-status']/span[text()='STOPPED']", Duration::from_secs(180)).await;
+    assert!(browser.has("//main[@data-updated]").await, "STOPPED arrived over the live stream, not by a reload");
+    browser.wait_for("//tr[@data-container='app']/td[contains(@class,'exit-code')][text()='3']").await;
+    assert_eq!(browser.text("//dd[@id='stop-code']").await, "EssentialContainerExited");
+    let log = browser.text("//section[@data-container='app']/pre").await;
+    assert!(log.contains("hello from the console"), "{log}");
+    assert!(log.contains("<script>alert(1)</script> javascript:alert(2)"), "the log line is text: {log}");
+    assert!(log.contains("greeting=<script>alert(3)</script> javascript:alert(4)"), "{log}");
+    let env = browser.text("//table[@id='overrides']").await;
+    assert!(env.contains("GREETING=<script>alert(3)</script> javascript:alert(4)"), "{env}");
+    assert!(!browser.has("//main//script").await, "no script element from data");
+    assert!(!browser.has("//a[contains(@href,'javascript')]").await, "no javascript: link");
+    // Tall enough for the containers and their logs.
+    browser.client.set_window_size(1200, 1400).await.expect("window size");
+    browser.screenshot("task-stopped").await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_view_only_user_sees_no_run_button_and_a_forced_run_gets_the_apiservers_403() {
+    setup();
+    let client = support::client().await;
+    let ns = support::namespace(&client, "console-viewer").await;
+    simulated_cluster(&client, &ns).await;
+    web_definition(&client, &ns, "web").await;
+    task(&client, &ns, "seen-task", "web").await;
+    let viewer = format!("viewer-{ns}");
+    let read = serde_json::json!([
+        {"apiGroups": ["ecs.kube-ecs.dev"], "resources": ["*"], "verbs": ["get", "list", "watch"]},
+        {"apiGroups": [""], "resources": ["pods", "pods/log"], "verbs": ["get", "list", "watch"]},
+    ]);
+    ecs_api::grant_role(&client, &viewer, &ns, "view", read).await;
+
+    let console = ConsoleProcess::start(&kubeconfig_as(&viewer, &ns), &ns);
+    let browser = Browser::open().await;
+    browser.client.goto(&console.login_url).await.expect("sign in");
+    let who = browser.text("//div[@id='who']").await;
+    assert!(who.contains(&viewer), "the page says who you are: {who}");
+    browser.client.goto(&format!("{}/ns/{ns}/clusters/{ns}/tasks", console.base())).await.expect("tasks");
+    browser.wait_for("//tr[@data-task='seen-task']").await;
+    assert!(!browser.has("//a[@id='run-task']").await, "RBAC refuses create: no Run button");
+
+    // Forced: the form itself, submitted anyway; the apiserver refuses and says why.
+    browser.client.goto(&format!("{}/ns/{ns}/clusters/{ns}/run-task", console.base())).await.expect("form");
+    browser.wait_for("//p[@id='no-rights']").await;
+    browser.wait_for("//select[@id='task_definition']").await.select_by_value("web:1").await.expect("revision");
+    browser.click("//button[@id='submit-run']").await;
+    let error = browser.text("//div[@id='form-error']").await;
+    assert!(error.contains("403") && error.contains("cannot create resource \"tasks\""), "{error}");
+    assert!(error.contains(&viewer), "the apiserver's message names the user: {error}");
+    browser.screenshot("viewer-refused").await;
+
+    // And the status code is the apiserver's, for a hand-made POST with the viewer's session.
+    let cookie = browser.client.get_named_cookie("kube_ecs_console").await.expect("session cookie");
+    let csrf = browser.wait_for("//input[@name='_csrf']").await.attr("value").await.expect("attr").expect("csrf");
+    let origin = console.base();
+    let answer = raw_http::request(
+        &console.host,
+        "POST",
+        &format!("/ns/{ns}/clusters/{ns}/run-task"),
+        &[
+            ("Cookie", &format!("kube_ecs_console={}", cookie.value())),
+            ("Origin", &origin),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        &raw_http::form(&[("_csrf", &csrf), ("task_definition", "web:1")]),
+    )
+    .await;
+    assert_eq!(answer.status, 403, "{}", answer.body);
+    assert!(answer.body.contains("is forbidden"), "{}", answer.body);
+    let tasks: Api<Task> = Api::namespaced(client.clone(), &ns);
+    assert_eq!(tasks.list(&Default::default()).await.expect("tasks").items.len(), 1, "nothing was created");
+    browser.close().await;
+}
+
+/// A page of another origin on this machine (127.0.0.1, another port: the same *site*, so the
+/// SameSite cookie goes along, which leaves the Origin check and the CSRF token to refuse it).
+async fn hostile_page(console_base: &str, ns: &str) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address");
+    let html = format!(
+        r#"<!doctype html><html><head><title>waiting</title></head><body>
+<form method="post" action="{console_base}/ns/{ns}/tasks/victim/stop"><input type="hidden" name="_csrf" value="guessed">
+<button id="go" type="submit">go</button></form>
+<script>
+var s = new EventSource("{console_base}/live?page=/ns/{ns}/clusters", {{withCredentials: true}});
+s.onopen = function () {{ document.title = "stream-open"; }};
+s.onerror = function () {{ document.title = "stream-refused"; s.close(); }};
+</script></body></html>"#
+    );
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut buffer = [0u8; 4096];
+            let _ = socket.read(&mut buffer).await;
+            let response = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{html}",
+                html.len()
+            );
+            let _ = socket.write_all(response.as_bytes()).await;
+        }
+    });
+    format!("http://{address}/")
+}
+
+#[tokio::test]
+async fn cross_origin_posts_and_streams_another_host_and_a_missing_csrf_token_are_refused() {
+    setup();
+    let client = support::client().await;
+    let ns = support::namespace(&client, "console-origin").await;
+    simulated_cluster(&client, &ns).await;
+    web_definition(&client, &ns, "web").await;
+    task(&client, &ns, "victim", "web").await;
+
+    let console = ConsoleProcess::start(&admin_kubeconfig(), &ns);
+    let browser = signed_in(&console).await;
+    let cookie = browser.client.get_named_cookie("kube_ecs_console").await.expect("session cookie");
+    assert_eq!(cookie.http_only(), Some(true));
+    assert_eq!(format!("{:?}", cookie.same_site()), "Some(Strict)");
+
+    // In the browser: another origin's form and event stream.
+    browser.client.goto(&hostile_page(&console.base(), &ns).await).await.expect("hostile page");
+    let deadline = Instant::now() + browser::PAGE_WAIT;
+    loop {
+        let title = browser.client.title().await.expect("title");
+        assert_ne!(title, "stream-open", "a stream opened from another origin was served");
+        if title == "stream-refused" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the hostile page's stream neither opened nor failed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    browser.click("//button[@id='go']").await;
+    let body = browser.text("//body").await;
+    assert!(body.contains("must come from the console's own pages"), "{body}");
+    let tasks: Api<Task> = Api::namespaced(client.clone(), &ns);
+    let victim = tasks.get("victim").await.expect("victim");
+    assert_ne!(
+        victim.spec.desired_status,
+        Some(kube_ecs::api::ecs::DesiredStatus::Stopped),
+        "the cross-origin stop did nothing"
+    );
+
+    // By hand: each rule on its own.
+    let session = format!("kube_ecs_console={}", cookie.value());
+    let origin = console.base();
+    let stop = format!("/ns/{ns}/tasks/victim/stop");
+    let form = ("Content-Type", "application/x-www-form-urlencoded");
+    let evil = raw_http::request(
+        &console.host,
+        "POST",
+        &stop,
+        &[("Cookie", &session), ("Origin", "http://evil.example"), form],
+        "_csrf=x",
+    )
+    .await;
+    assert_eq!(evil.status, 403, "another Origin");
+    let none = raw_http::request(&console.host, "POST", &stop, &[("Cookie", &session), form], "_csrf=x").await;
+    assert_eq!(none.status, 403, "no Origin");
+    let csrf = raw_http::request(
+        &console.host,
+        "POST",
+        &stop,
+        &[("Cookie", &session), ("Origin", &origin), form],
+        "_csrf=wrong",
+    )
+    .await;
+    assert_eq!(csrf.status, 403, "a wrong CSRF token");
+    assert!(csrf.body.contains("CSRF"), "{}", csrf.body);
+    let live = format!("/live?page=/ns/{ns}/clusters");
+    let stream =
+        raw_http::request(&console.host, "GET", &live, &[("Cookie", &session), ("Origin", "http://evil.example")], "")
+            .await;
+    assert_eq!(stream.status, 403, "a stream from another Origin");
+    let cross =
+        raw_http::request(&console.host, "GET", &live, &[("Cookie", &session), ("Sec-Fetch-Site", "cross-site")], "")
+            .await;
+    assert_eq!(cross.status, 403, "a stream the browser marks cross-site");
+    let ours =
+        raw_http::request(&console.host, "GET", &live, &[("Cookie", &session), ("Sec-Fetch-Site", "same-origin")], "")
+            .await;
+    assert_eq!(ours.status, 200, "the console's own stream: {}", ours.head);
+    let port = console.host.rsplit(':').next().expect("port");
+    let rebound = raw_http::request(
+        &console.host,
+        "GET",
+        "/",
+        &[("Host", &format!("evil.example:{port}")), ("Cookie", &session)],
+        "",
+    )
+    .await;
+    assert_eq!(rebound.status, 403, "another Host (DNS rebinding)");
+    let page =
+        raw_http::request(&console.host, "GET", &format!("/ns/{ns}/clusters"), &[("Cookie", &session)], "").await;
+    assert_eq!(page.status, 200);
+    let csp = page.header("content-security-policy").expect("a CSP");
+    assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"), "{csp}");
+    println!("cluster list page server time: {:?}", page.header("server-timing"));
+
+    // A family cannot carry markup at all: the apiserver refuses it before any page could show it.
+    let definitions: Api<TaskDefinition> = Api::namespaced(client.clone(), &ns);
+    let refused = definitions
+        .patch(
+            "hostile",
+            &kube::api::PatchParams::apply("test-user").force(),
+            &kube::api::Patch::Apply(
+                serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "TaskDefinition",
+                "metadata": {"name": "hostile"}, "spec": {"family": "<script>alert(1)</script>javascript:",
+                "containerDefinitions": [{"name": "app", "image": "busybox:1.36", "memory": 32}]}}),
+            ),
+        )
+        .await;
+    assert!(refused.is_err(), "a family with markup was accepted");
+    browser.close().await;
+}
