@@ -364,6 +364,10 @@ mod tests {
         assert_eq!(replicas_of(&planned), None, "then left out of kube-ecs's apply");
         assert_eq!(planned.status.desired_count, Some(3));
         assert!(planned.hpa.is_some() && !planned.delete_hpa);
+        // The service's first deployment is IN_PROGRESS: scale-in waits for it, as in ECS.
+        let hpa = serde_json::to_value(planned.hpa.as_ref()).expect("hpa");
+        assert_eq!(planned.status.rollout_state, Some(RolloutState::InProgress));
+        assert_eq!(hpa["spec"]["behavior"]["scaleDown"]["selectPolicy"], "Disabled");
         let hpa_name = planned.status.auto_scaling.as_ref().and_then(|a| a.horizontal_pod_autoscaler.clone());
         assert_eq!(hpa_name.as_deref(), Some("web"));
 
