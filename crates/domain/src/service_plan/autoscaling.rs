@@ -373,7 +373,6 @@ pub struct ScalingPlan {
     pub delete_hpa: bool,
     pub status: Option<AutoScalingStatus>,
     pub scaled: Option<Scaled>,
-    pub unsupported: Vec<String>,
 }
 
 /// Everything [`plan`] reads.
@@ -395,7 +394,7 @@ pub struct ScalingInputs<'a> {
 pub fn plan(inputs: &ScalingInputs<'_>) -> Result<ScalingPlan, serde_json::Error> {
     let had_hpa = inputs.previous.is_some_and(|p| p.horizontal_pod_autoscaler.is_some());
     let Some(scaling) = auto_scaling(inputs.service) else {
-        return Ok(ScalingPlan { hpa: None, delete_hpa: had_hpa, status: None, scaled: None, unsupported: vec![] });
+        return Ok(ScalingPlan { hpa: None, delete_hpa: had_hpa, status: None, scaled: None });
     };
     let hpa = if inputs.tracked.is_empty() {
         None
@@ -425,7 +424,7 @@ pub fn plan(inputs: &ScalingInputs<'_>) -> Result<ScalingPlan, serde_json::Error
         policies,
         activities,
     };
-    Ok(ScalingPlan { delete_hpa: had_hpa && hpa.is_none(), hpa, status: Some(status), scaled, unsupported: vec![] })
+    Ok(ScalingPlan { delete_hpa: had_hpa && hpa.is_none(), hpa, status: Some(status), scaled })
 }
 
 #[cfg(test)]
