@@ -11,24 +11,33 @@
 #                             (tools/coredns: cluster.local names)
 #   offline images            <cache dir>/images/ (hack/build-images.sh): the pause image and busybox
 #
-# The cache directory is named after a hash of every tools/*/go.mod and go.sum (tools/gitops excepted: it
-# has its own cache, see build-gitops-check.sh), so changing a pinned version builds a fresh set and an
-# unchanged pin reuses the existing one; an interrupted build resumes with the tools it already built.
+# The cache directory is named after a hash of every tools/*/go.mod and go.sum (tools/gitops, tools/argocd
+# and tools/flux excepted: they have caches of their own, see build-gitops-check.sh and below), so
+# changing a pinned version builds a fresh set and an unchanged pin reuses the existing one; an
+# interrupted build resumes with the tools it already built.
 # A fresh set builds only the tools whose own module changed: every other tool is hard-linked from an
 # older set of the same Kubernetes version that recorded the same module hash (bin/.modules: one
 # "<tool> <module> <hash of its go.mod+go.sum>" line per tool), so adding a module or bumping one pin
 # costs that module's build, not the ~30 minutes of the whole set. A set made before bin/.modules existed
 # is trusted for the modules it has only if its name's hash is the hash of exactly those modules' files
 # today (nothing else changed since it was built).
+# Optional groups are built only when asked for, each into a cache of its own and not part of the set
+# above: `hack/build-tools.sh argocd` (tools/argocd: Argo CD) and `hack/build-tools.sh flux` (tools/flux:
+# Flux's source- and kustomize-controller), for the GitOps tests (hack/build-gitops-tools.sh).
 # Prints the bin directory as the last line of stdout; progress goes to stderr.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
+case ${1:-} in
+  "") ;;
+  argocd | flux) exec "$repo/hack/build-gitops-tools.sh" "$1" ;;
+  *) echo "usage: hack/build-tools.sh [argocd|flux]" >&2; exit 2 ;;
+esac
 cache_root=${KUBE_ECS_CACHE:-$HOME/.cache/kube-ecs}
 modules=()
 for dir in "$repo"/tools/*/; do
   dir=$(basename "$dir")
-  [[ $dir == gitops || ! -f "$repo/tools/$dir/go.mod" ]] || modules+=("$dir")
+  [[ $dir == gitops || $dir == argocd || $dir == flux || ! -f "$repo/tools/$dir/go.mod" ]] || modules+=("$dir")
 done
 pin_hash=$(cd "$repo/tools" && for m in "${modules[@]}"; do cat "$m/go.mod" "$m/go.sum"; done | sha256sum | cut -c1-12)
 pinned() { # pinned <module dir> <module path>: the version tools/<dir>/go.mod requires

@@ -9,6 +9,7 @@
 
 mod addons;
 mod forwarder;
+pub mod gitops;
 mod pki;
 mod ports;
 mod process;
