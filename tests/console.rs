@@ -128,6 +128,24 @@ async fn signs_in_with_the_printed_url_and_sees_a_cluster_its_tasks_and_its_tags
     assert!(!browser.has("//a[contains(@href,'javascript')]").await, "no javascript: link");
     assert!(!browser.has("//main//script").await, "no script element from data");
 
+    // Task definitions: family -> revisions -> the revision's JSON; a service's page.
+    browser.click("//nav/a[text()='Task definitions']").await;
+    browser.click("//table[@id='families']//a[text()='web']").await;
+    browser.click("//table[@id='revisions']//a[text()='web:1']").await;
+    let json = browser.text("//pre[@id='revision-json']").await;
+    assert!(json.contains("\"image\": \"busybox:1.36\""), "{json}");
+    let services: Api<kube_ecs::api::Service> = Api::namespaced(client.clone(), &ns);
+    apply(
+        &services,
+        serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "Service", "metadata": {"name": "api"},
+            "spec": {"taskDefinition": "web", "cluster": ns, "desiredCount": 1}}),
+    )
+    .await;
+    browser.client.goto(&format!("{}/ns/{ns}/clusters/{ns}/services", console.base())).await.expect("services");
+    browser.click("//table[@id='services']//a[text()='api']").await;
+    browser.wait_for("//dd[@id='running-count'][text()='1']").await;
+    browser.wait_for("//table[@id='deployments']//td[text()='web:1']").await;
+
     // The printed URL signs in once.
     browser.client.goto(&console.login_url).await.expect("the URL again");
     let body = browser.text("//main").await;
@@ -383,5 +401,58 @@ async fn cross_origin_posts_and_streams_another_host_and_a_missing_csrf_token_ar
         )
         .await;
     assert!(refused.is_err(), "a family with markup was accepted");
+    browser.close().await;
+}
+
+/// A measurement, not a check (run it on purpose: `cargo test --test console -- --ignored
+/// measure_the_tasks_tab`): the server time of a cluster's Tasks tab with `KUBE_ECS_CONSOLE_TASKS`
+/// tasks (default 1000) in the namespace, read from the pages' `Server-Timing` header, 20 requests.
+/// The cluster has no instance: the Tasks wait in PROVISIONING, listed like any others.
+#[tokio::test]
+#[ignore]
+async fn measure_the_tasks_tab() {
+    let count: usize = std::env::var("KUBE_ECS_CONSOLE_TASKS").ok().and_then(|n| n.parse().ok()).unwrap_or(1000);
+    support::operator::start();
+    let client = support::client().await;
+    let ns = support::namespace(&client, "console-measure").await;
+    let tasks: Api<Task> = Api::namespaced(client.clone(), &ns);
+    let names: Vec<String> = (0..count).map(|i| format!("task-{i:05}")).collect();
+    for chunk in names.chunks(100) {
+        futures::future::join_all(chunk.iter().map(|name| {
+            let tasks = tasks.clone();
+            let manifest = serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "Task",
+                "metadata": {"name": name}, "spec": {"taskDefinition": "web", "cluster": ns}});
+            async move { apply(&tasks, manifest).await }
+        }))
+        .await;
+    }
+    // Measured once the operator has given every task its status (its reconciles would weigh in).
+    support::wait_for_list_within(&tasks, "every task observed", Duration::from_secs(600), |all| {
+        all.len() == count && all.iter().all(|t| t.status.is_some())
+    })
+    .await;
+    let console = ConsoleProcess::start(&admin_kubeconfig(), &ns);
+    let browser = Browser::open().await;
+    browser.client.goto(&console.login_url).await.expect("sign in");
+    let cookie = browser.client.get_named_cookie("kube_ecs_console").await.expect("session cookie");
+    let session = format!("kube_ecs_console={}", cookie.value());
+    let path = format!("/ns/{ns}/clusters/{ns}/tasks");
+    let mut times = Vec::new();
+    let mut bytes = 0;
+    for _ in 0..20 {
+        let page = raw_http::request(&console.host, "GET", &path, &[("Cookie", &session)], "").await;
+        assert_eq!(page.status, 200);
+        bytes = page.body.len();
+        let timing = page.header("server-timing").expect("Server-Timing");
+        times.push(timing.trim_start_matches("render;dur=").parse::<f64>().expect("a duration"));
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "Tasks tab with {count} tasks: server time p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms; page {} KiB",
+        times[times.len() / 2],
+        times[times.len() * 95 / 100],
+        times[times.len() - 1],
+        bytes / 1024
+    );
     browser.close().await;
 }

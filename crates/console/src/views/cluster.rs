@@ -90,7 +90,11 @@ async fn services(client: &kube::Client, ns: &str, object: &str) -> Result<Marku
     })
 }
 
-/// The cluster's standalone tasks, running first, newest first within each.
+/// Rows the Tasks tab shows (the ECS console pages its task list by 100 too).
+pub const TASK_ROWS: usize = 100;
+
+/// The cluster's standalone tasks, running first, newest first within each; the first
+/// [`TASK_ROWS`] of them (paging through the rest is not built yet).
 async fn tasks(client: &kube::Client, ns: &str, object: &str) -> Result<Markup> {
     let api = Api::<Task>::namespaced(client.clone(), ns);
     let params = ListParams::default();
@@ -109,13 +113,16 @@ async fn tasks(client: &kube::Client, ns: &str, object: &str) -> Result<Markup> 
                 a.button.primary #run-task href={ "/ns/" (ns) "/clusters/" (object) "/run-task" } { "Run new task" }
             }
         }
+        @if tasks.len() > TASK_ROWS {
+            p.muted #tasks-shown { "Showing the first " (TASK_ROWS) " of " (tasks.len()) " tasks (running first, newest first)." }
+        }
         table.list #tasks {
             thead { tr {
                 th { "Task" } th { "Last status" } th { "Desired status" } th { "Task definition" }
                 th { "Started by" } th { "Started at" } th { "Stop code" }
             } }
             tbody {
-                @for task in &tasks {
+                @for task in tasks.iter().take(TASK_ROWS) {
                     @let id = task.metadata.name.clone().unwrap_or_default();
                     @let status = task.status.clone().unwrap_or_default();
                     tr data-task=(id) {
