@@ -445,6 +445,12 @@ async fn local_cluster(
     println!("try:        {} --kubeconfig={} get nodes", kubectl.display(), kubeconfig.display());
     println!("logs:       {}", cluster.dir().display());
     println!("apiserver:  127.0.0.1:{} (real nodes reach it at their node IP, same port)", cluster.apiserver_port());
+    if let Some(dns) = cluster.dns_service_ip() {
+        println!(
+            "services:   {} routed from this host (curl a ClusterIP); cluster DNS {dns} (dig @{dns} <svc>.<ns>.svc.cluster.local)",
+            cluster.service_cidr()
+        );
+    }
     if let Some(public) = cluster.public_registry() {
         println!("registry:   {} (anonymous; serves {})", public.address(), public.hosts().join(", "));
     }

@@ -136,7 +136,9 @@ impl ServiceNetwork {
             ("net.ipv4.conf.all.rp_filter", "0"),
             (&format!("net.ipv4.conf.{peer}.rp_filter"), "0"),
         ] {
-            run("ip", &["netns", "exec", &ns, "sysctl", "-q", "-w", &format!("{key}={value}")])?;
+            // /proc/sys/net is the writing process's namespace's (no procps needed for `sysctl`).
+            let path = format!("/proc/sys/{}", key.replace('.', "/"));
+            run("ip", &["netns", "exec", &ns, "sh", "-c", &format!("echo {value} > {path}")])?;
         }
         // A ClusterIP kube-proxy does not (yet) DNAT goes nowhere, rather than back to the host and
         // out of its default route.
