@@ -116,6 +116,15 @@ pub struct RunArgs {
     pub ecs_api: EcsApiArgs,
     #[command(flatten)]
     pub ecr: crate::ecr::EcrArgs,
+    /// Serve the web console on this address (empty: off); users sign in with a Kubernetes bearer
+    /// token and act with its rights only (docs/console.md). Plain HTTP: put TLS in front of it, or
+    /// reach it with `kubectl port-forward`.
+    #[arg(long, env = "KUBE_ECS_CONSOLE_BIND_ADDRESS", default_value = "")]
+    pub console_bind_address: String,
+    /// `host:port` names browsers reach the console by (beside the loopback names of its port);
+    /// requests naming any other Host are refused (DNS rebinding).
+    #[arg(long = "console-host", env = "KUBE_ECS_CONSOLE_HOSTS", value_delimiter = ',')]
+    pub console_hosts: Vec<String>,
 }
 
 /// Options of the ECS API endpoint (docs/ecs-api.md).
@@ -240,6 +249,21 @@ async fn run_operator(args: RunArgs) -> anyhow::Result<()> {
     let ecs = &args.ecs_api;
     let ecr =
         args.ecr.start(&ecs.ecs_api_region, &ecs.ecs_api_account, &ecs.ecs_api_keys_namespace, client.clone()).await?;
+    if !args.console_bind_address.is_empty() {
+        let listen = args.console_bind_address.parse().context("--console-bind-address must be host:port")?;
+        // The operator's configuration gives the cluster's URL and CA only: sessions carry the
+        // signed-in user's token (kube_ecs_console::identity).
+        let console = kube_ecs_console::Console::with_token_sign_in(listen, kube_config.clone(), &args.console_hosts)
+            .await
+            .context("binding the console")?;
+        tracing::info!(address = %console.address(), "web console listening");
+        tokio::spawn(async move {
+            if let Err(e) = console.serve().await {
+                tracing::error!(error = %e, "the web console stopped");
+                std::process::exit(1);
+            }
+        });
+    }
     if let Some(config) = ecs_api {
         // Every replica serves the API: it keeps no state of its own, the apiserver has it all.
         let client = client.clone();

@@ -456,3 +456,51 @@ async fn measure_the_tasks_tab() {
     );
     browser.close().await;
 }
+
+#[tokio::test]
+async fn operator_mode_signs_in_with_a_bearer_token_and_acts_with_its_rights_only() {
+    setup();
+    let client = support::client().await;
+    let ns = support::namespace(&client, "console-token").await;
+    simulated_cluster(&client, &ns).await;
+    web_definition(&client, &ns, "web").await;
+    task(&client, &ns, "token-task", "web").await;
+    let (ok, _, stderr) = support::kubectl(&["create", "serviceaccount", "reader", "-n", &ns], None);
+    assert!(ok, "{stderr}");
+    let user = format!("system:serviceaccount:{ns}:reader");
+    let read = serde_json::json!([
+        {"apiGroups": ["ecs.kube-ecs.dev"], "resources": ["*"], "verbs": ["get", "list", "watch"]},
+        {"apiGroups": [""], "resources": ["pods", "pods/log"], "verbs": ["get", "list", "watch"]},
+    ]);
+    ecs_api::grant_role(&client, &user, &ns, "view", read).await;
+    let (ok, token, stderr) = support::kubectl(&["create", "token", "reader", "-n", &ns], None);
+    assert!(ok, "{stderr}");
+
+    // The console as the operator runs it: the admin's configuration gives the cluster, not rights.
+    let listen = "127.0.0.1:0".parse().expect("address");
+    let console = kube_ecs::web_console::Console::with_token_sign_in(listen, ecs_api::kube_config().await, &[])
+        .await
+        .expect("console");
+    let base = format!("http://{}", console.address());
+    tokio::spawn(console.serve());
+
+    let browser = Browser::open().await;
+    browser.client.goto(&format!("{base}/")).await.expect("home");
+    browser.wait_for("//textarea[@id='token']").await.send_keys("not-a-token").await.expect("token");
+    browser.click("//button[@id='sign-in']").await;
+    let refused = browser.text("//div[@id='sign-in-error']").await;
+    assert!(refused.contains("did not accept"), "{refused}");
+    browser.wait_for("//textarea[@id='token']").await.send_keys(token.trim()).await.expect("token");
+    browser.click("//button[@id='sign-in']").await;
+    let who = browser.text("//div[@id='who']").await;
+    assert!(who.contains(&user), "signed in as the token's ServiceAccount: {who}");
+    browser.client.goto(&format!("{base}/ns/{ns}/clusters/{ns}/tasks")).await.expect("tasks");
+    browser.wait_for("//tr[@data-task='token-task']").await;
+    assert!(!browser.has("//a[@id='run-task']").await, "the token's rights, not the admin's: no Run button");
+    let clusters = browser.text("//div[contains(@class,'error')]").await;
+    assert!(
+        clusters.contains("403") && clusters.contains(&user),
+        "the cluster itself is refused to the token: {clusters}"
+    );
+    browser.close().await;
+}

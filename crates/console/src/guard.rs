@@ -40,6 +40,24 @@ impl Allowed {
         Self { hosts, origins }
     }
 
+    /// Also `hosts` (`host:port` names a browser reaches the console by, e.g. behind an Ingress),
+    /// with their http and https origins.
+    pub fn and_hosts(mut self, hosts: &[String]) -> Self {
+        for host in hosts.iter().map(|h| h.trim()).filter(|h| !h.is_empty()) {
+            self.origins.push(format!("http://{host}"));
+            self.origins.push(format!("https://{host}"));
+            // A browser leaves the default port out of Host and Origin.
+            for default in [":80", ":443"] {
+                if let Some(bare) = host.strip_suffix(default) {
+                    self.hosts.push(bare.to_string());
+                    self.origins.push(format!("{}://{bare}", if default == ":80" { "http" } else { "https" }));
+                }
+            }
+            self.hosts.push(host.to_string());
+        }
+        self
+    }
+
     fn host(&self, headers: &HeaderMap) -> bool {
         let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
         self.hosts.iter().any(|h| h.eq_ignore_ascii_case(host))
@@ -105,6 +123,15 @@ mod tests {
         assert!(!allowed.host(&headers(&[("host", "evil.example:8443")])), "a rebound name");
         assert!(!allowed.host(&headers(&[("host", "127.0.0.1:9999")])), "another port");
         assert!(!allowed.host(&headers(&[])), "no Host");
+    }
+
+    #[test]
+    fn configured_hosts_are_answered_too() {
+        let allowed = Allowed::loopback(8181).and_hosts(&["console.example.com:443".to_string()]);
+        assert!(allowed.host(&headers(&[("host", "console.example.com")])));
+        assert!(allowed.same_origin(&headers(&[("origin", "https://console.example.com")])));
+        assert!(allowed.host(&headers(&[("host", "127.0.0.1:8181")])), "kubectl port-forward");
+        assert!(!allowed.host(&headers(&[("host", "evil.example")])));
     }
 
     #[test]

@@ -43,8 +43,15 @@ impl Identity {
             .create(&PostParams::default(), &SelfSubjectReview::default())
             .await?;
         let user = review.status.and_then(|s| s.user_info).unwrap_or_default();
+        // A ServiceAccount's pages open in its own namespace (its name says which).
+        let own_namespace = user
+            .username
+            .as_deref()
+            .and_then(|u| u.strip_prefix("system:serviceaccount:"))
+            .and_then(|rest| rest.split_once(':'))
+            .map(|(ns, _)| ns.to_string());
         Ok(Self {
-            default_namespace: client.default_namespace().to_string(),
+            default_namespace: own_namespace.unwrap_or_else(|| client.default_namespace().to_string()),
             username: user.username.unwrap_or_else(|| "(anonymous)".into()),
             groups: user.groups.unwrap_or_default(),
             client,

@@ -23,7 +23,8 @@ pub mod page;
 pub mod rights;
 pub mod server;
 pub mod session;
+pub mod sign_in;
 pub mod static_files;
 pub mod views;
 
-pub use server::{Console, ConsoleConfig};
+pub use server::{Console, ConsoleConfig, SignIn};

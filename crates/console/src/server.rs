@@ -29,12 +29,21 @@ pub struct ConsoleConfig {
     pub listen: SocketAddr,
 }
 
+/// How a browser becomes an identity.
+pub enum SignIn {
+    /// Local mode: the kubeconfig's identity, given to whoever redeems a printed login token.
+    Kubeconfig(Arc<Identity>),
+    /// Operator mode: a Kubernetes bearer token typed into the sign-in form, checked by the
+    /// apiserver (SelfSubjectReview) and used as the session's only credential. `base` gives the
+    /// cluster's URL and CA; its own credentials are never used for a session.
+    BearerToken { base: Box<kube::Config> },
+}
+
 /// What every handler shares.
 pub struct App {
     pub sessions: Sessions,
     pub allowed: Allowed,
-    /// Local mode: the kubeconfig's identity, given to whoever redeems a login token.
-    pub local: Arc<Identity>,
+    pub sign_in: SignIn,
 }
 
 /// A bound console, ready to serve.
@@ -59,7 +68,21 @@ impl Console {
         let app = Arc::new(App {
             sessions: Sessions::default(),
             allowed: Allowed::loopback(address.port()),
-            local: Arc::new(identity),
+            sign_in: SignIn::Kubeconfig(Arc::new(identity)),
+        });
+        Ok(Self { listener, app, address })
+    }
+
+    /// Operator mode: users sign in with a Kubernetes bearer token (crate::sign_in). `hosts` are the
+    /// `host:port` names browsers reach the console by (the Host allowlist; the loopback names of
+    /// the bound port are always allowed, for `kubectl port-forward`).
+    pub async fn with_token_sign_in(listen: SocketAddr, base: kube::Config, hosts: &[String]) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(listen).await?;
+        let address = listener.local_addr()?;
+        let app = Arc::new(App {
+            sessions: Sessions::default(),
+            allowed: Allowed::loopback(address.port()).and_hosts(hosts),
+            sign_in: SignIn::BearerToken { base: Box::new(base) },
         });
         Ok(Self { listener, app, address })
     }
@@ -83,6 +106,7 @@ fn router(app: Arc<App>) -> axum::Router {
     axum::Router::new()
         .route("/", get(home))
         .route("/login", get(login))
+        .route("/sign-in", get(crate::sign_in::form).post(crate::sign_in::submit))
         .route("/switch", get(switch))
         .route("/static/console.css", get(static_files::css))
         .route("/static/live.js", get(static_files::live_js))
@@ -95,7 +119,10 @@ fn router(app: Arc<App>) -> axum::Router {
 }
 
 /// The sign-in page of a browser without a session (or with a used token).
-fn sign_in(status: StatusCode, why: &str) -> Response {
+fn sign_in_page(app: &App, status: StatusCode, why: &str) -> Response {
+    if matches!(app.sign_in, SignIn::BearerToken { .. }) {
+        return crate::sign_in::page(status, why);
+    }
     let body = html! {
         h1 { "Sign in" }
         p { (why) }
@@ -104,14 +131,14 @@ fn sign_in(status: StatusCode, why: &str) -> Response {
     (status, Html(layout::bare("Sign in", body).into_string())).into_response()
 }
 
-fn not_signed_in() -> Response {
-    sign_in(StatusCode::UNAUTHORIZED, "You are not signed in.")
+fn not_signed_in(app: &App) -> Response {
+    sign_in_page(app, StatusCode::UNAUTHORIZED, "You are not signed in.")
 }
 
 async fn home(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     match app.sessions.find(&headers) {
         Some(session) => Redirect::to(&format!("/ns/{}/clusters", session.identity.default_namespace)).into_response(),
-        None => not_signed_in(),
+        None => not_signed_in(&app),
     }
 }
 
@@ -123,10 +150,18 @@ struct LoginQuery {
 
 /// Exchanges the one-time token for a session cookie, then leaves the URL that carried the token.
 async fn login(State(app): State<Arc<App>>, Query(query): Query<LoginQuery>) -> Response {
+    let SignIn::Kubeconfig(identity) = &app.sign_in else {
+        return sign_in_page(&app, StatusCode::NOT_FOUND, "This console signs in with a token.");
+    };
     if !app.sessions.redeem_login_token(&query.token) {
-        return sign_in(StatusCode::FORBIDDEN, "This sign-in link is wrong or was used already.");
+        return sign_in_page(&app, StatusCode::FORBIDDEN, "This sign-in link is wrong or was used already.");
     }
-    let cookie = app.sessions.start(app.local.clone());
+    start_session(&app, identity.clone())
+}
+
+/// A new session for `identity`: its cookie set, the browser sent home.
+pub(crate) fn start_session(app: &App, identity: Arc<Identity>) -> Response {
+    let cookie = app.sessions.start(identity);
     let mut response = Redirect::to("/").into_response();
     match HeaderValue::from_str(&set_cookie(&cookie)) {
         Ok(value) => {
@@ -153,7 +188,7 @@ async fn switch(Query(query): Query<SwitchQuery>) -> Response {
 
 /// Every console page: parsed, rendered as the identity, wrapped, timed.
 async fn page(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri) -> Response {
-    let Some(session) = app.sessions.find(&headers) else { return not_signed_in() };
+    let Some(session) = app.sessions.find(&headers) else { return not_signed_in(&app) };
     let Some(page) = Page::parse(uri.path()) else {
         return (StatusCode::NOT_FOUND, Html(layout::bare("Not found", html! { h1 { "Not found" } }).into_string()))
             .into_response();
@@ -189,7 +224,7 @@ async fn run_task_form(
     headers: HeaderMap,
     Path((ns, cluster)): Path<(String, String)>,
 ) -> Response {
-    let Some(session) = app.sessions.find(&headers) else { return not_signed_in() };
+    let Some(session) = app.sessions.find(&headers) else { return not_signed_in(&app) };
     if !is_name(&ns) || !is_name(&cluster) {
         return StatusCode::NOT_FOUND.into_response();
     }
@@ -221,7 +256,7 @@ async fn run_task(
     Path((ns, cluster)): Path<(String, String)>,
     Form(form): Form<RunTaskForm>,
 ) -> Response {
-    let Some(session) = app.sessions.find(&headers) else { return not_signed_in() };
+    let Some(session) = app.sessions.find(&headers) else { return not_signed_in(&app) };
     if !session.csrf_matches(&form.csrf) {
         return csrf_refused();
     }
@@ -241,7 +276,7 @@ async fn stop_task(
     Path((ns, id)): Path<(String, String)>,
     Form(form): Form<StopForm>,
 ) -> Response {
-    let Some(session) = app.sessions.find(&headers) else { return not_signed_in() };
+    let Some(session) = app.sessions.find(&headers) else { return not_signed_in(&app) };
     if !session.csrf_matches(&form.csrf) {
         return csrf_refused();
     }
