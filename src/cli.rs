@@ -125,6 +125,10 @@ pub struct RunArgs {
     /// requests naming any other Host are refused (DNS rebinding).
     #[arg(long = "console-host", env = "KUBE_ECS_CONSOLE_HOSTS", value_delimiter = ',')]
     pub console_hosts: Vec<String>,
+    /// Serve the console beyond loopback without TLS: only behind a TLS-terminating Ingress or proxy
+    /// (tokens and session cookies would otherwise cross the network in clear).
+    #[arg(long, env = "KUBE_ECS_CONSOLE_ALLOW_PLAIN_HTTP")]
+    pub console_allow_plain_http: bool,
 }
 
 /// Options of the ECS API endpoint (docs/ecs-api.md).
@@ -250,7 +254,14 @@ async fn run_operator(args: RunArgs) -> anyhow::Result<()> {
     let ecr =
         args.ecr.start(&ecs.ecs_api_region, &ecs.ecs_api_account, &ecs.ecs_api_keys_namespace, client.clone()).await?;
     if !args.console_bind_address.is_empty() {
-        let listen = args.console_bind_address.parse().context("--console-bind-address must be host:port")?;
+        let listen: std::net::SocketAddr =
+            args.console_bind_address.parse().context("--console-bind-address must be host:port")?;
+        if !listen.ip().is_loopback() && !args.console_allow_plain_http {
+            anyhow::bail!(
+                "--console-bind-address {listen} is not a loopback address: the console serves plain HTTP, so put \
+                 TLS in front of it and pass --console-allow-plain-http (or bind 127.0.0.1 and use kubectl port-forward)"
+            );
+        }
         // The operator's configuration gives the cluster's URL and CA only: sessions carry the
         // signed-in user's token (kube_ecs_console::identity).
         let console = kube_ecs_console::Console::with_token_sign_in(listen, kube_config.clone(), &args.console_hosts)
