@@ -136,7 +136,13 @@ async fn run_pods_and_stop() {
     }
     assert_eq!(pods.logs("private", &LogParams::default()).await.expect("logs"), "pulled-private\n");
     assert_eq!(pods.logs("ecr", &LogParams::default()).await.expect("logs"), "pulled-ecr\n");
-    assert_ne!(host_footprint(Some(&dir)), before, "real nodes changed nothing on the host?");
+    let during = host_footprint(Some(&dir));
+    assert_ne!(during, before, "real nodes changed nothing on the host?");
+    // The add-ons' host state is in the comparison too: the Service network's namespace and veth, and
+    // the add-on processes.
+    for expected in ["mount /run/netns/kecs-svc-", "link kecsv", "/metrics-server ", "/kube-proxy ", "/coredns "] {
+        assert!(during.contains(expected), "{expected:?} not in the footprint:\n{during}");
+    }
     let stopping = Instant::now();
     drop(cluster);
     eprintln!("stopped in {:?}", stopping.elapsed());
