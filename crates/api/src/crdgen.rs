@@ -18,6 +18,7 @@ pub fn all() -> Vec<(&'static str, CustomResourceDefinition)> {
     ];
     for (_, crd) in &mut crds {
         crate::rules::apply(crd);
+        crate::status_default::apply(crd);
     }
     crds
 }

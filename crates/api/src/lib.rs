@@ -24,6 +24,7 @@ pub mod scheduled_task;
 pub mod scheduled_task_rules;
 pub mod schema;
 pub mod service;
+pub mod status_default;
 pub mod task;
 pub mod task_definition;
 pub mod task_definition_validation;
