@@ -264,9 +264,18 @@ async fn run_operator(args: RunArgs) -> anyhow::Result<()> {
         }
         // The operator's configuration gives the cluster's URL and CA only: sessions carry the
         // signed-in user's token (kube_ecs_console::identity).
-        let console = kube_ecs_console::Console::with_token_sign_in(listen, kube_config.clone(), &args.console_hosts)
-            .await
-            .context("binding the console")?;
+        // With the ECS API on, its access keys sign in too (the same Secrets, watched here as well).
+        let keys = ecs_api.is_some().then(|| {
+            let (store, feed) =
+                kube_ecs_endpoint::keys::KeyStore::watch(client.clone(), &args.ecs_api.ecs_api_keys_namespace);
+            tokio::spawn(feed);
+            std::sync::Arc::new(crate::console::EndpointKeys(store))
+                as std::sync::Arc<dyn kube_ecs_console::sign_in::AccessKeys>
+        });
+        let console =
+            kube_ecs_console::Console::with_token_sign_in(listen, kube_config.clone(), keys, &args.console_hosts)
+                .await
+                .context("binding the console")?;
         tracing::info!(address = %console.address(), "web console listening");
         tokio::spawn(async move {
             if let Err(e) = console.serve().await {

@@ -40,3 +40,20 @@ impl ConsoleArgs {
         }
     }
 }
+
+/// The ECS API's access keys (the endpoint's key store) as the console checks them at sign-in: the
+/// same Secrets, the same key -> identity mapping as the API's.
+pub struct EndpointKeys(pub kube_ecs_endpoint::keys::KeyStore);
+
+impl kube_ecs_console::sign_in::AccessKeys for EndpointKeys {
+    fn verify(&self, access_key_id: &str, secret_access_key: &str) -> Option<kube_ecs_console::sign_in::KeyIdentity> {
+        let key = self.0.lookup(access_key_id)?;
+        let matches =
+            kube_ecs_console::session::constant_time_eq(key.secret_access_key.as_bytes(), secret_access_key.as_bytes());
+        matches.then_some(kube_ecs_console::sign_in::KeyIdentity {
+            username: key.username,
+            groups: key.groups,
+            namespace: key.namespace,
+        })
+    }
+}

@@ -458,7 +458,7 @@ async fn measure_the_tasks_tab() {
 }
 
 #[tokio::test]
-async fn operator_mode_signs_in_with_a_bearer_token_and_acts_with_its_rights_only() {
+async fn operator_mode_signs_in_with_a_bearer_token_or_an_access_key_and_acts_with_its_rights_only() {
     setup();
     let client = support::client().await;
     let ns = support::namespace(&client, "console-token").await;
@@ -478,9 +478,15 @@ async fn operator_mode_signs_in_with_a_bearer_token_and_acts_with_its_rights_onl
 
     // The console as the operator runs it: the admin's configuration gives the cluster, not rights.
     let listen = "127.0.0.1:0".parse().expect("address");
-    let console = kube_ecs::web_console::Console::with_token_sign_in(listen, ecs_api::kube_config().await, &[])
-        .await
-        .expect("console");
+    // The ECS API's key store over this namespace's key Secrets (the operator watches its own).
+    let (store, feed) = kube_ecs::ecs_api::keys::KeyStore::watch(client.clone(), &ns);
+    tokio::spawn(feed);
+    let keys: std::sync::Arc<dyn kube_ecs::web_console::sign_in::AccessKeys> =
+        std::sync::Arc::new(kube_ecs::console::EndpointKeys(store.clone()));
+    let console =
+        kube_ecs::web_console::Console::with_token_sign_in(listen, ecs_api::kube_config().await, Some(keys), &[])
+            .await
+            .expect("console");
     let base = format!("http://{}", console.address());
     tokio::spawn(console.serve());
 
@@ -502,5 +508,44 @@ async fn operator_mode_signs_in_with_a_bearer_token_and_acts_with_its_rights_onl
         clusters.contains("403") && clusters.contains(&user),
         "the cluster itself is refused to the token: {clusters}"
     );
+    browser.close().await;
+
+    // An ECS API access key: its identity impersonated, its namespace the pages' own.
+    let key_user = format!("key-user-{ns}");
+    let read =
+        serde_json::json!([{"apiGroups": ["ecs.kube-ecs.dev"], "resources": ["*"], "verbs": ["get", "list", "watch"]}]);
+    ecs_api::grant_role(&client, &key_user, &ns, "view", read).await;
+    let (id, secret) = ("AKIACONSOLETEST0001", "a-secret-of-more-than-16-characters");
+    let key = serde_json::json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "console-key", "namespace": ns},
+        "type": kube_ecs::ecs_api::keys::SECRET_TYPE,
+        "stringData": {"accessKeyId": id, "secretAccessKey": secret, "username": key_user, "namespace": ns}});
+    apply(&Api::<k8s_openapi::api::core::v1::Secret>::namespaced(client.clone(), &ns), key).await;
+    let deadline = Instant::now() + support::WAIT;
+    while store.lookup(id).is_none() {
+        assert!(Instant::now() < deadline, "the key store never saw the key");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let browser = Browser::open().await;
+    browser.client.goto(&format!("{base}/sign-in")).await.expect("sign-in");
+    browser.wait_for("//input[@id='access_key_id']").await.send_keys(id).await.expect("id");
+    browser
+        .wait_for("//input[@id='secret_access_key']")
+        .await
+        .send_keys("a-wrong-secret-of-16-chars")
+        .await
+        .expect("secret");
+    browser.click("//button[@id='sign-in']").await;
+    let refused = browser.text("//div[@id='sign-in-error']").await;
+    assert!(refused.contains("do not match"), "{refused}");
+    browser.wait_for("//input[@id='access_key_id']").await.send_keys(id).await.expect("id");
+    browser.wait_for("//input[@id='secret_access_key']").await.send_keys(secret).await.expect("secret");
+    browser.click("//button[@id='sign-in']").await;
+    let who = browser.text("//div[@id='who']").await;
+    assert!(who.contains(&key_user), "signed in as the key's user: {who}");
+    let url = browser.client.current_url().await.expect("url");
+    assert_eq!(url.path(), format!("/ns/{ns}/clusters"), "the key's namespace");
+    browser.client.goto(&format!("{base}/ns/{ns}/clusters/{ns}/tasks")).await.expect("tasks");
+    browser.wait_for("//tr[@data-task='token-task']").await;
+    assert!(!browser.has("//a[@id='run-task']").await, "the key's rights: no Run button");
     browser.close().await;
 }

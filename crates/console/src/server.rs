@@ -33,10 +33,12 @@ pub struct ConsoleConfig {
 pub enum SignIn {
     /// Local mode: the kubeconfig's identity, given to whoever redeems a printed login token.
     Kubeconfig(Arc<Identity>),
-    /// Operator mode: a Kubernetes bearer token typed into the sign-in form, checked by the
-    /// apiserver (SelfSubjectReview) and used as the session's only credential. `base` gives the
-    /// cluster's URL and CA; its own credentials are never used for a session.
-    BearerToken { base: Box<kube::Config> },
+    /// Operator mode (crate::sign_in): a Kubernetes bearer token typed into the sign-in form,
+    /// checked by the apiserver (SelfSubjectReview) and used as the session's only credential, or an
+    /// ECS API access key, checked against `keys` and acted on by impersonating its identity (as the
+    /// ECS API does). `base` gives the cluster's URL and CA, and, for keys only, the credentials that
+    /// impersonate.
+    Operator { base: Box<kube::Config>, keys: Option<Arc<dyn crate::sign_in::AccessKeys>> },
 }
 
 /// What every handler shares.
@@ -76,13 +78,18 @@ impl Console {
     /// Operator mode: users sign in with a Kubernetes bearer token (crate::sign_in). `hosts` are the
     /// `host:port` names browsers reach the console by (the Host allowlist; the loopback names of
     /// the bound port are always allowed, for `kubectl port-forward`).
-    pub async fn with_token_sign_in(listen: SocketAddr, base: kube::Config, hosts: &[String]) -> std::io::Result<Self> {
+    pub async fn with_token_sign_in(
+        listen: SocketAddr,
+        base: kube::Config,
+        keys: Option<Arc<dyn crate::sign_in::AccessKeys>>,
+        hosts: &[String],
+    ) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind(listen).await?;
         let address = listener.local_addr()?;
         let app = Arc::new(App {
             sessions: Sessions::default(),
             allowed: Allowed::loopback(address.port()).and_hosts(hosts),
-            sign_in: SignIn::BearerToken { base: Box::new(base) },
+            sign_in: SignIn::Operator { base: Box::new(base), keys },
         });
         Ok(Self { listener, app, address })
     }
@@ -120,8 +127,8 @@ fn router(app: Arc<App>) -> axum::Router {
 
 /// The sign-in page of a browser without a session (or with a used token).
 fn sign_in_page(app: &App, status: StatusCode, why: &str) -> Response {
-    if matches!(app.sign_in, SignIn::BearerToken { .. }) {
-        return crate::sign_in::page(status, why);
+    if let SignIn::Operator { keys, .. } = &app.sign_in {
+        return crate::sign_in::page(status, why, keys.is_some());
     }
     let body = html! {
         h1 { "Sign in" }
