@@ -19,16 +19,34 @@ pub async fn fragment(client: &kube::Client, ns: &str, id: &str, csrf: &str) -> 
     let (task, rights) = futures::join!(api.get(id), Rights::in_namespace(client, ns));
     let task = task?;
     let status = task.status.clone().unwrap_or_default();
-    let last = fmt::opt_word(status.last_status.as_ref());
-    let desired = fmt::opt_word(task.spec.desired_status.as_ref().or(status.desired_status.as_ref()));
-    let cluster = kube_ecs_api::ecs_names::cluster_reference(task.spec.cluster.as_deref());
     let pod = status.pod.clone().unwrap_or_else(|| id.to_string());
     let logs = futures::future::join_all(status.containers.iter().map(|c| {
         let container = c.kubernetes_name.clone().unwrap_or_else(|| c.name.clone());
         container_log(client, ns, &pod, container)
     }))
     .await;
-    Ok(html! {
+    Ok(render(&TaskView { ns, id, task: &task, rights, logs: &logs, csrf }))
+}
+
+/// What the task page shows, read.
+pub struct TaskView<'a> {
+    pub ns: &'a str,
+    pub id: &'a str,
+    pub task: &'a Task,
+    pub rights: Rights,
+    /// Each container's log (in `status.containers`' order), or why it could not be read.
+    pub logs: &'a [Result<String>],
+    pub csrf: &'a str,
+}
+
+/// The task page's content: pure, so what reaches the HTML is tested without a cluster.
+pub fn render(view: &TaskView<'_>) -> Markup {
+    let TaskView { ns, id, task, rights, logs, csrf } = *view;
+    let status = task.status.clone().unwrap_or_default();
+    let last = fmt::opt_word(status.last_status.as_ref());
+    let desired = fmt::opt_word(task.spec.desired_status.as_ref().or(status.desired_status.as_ref()));
+    let cluster = kube_ecs_api::ecs_names::cluster_reference(task.spec.cluster.as_deref());
+    html! {
         p.crumbs {
             a href={ "/ns/" (ns) "/clusters" } { "Clusters" } " › "
             a href={ "/ns/" (ns) "/clusters/" (cluster) "/tasks" } { (cluster) } " › " "Task " (id)
@@ -99,7 +117,7 @@ pub async fn fragment(client: &kube::Client, ns: &str, id: &str, csrf: &str) -> 
             }
         }
         h2 { "Logs" }
-        @for (c, log) in status.containers.iter().zip(&logs) {
+        @for (c, log) in status.containers.iter().zip(logs) {
             section.log data-container=(c.name) {
                 h3 { (c.name) }
                 @match log {
@@ -109,7 +127,7 @@ pub async fn fragment(client: &kube::Client, ns: &str, id: &str, csrf: &str) -> 
                 }
             }
         }
-    })
+    }
 }
 
 /// The last lines of one container's log, as the identity reads them.
@@ -121,5 +139,68 @@ async fn container_log(client: &kube::Client, ns: &str, pod: &str, container: St
         Err(kube::Error::Api(s)) if s.code == 400 && s.message.contains("waiting to start") => Ok(String::new()),
         Err(kube::Error::Api(s)) if s.code == 404 => Ok(String::new()),
         Err(e) => Err(ConsoleError::from(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A task whose every free-text field is hostile: what an attacker who may create tasks (or
+    /// write to a container's stdout) controls.
+    fn hostile_task() -> Task {
+        serde_json::from_value(serde_json::json!({
+            "apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "Task", "metadata": {"name": "t1", "namespace": "team"},
+            "spec": {"taskDefinition": "web:1", "cluster": "default", "group": "family:web",
+                "stoppedReason": "<img src=x onerror=alert(1)>",
+                "overrides": {"containerOverrides": [{"name": "app", "command": ["<script>alert(2)</script>"],
+                    "environment": [{"name": "URL", "value": "javascript:alert(3)"}]}]}},
+            "status": {"lastStatus": "RUNNING", "containers": [
+                {"name": "app", "image": "\"><script>alert(4)</script>", "reason": "</pre><script>alert(5)</script>"}]},
+        }))
+        .expect("task")
+    }
+
+    #[test]
+    fn attacker_text_renders_as_text() {
+        let task = hostile_task();
+        let logs = vec![Ok("<script>alert(6)</script>\njavascript:alert(7)\n".to_string())];
+        let rights = Rights { run_tasks: true, stop_tasks: true };
+        let html =
+            render(&TaskView { ns: "team", id: "t1", task: &task, rights, logs: &logs, csrf: "c0ffee" }).into_string();
+        assert!(!html.contains("<script"), "{html}");
+        assert!(!html.contains("<img"), "{html}");
+        assert!(!html.contains("href=\"javascript"), "{html}");
+        for shown in [
+            "&lt;script&gt;alert(2)&lt;/script&gt;",
+            "URL=javascript:alert(3)",
+            "&lt;img src=x onerror=alert(1)&gt;",
+            "&quot;&gt;&lt;script&gt;alert(4)&lt;/script&gt;",
+            "&lt;/pre&gt;&lt;script&gt;alert(5)&lt;/script&gt;",
+            "&lt;script&gt;alert(6)&lt;/script&gt;",
+        ] {
+            assert!(html.contains(shown), "{shown} is not shown as text: {html}");
+        }
+    }
+
+    #[test]
+    fn stop_is_offered_with_the_csrf_token_only_when_rbac_allows_it() {
+        let task = hostile_task();
+        let logs = vec![Ok(String::new())];
+        let allowed = Rights { run_tasks: false, stop_tasks: true };
+        let html =
+            render(&TaskView { ns: "team", id: "t1", task: &task, rights: allowed, logs: &logs, csrf: "c0ffee" })
+                .into_string();
+        assert!(html.contains(r#"action="/ns/team/tasks/t1/stop""#) && html.contains(r#"value="c0ffee""#), "{html}");
+        let html = render(&TaskView {
+            ns: "team",
+            id: "t1",
+            task: &task,
+            rights: Rights::default(),
+            logs: &logs,
+            csrf: "c0ffee",
+        })
+        .into_string();
+        assert!(!html.contains("/stop"), "no Stop without patch rights: {html}");
     }
 }
