@@ -97,6 +97,12 @@ pub fn host_footprint(cluster: Option<&Path>) -> String {
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|f| !others.owns_cni_result(f))
+        // A sandbox being set up or torn down has its result before (or after) its directory, so its
+        // name alone can miss it: the result's network namespace path names the node it belongs to.
+        .filter(|f| {
+            let cached = std::fs::read_to_string(Path::new("/var/lib/cni/results").join(f)).unwrap_or_default();
+            !cached_netns(&cached).is_some_and(|netns| others.owns_path(&netns))
+        })
         .collect();
     results.sort();
     for f in results {
@@ -161,6 +167,13 @@ fn portmap_comment(rule: &str) -> Option<&str> {
     let (_, rest) = rule.split_once("comment \"")?;
     let id = rest.split('"').next()?;
     (id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit())).then_some(id)
+}
+
+/// The network namespace a CNI cache file (`/var/lib/cni/results/*`) records (`"netns"`, libcni's
+/// cniCacheV1), under the node's containerd state directory.
+fn cached_netns(cached: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(cached).ok()?;
+    value.get("netns")?.as_str().map(str::to_string)
 }
 
 /// What the live real nodes of other clusters own.
@@ -259,6 +272,17 @@ mod tests {
         );
         assert_eq!(portmap_comment("comment \"CNI portmap plugin\""), None);
         assert_eq!(portmap_comment("jump hostports"), None);
+    }
+
+    #[test]
+    fn a_cni_result_names_its_network_namespace() {
+        let cached = r#"{"kind":"cniCacheV1","containerId":"ab","ifName":"lo","networkName":"cni-loopback",
+            "netns":"/tmp/kube-ecs-cluster-9-0/nodes/real-1/containerd/state/io.containerd.grpc.v1.cri/netns/cni-1"}"#;
+        assert_eq!(
+            cached_netns(cached).as_deref(),
+            Some("/tmp/kube-ecs-cluster-9-0/nodes/real-1/containerd/state/io.containerd.grpc.v1.cri/netns/cni-1")
+        );
+        assert_eq!(cached_netns("not json"), None);
     }
 
     #[test]
