@@ -146,7 +146,12 @@ async fn signs_in_with_the_printed_url_and_sees_a_cluster_its_tasks_and_its_tags
     browser.wait_for("//dd[@id='running-count'][text()='1']").await;
     browser.wait_for("//table[@id='deployments']//td[text()='web:1']").await;
 
-    // The printed URL signs in once.
+    // Sign out: the session ends (a page then asks to sign in) and the printed URL signs in once.
+    browser.click("//button[@id='sign-out']").await;
+    assert!(browser.text("//main").await.contains("You are signed out."));
+    browser.client.goto(&format!("{}/ns/{ns}/clusters", console.base())).await.expect("clusters");
+    assert!(browser.text("//main").await.contains("You are not signed in."));
+
     browser.client.goto(&console.login_url).await.expect("the URL again");
     let body = browser.text("//main").await;
     assert!(body.contains("wrong or was used already"), "{body}");

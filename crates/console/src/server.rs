@@ -115,6 +115,7 @@ fn router(app: Arc<App>) -> axum::Router {
         .route("/login", get(login))
         .route("/sign-in", get(crate::sign_in::form).post(crate::sign_in::submit))
         .route("/switch", get(switch))
+        .route("/sign-out", axum::routing::post(sign_out))
         .route("/static/console.css", get(static_files::css))
         .route("/static/live.js", get(static_files::live_js))
         .route(live::STREAM_PATH, get(live::stream))
@@ -180,6 +181,27 @@ pub(crate) fn start_session(app: &App, identity: Arc<Identity>) -> Response {
 }
 
 #[derive(Deserialize)]
+struct SignOutForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+}
+
+/// Ends the session (its CSRF token required: a forced sign-out is a nuisance, not harmless) and
+/// clears the cookie. In local mode a new sign-in needs a new `kube-ecs console` URL.
+async fn sign_out(State(app): State<Arc<App>>, headers: HeaderMap, Form(form): Form<SignOutForm>) -> Response {
+    let Some(session) = app.sessions.find(&headers) else { return not_signed_in(&app) };
+    if !session.csrf_matches(&form.csrf) {
+        return csrf_refused();
+    }
+    app.sessions.end(&headers);
+    let mut response = sign_in_page(&app, StatusCode::OK, "You are signed out.");
+    if let Ok(value) = HeaderValue::from_str(&crate::session::clear_cookie()) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+#[derive(Deserialize)]
 struct SwitchQuery {
     #[serde(default)]
     ns: String,
@@ -208,7 +230,7 @@ async fn page(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri) -> Resp
     // Rendered (and escaped) by maud above; PreEscaped below only puts that markup back.
     let body = live::sse_safe(body.into_string());
     let stream = page.is_live().then(|| live::stream_url(&page, &body));
-    let markup = layout::page(&page.title(), &session.identity, page.namespace(), PreEscaped(body), stream);
+    let markup = layout::page(&page.title(), &session, page.namespace(), PreEscaped(body), stream);
     timed(status, markup, started)
 }
 
@@ -252,7 +274,7 @@ async fn run_task_page(
         Ok(markup) => (status, markup),
         Err(e) => (e.status(), layout::error_box(&e)),
     };
-    timed(status, layout::page("Run task", &session.identity, ns, body, None), started)
+    timed(status, layout::page("Run task", session, ns, body, None), started)
 }
 
 /// Runs the form's tasks as the identity: to the task (or the cluster's tasks) when created, back
@@ -298,7 +320,7 @@ async fn stop_task(
                 (layout::error_box(&e))
                 p { a href=(page.path()) { "Back to the task" } }
             };
-            (e.status(), Html(layout::page("Stop task", &session.identity, &ns, body, None).into_string()))
+            (e.status(), Html(layout::page("Stop task", &session, &ns, body, None).into_string()))
                 .into_response()
         }
     }

@@ -93,12 +93,24 @@ impl Sessions {
         cookie
     }
 
+    /// Ends the session the request's cookie names.
+    pub fn end(&self, headers: &HeaderMap) {
+        if let (Some(cookie), Ok(mut sessions)) = (cookie_value(headers, COOKIE), self.sessions.lock()) {
+            sessions.remove(&digest(&cookie));
+        }
+    }
+
     /// The session the request's cookie names, if it is live.
     pub fn find(&self, headers: &HeaderMap) -> Option<Arc<Session>> {
         let cookie = cookie_value(headers, COOKIE)?;
         let sessions = self.sessions.lock().ok()?;
         sessions.get(&digest(&cookie)).filter(|s| s.created.elapsed() < SESSION_LIFETIME).cloned()
     }
+}
+
+/// The `Set-Cookie` value that removes the session cookie.
+pub fn clear_cookie() -> String {
+    format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")
 }
 
 /// The `Set-Cookie` value of a new session. No `Secure`: the local console serves plain HTTP on the

@@ -102,7 +102,9 @@ pub async fn submit(State(app): State<Arc<App>>, Form(form): Form<SignInForm>) -
                 identity.default_namespace = key.namespace;
                 start_session(&app, Arc::new(identity))
             }
-            Err(e) => page(StatusCode::UNAUTHORIZED, &format!("The apiserver refused the key's identity: {e}"), with_keys),
+            Err(e) => {
+                page(StatusCode::UNAUTHORIZED, &format!("The apiserver refused the key's identity: {e}"), with_keys)
+            }
         };
     }
     let token = form.token.trim();

@@ -3,10 +3,11 @@
 
 use maud::{DOCTYPE, Markup, html};
 
-use crate::identity::Identity;
+use crate::session::Session;
 
 /// A whole page around `body`. `stream`: the live stream's URL when the page updates itself.
-pub fn page(title: &str, identity: &Identity, ns: &str, body: Markup, stream: Option<String>) -> Markup {
+pub fn page(title: &str, session: &Session, ns: &str, body: Markup, stream: Option<String>) -> Markup {
+    let identity = &session.identity;
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -30,6 +31,10 @@ pub fn page(title: &str, identity: &Identity, ns: &str, body: Markup, stream: Op
                     }
                     div.who #who title=(identity.groups.join(", ")) {
                         "Signed in as " strong { (identity.username) }
+                    }
+                    form.sign-out method="post" action="/sign-out" {
+                        input type="hidden" name="_csrf" value=(session.csrf);
+                        button #sign-out type="submit" { "Sign out" }
                     }
                 }
                 main #live data-stream=[stream] {
