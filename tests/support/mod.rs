@@ -20,6 +20,7 @@ use serde::de::DeserializeOwned;
 
 pub mod ecr;
 pub mod ecs_api;
+pub mod gitops;
 pub mod operator;
 pub mod operator_process;
 

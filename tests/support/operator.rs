@@ -43,6 +43,18 @@ pub fn context() -> Arc<Context> {
 
 /// Installs the CRDs and starts the controllers (once per test binary).
 pub fn start() {
+    start_once(true);
+}
+
+/// Starts the controllers without installing the CRDs (once per test binary): for a test that has
+/// something else install them (a GitOps tool syncing them from Git), as a fresh cluster would. Their
+/// watches retry until the CRDs are served.
+#[allow(dead_code)]
+pub fn start_before_crds() {
+    start_once(false);
+}
+
+fn start_once(install: bool) {
     static STARTED: OnceLock<()> = OnceLock::new();
     STARTED.get_or_init(|| {
         let cluster = super::cluster();
@@ -53,7 +65,9 @@ pub fn start() {
                 let runtime = tokio::runtime::Runtime::new().expect("operator runtime");
                 runtime.block_on(async move {
                     let client = cluster.client().await.expect("operator client");
-                    install_crds(&client).await;
+                    if install {
+                        install_crds(&client).await;
+                    }
                     let _ = ready_tx.send(());
                     let ctx = Arc::new(Context::new(client, test_config()));
                     let _ = CONTEXT.set(ctx.clone());

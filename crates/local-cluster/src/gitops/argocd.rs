@@ -32,8 +32,10 @@ pub struct ArgoCdOptions {
     pub namespace: String,
     /// Extra `argocd-cm` entries: health checks (`resource.customizations.health.<group>_<Kind>`), ...
     pub settings: BTreeMap<String, String>,
-    /// `timeout.reconciliation`: how often an Application is compared with Git without a change
-    /// seen in the cluster (Argo CD's default is 120 s; a refresh annotation asks for one at once).
+    /// `timeout.reconciliation`: how often an Application is compared with Git and its resources'
+    /// health recomputed without a change Argo CD acts on (its default is 120 s plus up to 60 s of
+    /// jitter; a refresh annotation asks for one at once). Argo CD refreshes at once on a resource
+    /// change only if its health status or its manifest without `status` changed.
     pub reconciliation: Duration,
     /// How long the processes may take to listen.
     pub ready_timeout: Duration,
@@ -128,6 +130,12 @@ impl ArgoCd {
         )?;
         super::wait_listening(cluster, "argocd-repo-server", repo_port, options.ready_timeout)?;
         let repo_server = format!("127.0.0.1:{repo_port}");
+        // Upstream's StatefulSet passes argocd-cm's timeout.reconciliation to the controller in these
+        // variables (the controller does not read that key itself); no jitter, so a test knows when the
+        // next comparison comes.
+        let mut controller_env = with_name("argocd-application-controller");
+        controller_env.push(("ARGOCD_RECONCILIATION_TIMEOUT", format!("{}s", options.reconciliation.as_secs())));
+        controller_env.push(("ARGOCD_RECONCILIATION_JITTER", "0s".into()));
         super::spawn(
             cluster,
             "argocd-application-controller",
@@ -147,7 +155,7 @@ impl ArgoCd {
                 // and the tests read.
                 "--persist-resource-health".into(),
             ],
-            &with_name("argocd-application-controller"),
+            &controller_env,
         )?;
         super::wait_listening(cluster, "argocd-application-controller", controller_metrics, options.ready_timeout)?;
         Ok(Self { namespace: options.namespace.clone(), repo_server })
