@@ -77,6 +77,11 @@ async fn a_service_burning_cpu_scales_out_from_one_task_and_back_in_when_the_loa
         "{:?}",
         status.events
     );
+    assert!(
+        status.events.iter().any(|e| e.message.starts_with("(service burn) has started 1 tasks: (task burn-")),
+        "ECS's event for the task the scale-out started: {:?}",
+        status.events
+    );
     assert_eq!(out.spec.desired_count, Some(1), "spec.desiredCount stays the user's");
 
     // The load stops at `end`; then the scale-in window, a scrape or two and the HPA's sync.

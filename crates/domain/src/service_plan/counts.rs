@@ -74,7 +74,12 @@ mod tests {
     #[test]
     fn recognises_started_tasks_events() {
         use crate::service_plan::rollout::{is_started_tasks_message, started_tasks_message};
-        assert!(is_started_tasks_message(&started_tasks_message("web", 12)));
+        assert!(is_started_tasks_message(&started_tasks_message("web", 12, &[])));
+        assert!(is_started_tasks_message(&started_tasks_message("web", 2, &["web-1", "web-2"])));
+        assert_eq!(
+            started_tasks_message("web", 2, &["web-1", "web-2"]),
+            "(service web) has started 2 tasks: (task web-1) (task web-2)."
+        );
         assert!(!is_started_tasks_message("(service web) has started deployment ecs-svc/2 of web:2."));
         assert!(!is_started_tasks_message("(service web) has reached a steady state."));
     }

@@ -52,6 +52,7 @@ pub fn pod_view(pod: &Pod, node: Option<&Node>, now: &Time) -> PodView {
         failure,
         deleting: pod.metadata.deletion_timestamp.is_some(),
         unplaceable: observation.unschedulable.is_some(),
+        created: pod.metadata.creation_timestamp.as_ref().map(|t| t.0),
     }
 }
 

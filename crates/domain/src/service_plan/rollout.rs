@@ -33,6 +33,8 @@ pub struct PodView {
     /// No container instance can take it (the scheduler left it unscheduled): in ECS the task would
     /// not exist, so it is neither pending nor started.
     pub unplaceable: bool,
+    /// When the pod was made (the newest are the tasks a "has started" event names).
+    pub created: Option<jiff::Timestamp>,
 }
 
 /// Why a service task stopped.
@@ -48,19 +50,28 @@ pub struct PodFailure {
     pub essential_exit: bool,
 }
 
-/// The event of new tasks: "(service web) has started 3 tasks." (ECS's wording).
-pub fn started_tasks_message(service: &str, count: i32) -> String {
-    format!("(service {service}) has started {count} tasks.")
+/// Most task IDs one "has started" event names (a burst of hundreds would make an event of kilobytes).
+pub const MAX_STARTED_TASKS_NAMED: usize = 10;
+
+/// The event of new tasks, in ECS's wording: "(service web) has started 2 tasks: (task web-7c9-x2)
+/// (task web-7c9-q8)." naming the tasks (at most [`MAX_STARTED_TASKS_NAMED`]); without IDs, "(service
+/// web) has started 3 tasks.".
+pub fn started_tasks_message(service: &str, count: i32, tasks: &[&str]) -> String {
+    if tasks.is_empty() {
+        return format!("(service {service}) has started {count} tasks.");
+    }
+    let named: Vec<String> = tasks.iter().take(MAX_STARTED_TASKS_NAMED).map(|t| format!("(task {t})")).collect();
+    format!("(service {service}) has started {count} tasks: {}.", named.join(" "))
 }
 
 /// Whether `message` is a [`started_tasks_message`].
 pub fn is_started_tasks_message(message: &str) -> bool {
-    message.starts_with("(service ")
-        && message.ends_with(" tasks.")
-        && message
-            .split(") has started ")
-            .nth(1)
-            .is_some_and(|rest| rest.trim_end_matches(" tasks.").chars().all(|c| c.is_ascii_digit()))
+    let Some(rest) = message.strip_prefix("(service ").and_then(|m| m.split(") has started ").nth(1)) else {
+        return false;
+    };
+    let digits = rest.chars().take_while(char::is_ascii_digit).count();
+    let tail = &rest[digits..];
+    digits > 0 && (tail == " tasks." || (tail.starts_with(" tasks: (task ") && tail.ends_with(").")))
 }
 
 /// What the planner sees.
@@ -261,7 +272,19 @@ pub fn plan(inputs: &RolloutInputs) -> RolloutPlan {
     let pending: i32 = status.deployments.iter().map(|d| d.pending_count).sum();
     let previous_total = inputs.previous.running_count.unwrap_or(0) + inputs.previous.pending_count.unwrap_or(0);
     if running + pending > previous_total && !inputs.previous.deployments.is_empty() {
-        messages.push(started_tasks_message(&name, running + pending - previous_total));
+        // The newest counted tasks are the ones started since the last written status (a postponed
+        // write sums them).
+        let count = running + pending - previous_total;
+        let mut started: Vec<&PodView> = inputs
+            .pods
+            .iter()
+            .filter(|p| {
+                p.lifecycle > TaskLifecycle::Provisioning && p.failure.is_none() && !p.deleting && !p.unplaceable
+            })
+            .collect();
+        started.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.name.cmp(&b.name)));
+        let named: Vec<&str> = started.iter().take(count as usize).map(|p| p.name.as_str()).collect();
+        messages.push(started_tasks_message(&name, count, &named));
     }
     // Said once while it lasts, as ECS repeats it only when something changed.
     if let Some(failure) = inputs.placement_failure
@@ -437,6 +460,7 @@ mod tests {
             failure,
             deleting: false,
             unplaceable: false,
+            created: None,
         }
     }
 
@@ -516,7 +540,39 @@ mod tests {
         });
         let messages: Vec<_> = steady.status.events.iter().map(|e| e.message.as_str()).collect();
         assert_eq!(messages[0], "(service web) has reached a steady state.", "{messages:?}");
-        assert!(messages.iter().any(|m| m.contains("has started 3 tasks")), "{messages:?}");
+        assert!(
+            messages.contains(&"(service web) has started 3 tasks: (task p0) (task p1) (task p2)."),
+            "{messages:?}"
+        );
+    }
+
+    #[test]
+    fn a_started_tasks_event_names_the_newest_tasks() {
+        let svc = service(true);
+        let t = time("2026-01-01T00:00:00Z");
+        let mut pods = running_web_1();
+        for (i, p) in pods.iter_mut().enumerate() {
+            p.created = Some(jiff::Timestamp::from_second(1_700_000_000 + i as i64).expect("time"));
+        }
+        let first = plan(&first_rollout(&svc, &pods, true, &t));
+        // Two more tasks (a scale-out): the event names them, not the ones already counted.
+        for name in ["p3", "p4"] {
+            let mut p = pod(name, "web:1", TaskLifecycle::Pending, None);
+            p.created = Some(jiff::Timestamp::from_second(1_700_000_100).expect("time"));
+            pods.push(p);
+        }
+        let mut unplaceable = pod("p5", "web:1", TaskLifecycle::Provisioning, None);
+        unplaceable.unplaceable = true;
+        unplaceable.created = Some(jiff::Timestamp::from_second(1_700_000_200).expect("time"));
+        pods.push(unplaceable);
+        let later = time("2026-01-01T00:01:00Z");
+        let next = plan(&RolloutInputs {
+            previous: &first.status,
+            pods: &pods,
+            now: &later,
+            ..first_rollout(&svc, &pods, true, &t)
+        });
+        assert_eq!(next.status.events[0].message, "(service web) has started 2 tasks: (task p3) (task p4).");
     }
 
     #[test]
