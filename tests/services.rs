@@ -266,7 +266,7 @@ async fn target_groups_bind_once_the_binding_kind_exists() {
             .await;
     let pod_spec = deployment.spec.and_then(|s| s.template.spec).expect("pod spec");
     let pre_stop = pod_spec.containers[0].lifecycle.as_ref().and_then(|l| l.pre_stop.as_ref()).expect("preStop");
-    assert_eq!(pre_stop.sleep.as_ref().map(|s| s.seconds), Some(5), "drains before SIGTERM");
+    assert_eq!(pre_stop.sleep.as_ref().map(|s| s.seconds), Some(10), "drains before SIGTERM");
 
     // The CRD alone, as the AWS Load Balancer Controller's chart installs it.
     let crds: Api<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition> =

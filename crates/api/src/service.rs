@@ -95,7 +95,9 @@ pub struct ServiceSpec {
     /// `ENABLED` or `DISABLED` (accepted).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub availability_zone_rebalancing: Option<String>,
-    /// Service Connect configuration (accepted and reported as not applied).
+    /// Service Connect: each published port (`services[].portName`) becomes a ClusterIP Service named
+    /// after its discovery name, and every task of the namespace's Service Connect services finds the
+    /// client aliases (`dnsName:port`) in its /etc/hosts (docs/mapping.md).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "super::schema::preserve_unknown_object")]
     pub service_connect_configuration: Option<serde_json::Value>,

@@ -8,18 +8,25 @@
 //!   in a `preStop` sleep (the kubelet's own sleep action: no shell needed in the image) before it
 //!   is signalled. The wait counts within the task's stop timeout, as ECS's does not; the delay is
 //!   short next to ECS's 30-second default stop timeout.
+//! - **Registration after a health check.** An ALB sends a new target traffic once it passes a health
+//!   check; a Pod is an endpoint as soon as it is ready. A load-balanced container without an ECS
+//!   health check (which is a readiness probe already) gets a TCP readiness probe on its target port
+//!   ([`ready_when_listening`]), so a task joins the endpoints when it listens, not when it starts.
 //! - **Existing target groups.** `loadBalancers[].targetGroupArn` on EKS is an ALB/NLB target group
 //!   the AWS Load Balancer Controller keeps in step with a Kubernetes Service through a
 //!   `TargetGroupBinding` (elbv2.k8s.aws/v1beta1): [`target_group_bindings`] makes one per target
 //!   group, when the cluster has that kind.
 
-use k8s_openapi::api::core::v1::{LifecycleHandler, PodTemplateSpec, SleepAction};
+use k8s_openapi::api::core::v1::{LifecycleHandler, PodTemplateSpec, Probe, SleepAction, TCPSocketAction};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube::{Resource, ResourceExt};
 
 use crate::api::service::Service;
 
-/// How long a load-balanced task's containers stay up after leaving the endpoints.
-pub const DEREGISTRATION_DELAY: i64 = 5;
+/// How long a load-balanced task's containers stay up after leaving the endpoints: long enough for
+/// kube-proxy on a busy node to have dropped the task from its rules (5 s lost a request now and
+/// then on a loaded two-core host: tests/service_network.rs).
+pub const DEREGISTRATION_DELAY: i64 = 10;
 
 /// The TargetGroupBinding kind's API group, version and plural.
 pub const TARGET_GROUP_BINDING_GROUP: &str = "elbv2.k8s.aws";
@@ -48,6 +55,26 @@ pub fn drain_before_stop(template: &mut PodTemplateSpec) {
     // The wait must fit in the grace period, whatever the stop timeout left of it.
     let grace = spec.termination_grace_period_seconds.unwrap_or(30);
     spec.termination_grace_period_seconds = Some(grace.max(DEREGISTRATION_DELAY + 1));
+}
+
+/// Gives the container listening on each load-balanced port a TCP readiness probe on it, unless it
+/// has a readiness probe (an ECS health check) of its own.
+pub fn ready_when_listening(template: &mut PodTemplateSpec, service: &Service) {
+    let Some(spec) = template.spec.as_mut() else { return };
+    for port in service.spec.load_balancers.iter().filter_map(|lb| lb.container_port) {
+        let listening = spec
+            .containers
+            .iter_mut()
+            .find(|c| c.ports.iter().flatten().any(|p| p.container_port == port));
+        if let Some(container) = listening.filter(|c| c.readiness_probe.is_none()) {
+            container.readiness_probe = Some(Probe {
+                tcp_socket: Some(TCPSocketAction { port: IntOrString::Int(port), ..Default::default() }),
+                period_seconds: Some(1),
+                failure_threshold: Some(1),
+                ..Default::default()
+            });
+        }
+    }
 }
 
 /// One TargetGroupBinding (as JSON for a dynamic apply) per load balancer with a target group ARN:

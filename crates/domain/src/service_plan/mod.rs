@@ -11,6 +11,7 @@ pub mod placement_failure;
 pub mod reconcile;
 pub mod rolling;
 pub mod rollout;
+pub mod service_connect;
 pub mod workload;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;

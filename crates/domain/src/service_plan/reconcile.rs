@@ -6,11 +6,13 @@ use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::Service as KubeService;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::ResourceExt;
 
 use super::autoscaling::{self, Behaviour, ScalingInputs};
 use super::observe::WorkloadState;
 use super::rolling::{self, RollingBounds};
 use super::rollout::{self, PodView, RolloutInputs};
+use super::service_connect;
 use super::workload::{self, WorkloadInputs};
 use crate::api::EcsCluster;
 use crate::api::ecs::{RolloutState, SchedulingStrategy, ServiceState};
@@ -40,6 +42,8 @@ pub struct Observed<'a> {
     pub workload: &'a WorkloadState,
     /// The service's HorizontalPodAutoscaler, read while autoScaling is on.
     pub hpa: Option<&'a HorizontalPodAutoscaler>,
+    /// The Service Connect endpoint Services of the service's Kubernetes namespace (every service's).
+    pub connect_peers: &'a [std::sync::Arc<KubeService>],
     pub now: &'a Time,
 }
 
@@ -67,6 +71,8 @@ pub struct Planned {
     pub hpa: Option<HorizontalPodAutoscaler>,
     /// Delete the HPA kube-ecs made, before the workload takes `replicas` back.
     pub delete_hpa: bool,
+    /// The Service Connect endpoints the service publishes (delete its other ones).
+    pub connect_services: Vec<KubeService>,
 }
 
 pub fn is_daemon(service: &Service) -> bool {
@@ -131,6 +137,21 @@ pub fn plan(observed: &Observed<'_>) -> Result<Planned, Refusal> {
     })
     .map_err(Refusal::translation)?;
     crate::admission::secure(cluster, &namespace, observed.namespace_level, &deployed.spec, &mut translated)?;
+    let connect = service_connect::configuration(service).map_err(Refusal::translation)?;
+    let connect_services = match &connect {
+        Some(config) => {
+            let aliases = service_connect::host_aliases(
+                &service_connect::namespace_of(config, service),
+                &service.name_any(),
+                observed.connect_peers.iter().map(|p| p.as_ref()),
+            );
+            if let Some(spec) = translated.template.spec.as_mut().filter(|_| !aliases.is_empty()) {
+                spec.host_aliases = Some(aliases);
+            }
+            service_connect::endpoints(service, &deployed.spec, config).map_err(Refusal::translation)?
+        }
+        None => Vec::new(),
+    };
     let record =
         PodRecord::from_mappings(&deployed.reference, &translated.containers, translated.unsupported.clone(), None);
     let (max_percent, min_percent) = percentages(service);
@@ -181,15 +202,26 @@ pub fn plan(observed: &Observed<'_>) -> Result<Planned, Refusal> {
         status.events.truncate(super::rollout::MAX_EVENTS);
         events.push(scaled.event);
     }
+    let kube_service = workload::kube_service(service, &deployed.spec, &deployed.reference);
+    if let Some(taken) = kube_service
+        .as_ref()
+        .and_then(|k| connect_services.iter().find(|c| c.metadata.name == k.metadata.name).and(k.metadata.name.clone()))
+    {
+        return Err(Refusal::translation(format!(
+            "serviceConnectConfiguration: the discovery name {taken:?} is the name of the service's load balancer \
+             Service; choose another discoveryName"
+        )));
+    }
     Ok(Planned {
         status,
         workload,
-        kube_service: workload::kube_service(service, &deployed.spec, &deployed.reference),
+        kube_service,
         delete_pods: rollout.delete_pods,
         events,
         replicas_handover: replicas.handover,
         hpa: scaling.hpa,
         delete_hpa: scaling.delete_hpa,
+        connect_services,
     })
 }
 
@@ -263,6 +295,7 @@ mod tests {
                 placement_failure: None,
                 workload: &self.workload,
                 hpa: None,
+                connect_peers: &[],
                 now: &now,
             })
         }

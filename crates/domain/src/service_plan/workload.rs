@@ -85,6 +85,7 @@ fn pod_template(inputs: &WorkloadInputs) -> Result<PodTemplateSpec, serde_json::
     }
     if super::load_balancing::is_load_balanced(inputs.service) {
         super::load_balancing::drain_before_stop(&mut template);
+        super::load_balancing::ready_when_listening(&mut template, inputs.service);
     }
     if let (Some(grace), Some(spec)) = (inputs.service.spec.health_check_grace_period_seconds, template.spec.as_mut()) {
         // ECS ignores failing health checks for this long after a task starts: liveness checks wait.

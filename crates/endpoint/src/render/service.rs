@@ -38,6 +38,17 @@ pub fn service(arns: &Arns, cluster: &str, service: &Service, with_tags: bool) -
         minimum_healthy_percent: configuration.minimum_healthy_percent.or(Some(if daemon { 0 } else { 100 })),
         ..configuration
     };
+    let connect: Option<wire::ServiceConnectConfiguration> =
+        service.spec.service_connect_configuration.as_ref().and_then(|c| serde_json::from_value(c.clone()).ok());
+    let connect_resources: Vec<wire::ServiceConnectServiceResource> = connect
+        .iter()
+        .filter(|c| c.enabled)
+        .flat_map(|c| c.services.iter())
+        .map(|s| wire::ServiceConnectServiceResource {
+            discovery_name: Some(s.discovery_name.clone().unwrap_or_else(|| s.port_name.clone())),
+            discovery_arn: None,
+        })
+        .collect();
     let deployments = status
         .deployments
         .iter()
@@ -55,6 +66,10 @@ pub fn service(arns: &Arns, cluster: &str, service: &Service, with_tags: bool) -
             created_at: timestamp(d.created_at.as_ref()),
             updated_at: timestamp(d.updated_at.as_ref()),
             launch_type: Some(service.spec.launch_type.unwrap_or(kube_ecs_api::ecs::LaunchType::Ec2).as_str().into()),
+            // The service's Service Connect configuration, as each deployment shows it in ECS
+            // (kube-ecs keeps the spec's: a deployment runs the spec it was made from).
+            service_connect_configuration: connect.clone(),
+            service_connect_resources: connect_resources.clone(),
             ..Default::default()
         })
         .collect();

@@ -9,6 +9,7 @@ pub mod repository;
 pub mod runner;
 pub mod scheduled_task;
 pub mod service;
+pub mod service_connect;
 pub mod target_groups;
 pub mod task;
 pub mod task_definition;
@@ -143,6 +144,7 @@ impl Subscriptions {
             deployments: c.deployment_changes()?,
             daemon_sets: c.daemon_set_changes()?,
             kube_services: c.kube_service_changes()?,
+            connect_endpoints: c.kube_service_changes()?,
             namespaces: c.namespace_changes()?,
             snapshots: c.snapshot_changes()?,
         };

@@ -57,6 +57,9 @@ pub struct Triggers {
     pub deployments: Changes<Deployment>,
     pub daemon_sets: Changes<DaemonSet>,
     pub kube_services: Changes<KubeService>,
+    /// The same watch again: a Service Connect endpoint concerns every Service Connect service of
+    /// its namespace.
+    pub connect_endpoints: Changes<KubeService>,
     pub namespaces: Changes<k8s_openapi::api::core::v1::Namespace>,
     pub snapshots: Changes<k8s_openapi::api::apps::v1::ControllerRevision>,
 }
@@ -78,6 +81,10 @@ pub async fn run(
         .owns_shared_stream(shared.deployments)
         .owns_shared_stream(shared.daemon_sets)
         .owns_shared_stream(shared.kube_services)
+        .watches_shared_stream(shared.connect_endpoints, {
+            let ctx = ctx.clone();
+            move |endpoint| super::service_connect::concerned(&ctx, &endpoint)
+        })
         .watches_shared_stream(shared.pods, |pod| {
             service_of(&pod).zip(pod.namespace()).map(|(n, ns)| ObjectRef::new(&n).within(&ns))
         })
@@ -164,8 +171,17 @@ async fn apply_service(service: &Service, ctx: &Context) -> Result<Action> {
         Err(refusal) => return refuse(service, ctx, &services, previous, refusal, &now).await,
     };
 
-    let Planned { mut status, workload, kube_service, delete_pods, events, replicas_handover, hpa, delete_hpa } =
-        planned;
+    let Planned {
+        mut status,
+        workload,
+        kube_service,
+        delete_pods,
+        events,
+        replicas_handover,
+        hpa,
+        delete_hpa,
+        connect_services,
+    } = planned;
     // The HPA goes before the workload takes `replicas` back; it comes after the Deployment exists.
     if delete_hpa {
         delete_hpa_of(ctx, service).await?;
@@ -178,6 +194,7 @@ async fn apply_service(service: &Service, ctx: &Context) -> Result<Action> {
         apply_hpa(ctx, service, observed.hpa.as_deref(), hpa).await?;
     }
     apply_kube_service(ctx, service, kube_service).await?;
+    super::service_connect::apply_endpoints(ctx, service, connect_services).await?;
     let recheck = super::target_groups::bind(ctx, service, &mut status, &now).await?;
     delete_failed_pods(ctx, &namespace, &observed.pods, &delete_pods).await?;
     if status != previous {
@@ -209,6 +226,7 @@ struct ObservedService {
     placement_failure: Option<String>,
     workload: WorkloadState,
     hpa: Option<Arc<HorizontalPodAutoscaler>>,
+    connect_peers: Vec<Arc<KubeService>>,
 }
 
 impl ObservedService {
@@ -225,6 +243,7 @@ impl ObservedService {
             placement_failure: self.placement_failure.as_deref(),
             workload: &self.workload,
             hpa: self.hpa.as_deref(),
+            connect_peers: &self.connect_peers,
             now,
         }
     }
@@ -300,6 +319,7 @@ async fn observe(
         placement_failure,
         workload,
         hpa: None,
+        connect_peers: super::service_connect::peers(ctx, &namespace),
     })
 }
 
@@ -376,7 +396,7 @@ async fn delete_failed_pods(ctx: &Context, namespace: &str, pods: &[Arc<Pod>], n
     Ok(())
 }
 
-fn content_hash<T: serde::Serialize>(object: &T) -> Result<String> {
+pub(super) fn content_hash<T: serde::Serialize>(object: &T) -> Result<String> {
     Ok(hex::encode(&Sha256::digest(serde_json::to_vec(object)?)[..8]))
 }
 
@@ -449,7 +469,11 @@ async fn apply_kube_service(ctx: &Context, service: &Service, desired: Option<Ku
     let namespace = service.namespace().unwrap_or_default();
     let api: Api<KubeService> = Api::namespaced(ctx.client.clone(), &namespace);
     let name = workload::kube_service_name(&service.name_any());
-    let current = ctx.caches().kube_service(&namespace, &name);
+    // A Service Connect endpoint of the same name is service_connect's to keep or delete.
+    let current = ctx
+        .caches()
+        .kube_service(&namespace, &name)
+        .filter(|c| !c.labels().contains_key(kube_ecs_domain::service_plan::service_connect::NAMESPACE_LABEL));
     let Some(mut desired) = desired else {
         return delete_if_present(&api, current.as_deref()).await;
     };
