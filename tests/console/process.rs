@@ -16,7 +16,9 @@ pub struct ConsoleProcess {
 
 impl ConsoleProcess {
     pub fn start(kubeconfig: &Path, namespace: &str) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kube-ecs"))
+        // KUBE_ECS_CONSOLE_BIN: another build of kube-ecs (a release build, for measurements).
+        let binary = std::env::var_os("KUBE_ECS_CONSOLE_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_kube-ecs").into());
+        let mut child = Command::new(binary)
             .args(["console", "--namespace", namespace])
             .env("KUBECONFIG", kubeconfig)
             .stdout(Stdio::piped())

@@ -269,8 +269,7 @@ async fn run_task_page(
     status: StatusCode,
 ) -> Response {
     let started = Instant::now();
-    let client = &session.identity.client;
-    let (status, body) = match views::run_task::form(client, ns, cluster, &session.csrf, values, error).await {
+    let (status, body) = match views::run_task::form(session, ns, cluster, values, error).await {
         Ok(markup) => (status, markup),
         Err(e) => (e.status(), layout::error_box(&e)),
     };
@@ -320,8 +319,7 @@ async fn stop_task(
                 (layout::error_box(&e))
                 p { a href=(page.path()) { "Back to the task" } }
             };
-            (e.status(), Html(layout::page("Stop task", &session, &ns, body, None).into_string()))
-                .into_response()
+            (e.status(), Html(layout::page("Stop task", &session, &ns, body, None).into_string())).into_response()
         }
     }
 }

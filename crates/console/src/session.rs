@@ -14,11 +14,16 @@ use axum::http::HeaderMap;
 use sha2::{Digest, Sha256};
 
 use crate::identity::Identity;
+use crate::rights::Rights;
 
 /// The session cookie's name.
 pub const COOKIE: &str = "kube_ecs_console";
 /// How long a session lasts without a new sign-in.
 pub const SESSION_LIFETIME: Duration = Duration::from_secs(12 * 3600);
+
+/// How long a namespace's answers of SelfSubjectAccessReview are reused: a live page re-renders up
+/// to every second, and RBAC changes are rare (the apiserver decides each write anyway).
+const RIGHTS_TTL: Duration = Duration::from_secs(10);
 
 /// A signed-in browser.
 pub struct Session {
@@ -26,9 +31,23 @@ pub struct Session {
     /// Sent back in every state-changing form; compared in constant time.
     pub csrf: String,
     created: Instant,
+    rights: Mutex<HashMap<String, (Instant, Rights)>>,
 }
 
 impl Session {
+    /// What the identity may do in `namespace` (asked of the apiserver at most every RIGHTS_TTL).
+    pub async fn rights(&self, namespace: &str) -> Rights {
+        let cached = self.rights.lock().ok().and_then(|r| r.get(namespace).copied());
+        if let Some((_, rights)) = cached.filter(|(at, _)| at.elapsed() < RIGHTS_TTL) {
+            return rights;
+        }
+        let rights = Rights::in_namespace(&self.identity.client, namespace).await;
+        if let Ok(mut cache) = self.rights.lock() {
+            cache.insert(namespace.to_string(), (Instant::now(), rights));
+        }
+        rights
+    }
+
     /// Whether `token` is this session's CSRF token.
     pub fn csrf_matches(&self, token: &str) -> bool {
         constant_time_eq(self.csrf.as_bytes(), token.as_bytes())
@@ -85,7 +104,8 @@ impl Sessions {
     /// Starts a session for `identity`; the cookie value to set.
     pub fn start(&self, identity: Arc<Identity>) -> String {
         let cookie = random_hex(32);
-        let session = Arc::new(Session { identity, csrf: random_hex(32), created: Instant::now() });
+        let session =
+            Arc::new(Session { identity, csrf: random_hex(32), created: Instant::now(), rights: Mutex::default() });
         if let Ok(mut sessions) = self.sessions.lock() {
             sessions.retain(|_, s| s.created.elapsed() < SESSION_LIFETIME);
             sessions.insert(digest(&cookie), session);

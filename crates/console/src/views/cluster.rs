@@ -11,9 +11,10 @@ use maud::{Markup, html};
 use super::{fmt, layout, links};
 use crate::error::{ConsoleError, Result};
 use crate::page::ClusterTab;
-use crate::rights::Rights;
+use crate::session::Session;
 
-pub async fn fragment(client: &kube::Client, ns: &str, object: &str, tab: ClusterTab) -> Result<Markup> {
+pub async fn fragment(session: &Session, ns: &str, object: &str, tab: ClusterTab) -> Result<Markup> {
+    let client = &session.identity.client;
     let cluster = Api::<EcsCluster>::all(client.clone()).get(object).await.map_err(ConsoleError::from);
     let name = cluster.as_ref().map(cluster_name).unwrap_or_else(|_| object.to_string());
     let summary = match &cluster {
@@ -22,7 +23,7 @@ pub async fn fragment(client: &kube::Client, ns: &str, object: &str, tab: Cluste
     };
     let content = match tab {
         ClusterTab::Services => services(client, ns, object).await,
-        ClusterTab::Tasks => tasks(client, ns, object).await,
+        ClusterTab::Tasks => tasks(session, ns, object).await,
         ClusterTab::Infrastructure => infrastructure(client, cluster.as_ref().ok(), object).await,
         ClusterTab::ScheduledTasks => scheduled_tasks(client, ns, object).await,
         ClusterTab::Tags => Ok(tags(cluster.as_ref().ok())),
@@ -95,10 +96,11 @@ pub const TASK_ROWS: usize = 100;
 
 /// The cluster's standalone tasks, running first, newest first within each; the first
 /// [`TASK_ROWS`] of them (paging through the rest is not built yet).
-async fn tasks(client: &kube::Client, ns: &str, object: &str) -> Result<Markup> {
+async fn tasks(session: &Session, ns: &str, object: &str) -> Result<Markup> {
+    let client = &session.identity.client;
     let api = Api::<Task>::namespaced(client.clone(), ns);
     let params = ListParams::default();
-    let (listed, rights) = futures::join!(api.list(&params), Rights::in_namespace(client, ns));
+    let (listed, rights) = futures::join!(api.list(&params), session.rights(ns));
     let mut tasks: Vec<Task> =
         listed?.items.into_iter().filter(|t| cluster_reference(t.spec.cluster.as_deref()) == object).collect();
     let stopped =

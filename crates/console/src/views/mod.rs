@@ -22,8 +22,8 @@ pub async fn fragment(page: &Page, session: &Session) -> Result<Markup> {
     let client = &session.identity.client;
     match page {
         Page::Clusters { ns } => clusters::fragment(client, ns).await,
-        Page::Cluster { ns, cluster, tab } => cluster::fragment(client, ns, cluster, *tab).await,
-        Page::Task { ns, id } => task::fragment(client, ns, id, &session.csrf).await,
+        Page::Cluster { ns, cluster, tab } => cluster::fragment(session, ns, cluster, *tab).await,
+        Page::Task { ns, id } => task::fragment(session, ns, id).await,
         Page::Service { ns, name } => service::fragment(client, ns, name).await,
         Page::Families { ns } => task_definitions::families(client, ns).await,
         Page::Family { ns, family } => task_definitions::family(client, ns, family).await,

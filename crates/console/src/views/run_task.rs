@@ -11,21 +11,20 @@ use maud::{Markup, html};
 use super::layout;
 use crate::actions::RunTaskForm;
 use crate::error::{ConsoleError, Result};
-use crate::rights::Rights;
 
 pub async fn form(
-    client: &kube::Client,
+    session: &crate::session::Session,
     ns: &str,
     object: &str,
-    csrf: &str,
     values: &RunTaskForm,
     error: Option<&ConsoleError>,
 ) -> Result<Markup> {
+    let (client, csrf) = (&session.identity.client, session.csrf.as_str());
     let (definitions_api, clusters_api) =
         (Api::<TaskDefinition>::namespaced(client.clone(), ns), Api::<EcsCluster>::all(client.clone()));
     let params = ListParams::default();
     let (definitions, cluster, rights) =
-        futures::join!(definitions_api.list(&params), clusters_api.get(object), Rights::in_namespace(client, ns));
+        futures::join!(definitions_api.list(&params), clusters_api.get(object), session.rights(ns));
     let mut revisions: Vec<String> = definitions?
         .items
         .iter()

@@ -10,13 +10,15 @@ use maud::{Markup, html};
 use super::{fmt, layout};
 use crate::error::{ConsoleError, Result};
 use crate::rights::Rights;
+use crate::session::Session;
 
 /// The last lines of each container's log the page shows.
 pub const LOG_TAIL_LINES: i64 = 500;
 
-pub async fn fragment(client: &kube::Client, ns: &str, id: &str, csrf: &str) -> Result<Markup> {
+pub async fn fragment(session: &Session, ns: &str, id: &str) -> Result<Markup> {
+    let (client, csrf) = (&session.identity.client, session.csrf.as_str());
     let api = Api::<Task>::namespaced(client.clone(), ns);
-    let (task, rights) = futures::join!(api.get(id), Rights::in_namespace(client, ns));
+    let (task, rights) = futures::join!(api.get(id), session.rights(ns));
     let task = task?;
     let status = task.status.clone().unwrap_or_default();
     let pod = status.pod.clone().unwrap_or_else(|| id.to_string());
