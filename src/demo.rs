@@ -157,13 +157,37 @@ async fn start_ecr(cluster: &LocalCluster, client: &Client) -> anyhow::Result<Op
     let Some((user, password)) = registry.credentials() else { return Ok(None) };
     let credentials = cluster.dir().join("ecr-upstream-credentials");
     std::fs::write(&credentials, format!("{user}:{password}"))?;
-    let front = match std::net::TcpListener::bind("127.0.0.1:8445") {
-        Ok(listener) => listener.local_addr()?,
-        Err(_) => std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?,
-    };
-    let args = crate::ecr::EcrArgs {
+    ensure_keys_namespace(client).await?;
+    // 8445 when free; another demo (or a test's) may take it between this check and the front's
+    // own bind, and then a free port does.
+    let preferred = std::net::TcpListener::bind("127.0.0.1:8445").ok().map(|l| l.local_addr()).transpose()?;
+    if let Some(front) = preferred {
+        match start_ecr_front(&registry_args(cluster, &credentials, front)?, client).await {
+            Err(e)
+                if e.chain().any(|c| {
+                    c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::AddrInUse)
+                }) => {}
+            started => return started,
+        }
+    }
+    let front = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+    start_ecr_front(&registry_args(cluster, &credentials, front)?, client).await
+}
+
+async fn start_ecr_front(args: &crate::ecr::EcrArgs, client: &Client) -> anyhow::Result<Option<crate::ecr::Ecr>> {
+    args.start("us-east-1", DEMO_ACCOUNT, KEYS_NAMESPACE, client.clone()).await
+}
+
+/// The ECR settings of the demo's registry, its front on `front`.
+fn registry_args(
+    cluster: &LocalCluster,
+    credentials: &std::path::Path,
+    front: std::net::SocketAddr,
+) -> anyhow::Result<crate::ecr::EcrArgs> {
+    let Some(registry) = cluster.ecr() else { anyhow::bail!("the local cluster has no registry") };
+    Ok(crate::ecr::EcrArgs {
         ecr_registry_upstream: format!("http://{}", registry.address()),
-        ecr_registry_upstream_credentials_file: Some(credentials),
+        ecr_registry_upstream_credentials_file: Some(credentials.to_path_buf()),
         ecr_registry_host: crate::local_cluster::registry::DEFAULT_ECR_HOST.to_string(),
         ecr_front_bind_address: front.to_string(),
         ecr_front_allow_plain_http: false,
@@ -172,9 +196,7 @@ async fn start_ecr(cluster: &LocalCluster, client: &Client) -> anyhow::Result<Op
         ecr_proxy_endpoint: String::new(),
         ecr_lifecycle_period_seconds: 3600,
         ecr_refresh_period_seconds: 5,
-    };
-    ensure_keys_namespace(client).await?;
-    args.start("us-east-1", DEMO_ACCOUNT, KEYS_NAMESPACE, client.clone()).await
+    })
 }
 
 /// Where the demo's access keys (and ECR's token key) live.
@@ -260,21 +282,36 @@ async fn start_ecs_api(
 /// A `curl` command that reaches one of the web service's tasks from this machine (its pod IP on
 /// the real instances' bridge), once one is ready.
 async fn web_hint(client: &Client) -> String {
+    // The load balancer's address: the ClusterIP Service in front of the tasks (the host reaches the
+    // local cluster's Service network), once a task is ready behind it.
     let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
-    let ready_ip = pods
+    let any_ready = pods
         .list(&ListParams::default().labels(&format!("{}=web", crate::labels::SERVICE_NAME)))
         .await
         .ok()
         .into_iter()
         .flat_map(|l| l.items)
         .filter(|p| p.metadata.deletion_timestamp.is_none())
-        .find_map(|p| {
-            let status = p.status?;
-            let ready = status.conditions?.iter().any(|c| c.type_ == "Ready" && c.status == "True");
-            if ready { status.pod_ip } else { None }
+        .any(|p| {
+            p.status
+                .and_then(|s| s.conditions)
+                .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
         });
-    match ready_ip {
-        Some(ip) => format!("\nWEB SERVICE (real containers): curl http://{ip}/\n"),
+    let services: Api<k8s_openapi::api::core::v1::Service> = Api::namespaced(client.clone(), "default");
+    let name = crate::service_plan::workload::kube_service_name("web");
+    let address = services.get_opt(&name).await.ok().flatten().and_then(|s| s.spec?.cluster_ip);
+    // Printed once it answers: kube-proxy's rules follow the endpoints by a moment.
+    let answering = match address.as_deref().filter(|_| any_ready) {
+        Some(ip) => {
+            let connect = tokio::net::TcpStream::connect((ip, 80));
+            matches!(tokio::time::timeout(Duration::from_millis(500), connect).await, Ok(Ok(_)))
+        }
+        None => false,
+    };
+    match address.filter(|_| answering) {
+        Some(ip) => format!(
+            "\nWEB SERVICE (real containers, through its load balancer, spread over its tasks): curl http://{ip}/\n"
+        ),
         None => "\nWEB SERVICE: waiting for a task to pass its health check ...\n".into(),
     }
 }

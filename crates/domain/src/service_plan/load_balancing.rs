@@ -6,8 +6,8 @@
 //!   moment later: a container that gets SIGTERM at the same instant drops the requests still on
 //!   their way. Each container of a load-balanced service therefore waits [`DEREGISTRATION_DELAY`]
 //!   in a `preStop` sleep (the kubelet's own sleep action: no shell needed in the image) before it
-//!   is signalled. The wait counts within the task's stop timeout, as ECS's does not; the delay is
-//!   short next to ECS's 30-second default stop timeout.
+//!   is signalled; the grace period grows by the wait, so the stop timeout still runs from SIGTERM,
+//!   as in ECS.
 //! - **Registration after a health check.** An ALB sends a new target traffic once it passes a health
 //!   check; a Pod is an endpoint as soon as it is ready. A load-balanced container without an ECS
 //!   health check (which is a readiness probe already) gets a TCP readiness probe on its target port
@@ -52,9 +52,10 @@ pub fn drain_before_stop(template: &mut PodTemplateSpec) {
             });
         }
     }
-    // The wait must fit in the grace period, whatever the stop timeout left of it.
+    // ECS signals a task once it has left the target group, then gives it its stop timeout: the
+    // grace period (the stop timeout) grows by the wait, so SIGTERM still comes with all of it.
     let grace = spec.termination_grace_period_seconds.unwrap_or(30);
-    spec.termination_grace_period_seconds = Some(grace.max(DEREGISTRATION_DELAY + 1));
+    spec.termination_grace_period_seconds = Some(grace + DEREGISTRATION_DELAY);
 }
 
 /// Gives the container listening on each load-balanced port a TCP readiness probe on it, unless it
@@ -132,7 +133,7 @@ mod tests {
         assert_eq!(app.sleep.as_ref().map(|s| s.seconds), Some(DEREGISTRATION_DELAY));
         let own = spec.containers[1].lifecycle.as_ref().and_then(|l| l.pre_stop.as_ref()).expect("preStop");
         assert!(own.exec.is_some() && own.sleep.is_none(), "a container's own preStop is kept");
-        assert_eq!(spec.termination_grace_period_seconds, Some(DEREGISTRATION_DELAY + 1));
+        assert_eq!(spec.termination_grace_period_seconds, Some(2 + DEREGISTRATION_DELAY), "the stop timeout after it");
 
         assert!(is_load_balanced(&service(
             "taskDefinition: web\nloadBalancers:\n- containerName: app\n  containerPort: 80\n"
