@@ -21,6 +21,12 @@ pub struct ConsoleArgs {
 
 impl ConsoleArgs {
     pub async fn run(self) -> anyhow::Result<()> {
+        if let Some(namespace) = &self.namespace {
+            anyhow::ensure!(
+                kube_ecs_console::page::is_name(namespace),
+                "--namespace {namespace:?} is not a namespace name (lowercase letters, digits, '-')"
+            );
+        }
         let client = kube::Client::try_default().await.context("connecting to the cluster (kubeconfig)")?;
         let mut identity = Identity::of(client, SignedInWith::Kubeconfig)
             .await

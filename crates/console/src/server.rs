@@ -145,7 +145,11 @@ fn not_signed_in(app: &App) -> Response {
 
 async fn home(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     match app.sessions.find(&headers) {
-        Some(session) => Redirect::to(&format!("/ns/{}/clusters", session.identity.default_namespace)).into_response(),
+        // A namespace that is no object name (a kubeconfig typo) would make no page, nor a header.
+        Some(session) if is_name(&session.identity.default_namespace) => {
+            Redirect::to(&format!("/ns/{}/clusters", session.identity.default_namespace)).into_response()
+        }
+        Some(_) => Redirect::to("/ns/default/clusters").into_response(),
         None => not_signed_in(&app),
     }
 }
