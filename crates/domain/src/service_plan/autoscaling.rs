@@ -324,14 +324,27 @@ pub fn scaled(
             trim_float(t.policy.target_value)
         )
     };
+    // The HPA writes the new count before its status: a reconcile woken by the count may see no
+    // reading yet. With one policy, that policy is the cause all the same (without its value).
+    let only = match tracked {
+        [t] => Some(format!(
+            "policy {} ({}, target {})",
+            t.policy.policy_name,
+            t.policy.predefined_metric_type,
+            trim_float(t.policy.target_value)
+        )),
+        _ => None,
+    };
     let cause = if to > from {
         known
             .iter()
             .max_by(|a, b| a.2.total_cmp(&b.2))
             .map(|p| format!("{} triggered a scale-out", phrase(p)))
+            .or_else(|| only.clone().map(|p| format!("{p} triggered a scale-out")))
             .unwrap_or_else(|| format!("HorizontalPodAutoscaler {} scaled out", hpa_name(service)))
     } else if known.is_empty() {
-        format!("HorizontalPodAutoscaler {} scaled in", hpa_name(service))
+        only.map(|p| format!("{p} allowed a scale-in"))
+            .unwrap_or_else(|| format!("HorizontalPodAutoscaler {} scaled in", hpa_name(service)))
     } else {
         format!("{} allowed a scale-in", known.iter().map(phrase).collect::<Vec<_>>().join(", "))
     };

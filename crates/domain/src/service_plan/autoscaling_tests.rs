@@ -322,6 +322,36 @@ fn a_count_the_autoscaler_changed_is_an_activity_naming_the_policy() {
 }
 
 #[test]
+fn a_change_seen_before_the_hpa_reports_its_reading_names_a_lone_policy() {
+    // The HPA writes the new count, then its status: the reconcile the count wakes may see no metric.
+    let one = scaled_service(
+        "  policies:\n  - policyName: cpu50\n    predefinedMetricType: ECSServiceAverageCPUUtilization\n    targetValue: 50\n",
+    );
+    let def = definition(CONTAINER_CPU);
+    let (tracked, _) = tracked_policies(auto_scaling(&one).expect("scaling"), &def);
+    let now = time("2026-12-07T08:00:00Z");
+    let running = AutoScalingStatus { horizontal_pod_autoscaler: Some("web".into()), ..Default::default() };
+    let unread = hpa_status(&[], None);
+    let scaled = plan(&ScalingInputs {
+        service: &one,
+        tracked: &tracked,
+        previous: Some(&running),
+        previous_count: Some(1),
+        count: 2,
+        observed: Some(&unread),
+        behaviour: Behaviour { deploying: false },
+        now: &now,
+    })
+    .expect("plan")
+    .scaled
+    .expect("a scale-out");
+    assert_eq!(
+        scaled.activity.cause,
+        "policy cpu50 (ECSServiceAverageCPUUtilization, target 50) triggered a scale-out"
+    );
+}
+
+#[test]
 fn removing_auto_scaling_deletes_the_hpa() {
     let svc = service("taskDefinition: web\ndesiredCount: 2\n");
     let now = time("2026-12-07T08:00:00Z");

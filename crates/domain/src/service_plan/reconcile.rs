@@ -145,8 +145,9 @@ pub fn plan(observed: &Observed<'_>) -> Result<Planned, Refusal> {
                 &service.name_any(),
                 observed.connect_peers.iter().map(|p| p.as_ref()),
             );
+            // After the task definition's own extraHosts, which the translation put there.
             if let Some(spec) = translated.template.spec.as_mut().filter(|_| !aliases.is_empty()) {
-                spec.host_aliases = Some(aliases);
+                spec.host_aliases.get_or_insert_with(Vec::new).extend(aliases);
             }
             service_connect::endpoints(service, &deployed.spec, config).map_err(Refusal::translation)?
         }

@@ -222,6 +222,34 @@ mod tests {
     }
 
     #[test]
+    fn the_health_check_grace_period_delays_liveness_checks() {
+        use crate::service_plan::rolling::RollingBounds;
+        let template: PodTemplateSpec = serde_json::from_value(serde_json::json!({"spec": {"containers": [
+            {"name": "app", "image": "web:1", "livenessProbe": {"exec": {"command": ["true"]}, "initialDelaySeconds": 5}},
+            {"name": "late", "image": "web:1", "livenessProbe": {"exec": {"command": ["true"]}, "initialDelaySeconds": 90}},
+        ]}}))
+        .expect("template");
+        let record = PodRecord::from_mappings("web:1", &[], Vec::new(), None);
+        for (grace, delays) in [(None, [5, 90]), (Some(30), [30, 90])] {
+            let mut svc = service("taskDefinition: web\n");
+            svc.spec.health_check_grace_period_seconds = grace;
+            let inputs = WorkloadInputs {
+                service: &svc,
+                template: template.clone(),
+                record: &record,
+                desired_count: 1,
+                replicas: Some(1),
+                bounds: RollingBounds { max_surge: 1, max_unavailable: 0, adjusted: false },
+                paused: false,
+            };
+            let pod = pod_template(&inputs).expect("template").spec.expect("spec");
+            let got: Vec<i32> =
+                pod.containers.iter().filter_map(|c| c.liveness_probe.as_ref()?.initial_delay_seconds).collect();
+            assert_eq!(got, delays, "grace {grace:?}: failing checks before it do not replace the task");
+        }
+    }
+
+    #[test]
     fn load_balancer_ports_become_a_cluster_ip_service() {
         let svc = service(
             "taskDefinition: web\nloadBalancers:\n- containerName: app\n  containerPort: 8080\n  targetGroupArn: arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/web/abc\n",
