@@ -15,9 +15,9 @@ pub mod logs;
 
 pub use kube_ecs_api as api;
 pub use kube_ecs_api::{crdgen, labels};
+pub use kube_ecs_console as web_console;
 pub use kube_ecs_domain::{cluster, import, pod_security, service_plan, task_status, translate};
 pub use kube_ecs_endpoint as ecs_api;
-pub use kube_ecs_console as web_console;
 pub use kube_ecs_local_cluster as local_cluster;
 pub use kube_ecs_operator::{
     apply, context, controllers, crd_install, error, http_server, insights, leader, metrics, rate_limit, signals,

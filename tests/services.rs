@@ -283,9 +283,10 @@ async fn target_groups_bind_once_the_binding_kind_exists() {
         .await
         .expect("the TargetGroupBinding CRD");
     support::wait_for(&crds, "targetgroupbindings.elbv2.k8s.aws", "Established", |crd| {
-        crd.status.as_ref().and_then(|s| s.conditions.as_ref()).is_some_and(|conditions| {
-            conditions.iter().any(|c| c.type_ == "Established" && c.status == "True")
-        })
+        crd.status
+            .as_ref()
+            .and_then(|s| s.conditions.as_ref())
+            .is_some_and(|conditions| conditions.iter().any(|c| c.type_ == "Established" && c.status == "True"))
     })
     .await;
     let resource = kube::api::ApiResource::from_gvk(&kube::core::GroupVersionKind::gvk(

@@ -63,10 +63,7 @@ pub fn drain_before_stop(template: &mut PodTemplateSpec) {
 pub fn ready_when_listening(template: &mut PodTemplateSpec, service: &Service) {
     let Some(spec) = template.spec.as_mut() else { return };
     for port in service.spec.load_balancers.iter().filter_map(|lb| lb.container_port) {
-        let listening = spec
-            .containers
-            .iter_mut()
-            .find(|c| c.ports.iter().flatten().any(|p| p.container_port == port));
+        let listening = spec.containers.iter_mut().find(|c| c.ports.iter().flatten().any(|p| p.container_port == port));
         if let Some(container) = listening.filter(|c| c.readiness_probe.is_none()) {
             container.readiness_probe = Some(Probe {
                 tcp_socket: Some(TCPSocketAction { port: IntOrString::Int(port), ..Default::default() }),
