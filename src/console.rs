@@ -17,6 +17,13 @@ pub struct ConsoleArgs {
     /// The namespace pages open in (default: the kubeconfig context's).
     #[arg(long, short = 'n')]
     pub namespace: Option<String>,
+    /// The registry users push to (`host:port` or the `https://` proxy endpoint), for the ECR pages'
+    /// push commands (default: the repository URI's host).
+    #[arg(long)]
+    pub ecr_endpoint: Option<String>,
+    /// The ECS API's URL, for the push commands' `aws ecr get-login-password --endpoint-url`.
+    #[arg(long)]
+    pub ecs_api_endpoint: Option<String>,
 }
 
 impl ConsoleArgs {
@@ -36,7 +43,9 @@ impl ConsoleArgs {
         }
         let username = identity.username.clone();
         let listen = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), self.port);
-        let console = Console::bind(ConsoleConfig { listen }, identity).await.context("binding the console")?;
+        let console = Console::bind(ConsoleConfig { listen }, identity).await.context("binding the console")?.with_ecr(
+            kube_ecs_console::views::ecr::EcrEndpoints { registry: self.ecr_endpoint, api: self.ecs_api_endpoint },
+        );
         // stdout carries the URL alone (scripts and tests read it); the rest goes to stderr.
         eprintln!("kube-ecs console: signed in to Kubernetes as {username}; open this URL (it works once):");
         println!("{}", console.login_url());

@@ -16,10 +16,16 @@ pub struct ConsoleProcess {
 
 impl ConsoleProcess {
     pub fn start(kubeconfig: &Path, namespace: &str) -> Self {
+        Self::start_with(kubeconfig, namespace, &[])
+    }
+
+    /// `kube-ecs console` with more options (`--ecr-endpoint ...`).
+    pub fn start_with(kubeconfig: &Path, namespace: &str, options: &[&str]) -> Self {
         // KUBE_ECS_CONSOLE_BIN: another build of kube-ecs (a release build, for measurements).
         let binary = std::env::var_os("KUBE_ECS_CONSOLE_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_kube-ecs").into());
         let mut child = Command::new(binary)
             .args(["console", "--namespace", namespace])
+            .args(options)
             .env("KUBECONFIG", kubeconfig)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -15,16 +15,21 @@
 //! page and its live stream ([`live`]), so a page and its updates cannot disagree.
 
 pub mod actions;
+pub mod actions_service;
+pub mod ecr_routes;
 pub mod error;
+pub mod form_fields;
 pub mod guard;
 pub mod identity;
 pub mod live;
 pub mod page;
 pub mod rights;
 pub mod server;
+pub mod service_routes;
 pub mod session;
 pub mod sign_in;
 pub mod static_files;
+pub mod td_routes;
 pub mod views;
 
 pub use server::{Console, ConsoleConfig, SignIn};

@@ -24,7 +24,8 @@ impl Rights {
     }
 }
 
-async fn allowed(client: &kube::Client, namespace: &str, verb: &str, resource: &str) -> bool {
+/// Whether the identity may `verb` the kube-ecs `resource` in `namespace` (no answer: no).
+pub async fn allowed(client: &kube::Client, namespace: &str, verb: &str, resource: &str) -> bool {
     let review = SelfSubjectAccessReview {
         spec: SelfSubjectAccessReviewSpec {
             resource_attributes: Some(ResourceAttributes {

@@ -46,6 +46,8 @@ pub struct App {
     pub sessions: Sessions,
     pub allowed: Allowed,
     pub sign_in: SignIn,
+    /// Where ECR's push commands point (views::ecr).
+    pub ecr: crate::views::ecr::EcrEndpoints,
 }
 
 /// A bound console, ready to serve.
@@ -71,6 +73,7 @@ impl Console {
             sessions: Sessions::default(),
             allowed: Allowed::loopback(address.port()),
             sign_in: SignIn::Kubeconfig(Arc::new(identity)),
+            ecr: Default::default(),
         });
         Ok(Self { listener, app, address })
     }
@@ -90,8 +93,17 @@ impl Console {
             sessions: Sessions::default(),
             allowed: Allowed::loopback(address.port()).and_hosts(hosts),
             sign_in: SignIn::Operator { base: Box::new(base), keys },
+            ecr: Default::default(),
         });
         Ok(Self { listener, app, address })
+    }
+
+    /// The registry and ECR API endpoint the repository pages' push commands name.
+    pub fn with_ecr(mut self, ecr: crate::views::ecr::EcrEndpoints) -> Self {
+        if let Some(app) = Arc::get_mut(&mut self.app) {
+            app.ecr = ecr;
+        }
+        self
     }
 
     pub fn address(&self) -> SocketAddr {
@@ -121,6 +133,9 @@ fn router(app: Arc<App>) -> axum::Router {
         .route(live::STREAM_PATH, get(live::stream))
         .route("/ns/{ns}/clusters/{cluster}/run-task", get(run_task_form).post(run_task))
         .route("/ns/{ns}/tasks/{id}/stop", axum::routing::post(stop_task))
+        .merge(crate::service_routes::router())
+        .merge(crate::td_routes::router())
+        .merge(crate::ecr_routes::router())
         .fallback(get(page))
         .layer(axum::middleware::from_fn_with_state(app.clone(), crate::guard::guard))
         .with_state(app)
@@ -139,7 +154,7 @@ fn sign_in_page(app: &App, status: StatusCode, why: &str) -> Response {
     (status, Html(layout::bare("Sign in", body).into_string())).into_response()
 }
 
-fn not_signed_in(app: &App) -> Response {
+pub(crate) fn not_signed_in(app: &App) -> Response {
     sign_in_page(app, StatusCode::UNAUTHORIZED, "You are not signed in.")
 }
 
@@ -239,7 +254,7 @@ async fn page(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri) -> Resp
 }
 
 /// A response with the server's render time (`Server-Timing`, what docs/console.md's figures read).
-fn timed(status: StatusCode, markup: Markup, started: Instant) -> Response {
+pub(crate) fn timed(status: StatusCode, markup: Markup, started: Instant) -> Response {
     let mut response = (status, Html(markup.into_string())).into_response();
     let timing = format!("render;dur={:.1}", started.elapsed().as_secs_f64() * 1000.0);
     if let Ok(value) = HeaderValue::from_str(&timing) {
@@ -248,7 +263,7 @@ fn timed(status: StatusCode, markup: Markup, started: Instant) -> Response {
     response
 }
 
-fn csrf_refused() -> Response {
+pub(crate) fn csrf_refused() -> Response {
     (StatusCode::FORBIDDEN, "the form's CSRF token is missing or is not this session's").into_response()
 }
 

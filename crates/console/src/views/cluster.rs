@@ -22,7 +22,13 @@ pub async fn fragment(session: &Session, ns: &str, object: &str, tab: ClusterTab
         Err(e) => layout::error_box(e),
     };
     let content = match tab {
-        ClusterTab::Services => services(client, ns, object).await,
+        ClusterTab::Services => {
+            let (button, list) = futures::join!(
+                super::service_actions::create_button(session, ns, object),
+                services(client, ns, object)
+            );
+            list.map(|list| html! { (button) (list) })
+        }
         ClusterTab::Tasks => tasks(session, ns, object).await,
         ClusterTab::Infrastructure => infrastructure(client, cluster.as_ref().ok(), object).await,
         ClusterTab::ScheduledTasks => scheduled_tasks(client, ns, object).await,

@@ -24,6 +24,7 @@ pub fn page(title: &str, session: &Session, ns: &str, body: Markup, stream: Opti
                     nav {
                         a href={ "/ns/" (ns) "/clusters" } { "Clusters" }
                         a href={ "/ns/" (ns) "/task-definitions" } { "Task definitions" }
+                        a href={ "/ns/" (ns) "/repositories" } { "ECR" }
                     }
                     form.ns method="get" action="/switch" {
                         label for="ns" { "Namespace" }

@@ -3,13 +3,18 @@
 
 pub mod cluster;
 pub mod clusters;
+pub mod ecr;
 pub mod fmt;
+pub mod gitops;
 pub mod layout;
 pub mod links;
 pub mod run_task;
 pub mod service;
+pub mod service_actions;
+pub mod service_form;
 pub mod task;
 pub mod task_definitions;
+pub mod td_compare;
 
 use maud::Markup;
 
@@ -24,7 +29,7 @@ pub async fn fragment(page: &Page, session: &Session) -> Result<Markup> {
         Page::Clusters { ns } => clusters::fragment(client, ns).await,
         Page::Cluster { ns, cluster, tab } => cluster::fragment(session, ns, cluster, *tab).await,
         Page::Task { ns, id } => task::fragment(session, ns, id).await,
-        Page::Service { ns, name } => service::fragment(client, ns, name).await,
+        Page::Service { ns, name } => service::fragment(session, ns, name).await,
         Page::Families { ns } => task_definitions::families(client, ns).await,
         Page::Family { ns, family } => task_definitions::family(client, ns, family).await,
         Page::Revision { ns, family, revision } => task_definitions::revision(client, ns, family, *revision).await,

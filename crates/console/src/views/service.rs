@@ -14,8 +14,10 @@ use crate::error::{ConsoleError, Result};
 /// Events shown (ECS's console pages through its last 100).
 const EVENTS_SHOWN: usize = 100;
 
-pub async fn fragment(client: &kube::Client, ns: &str, object: &str) -> Result<Markup> {
+pub async fn fragment(session: &crate::session::Session, ns: &str, object: &str) -> Result<Markup> {
+    let client = &session.identity.client;
     let service = Api::<Service>::namespaced(client.clone(), ns).get(object).await?;
+    let actions = super::service_actions::actions(session, ns, object, &service).await;
     let status = service.status.clone().unwrap_or_default();
     let name = service_name(&service);
     let cluster = cluster_reference(service.spec.cluster.as_deref());
@@ -33,6 +35,7 @@ pub async fn fragment(client: &kube::Client, ns: &str, object: &str) -> Result<M
             a href={ "/ns/" (ns) "/clusters/" (cluster) "/services" } { (cluster) } " › " "Service " (name)
         }
         h1 { (name) }
+        (actions)
         dl.summary #service-summary {
             div { dt { "Status" } dd { (fmt::badge(&fmt::opt_word(status.status.as_ref()))) } }
             div { dt { "Task definition" } dd { (status.task_definition.as_deref().unwrap_or(&service.spec.task_definition)) } }

@@ -42,6 +42,7 @@ pub async fn family(client: &kube::Client, ns: &str, object: &str) -> Result<Mar
     Ok(html! {
         p.crumbs { a href={ "/ns/" (ns) "/task-definitions" } { "Task definitions" } " › " (family) }
         h1 { (family) }
+        (super::td_compare::family_actions(ns, object))
         table.list #revisions {
             thead { tr { th { "Revision" } th { "Status" } th { "Registered at" } } }
             tbody {
@@ -68,12 +69,14 @@ pub async fn revision(client: &kube::Client, ns: &str, object: &str, revision: i
     let mut spec = snapshot_spec(&snapshot).map_err(ConsoleError::Invalid)?;
     spec.family.get_or_insert_with(|| family.clone());
     let json = serde_json::to_string_pretty(&spec).map_err(|e| ConsoleError::Invalid(e.to_string()))?;
+    let actions = super::td_compare::revision_actions(client, ns, &td, revision, record.status).await;
     Ok(html! {
         p.crumbs {
             a href={ "/ns/" (ns) "/task-definitions" } { "Task definitions" } " › "
             a href={ "/ns/" (ns) "/task-definitions/" (object) } { (family) } " › " (revision)
         }
         h1 { (family) ":" (revision) " " (fmt::badge(&fmt::word(&record.status))) }
+        (actions)
         h2 { "Containers" }
         table.list #revision-containers {
             thead { tr { th { "Container" } th { "Image" } th { "Essential" } th { "CPU" } th { "Memory" } } }

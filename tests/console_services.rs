@@ -1,0 +1,394 @@
+//! The console's service forms, task-definition pages and ECR pages in a real browser (headless
+//! Chromium over WebDriver, tests/console/browser.rs), as a user runs `kube-ecs console`: a service
+//! created from the form whose live counts reach the desired count without a reload, updated to a new
+//! revision with its deployment watched to COMPLETED; its manifest shown instead of applied; a
+//! GitOps-owned service read-only; a view-only user without the buttons and refused by the apiserver
+//! when the write is forced. Each test has its own namespace, cluster, console and browser; waits are
+//! on conditions.
+
+mod support;
+
+#[path = "console/browser.rs"]
+mod browser;
+#[path = "console/process.rs"]
+mod process;
+#[path = "console/raw_http.rs"]
+#[allow(dead_code)]
+mod raw_http;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use browser::Browser;
+use kube::api::Api;
+use kube_ecs::api::{Service, TaskDefinition};
+use process::ConsoleProcess;
+use support::{apply, ecs_api};
+
+/// Every test of this binary shares the cluster; ECR's needs its real node.
+fn setup() {
+    support::with_real_nodes(1);
+    support::operator::start();
+}
+
+/// Registers revision `revision` of `family` (a new command makes a new revision).
+async fn definition(client: &kube::Client, ns: &str, family: &str, revision: i64) {
+    let definitions: Api<TaskDefinition> = Api::namespaced(client.clone(), ns);
+    apply(
+        &definitions,
+        serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "TaskDefinition", "metadata": {"name": family},
+            "spec": {"containerDefinitions": [{"name": "app", "image": "busybox:1.36", "memory": 32,
+                "entryPoint": ["sh", "-c"], "command": [format!("echo revision {revision}; sleep 3600")]}]}}),
+    )
+    .await;
+    support::wait_for(&definitions, family, &format!("revision {revision} registered"), |td| {
+        td.status.as_ref().is_some_and(|s| s.revision == Some(revision))
+    })
+    .await;
+}
+
+/// A simulated cluster named after the namespace with two instances.
+async fn simulated_cluster(client: &kube::Client, ns: &str) {
+    support::ecs_cluster(client, ns, serde_json::json!({}), 2, ("4", "8Gi")).await;
+}
+
+async fn signed_in(console: &ConsoleProcess) -> Browser {
+    let browser = Browser::open().await;
+    browser.client.goto(&console.login_url).await.expect("opening the printed URL");
+    browser.wait_for("//table[@id='clusters']").await;
+    browser
+}
+
+fn admin_kubeconfig() -> PathBuf {
+    support::cluster().kubeconfig().to_path_buf()
+}
+
+/// A kubeconfig that acts as `user` (impersonation, as `kubectl --as` does).
+fn kubeconfig_as(user: &str, ns: &str) -> PathBuf {
+    let text = std::fs::read_to_string(admin_kubeconfig()).expect("admin kubeconfig");
+    let mut config: serde_yaml::Value = serde_yaml::from_str(&text).expect("kubeconfig YAML");
+    for entry in config["users"].as_sequence_mut().expect("users") {
+        entry["user"]["as"] = serde_yaml::Value::String(user.to_string());
+    }
+    let path = std::env::temp_dir().join(format!("kube-ecs-console-{ns}.kubeconfig"));
+    std::fs::write(&path, serde_yaml::to_string(&config).expect("YAML")).expect("writing the kubeconfig");
+    path
+}
+
+/// Types `text` into the field `id` (emptied first).
+async fn fill(browser: &Browser, id: &str, text: &str) {
+    let field = browser.wait_for(&format!("//*[@id='{id}']")).await;
+    field.clear().await.expect("clearing");
+    field.send_keys(text).await.expect("typing");
+}
+
+async fn select(browser: &Browser, id: &str, value: &str) {
+    browser.wait_for(&format!("//select[@id='{id}']")).await.select_by_value(value).await.expect("selecting");
+}
+
+/// The session cookie and the page's CSRF token, for hand-made requests as this browser's user.
+async fn session_of(browser: &Browser) -> (String, String) {
+    let cookie = browser.client.get_named_cookie("kube_ecs_console").await.expect("session cookie");
+    let csrf = browser.wait_for("//input[@name='_csrf']").await.attr("value").await.expect("attr").expect("csrf");
+    (format!("kube_ecs_console={}", cookie.value()), csrf)
+}
+
+#[tokio::test]
+async fn creates_a_service_whose_counts_go_live_to_desired_then_deploys_a_new_revision_to_completed() {
+    setup();
+    let client = support::client().await;
+    let ns = support::namespace(&client, "console-svc").await;
+    simulated_cluster(&client, &ns).await;
+    definition(&client, &ns, "web", 1).await;
+
+    let console = ConsoleProcess::start(&admin_kubeconfig(), &ns);
+    let browser = signed_in(&console).await;
+    browser.client.goto(&format!("{}/ns/{ns}/clusters/{ns}/services", console.base())).await.expect("services");
+    browser.click("//a[@id='create-service']").await;
+    fill(&browser, "service_name", "web").await;
+    select(&browser, "task_definition", "web:1").await;
+    fill(&browser, "desired_count", "2").await;
+    fill(&browser, "minimum_healthy_percent", "50").await;
+    browser.click("//input[@id='circuit_breaker']").await;
+    browser.click("//input[@id='rollback']").await;
+    fill(&browser, "placement_strategy", "spread instanceId").await;
+    fill(&browser, "tags", "team=<script>alert(1)</script>").await;
+
+    // GitOps: the manifest instead of applying it; nothing is created.
+    browser.click("//button[@id='submit-manifest']").await;
+    let manifest = browser.text("//pre[@id='manifest']").await;
+    for line in ["kind: Service", "name: web", &format!("namespace: {ns}"), "taskDefinition: web:1", "desiredCount: 2"]
+    {
+        assert!(manifest.contains(line), "{line:?} missing from the manifest:\n{manifest}");
+    }
+    assert!(manifest.contains("<script>alert(1)</script>"), "the tag is text in the manifest: {manifest}");
+    let services: Api<Service> = Api::namespaced(client.clone(), &ns);
+    assert!(services.get_opt("web").await.expect("get").is_none(), "Show manifest created nothing");
+    assert!(!browser.has("//main//script").await, "no script element from data");
+
+    // Create: the form kept its values; the service page's counts reach 2 over its stream.
+    browser.click("//button[@id='submit-apply']").await;
+    browser.wait_for("//dl[@id='service-summary']").await;
+    assert_eq!(browser.client.current_url().await.expect("url").path(), format!("/ns/{ns}/services/web"));
+    let created = Instant::now();
+    browser.wait_for("//main[@data-live='open']").await;
+    browser.wait_within("//dd[@id='running-count'][text()='2']", Duration::from_secs(120)).await;
+    assert!(browser.has("//main[@data-updated]").await, "the counts arrived over the live stream, not by a reload");
+    println!("the service's running count reached 2 on the open page {:?} after its creation", created.elapsed());
+    let service = services.get("web").await.expect("the console made the Service");
+    let managers: Vec<String> =
+        service.metadata.managed_fields.clone().unwrap_or_default().into_iter().filter_map(|m| m.manager).collect();
+    assert!(managers.contains(&"kube-ecs-console".to_string()), "{managers:?}");
+    let breaker = service.spec.deployment_configuration.and_then(|d| d.deployment_circuit_breaker).expect("breaker");
+    assert!(breaker.enable && breaker.rollback);
+    browser.screenshot("service-created").await;
+
+    // Update to a new revision: the deployment is watched on the page until COMPLETED.
+    definition(&client, &ns, "web", 2).await;
+    browser.click("//a[@id='update-service']").await;
+    select(&browser, "task_definition", "web:2").await;
+    browser.click("//button[@id='submit-apply']").await;
+    browser.wait_for("//dl[@id='service-summary']").await;
+    let updated = Instant::now();
+    let completed = "//table[@id='deployments']//tr[td[3]='web:2'][td[8]/span[text()='COMPLETED']]";
+    browser.wait_within(completed, Duration::from_secs(180)).await;
+    browser.wait_for("//dd[@id='running-count'][text()='2']").await;
+    assert!(browser.has("//main[@data-updated]").await, "COMPLETED arrived over the live stream");
+    println!("the deployment of web:2 showed COMPLETED {:?} after the update", updated.elapsed());
+    browser.client.set_window_size(1200, 1100).await.expect("window size");
+    browser.screenshot("service-deployed").await;
+
+    // Delete: the name typed again; the service goes.
+    browser.click("//a[@id='delete-service']").await;
+    fill(&browser, "confirm", "not-web").await;
+    browser.click("//button[@id='submit-delete']").await;
+    assert!(browser.text("//div[@id='form-error']").await.contains("Type the service's name"));
+    fill(&browser, "confirm", "web").await;
+    browser.click("//button[@id='submit-delete']").await;
+    browser.wait_for("//table[@id='services']").await;
+    let deadline = Instant::now() + support::WAIT;
+    while services.get_opt("web").await.expect("get").is_some() {
+        assert!(Instant::now() < deadline, "the deleted service is still there");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_gitops_owned_service_is_read_only_and_a_viewer_sees_no_service_buttons_and_gets_the_apiservers_403() {
+    setup();
+    let client = support::client().await;
+    let ns = support::namespace(&client, "console-svc-ro").await;
+    simulated_cluster(&client, &ns).await;
+    definition(&client, &ns, "web", 1).await;
+    let services: Api<Service> = Api::namespaced(client.clone(), &ns);
+    for (name, labels) in
+        [("synced", serde_json::json!({"argocd.argoproj.io/instance": "apps"})), ("plain", serde_json::json!({}))]
+    {
+        apply(
+            &services,
+            serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "Service",
+                "metadata": {"name": name, "labels": labels}, "spec": {"taskDefinition": "web", "cluster": ns, "desiredCount": 1}}),
+        )
+        .await;
+    }
+
+    // The admin: Argo CD's service is read-only, its form gives the manifest only.
+    let console = ConsoleProcess::start(&admin_kubeconfig(), &ns);
+    let browser = signed_in(&console).await;
+    browser.client.goto(&format!("{}/ns/{ns}/services/synced", console.base())).await.expect("service");
+    let notice = browser.text("//p[@id='gitops-owned']").await;
+    assert!(notice.contains("Managed by Argo CD") && notice.contains("change it in Git"), "{notice}");
+    assert!(!browser.has("//a[@id='update-service']").await && !browser.has("//a[@id='delete-service']").await);
+    browser.screenshot("service-gitops-owned").await;
+    browser.click("//a[@id='show-manifest']").await;
+    assert!(!browser.has("//button[@id='submit-apply']").await, "no Update button for Git's object");
+    fill(&browser, "desired_count", "3").await;
+    browser.click("//button[@id='submit-manifest']").await;
+    let manifest = browser.text("//pre[@id='manifest']").await;
+    assert!(
+        manifest.contains("desiredCount: 3") && manifest.contains("argocd.argoproj.io/instance: apps"),
+        "{manifest}"
+    );
+    let (cookie, csrf) = session_of(&browser).await;
+    let origin = console.base();
+    let form = ("Content-Type", "application/x-www-form-urlencoded");
+    let forced = raw_http::request(
+        &console.host,
+        "POST",
+        &format!("/ns/{ns}/services/synced/update"),
+        &[("Cookie", &cookie), ("Origin", &origin), form],
+        &raw_http::form(&[("_csrf", &csrf), ("intent", "apply"), ("task_definition", "web"), ("desired_count", "5")]),
+    )
+    .await;
+    assert_eq!(forced.status, 400, "{}", forced.body);
+    assert!(forced.body.contains("change it in Git"), "{}", forced.body);
+    assert_eq!(services.get("synced").await.expect("synced").spec.desired_count, Some(1), "Git's service unchanged");
+    // The plain one offers both buttons to the admin.
+    browser.client.goto(&format!("{}/ns/{ns}/services/plain", console.base())).await.expect("service");
+    browser.wait_for("//a[@id='update-service']").await;
+    assert!(browser.has("//a[@id='delete-service']").await);
+    browser.close().await;
+    drop(console);
+
+    // A view-only user: no buttons; a forced update is the apiserver's 403.
+    let viewer = format!("viewer-{ns}");
+    let read = serde_json::json!([
+        {"apiGroups": ["ecs.kube-ecs.dev"], "resources": ["*"], "verbs": ["get", "list", "watch"]},
+        {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
+    ]);
+    ecs_api::grant_role(&client, &viewer, &ns, "view", read).await;
+    let console = ConsoleProcess::start(&kubeconfig_as(&viewer, &ns), &ns);
+    // The viewer may not list the cluster-scoped EcsClusters: the landing page shows that refusal.
+    let browser = Browser::open().await;
+    browser.client.goto(&console.login_url).await.expect("sign in");
+    assert!(browser.text("//div[@id='who']").await.contains(&viewer));
+    browser.client.goto(&format!("{}/ns/{ns}/clusters/{ns}/services", console.base())).await.expect("services");
+    browser.wait_for("//table[@id='services']//a[text()='plain']").await;
+    assert!(!browser.has("//a[@id='create-service']").await, "RBAC refuses create: no Create button");
+    browser.click("//table[@id='services']//a[text()='plain']").await;
+    browser.wait_for("//dl[@id='service-summary']").await;
+    assert!(!browser.has("//a[@id='update-service']").await && !browser.has("//a[@id='delete-service']").await);
+    browser.client.goto(&format!("{}/ns/{ns}/services/plain/update", console.base())).await.expect("form");
+    browser.wait_for("//p[@id='no-rights']").await;
+    fill(&browser, "desired_count", "4").await;
+    browser.click("//button[@id='submit-apply']").await;
+    let error = browser.text("//div[@id='form-error']").await;
+    assert!(error.contains("403") && error.contains("cannot update resource \"services\""), "{error}");
+    assert!(error.contains(&viewer), "the apiserver's message names the user: {error}");
+    browser.screenshot("service-viewer-refused").await;
+    let (cookie, csrf) = session_of(&browser).await;
+    let origin = console.base();
+    let forced = raw_http::request(
+        &console.host,
+        "POST",
+        &format!("/ns/{ns}/clusters/{ns}/create-service"),
+        &[("Cookie", &cookie), ("Origin", &origin), form],
+        &raw_http::form(&[
+            ("_csrf", &csrf),
+            ("intent", "apply"),
+            ("service_name", "forced"),
+            ("task_definition", "web"),
+        ]),
+    )
+    .await;
+    assert_eq!(forced.status, 403, "{}", forced.body);
+    assert!(forced.body.contains("is forbidden"), "{}", forced.body);
+    assert!(services.get_opt("forced").await.expect("get").is_none(), "nothing was created");
+    assert_eq!(services.get("plain").await.expect("plain").spec.desired_count, Some(1), "nothing was updated");
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn task_definition_revisions_compare_as_a_diff_and_deregister_to_inactive() {
+    setup();
+    let client = support::client().await;
+    let ns = support::namespace(&client, "console-td").await;
+    simulated_cluster(&client, &ns).await;
+    definition(&client, &ns, "web", 1).await;
+    definition(&client, &ns, "web", 2).await;
+
+    let console = ConsoleProcess::start(&admin_kubeconfig(), &ns);
+    let browser = signed_in(&console).await;
+    browser.client.goto(&format!("{}/ns/{ns}/task-definitions/web", console.base())).await.expect("family");
+    browser.click("//a[@id='compare-revisions']").await;
+    // The latest against the one before: the command line differs.
+    let summary = browser.text("//p[@id='diff-summary']").await;
+    assert!(summary.contains("lines differ"), "{summary}");
+    let removed = browser.text("//table[@id='diff']//tr[contains(@class,'removed')]").await;
+    assert!(removed.contains("echo revision 1"), "{removed}");
+    let added = browser.text("//table[@id='diff']//tr[contains(@class,'added')]").await;
+    assert!(added.contains("echo revision 2"), "{added}");
+    browser.screenshot("task-definition-compare").await;
+
+    // Revision 1: "Create new revision" opens the wizard prefilled from it; Deregister turns it INACTIVE.
+    browser.client.goto(&format!("{}/ns/{ns}/task-definitions/web/1", console.base())).await.expect("revision");
+    let wizard = browser.wait_for("//a[@id='new-revision']").await.attr("href").await.expect("attr").expect("href");
+    assert_eq!(wizard, format!("/ns/{ns}/task-definitions/new?from=web:1"));
+    browser.click("//a[@id='deregister']").await;
+    browser.click("//button[@id='submit-deregister']").await;
+    browser.wait_for("//h1/span[text()='INACTIVE']").await;
+    assert!(!browser.has("//a[@id='deregister']").await, "an INACTIVE revision offers no Deregister");
+    let definitions: Api<TaskDefinition> = Api::namespaced(client.clone(), &ns);
+    assert_eq!(definitions.get("web").await.expect("web").spec.deregistered_revisions, vec![1]);
+    browser.close().await;
+}
+
+/// A registry image's tags on the repository page, found again after a reload until present.
+async fn wait_for_image_row(browser: &Browser, url: &str, xpath: &str) {
+    let deadline = Instant::now() + support::WAIT;
+    loop {
+        browser.client.goto(url).await.expect("repository page");
+        browser.wait_for("//table[@id='images']").await;
+        if browser.has(xpath).await {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{xpath} never showed on {url}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+#[tokio::test]
+async fn an_ecr_repository_shows_images_pushed_with_crane_previews_a_lifecycle_policy_and_gives_push_commands_that_work()
+ {
+    setup();
+    let ecr = support::ecr::start();
+    let client = support::client().await;
+    let ns = support::namespace(&client, "console-ecr").await;
+    let user = format!("{ns}-dev");
+    ecs_api::grant(&client, &user, &ns, false).await;
+    let key = ecs_api::key(&client, &ecr.api, &user, &ns).await;
+    let name = format!("{ns}/web");
+    support::ecr::aws_ok(ecr, &key, &["create-repository", "--repository-name", &name]);
+    let crane = support::ecr::Crane::new(&format!("{ns}-console"));
+    crane.login(ecr, &key);
+    let v1 = format!("{}/{name}:v1", ecr.front);
+    crane.ok(&["push", &support::ecr::busybox_layout(), &v1]);
+    let v2 = format!("{}/{name}:v2", ecr.front);
+    crane.ok(&["mutate", &v1, "--label", "build=2", "-t", &v2]);
+    let (d1, d2) = (crane.ok(&["digest", &v1]), crane.ok(&["digest", &v2]));
+
+    let console = ConsoleProcess::start_with(
+        &admin_kubeconfig(),
+        &ns,
+        &["--ecr-endpoint", &ecr.front, "--ecs-api-endpoint", &ecr.api.url],
+    );
+    let browser = signed_in(&console).await;
+    browser.click("//nav/a[text()='ECR']").await;
+    browser.click(&format!("//table[@id='repositories']//a[text()='{name}']")).await;
+    let page = browser.client.current_url().await.expect("url").to_string();
+    wait_for_image_row(&browser, &page, &format!("//table[@id='images']//tr[@data-digest='{d2}']")).await;
+    assert_eq!(browser.text(&format!("//tr[@data-digest='{d1}']/td[1]")).await, "v1");
+    assert_eq!(browser.text(&format!("//tr[@data-digest='{d2}']/td[1]")).await, "v2");
+    let size = browser.text(&format!("//tr[@data-digest='{d1}']/td[4]")).await;
+    assert!(size.ends_with(" MB") && size != "0.00 MB", "{size}");
+    assert_eq!(browser.text("//dd[@id='repository-uri']").await, format!("{}/{name}", ecr.host));
+
+    // The push commands name this registry and this ECR API, and work: a push to the reference they
+    // give lands in the repository.
+    browser.click("//summary[@id='view-push-commands']").await;
+    let login = browser.text("//pre[@id='push-login']").await;
+    assert!(login.contains(&format!("--endpoint-url {}", ecr.api.url)), "{login}");
+    assert!(login.ends_with(&format!("--password-stdin {}", ecr.front)), "{login}");
+    let commands = browser.text("//pre[@id='push-commands']").await;
+    let target = commands.lines().find_map(|l| l.strip_prefix("docker push ")).expect("a docker push line").to_string();
+    assert_eq!(target, format!("{}/{name}:latest", ecr.front), "{commands}");
+    browser.screenshot("ecr-repository").await;
+    crane.ok(&["copy", &v2, &target]);
+    wait_for_image_row(&browser, &page, &format!("//tr[@data-digest='{d2}']/td[1][contains(text(),'latest')]")).await;
+
+    // A draft policy previewed: the older image would expire, the newer stays; nothing is deleted.
+    let policy = r#"{"rules":[{"rulePriority":1,"description":"keep one","selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":1},"action":{"type":"expire"}}]}"#;
+    fill(&browser, "policy", policy).await;
+    browser.click("//button[@id='preview']").await;
+    browser.wait_for(&format!("//section[@id='draft-preview']//tr[@data-digest='{d1}']")).await;
+    assert!(!browser.has(&format!("//section[@id='draft-preview']//tr[@data-digest='{d2}']")).await);
+    assert!(browser.has(&format!("//table[@id='images']//tr[@data-digest='{d1}']")).await, "a preview deletes nothing");
+    browser.client.set_window_size(1200, 1300).await.expect("window size");
+    browser.screenshot("ecr-lifecycle-preview").await;
+    fill(&browser, "policy", r#"{"rules":[]}"#).await;
+    browser.click("//button[@id='preview']").await;
+    let refused = browser.text("//div[@id='draft-error']").await;
+    assert!(refused.contains("ECR would refuse this policy"), "{refused}");
+    browser.close().await;
+}
