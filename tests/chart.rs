@@ -366,6 +366,30 @@ const ECR_ON: [&str; 5] = [
     "ecr.front.allowPlainHttp=true",
 ];
 
+/// The console: off by default; on, the operator serves it on the pod network behind a Service with
+/// ClientIP affinity (sessions live in one replica), and only once TLS in front is acknowledged.
+#[test]
+fn the_chart_serves_the_console_only_when_enabled_and_acknowledged() {
+    let (ok, default, err) = helm_template(&[]);
+    assert!(ok, "helm template: {err}");
+    assert!(!default.contains("console"), "no console in the default rendering:\n{default}");
+
+    let (ok, _, err) = helm_template(&["console.enabled=true"]);
+    assert!(!ok && err.contains("console.allowPlainHttp=true is required"), "refused without TLS acknowledged: {err}");
+    let (ok, _, err) = helm_template(&["console.enabled=true", "console.allowPlainHttp=true", "console.port=8080"]);
+    assert!(!ok && err.contains("console.port must be"), "refused on the metrics port: {err}");
+
+    let on = ["console.enabled=true", "console.allowPlainHttp=true", "console.hosts={ecs.example.com}"];
+    let objects = rendered_objects(&on);
+    let args = operator_args(&objects);
+    for flag in ["--console-bind-address=0.0.0.0:8446", "--console-allow-plain-http", "--console-host=ecs.example.com"] {
+        assert!(args.iter().any(|a| a == flag), "{flag} in {args:?}");
+    }
+    let service = object(&objects, "Service", "kube-ecs-console").expect("the console Service");
+    assert_eq!(service["spec"]["sessionAffinity"], "ClientIP");
+    assert_eq!(service["spec"]["ports"][0]["targetPort"], "console");
+}
+
 /// The operator container's args.
 fn operator_args(objects: &[serde_json::Value]) -> Vec<String> {
     let deployment = object(objects, "Deployment", "kube-ecs").expect("the operator's Deployment");

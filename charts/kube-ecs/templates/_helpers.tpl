@@ -50,6 +50,18 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end -}}
 {{- end -}}
 
+{{- define "kube-ecs.console.validate" -}}
+{{- if .Values.console.enabled -}}
+{{- if not .Values.console.allowPlainHttp -}}
+{{- fail "console.allowPlainHttp=true is required when console.enabled is true: the console serves plain HTTP and its users send bearer tokens, so terminate TLS in front of its Service (an Ingress) and acknowledge it, or leave it off and use `kube-ecs console` on your machine" -}}
+{{- end -}}
+{{- $port := int .Values.console.port -}}
+{{- if or (lt $port 1) (gt $port 65535) (eq $port (int .Values.metrics.port)) (and .Values.ecsApi.enabled (eq $port (int .Values.ecsApi.port))) (and .Values.ecr.enabled (eq $port (int .Values.ecr.front.port))) -}}
+{{- fail (printf "console.port must be a TCP port other than the metrics, ECS API and ECR front ports, got %v" .Values.console.port) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
 {{- /* ECR: the registry the chart deploys (unless ecr.registry.external.url names one). */ -}}
 {{- define "kube-ecs.ecr.registry.deployed" -}}
 {{- if and .Values.ecr.enabled (not .Values.ecr.registry.external.url) -}}true{{- end -}}
