@@ -272,10 +272,13 @@ async fn run_operator(args: RunArgs) -> anyhow::Result<()> {
             std::sync::Arc::new(crate::console::EndpointKeys(store))
                 as std::sync::Arc<dyn kube_ecs_console::sign_in::AccessKeys>
         });
+        // The ECR pages' push commands name the registry's proxy endpoint (where users push).
+        let registry = ecr.as_ref().map(|ecr| ecr.proxy_endpoint.clone());
         let console =
             kube_ecs_console::Console::with_token_sign_in(listen, kube_config.clone(), keys, &args.console_hosts)
                 .await
-                .context("binding the console")?;
+                .context("binding the console")?
+                .with_ecr(kube_ecs_console::views::ecr::EcrEndpoints { registry, api: None });
         tracing::info!(address = %console.address(), "web console listening");
         tokio::spawn(async move {
             if let Err(e) = console.serve().await {

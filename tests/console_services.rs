@@ -307,7 +307,19 @@ async fn task_definition_revisions_compare_as_a_diff_and_deregister_to_inactive(
     assert_eq!(wizard, format!("/ns/{ns}/task-definitions/new?from=web:1"));
     browser.click("//a[@id='deregister']").await;
     browser.click("//button[@id='submit-deregister']").await;
-    browser.wait_for("//h1/span[text()='INACTIVE']").await;
+    // The revision page is not live (a revision's JSON never changes): reloaded until the controller
+    // has recorded the revision INACTIVE.
+    let page = format!("{}/ns/{ns}/task-definitions/web/1", console.base());
+    let deadline = Instant::now() + support::WAIT;
+    loop {
+        browser.wait_for("//h1/span").await;
+        if browser.has("//h1/span[text()='INACTIVE']").await {
+            break;
+        }
+        assert!(Instant::now() < deadline, "revision 1 never showed INACTIVE");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        browser.client.goto(&page).await.expect("revision page");
+    }
     assert!(!browser.has("//a[@id='deregister']").await, "an INACTIVE revision offers no Deregister");
     let definitions: Api<TaskDefinition> = Api::namespaced(client.clone(), &ns);
     assert_eq!(definitions.get("web").await.expect("web").spec.deregistered_revisions, vec![1]);
@@ -390,5 +402,61 @@ async fn an_ecr_repository_shows_images_pushed_with_crane_previews_a_lifecycle_p
     browser.click("//button[@id='preview']").await;
     let refused = browser.text("//div[@id='draft-error']").await;
     assert!(refused.contains("ECR would refuse this policy"), "{refused}");
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn run_task_overrides_each_containers_command_and_environment_with_placement_and_tags() {
+    setup();
+    let client = support::client().await;
+    let ns = support::namespace(&client, "console-run2").await;
+    simulated_cluster(&client, &ns).await;
+    let definitions: Api<TaskDefinition> = Api::namespaced(client.clone(), &ns);
+    apply(
+        &definitions,
+        serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "TaskDefinition", "metadata": {"name": "pair"},
+            "spec": {"containerDefinitions": [
+                {"name": "app", "image": "busybox:1.36", "memory": 32, "command": ["sleep", "3600"]},
+                {"name": "sidecar", "image": "busybox:1.36", "memory": 32, "essential": false, "command": ["sleep", "3600"]}]}}),
+    )
+    .await;
+    support::wait_for(&definitions, "pair", "revision 1", |td| {
+        td.status.as_ref().is_some_and(|s| s.revision == Some(1))
+    })
+    .await;
+
+    let console = ConsoleProcess::start(&admin_kubeconfig(), &ns);
+    let browser = signed_in(&console).await;
+    browser.client.goto(&format!("{}/ns/{ns}/clusters/{ns}/run-task", console.base())).await.expect("form");
+    select(&browser, "task_definition", "pair:1").await;
+    browser.click("//button[@id='load-containers']").await;
+    // One section per container of the revision, the choice kept.
+    browser.wait_for("//fieldset[@data-container='sidecar']").await;
+    assert!(browser.has("//fieldset[@data-container='app']").await);
+    fill(&browser, "command.app", "sleep 600").await;
+    fill(&browser, "environment.app", "GREETING=<script>alert(1)</script>").await;
+    fill(&browser, "command.sidecar", r#"["sh", "-c", "sleep 700"]"#).await;
+    fill(&browser, "placement_constraints", "distinctInstance").await;
+    fill(&browser, "tags", "purpose=console test").await;
+    browser.screenshot("run-task-overrides").await;
+    browser.click("//button[@id='submit-run']").await;
+    browser.wait_for("//dl[@id='task-summary']").await;
+    let url = browser.client.current_url().await.expect("url");
+    let id = url.path().rsplit('/').next().expect("task id").to_string();
+    let tasks: Api<kube_ecs::api::Task> = Api::namespaced(client.clone(), &ns);
+    let task = tasks.get(&id).await.expect("the console made the Task");
+    let spec = serde_json::to_value(&task.spec).expect("spec");
+    assert_eq!(
+        spec["overrides"]["containerOverrides"],
+        serde_json::json!([
+            {"name": "app", "command": ["sleep", "600"], "environment": [{"name": "GREETING", "value": "<script>alert(1)</script>"}]},
+            {"name": "sidecar", "command": ["sh", "-c", "sleep 700"]}]),
+        "{spec}"
+    );
+    assert_eq!(spec["placementConstraints"], serde_json::json!([{"type": "distinctInstance"}]));
+    assert_eq!(spec["tags"], serde_json::json!([{"key": "purpose", "value": "console test"}]));
+    let overrides = browser.text("//table[@id='overrides']").await;
+    assert!(overrides.contains("GREETING=<script>alert(1)</script>") && overrides.contains("sleep 700"), "{overrides}");
+    assert!(!browser.has("//main//script").await, "no script element from data");
     browser.close().await;
 }

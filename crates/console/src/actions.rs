@@ -39,6 +39,23 @@ pub struct RunTaskForm {
     pub command: String,
     #[serde(default)]
     pub environment: String,
+    /// One a line: `distinctInstance` or `memberOf <expression>` (form_fields).
+    #[serde(default)]
+    pub placement_constraints: String,
+    /// `KEY=value` lines.
+    #[serde(default)]
+    pub tags: String,
+    /// The loaded revision's containers' overrides: `command.<container>`, `environment.<container>`.
+    #[serde(flatten)]
+    pub per_container: std::collections::BTreeMap<String, String>,
+}
+
+impl RunTaskForm {
+    /// Whether "Load containers" was pressed (its button's `intent=load`): the form comes back with
+    /// a section per container of the chosen revision, and nothing runs.
+    pub fn loads_containers(&self) -> bool {
+        self.per_container.get("intent").is_some_and(|i| i == "load")
+    }
 }
 
 /// The Stop form as posted.
@@ -85,17 +102,31 @@ pub fn task_spec(form: &RunTaskForm, cluster: &str) -> Result<(TaskSpec, u32)> {
         }
         _ => return Err(ConsoleError::Invalid(format!("Unknown compute option {:?}.", form.compute))),
     }
-    if let Some(over) = container_override(form)? {
-        spec.overrides = Some(Box::new(TaskOverride { container_overrides: vec![over], ..Default::default() }));
+    let mut overrides: Vec<ContainerOverride> =
+        container_override(&form.container, &form.command, &form.environment)?.into_iter().collect();
+    for (key, command) in &form.per_container {
+        let Some(name) = key.strip_prefix("command.") else { continue };
+        let environment = form.per_container.get(&format!("environment.{name}")).map_or("", String::as_str);
+        if let Some(over) = container_override(name, command, environment)? {
+            if overrides.iter().any(|o| o.name == over.name) {
+                return Err(ConsoleError::Invalid(format!("The container {name} is overridden twice.")));
+            }
+            overrides.push(over);
+        }
     }
+    if !overrides.is_empty() {
+        spec.overrides = Some(Box::new(TaskOverride { container_overrides: overrides, ..Default::default() }));
+    }
+    spec.placement_constraints = crate::form_fields::placement_constraints(&form.placement_constraints)?;
+    spec.tags = crate::form_fields::tags(&form.tags)?;
     Ok((spec, count))
 }
 
-fn container_override(form: &RunTaskForm) -> Result<Option<ContainerOverride>> {
-    let name = form.container.trim();
-    let command = form.command.trim();
-    let environment: Vec<KeyValuePair> = form
-        .environment
+/// One container's override: `name`'s command (a JSON array, or words) and `NAME=value` lines.
+fn container_override(name: &str, command: &str, environment: &str) -> Result<Option<ContainerOverride>> {
+    let name = name.trim();
+    let command = command.trim();
+    let environment: Vec<KeyValuePair> = environment
         .lines()
         .map(|l| l.trim_end_matches('\r'))
         .filter(|l| !l.trim().is_empty())
@@ -106,10 +137,10 @@ fn container_override(form: &RunTaskForm) -> Result<Option<ContainerOverride>> {
             _ => Err(ConsoleError::Invalid(format!("An environment line must be NAME=value: {line:?}."))),
         })
         .collect::<Result<_>>()?;
+    if command.is_empty() && environment.is_empty() {
+        return Ok(None);
+    }
     if name.is_empty() {
-        if command.is_empty() && environment.is_empty() {
-            return Ok(None);
-        }
         return Err(ConsoleError::Invalid("Name the container the command or environment overrides.".into()));
     }
     let command = match command {
@@ -213,6 +244,35 @@ mod tests {
         assert_eq!(spec.launch_type, Some(LaunchType::Fargate));
         let command = spec.overrides.expect("overrides").container_overrides[0].command.clone();
         assert_eq!(command, Some(vec!["sleep".to_string(), "5".to_string()]));
+    }
+
+    #[test]
+    fn each_containers_override_placement_and_tags() {
+        let mut values = form(&[("container", "app"), ("command", "echo one")]);
+        for (k, v) in [
+            ("command.sidecar", r#"["sh", "-c", "echo two"]"#),
+            ("environment.sidecar", "MODE=<b>x</b>"),
+            ("command.idle", ""),
+            ("environment.idle", ""),
+        ] {
+            values.per_container.insert(k.into(), v.into());
+        }
+        values.placement_constraints = "memberOf attribute:ecs.instance-type =~ t3.*".into();
+        values.tags = "team=a".into();
+        let (spec, _) = task_spec(&values, "c").expect("valid");
+        let expected: TaskSpec = serde_json::from_value(serde_json::json!({
+            "taskDefinition": "web:3", "cluster": "c", "group": "family:web",
+            "overrides": {"containerOverrides": [
+                {"name": "app", "command": ["echo", "one"]},
+                {"name": "sidecar", "command": ["sh", "-c", "echo two"], "environment": [{"name": "MODE", "value": "<b>x</b>"}]}]},
+            "placementConstraints": [{"type": "memberOf", "expression": "attribute:ecs.instance-type =~ t3.*"}],
+            "tags": [{"key": "team", "value": "a"}],
+        }))
+        .expect("spec");
+        assert_eq!(spec, expected);
+        values.per_container.insert("command.app".into(), "echo again".into());
+        let error = task_spec(&values, "c").expect_err("twice").to_string();
+        assert!(error.contains("overridden twice"), "{error}");
     }
 
     #[test]

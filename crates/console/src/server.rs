@@ -310,6 +310,9 @@ async fn run_task(
     if !is_name(&ns) || !is_name(&cluster) {
         return StatusCode::NOT_FOUND.into_response();
     }
+    if form.loads_containers() {
+        return run_task_page(&session, &ns, &cluster, &form, None, StatusCode::OK).await;
+    }
     match actions::run_task(&session.identity.client, &ns, &cluster, &form).await {
         Ok(ids) if ids.len() == 1 => Redirect::to(&Page::Task { ns, id: ids[0].clone() }.path()).into_response(),
         Ok(_) => Redirect::to(&Page::Cluster { ns, cluster, tab: ClusterTab::Tasks }.path()).into_response(),

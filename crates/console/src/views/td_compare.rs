@@ -17,6 +17,17 @@ use crate::session::Session;
 
 /// The JSON of revision `revision` of `td`, as the revision page shows it.
 pub async fn revision_json(client: &kube::Client, ns: &str, td: &TaskDefinition, revision: i64) -> Result<String> {
+    let spec = revision_spec(client, ns, td, revision).await?;
+    serde_json::to_string_pretty(&spec).map_err(|e| ConsoleError::Invalid(e.to_string()))
+}
+
+/// Revision `revision` of `td`, read from its ControllerRevision snapshot.
+pub async fn revision_spec(
+    client: &kube::Client,
+    ns: &str,
+    td: &TaskDefinition,
+    revision: i64,
+) -> Result<kube_ecs_api::TaskDefinitionSpec> {
     let family = family_of(td);
     let object = td.metadata.name.clone().unwrap_or_default();
     let record = td.status.as_ref().and_then(|s| s.revisions.iter().find(|r| r.revision == revision).cloned());
@@ -25,7 +36,7 @@ pub async fn revision_json(client: &kube::Client, ns: &str, td: &TaskDefinition,
     let snapshot = Api::<ControllerRevision>::namespaced(client.clone(), ns).get(&snapshot).await?;
     let mut spec = snapshot_spec(&snapshot).map_err(ConsoleError::Invalid)?;
     spec.family.get_or_insert(family);
-    serde_json::to_string_pretty(&spec).map_err(|e| ConsoleError::Invalid(e.to_string()))
+    Ok(spec)
 }
 
 /// One line of a diff.
