@@ -167,6 +167,23 @@ SERVICES = [
         os.path.join("application_autoscaling", "generated.rs"),
         omit_empty_input_lists=True,
     ),
+    # Cloud Map on the same endpoint (issue 36): the namespaces and services serviceRegistries name,
+    # over the DiscoveryNamespace and DiscoveryService kinds, and the instances (an ECS service's
+    # tasks). Keep in step with its dispatch table (crates/endpoint/src/actions/cloud_map/mod.rs).
+    Service(
+        "Cloud Map",
+        "servicediscovery/2017-03-14",
+        "Route53AutoNaming_v20170314",
+        """
+        CreatePrivateDnsNamespace CreatePublicDnsNamespace CreateHttpNamespace GetNamespace ListNamespaces
+        DeleteNamespace GetOperation CreateService GetService ListServices DeleteService
+        ListInstances DiscoverInstances
+        """,
+        "servicediscovery-2017-03-14.json",
+        "servicediscovery-2017-03-14.examples.json",
+        os.path.join("servicediscovery", "generated.rs"),
+        omit_empty_input_lists=True,
+    ),
     # EventBridge Scheduler on the same endpoint (issue 37): schedules with ECS targets over the
     # ScheduledTask kind. restJson1, not JSON 1.1: no target prefix; the operation comes from the
     # method and path (crates/endpoint/src/rest.rs). Keep in step with its dispatch table

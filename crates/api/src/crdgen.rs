@@ -3,7 +3,10 @@
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;
 
-use crate::{ContainerInstance, EcsCluster, Repository, ScheduledTask, Service, Task, TaskDefinition};
+use crate::{
+    ContainerInstance, DiscoveryNamespace, DiscoveryService, EcsCluster, Repository, ScheduledTask, Service, Task,
+    TaskDefinition,
+};
 
 /// Every CRD kube-ecs serves, with the file name it is written to.
 pub fn all() -> Vec<(&'static str, CustomResourceDefinition)> {
@@ -15,6 +18,8 @@ pub fn all() -> Vec<(&'static str, CustomResourceDefinition)> {
         ("containerinstances.yaml", ContainerInstance::crd()),
         ("repositories.yaml", Repository::crd()),
         ("scheduledtasks.yaml", ScheduledTask::crd()),
+        ("discoverynamespaces.yaml", DiscoveryNamespace::crd()),
+        ("discoveryservices.yaml", DiscoveryService::crd()),
     ];
     for (_, crd) in &mut crds {
         crate::rules::apply(crd);

@@ -9,6 +9,8 @@
 // kube's `#[kube(printcolumn(...))]` repeats `type_ = ...` by design; clippy reads it as a duplicate.
 #![allow(clippy::duplicated_attributes)]
 
+pub mod cloud_map;
+pub mod cloud_map_rules;
 pub mod cluster;
 pub mod common;
 pub mod conditions;
@@ -30,6 +32,7 @@ pub mod task_definition;
 pub mod task_definition_validation;
 pub mod task_security;
 
+pub use cloud_map::{DiscoveryNamespace, DiscoveryNamespaceSpec, DiscoveryService, DiscoveryServiceSpec};
 pub use cluster::{EcsCluster, EcsClusterSpec, EcsClusterStatus};
 pub use container_instance::{ContainerInstance, ContainerInstanceSpec, ContainerInstanceStatus};
 pub use repository::{Repository, RepositorySpec, RepositoryStatus};

@@ -21,6 +21,8 @@ pub fn apply(crd: &mut CustomResourceDefinition) {
             "EcsCluster" => cluster(&mut root),
             "Repository" => repository(&mut root),
             "ScheduledTask" => crate::scheduled_task_rules::scheduled_task(&mut root),
+            "DiscoveryNamespace" => crate::cloud_map_rules::discovery_namespace(&mut root),
+            "DiscoveryService" => crate::cloud_map_rules::discovery_service(&mut root),
             _ => {}
         }
         drop_null_from_enums(&mut root);

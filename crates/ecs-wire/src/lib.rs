@@ -5,7 +5,7 @@
 //! source of truth: `hack/gen-ecs-wire.py` writes all of it from the pinned botocore, and a test
 //! fails when they drift. Secrets Manager's and SSM's (Parameter Store) are in [`secretsmanager`]
 //! and [`ssm`], made the same way; CloudWatch Logs' in [`logs`];
-//! EventBridge Scheduler's (restJson1) in [`scheduler`].
+//! EventBridge Scheduler's (restJson1) in [`scheduler`]; Cloud Map's in [`servicediscovery`].
 
 pub mod generated;
 pub use generated::*;
@@ -14,6 +14,7 @@ pub mod ecr;
 pub mod logs;
 pub mod scheduler;
 pub mod secretsmanager;
+pub mod servicediscovery;
 pub mod ssm;
 mod timestamp;
 pub use timestamp::{ParseTimestampError, Timestamp};

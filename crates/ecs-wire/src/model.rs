@@ -163,6 +163,19 @@ pub fn application_autoscaling() -> &'static Model {
     })
 }
 
+/// Cloud Map's trimmed model (the namespaces, services and instances ECS services register in).
+pub const SERVICEDISCOVERY_MODEL_JSON: &str = include_str!("../model/servicediscovery-2017-03-14.json");
+
+/// Cloud Map's model (`model/servicediscovery-2017-03-14.json`; types in [`crate::servicediscovery`]),
+/// parsed once. Its frontend refuses a request the model refuses as a `ValidationException` in the
+/// counted wording; its own checks answer `InvalidInput`.
+pub fn servicediscovery() -> &'static Model {
+    static MODEL: OnceLock<Model> = OnceLock::new();
+    MODEL.get_or_init(|| {
+        Model::parse("Cloud Map", SERVICEDISCOVERY_MODEL_JSON, ValidationStyle::CountedValidationException)
+    })
+}
+
 /// The model of the service whose `X-Amz-Target` prefix is `prefix`
 /// (`AmazonEC2ContainerServiceV20141113`: ECS; `AmazonEC2ContainerRegistry_V20150921`: ECR).
 pub fn for_target_prefix(prefix: &str) -> Option<&'static Model> {

@@ -26,6 +26,16 @@ impl Arns {
         format!("{}repository/{repository_name}", self.ecr_prefix)
     }
 
+    /// A Cloud Map namespace or service (`kind` `namespace` or `service`, `id` `ns-...` or `srv-...`).
+    pub fn cloud_map(&self, kind: &str, id: &str) -> String {
+        format!("arn:aws:servicediscovery:{}:{}:{kind}/{id}", self.region, self.account)
+    }
+
+    /// The account every resource belongs to (Cloud Map's ResourceOwner).
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+
     /// An EventBridge Scheduler schedule of a group (kube-ecs has the `default` group only).
     pub fn schedule(&self, group: &str, name: &str) -> String {
         format!("arn:aws:scheduler:{}:{}:schedule/{group}/{name}", self.region, self.account)

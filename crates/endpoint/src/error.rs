@@ -75,6 +75,15 @@ error_codes!(
     ConcurrentUpdateException,
     InternalServiceException,
     ObjectNotFoundException,
+    // Cloud Map's own (ResourceInUse is not ECS's ResourceInUseException).
+    DuplicateRequest,
+    InvalidInput,
+    NamespaceAlreadyExists,
+    NamespaceNotFound,
+    OperationNotFound,
+    ResourceInUse,
+    ServiceAlreadyExists,
+    ServiceNotFound,
     // The AWS JSON protocol's and SigV4's.
     IncompleteSignatureException,
     InvalidSignatureException,

@@ -19,12 +19,21 @@ pub enum Service {
     Scheduler,
     /// Application Auto Scaling (ECS services' scalable targets and policies).
     AutoScaling,
+    /// Cloud Map (the namespaces and services ECS services register their tasks in).
+    CloudMap,
 }
 
 impl Service {
     /// The services told apart by `X-Amz-Target` (AWS JSON 1.1).
-    const TARGETED: [Service; 6] =
-        [Service::Ecs, Service::Ecr, Service::SecretsManager, Service::Ssm, Service::Logs, Service::AutoScaling];
+    const TARGETED: [Service; 7] = [
+        Service::Ecs,
+        Service::Ecr,
+        Service::SecretsManager,
+        Service::Ssm,
+        Service::Logs,
+        Service::AutoScaling,
+        Service::CloudMap,
+    ];
 
     /// The `X-Amz-Target` prefix (`<prefix>.<Action>`).
     pub fn target_prefix(self) -> &'static str {
@@ -36,6 +45,7 @@ impl Service {
             Service::Logs => wire::logs::TARGET_PREFIX,
             Service::Scheduler => "",
             Service::AutoScaling => wire::application_autoscaling::TARGET_PREFIX,
+            Service::CloudMap => wire::servicediscovery::TARGET_PREFIX,
         }
     }
 
@@ -49,6 +59,7 @@ impl Service {
             Service::Logs => "logs",
             Service::Scheduler => "scheduler",
             Service::AutoScaling => "application-autoscaling",
+            Service::CloudMap => "servicediscovery",
         }
     }
 
@@ -62,6 +73,7 @@ impl Service {
             Service::Logs => wire::logs::model(),
             Service::Scheduler => wire::scheduler::model(),
             Service::AutoScaling => wire::application_autoscaling::model(),
+            Service::CloudMap => wire::servicediscovery::model(),
         }
     }
 
@@ -74,6 +86,7 @@ impl Service {
             Service::Logs => "docs/logs-and-secrets.md",
             Service::Scheduler => "docs/scheduled-tasks.md",
             Service::AutoScaling => "docs/autoscaling.md",
+            Service::CloudMap => "docs/mapping.md",
         }
     }
 
@@ -86,6 +99,7 @@ impl Service {
             Service::Logs => wire::logs::SUPPORTED_OPERATIONS,
             Service::Scheduler => wire::scheduler::SUPPORTED_OPERATIONS,
             Service::AutoScaling => wire::application_autoscaling::SUPPORTED_OPERATIONS,
+            Service::CloudMap => wire::servicediscovery::SUPPORTED_OPERATIONS,
         }
     }
 
@@ -98,6 +112,7 @@ impl Service {
             Service::Logs => wire::logs::ALL_OPERATIONS,
             Service::Scheduler => wire::scheduler::ALL_OPERATIONS,
             Service::AutoScaling => wire::application_autoscaling::ALL_OPERATIONS,
+            Service::CloudMap => wire::servicediscovery::ALL_OPERATIONS,
         }
     }
 

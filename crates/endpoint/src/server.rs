@@ -210,7 +210,8 @@ async fn respond(
             | Service::Ssm
             | Service::Logs
             | Service::Scheduler
-            | Service::AutoScaling => None,
+            | Service::AutoScaling
+            | Service::CloudMap => None,
         };
         let input = match rest_service {
             Some(_) => rest::input(operation, &captures, parts.uri.query().unwrap_or(""), &body)?,
@@ -224,6 +225,7 @@ async fn respond(
             (Service::Logs, _) => actions::logs::dispatch(&call, operation.name, input).await?,
             (Service::AutoScaling, _) => actions::autoscaling::dispatch(&call, operation.name, input).await?,
             (Service::Scheduler, _) => actions::scheduler::dispatch(&call, operation.name, input).await?,
+            (Service::CloudMap, _) => actions::cloud_map::dispatch(&call, operation.name, input).await?,
             _ => actions::dispatch(&call, operation.name, input).await?,
         };
         if endpoint.config.check_responses {

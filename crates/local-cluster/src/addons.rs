@@ -13,6 +13,7 @@
 //! cluster's), stopped before the real nodes it depends on.
 
 pub(crate) mod coredns;
+pub(crate) mod coredns_rules;
 pub(crate) mod kube_proxy;
 pub(crate) mod metrics_server;
 

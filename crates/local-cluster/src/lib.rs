@@ -125,6 +125,8 @@ pub struct LocalCluster {
     registries: Vec<LocalRegistry>,
     /// One per real node: its IP at the apiserver's port -> the apiserver (see [`forwarder`]).
     forwarders: Vec<ApiForwarder>,
+    /// Keeps CoreDNS's Corefile in step with the Cloud Map namespaces' rules; stopped before CoreDNS.
+    dns_rules: Option<addons::coredns_rules::RuleWatcher>,
     apiserver_port: u16,
     started_in: Duration,
 }
@@ -158,6 +160,7 @@ impl LocalCluster {
             service_network: None,
             registries: Vec::new(),
             forwarders: Vec::new(),
+            dns_rules: None,
             apiserver_port: 0,
             started_in: Duration::ZERO,
         };
@@ -408,8 +411,15 @@ impl LocalCluster {
         let kubeconfig = self.dir.join("coredns.kubeconfig");
         write_kubeconfig(&kubeconfig, &self.server, &credentials.coredns_token)?;
         let corefile = self.dir.join("Corefile");
-        std::fs::write(&corefile, addons::coredns::corefile(&address, &kubeconfig))
+        std::fs::write(&corefile, addons::coredns::corefile(&address, &kubeconfig, &[]))
             .map_err(|e| Error::io("writing the Corefile", e))?;
+        // The Cloud Map namespaces' rules (kube-ecs's ConfigMaps) join the Corefile as they come.
+        let render = {
+            let (address, kubeconfig) = (address.clone(), kubeconfig.clone());
+            move |rules: &[addons::coredns_rules::Rule]| addons::coredns::corefile(&address, &kubeconfig, rules)
+        };
+        self.dns_rules =
+            Some(addons::coredns_rules::RuleWatcher::start(self.kubeconfig.clone(), corefile.clone(), render)?);
         let coredns = addons::coredns::spawn(&self.tools_bin, &self.dir, &corefile)?;
         self.addons.lock().unwrap_or_else(|p| p.into_inner()).push(coredns);
         addons::coredns::register(client, &dns_ip, &address).await?;
@@ -696,6 +706,7 @@ impl LocalCluster {
     /// Stops every process (real nodes first, then the control plane in reverse start order) and
     /// removes the data directory.
     pub fn stop(&mut self) {
+        self.dns_rules = None;
         let mut addons = std::mem::take(&mut *self.addons.lock().unwrap_or_else(|p| p.into_inner()));
         while let Some(mut addon) = addons.pop() {
             addon.stop(Duration::from_secs(5));

@@ -12,6 +12,7 @@ pub mod reconcile;
 pub mod rolling;
 pub mod rollout;
 pub mod service_connect;
+pub mod service_discovery;
 pub mod workload;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;

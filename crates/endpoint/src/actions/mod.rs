@@ -20,6 +20,7 @@ macro_rules! route {
 mod account_settings;
 pub mod autoscaling;
 mod capacity_providers;
+pub mod cloud_map;
 mod clusters;
 pub mod ecr;
 mod inactive;

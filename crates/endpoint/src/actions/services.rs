@@ -105,8 +105,10 @@ pub async fn create(
         return Err(EcsError::invalid_parameter("Creation of service was not idempotent."));
     }
     let mut spec = members_except(raw, CREATE_ONLY);
+    let revision = resolve(call, reference, false).await?;
+    super::cloud_map::check_registries(call, &spec, &revision.spec).await?;
     spec["serviceName"] = input.service_name.clone().into();
-    spec["taskDefinition"] = pinned(call, reference).await?.into();
+    spec["taskDefinition"] = revision.reference.into();
     spec["cluster"] = cluster.reference().into();
     let mut manifest = manifest::<Service>(&object, Some(call.namespace()), spec);
     if let Some(token) = input.client_token.as_deref() {

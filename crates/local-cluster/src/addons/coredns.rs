@@ -17,18 +17,24 @@ use super::super::pki::COREDNS_USER;
 use super::super::real_node::service_network::CLUSTER_DOMAIN;
 use super::super::{Error, ManagedProcess};
 use super::apply;
+use super::coredns_rules::Rule;
 
 const NAMESPACE: &str = "kube-system";
 /// The Service's name, as kubeadm names it (some tools look for it).
 const SERVICE: &str = "kube-dns";
 
-/// The Corefile: `cluster.local` and the reverse zones, from the API through `kubeconfig`.
-pub(crate) fn corefile(address: &str, kubeconfig: &Path) -> String {
+/// The Corefile: `cluster.local` and the reverse zones, from the API through `kubeconfig`, and the
+/// Cloud Map namespaces of `rules` (`coredns_rules`), whose names are rewritten into `cluster.local`
+/// ones. `reload` picks up a rewritten Corefile (it checks the file's own checksum).
+pub(crate) fn corefile(address: &str, kubeconfig: &Path, rules: &[Rule]) -> String {
+    let zones: String = rules.iter().map(|r| format!(" {}", r.zone)).collect();
+    let rewrites: String = rules.iter().map(|r| format!("    {}\n", r.directive())).collect();
     format!(
-        "{CLUSTER_DOMAIN} in-addr.arpa ip6.arpa {{
+        "{CLUSTER_DOMAIN} in-addr.arpa ip6.arpa{zones} {{
     bind {address}
     errors
-    kubernetes {CLUSTER_DOMAIN} in-addr.arpa ip6.arpa {{
+    reload 2s 1s
+{rewrites}    kubernetes {CLUSTER_DOMAIN} in-addr.arpa ip6.arpa {{
         kubeconfig {kubeconfig} local
         pods insecure
         ttl 5
@@ -150,9 +156,21 @@ mod tests {
 
     #[test]
     fn the_corefile_binds_one_address_and_forwards_nothing() {
-        let corefile = corefile("10.233.4.1", Path::new("/tmp/c/coredns.kubeconfig"));
+        let corefile = corefile("10.233.4.1", Path::new("/tmp/c/coredns.kubeconfig"), &[]);
         assert!(corefile.contains("bind 10.233.4.1\n"));
         assert!(corefile.contains("kubeconfig /tmp/c/coredns.kubeconfig local"));
         assert!(!corefile.contains("forward"));
+        assert!(!corefile.contains("rewrite"));
+    }
+
+    #[test]
+    fn cloud_map_namespaces_are_served_zones_with_their_rewrite() {
+        let rule = Rule { zone: "corp.local".into(), replacement: "-ns-1.shop.svc.cluster.local.".into() };
+        let corefile = corefile("10.233.4.1", Path::new("/k"), &[rule]);
+        assert!(corefile.starts_with("cluster.local in-addr.arpa ip6.arpa corp.local {\n"), "{corefile}");
+        assert!(
+            corefile.contains("\n    rewrite name suffix .corp.local. -ns-1.shop.svc.cluster.local. answer auto\n"),
+            "{corefile}"
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! The kube-runtime controllers, one file per kind, and the loop that runs them together.
 
 pub mod admission;
+pub mod cloud_map;
 pub mod cluster;
 pub mod finalizers;
 pub mod pacer;
@@ -10,6 +11,7 @@ pub mod runner;
 pub mod scheduled_task;
 pub mod service;
 pub mod service_connect;
+pub mod service_discovery;
 pub mod target_groups;
 pub mod task;
 pub mod task_definition;
@@ -105,6 +107,8 @@ pub async fn run(ctx: Arc<Context>, shutdown: impl std::future::Future<Output = 
         service::run(ctx.clone(), service, shutdown.clone()),
         cluster::run(ctx.clone(), cluster, shutdown.clone()),
         scheduled_task::run(ctx.clone(), shutdown.clone()),
+        cloud_map::run_namespaces(ctx.clone(), shutdown.clone()),
+        cloud_map::run_services(ctx.clone(), shutdown.clone()),
     );
     feeding.abort();
 }

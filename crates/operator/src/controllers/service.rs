@@ -196,6 +196,8 @@ async fn apply_service(service: &Service, ctx: &Context) -> Result<Action> {
     apply_kube_service(ctx, service, kube_service).await?;
     super::service_connect::apply_endpoints(ctx, service, connect_services).await?;
     let recheck = super::target_groups::bind(ctx, service, &mut status, &now).await?;
+    let registries = super::service_discovery::register(ctx, service, &observed.target.spec, &mut status, &now).await?;
+    let recheck = recheck.into_iter().chain(registries).min();
     delete_failed_pods(ctx, &namespace, &observed.pods, &delete_pods).await?;
     if status != previous {
         if counts::counts_only(&previous, &status)
