@@ -31,5 +31,6 @@ pub mod sign_in;
 pub mod static_files;
 pub mod td_routes;
 pub mod views;
+pub mod wizard;
 
 pub use server::{Console, ConsoleConfig, SignIn};

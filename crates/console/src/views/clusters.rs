@@ -13,6 +13,7 @@ pub async fn fragment(client: &kube::Client, ns: &str) -> Result<Markup> {
     clusters.sort_by_key(cluster_name);
     Ok(html! {
         h1 { "Clusters" span.count { " (" (clusters.len()) ")" } }
+        div.actions { a.button.primary #create-cluster href={ "/ns/" (ns) "/clusters/new" } { "Create cluster" } }
         table.list #clusters {
             thead { tr {
                 th { "Cluster" } th { "Status" } th { "Registered container instances" }

@@ -3,6 +3,7 @@
 
 pub mod cluster;
 pub mod clusters;
+pub mod create_cluster;
 pub mod ecr;
 pub mod fmt;
 pub mod gitops;
@@ -14,6 +15,7 @@ pub mod service_actions;
 pub mod service_form;
 pub mod task;
 pub mod task_definitions;
+pub mod td_wizard;
 pub mod td_compare;
 
 use maud::Markup;

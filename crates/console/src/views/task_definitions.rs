@@ -17,6 +17,7 @@ pub async fn families(client: &kube::Client, ns: &str) -> Result<Markup> {
     definitions.sort_by_key(family_of);
     Ok(html! {
         h1 { "Task definitions" span.count { " (" (definitions.len()) ")" } }
+        div.actions { a.button.primary #create-task-definition href={ "/ns/" (ns) "/task-definitions/new" } { "Create new task definition" } }
         table.list #families {
             thead { tr { th { "Task definition" } th { "Latest revision" } th { "Status of latest revision" } th { "Containers" } } }
             tbody {

@@ -1,0 +1,283 @@
+//! The console's two wizards in a real browser (headless Chromium over WebDriver,
+//! tests/console/browser.rs), as a user runs `kube-ecs console`: the Create cluster form makes a
+//! cluster whose simulated instances register and show on its Infrastructure tab; the
+//! task-definition wizard builds a two-container definition with a dependsOn and a health check,
+//! checked live by the apiserver's dry run (its message beside the field it names), shown as JSON,
+//! registered as revision 1 equal to the same manifest applied with kubectl, and refuses an 11th
+//! container; markup typed into a family or an environment value stays text. Each test has its own
+//! namespace, console and browser; waits are on conditions. Screenshots: target/console-screenshots.
+
+mod support;
+
+#[path = "console/browser.rs"]
+mod browser;
+#[path = "console/process.rs"]
+mod process;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use browser::Browser;
+use k8s_openapi::api::apps::v1::ControllerRevision;
+use kube::api::{Api, DeleteParams};
+use kube_ecs::api::{EcsCluster, TaskDefinition, TaskDefinitionSpec};
+use process::ConsoleProcess;
+
+const HOSTILE: &str = "<script>alert(1)</script> javascript:alert(2)";
+
+fn admin_kubeconfig() -> PathBuf {
+    support::cluster().kubeconfig().to_path_buf()
+}
+
+async fn signed_in(console: &ConsoleProcess) -> Browser {
+    let browser = Browser::open().await;
+    browser.client.goto(&console.login_url).await.expect("opening the printed URL");
+    browser.wait_for("//table[@id='clusters']").await;
+    browser
+}
+
+/// Replaces the value of the input or textarea `id` with `text`.
+async fn fill(browser: &Browser, id: &str, text: &str) {
+    let element = browser.wait_for(&format!("//*[@id='{id}']")).await;
+    element.clear().await.unwrap_or_else(|e| panic!("clearing {id}: {e}"));
+    element.send_keys(text).await.unwrap_or_else(|e| panic!("typing into {id}: {e}"));
+}
+
+async fn choose(browser: &Browser, id: &str, value: &str) {
+    browser
+        .wait_for(&format!("//select[@id='{id}']"))
+        .await
+        .select_by_value(value)
+        .await
+        .unwrap_or_else(|e| panic!("choosing {value} in {id}: {e}"));
+}
+
+/// The spec of revision `revision` of the family object `name`, as its tasks run it.
+async fn revision_spec(client: &kube::Client, ns: &str, name: &str, revision: i64) -> TaskDefinitionSpec {
+    let definitions: Api<TaskDefinition> = Api::namespaced(client.clone(), ns);
+    support::wait_for(&definitions, name, "revision registered", |td| {
+        td.status.as_ref().is_some_and(|s| s.revision == Some(revision))
+    })
+    .await;
+    let snapshots: Api<ControllerRevision> = Api::namespaced(client.clone(), ns);
+    let snapshot = snapshots
+        .get(&kube_ecs_domain::revisions::snapshot_name(name, revision))
+        .await
+        .expect("the revision's snapshot");
+    kube_ecs_domain::revisions::snapshot_spec(&snapshot).expect("a snapshot spec")
+}
+
+#[tokio::test]
+async fn the_create_cluster_form_makes_a_cluster_whose_instances_register_and_show() {
+    support::operator::start();
+    let client = support::client().await;
+    let ns = support::namespace(&client, "forms-cluster").await;
+    let console = ConsoleProcess::start(&admin_kubeconfig(), &ns);
+    let browser = signed_in(&console).await;
+    let name = format!("{ns}-ecs");
+
+    browser.click("//a[@id='create-cluster']").await;
+    fill(&browser, "name", &name).await;
+    choose(&browser, "capacity_type", "SPOT").await;
+    fill(&browser, "instance_type", "t3.small").await;
+    fill(&browser, "instances", "2").await;
+    fill(&browser, "ebs", "40").await;
+    choose(&browser, "ami", "AmazonLinux2").await;
+    fill(&browser, "iam_role", "ecsInstanceRole").await;
+    choose(&browser, "insights", "enabled").await;
+    fill(&browser, "key_name", "ops-key").await;
+    let line = browser.text("//div[@data-field='key_name']/p[@class='maps']").await;
+    assert!(line.contains("kubectl debug node/<name>"), "{line}");
+
+    // GitOps: the manifest instead of the cluster; nothing is created.
+    browser.click("//button[@id='show-manifest']").await;
+    let manifest = browser.text("//pre[@id='manifest']").await;
+    for expected in
+        ["kind: EcsCluster", "instanceType: t3.small", "capacityType: SPOT", "instances: 2", "ebsVolumeSizeGiB: 40"]
+    {
+        assert!(manifest.contains(expected), "{expected} in:\n{manifest}");
+    }
+    let clusters: Api<EcsCluster> = Api::all(client.clone());
+    assert!(clusters.get_opt(&name).await.expect("read").is_none(), "showing the manifest creates nothing");
+    browser.screenshot("create-cluster").await;
+
+    // Created as the user: the Infrastructure tab shows both simulated instances registered.
+    let created = Instant::now();
+    browser.click("//button[@id='create']").await;
+    browser.wait_for("//table[@id='container-instances']").await;
+    let url = browser.client.current_url().await.expect("url");
+    assert_eq!(url.path(), format!("/ns/{ns}/clusters/{name}/infrastructure"));
+    browser.wait_for("//table[@id='container-instances']/tbody/tr[2]/td[2]/span[text()='ACTIVE']").await;
+    browser.wait_for("//table[@id='container-instances']/tbody/tr[1]/td[2]/span[text()='ACTIVE']").await;
+    println!("two instances registered and shown {:?} after Create", created.elapsed());
+    let pool_row = browser.text("//table[@id='capacity-providers']/tbody/tr[1]").await;
+    assert!(pool_row.contains("t3.small") && pool_row.contains("SPOT"), "{pool_row}");
+    browser.screenshot("create-cluster-instances").await;
+
+    let cluster = clusters.get(&name).await.expect("the console made the cluster");
+    let pool = &cluster.spec.node_pools[0];
+    assert_eq!(
+        (pool.instance_type.as_deref(), pool.capacity_type.as_deref(), pool.instances, pool.ebs_volume_size_gi_b),
+        (Some("t3.small"), Some("SPOT"), Some(2), Some(40))
+    );
+    assert_eq!(
+        (pool.ami_family.as_deref(), pool.iam_role.as_deref(), pool.key_name.as_deref()),
+        (Some("AmazonLinux2"), Some("ecsInstanceRole"), Some("ops-key"))
+    );
+    assert_eq!(cluster.spec.container_insights.as_deref(), Some("enabled"));
+    let managers: Vec<String> =
+        cluster.metadata.managed_fields.clone().unwrap_or_default().into_iter().filter_map(|m| m.manager).collect();
+    assert!(managers.contains(&"kube-ecs-console".to_string()), "{managers:?}");
+
+    // An instance type the simulated catalog lacks is refused beside its field, before any write.
+    browser.client.goto(&format!("{}/ns/{ns}/clusters/new", console.base())).await.expect("create cluster");
+    fill(&browser, "name", &format!("{name}-bad")).await;
+    fill(&browser, "instance_type", "t9.enormous").await;
+    browser.click("//button[@id='create']").await;
+    let message = browser.text("//div[@data-field='instance_type']/p[@class='field-error']").await;
+    assert!(message.contains("not in the simulated instance catalog"), "{message}");
+
+    browser.close().await;
+    clusters.delete(&name, &DeleteParams::default()).await.expect("deleting the cluster");
+}
+
+#[tokio::test]
+async fn the_wizard_registers_what_kubectl_registers_and_shows_the_apiservers_messages() {
+    support::operator::start();
+    let client = support::client().await;
+    let ns = support::namespace(&client, "forms-wizard").await;
+    let console = ConsoleProcess::start(&admin_kubeconfig(), &ns);
+    let browser = signed_in(&console).await;
+    let new = format!("{}/ns/{ns}/task-definitions/new", console.base());
+    browser.click("//nav/a[text()='Task definitions']").await;
+    browser.click("//a[@id='create-task-definition']").await;
+
+    // A family with markup: the apiserver's dry-run message beside the family input, as text.
+    fill(&browser, "family", HOSTILE).await;
+    fill(&browser, "c0.name", "app").await;
+    fill(&browser, "c0.image", "nginx:1.27").await;
+    let message = browser.text("//div[@class='field-errors'][@data-for='family']/p").await;
+    assert!(message.contains("spec.family") && message.contains("<script>alert(1)</script>"), "{message}");
+    assert!(!browser.has("//script[not(@src)]").await, "no script element from data");
+    assert!(!browser.has("//a[contains(@href,'javascript')]").await, "no javascript: link");
+
+    // The definition: two containers, app depends on db being HEALTHY.
+    fill(&browser, "family", "web").await;
+    fill(&browser, "c0.memory", "256").await;
+    fill(&browser, "c0.ports", "8080/tcp name=web").await;
+    fill(&browser, "c0.env", &format!("GREETING={HOSTILE}")).await;
+    browser.click("//button[@id='add-container']").await;
+    fill(&browser, "c1.name", "db").await;
+    fill(&browser, "c1.image", "redis:7").await;
+    choose(&browser, "c1.essential", "false").await;
+    fill(&browser, "c1.hc_command", "CMD-SHELL, redis-cli ping").await;
+    fill(&browser, "c1.hc_interval", "10").await;
+    choose(&browser, "c0.dep.1", "HEALTHY").await;
+    assert_eq!(
+        browser.wait_for("//textarea[@id='c0.env']").await.prop("value").await.expect("value").as_deref(),
+        Some(format!("GREETING={HOSTILE}").as_str()),
+        "the values survive adding a container"
+    );
+
+    // Live validation: a soft limit above the hard one -> the apiserver's CEL message by memory.
+    fill(&browser, "c0.memory_reservation", "512").await;
+    let message = browser
+        .text("//div[@class='field-errors'][@data-for='c0.memory']/p[contains(., 'memory must be greater than memoryReservation')]")
+        .await;
+    assert!(message.contains("spec.containerDefinitions[0]"), "{message}");
+    browser.screenshot("td-wizard-invalid").await;
+    fill(&browser, "c0.memory_reservation", "128").await;
+    browser.wait_for("//form[@id='td-wizard'][@data-valid='true']").await;
+    assert!(!browser.has("//div[@data-for='c0.memory']/p").await, "the message goes once the apiserver accepts");
+
+    // The JSON tab follows the form.
+    browser.click("//button[@id='tab-json']").await;
+    let json =
+        browser.wait_for("//textarea[@id='td-json']").await.prop("value").await.expect("value").unwrap_or_default();
+    let shown: serde_json::Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
+    assert_eq!(
+        shown["containerDefinitions"][0]["dependsOn"],
+        serde_json::json!([{"containerName": "db", "condition": "HEALTHY"}])
+    );
+    assert_eq!(shown["containerDefinitions"][0]["environment"][0]["value"], serde_json::json!(HOSTILE));
+    browser.screenshot("td-wizard-json").await;
+    browser.click("//button[@id='tab-form']").await;
+
+    // Registered as revision 1, as the user.
+    browser.click("//button[@id='register']").await;
+    browser.wait_for("//table[@id='revisions']").await;
+    let wizard = revision_spec(&client, &ns, "web", 1).await;
+
+    // The same definition applied with kubectl, in another namespace: the same revision content.
+    let other = support::namespace(&client, "forms-kubectl").await;
+    let manifest = format!(
+        r#"apiVersion: ecs.kube-ecs.dev/v1alpha1
+kind: TaskDefinition
+metadata:
+  name: web
+  namespace: {other}
+spec:
+  family: web
+  containerDefinitions:
+  - name: app
+    image: nginx:1.27
+    essential: true
+    memory: 256
+    memoryReservation: 128
+    portMappings:
+    - containerPort: 8080
+      protocol: tcp
+      name: web
+    environment:
+    - name: GREETING
+      value: "{HOSTILE}"
+    dependsOn:
+    - containerName: db
+      condition: HEALTHY
+  - name: db
+    image: redis:7
+    essential: false
+    healthCheck:
+      command: ["CMD-SHELL", "redis-cli ping"]
+      interval: 10
+"#
+    );
+    let (ok, stdout, stderr) = support::kubectl(&["apply", "-f", "-"], Some(&manifest));
+    assert!(ok, "kubectl apply: {stdout}{stderr}");
+    let applied = revision_spec(&client, &other, "web", 1).await;
+    pretty_assertions::assert_eq!(wizard, applied, "the wizard's revision 1 is kubectl's");
+    let definitions: Api<TaskDefinition> = Api::namespaced(client.clone(), &ns);
+    let made = definitions.get("web").await.expect("the wizard's TaskDefinition");
+    let managers: Vec<String> =
+        made.metadata.managed_fields.unwrap_or_default().into_iter().filter_map(|m| m.manager).collect();
+    assert!(managers.contains(&"kube-ecs-console".to_string()), "{managers:?}");
+
+    // The revision page shows the environment value as text.
+    browser.client.goto(&format!("{}/ns/{ns}/task-definitions/web/1", console.base())).await.expect("revision");
+    let json = browser.text("//pre[@id='revision-json']").await;
+    assert!(json.contains(HOSTILE), "{json}");
+    assert!(!browser.has("//script[not(@src)]").await, "no script element from data");
+
+    // Create new revision from web:1: prefilled; ten containers at most, the 11th cannot be added.
+    browser.client.goto(&format!("{new}?from=web:1")).await.expect("new revision");
+    assert_eq!(browser.text("//h1").await, "Create new revision from web:1");
+    let family = browser.wait_for("//input[@id='family']").await.prop("value").await.expect("value");
+    assert_eq!(family.as_deref(), Some("web"));
+    for next in 2..10 {
+        browser.click("//button[@id='add-container']").await;
+        browser.wait_for(&format!("//input[@id='c{next}.name']")).await;
+    }
+    browser.wait_for("//button[@id='add-container'][@disabled]").await;
+    assert!(browser.text("//span[@id='container-limit']").await.contains("at most 10 containers"));
+    assert!(!browser.has("//input[@id='c10.name']").await);
+    browser.screenshot("td-wizard-ten-containers").await;
+
+    // Show manifest instead of registering: YAML a user commits; the definition is unchanged.
+    browser.client.goto(&format!("{new}?from=web:1")).await.expect("new revision");
+    browser.click("//button[@id='show-manifest']").await;
+    let manifest = browser.text("//pre[@id='manifest']").await;
+    assert!(manifest.contains("kind: TaskDefinition") && manifest.contains("condition: HEALTHY"), "{manifest}");
+    let status = definitions.get("web").await.expect("read").status.unwrap_or_default();
+    assert_eq!(status.revision, Some(1));
+    browser.close().await;
+}
