@@ -143,6 +143,16 @@ async fn creates_a_service_whose_counts_go_live_to_desired_then_deploys_a_new_re
     assert!(breaker.enable && breaker.rollback);
     browser.screenshot("service-created").await;
 
+    // The cluster's Metrics tab: the service's counts, the memory its two tasks reserve.
+    browser.client.goto(&format!("{}/ns/{ns}/clusters/{ns}/metrics", console.base())).await.expect("metrics");
+    assert_eq!(browser.text("//table[@id='service-metrics']//tr[@data-service='web']/td[3]").await, "2");
+    assert_eq!(browser.text("//dd[@id='metric-instances']").await, "2");
+    // Registered: two instances of 8 GiB (reserved is what their ContainerInstance status says).
+    let memory = browser.text("//dd[@id='metric-memory-reserved']").await;
+    assert!(memory.contains(" / 16384 MiB ("), "{memory}");
+    browser.screenshot("cluster-metrics").await;
+    browser.client.goto(&format!("{}/ns/{ns}/services/web", console.base())).await.expect("service");
+
     // Update to a new revision: the deployment is watched on the page until COMPLETED.
     definition(&client, &ns, "web", 2).await;
     browser.click("//a[@id='update-service']").await;
@@ -355,7 +365,16 @@ async fn an_ecr_repository_shows_images_pushed_with_crane_previews_a_lifecycle_p
     let crane = support::ecr::Crane::new(&format!("{ns}-console"));
     crane.login(ecr, &key);
     let v1 = format!("{}/{name}:v1", ecr.front);
-    crane.ok(&["push", &support::ecr::busybox_layout(), &v1]);
+    // The front learns of the new repository from its watch: pushes wait until it has.
+    let deadline = Instant::now() + support::WAIT;
+    loop {
+        let (ok, _, stderr) = crane.run(&["push", &support::ecr::busybox_layout(), &v1], None);
+        if ok {
+            break;
+        }
+        assert!(stderr.contains("NAME_UNKNOWN") && Instant::now() < deadline, "crane push {v1}: {stderr}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let v2 = format!("{}/{name}:v2", ecr.front);
     crane.ok(&["mutate", &v1, "--label", "build=2", "-t", &v2]);
     let (d1, d2) = (crane.ok(&["digest", &v1]), crane.ok(&["digest", &v2]));
@@ -439,11 +458,20 @@ async fn run_task_overrides_each_containers_command_and_environment_with_placeme
     fill(&browser, "placement_constraints", "distinctInstance").await;
     fill(&browser, "tags", "purpose=console test").await;
     browser.screenshot("run-task-overrides").await;
+    // GitOps: the Task as a manifest instead of running it (nothing is created), the values kept.
+    browser.click("//button[@id='submit-manifest']").await;
+    let manifest = browser.text("//pre[@id='manifest']").await;
+    for line in
+        ["kind: Task", "taskDefinition: pair:1", "name: sidecar", "type: distinctInstance", "value: console test"]
+    {
+        assert!(manifest.contains(line), "{line:?} missing from the manifest:\n{manifest}");
+    }
+    let tasks: Api<kube_ecs::api::Task> = Api::namespaced(client.clone(), &ns);
+    assert!(tasks.list(&Default::default()).await.expect("tasks").items.is_empty(), "Show manifest ran nothing");
     browser.click("//button[@id='submit-run']").await;
     browser.wait_for("//dl[@id='task-summary']").await;
     let url = browser.client.current_url().await.expect("url");
     let id = url.path().rsplit('/').next().expect("task id").to_string();
-    let tasks: Api<kube_ecs::api::Task> = Api::namespaced(client.clone(), &ns);
     let task = tasks.get(&id).await.expect("the console made the Task");
     let spec = serde_json::to_value(&task.spec).expect("spec");
     assert_eq!(

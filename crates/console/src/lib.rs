@@ -24,6 +24,7 @@ pub mod identity;
 pub mod live;
 pub mod page;
 pub mod rights;
+pub mod run_task_manifest;
 pub mod server;
 pub mod service_routes;
 pub mod session;

@@ -10,19 +10,21 @@ pub enum ClusterTab {
     Services,
     Tasks,
     Infrastructure,
+    Metrics,
     ScheduledTasks,
     Tags,
 }
 
 impl ClusterTab {
-    pub const ALL: [ClusterTab; 5] =
-        [Self::Services, Self::Tasks, Self::Infrastructure, Self::ScheduledTasks, Self::Tags];
+    pub const ALL: [ClusterTab; 6] =
+        [Self::Services, Self::Tasks, Self::Infrastructure, Self::Metrics, Self::ScheduledTasks, Self::Tags];
 
     pub fn slug(self) -> &'static str {
         match self {
             Self::Services => "services",
             Self::Tasks => "tasks",
             Self::Infrastructure => "infrastructure",
+            Self::Metrics => "metrics",
             Self::ScheduledTasks => "scheduled-tasks",
             Self::Tags => "tags",
         }
@@ -33,6 +35,7 @@ impl ClusterTab {
             Self::Services => "Services",
             Self::Tasks => "Tasks",
             Self::Infrastructure => "Infrastructure",
+            Self::Metrics => "Metrics",
             Self::ScheduledTasks => "Scheduled tasks",
             Self::Tags => "Tags",
         }
@@ -164,7 +167,7 @@ mod tests {
             "/ns/a/tasks/javascript:alert(1)",
             "/ns/a/task-definitions/web/0",
             "/ns/a/task-definitions/web/x",
-            "/ns/a/clusters/default/metrics",
+            "/ns/a/clusters/default/graphs",
             "/ns/../clusters",
             "/etc/passwd",
         ] {

@@ -136,6 +136,7 @@ fn router(app: Arc<App>) -> axum::Router {
         .merge(crate::service_routes::router())
         .merge(crate::td_routes::router())
         .merge(crate::ecr_routes::router())
+        .merge(crate::run_task_manifest::router())
         .merge(crate::wizard::routes::router())
         .fallback(get(page))
         .layer(axum::middleware::from_fn_with_state(app.clone(), crate::guard::guard))

@@ -31,6 +31,7 @@ pub async fn fragment(session: &Session, ns: &str, object: &str, tab: ClusterTab
         }
         ClusterTab::Tasks => tasks(session, ns, object).await,
         ClusterTab::Infrastructure => infrastructure(client, cluster.as_ref().ok(), object).await,
+        ClusterTab::Metrics => super::cluster_metrics::fragment(client, cluster.as_ref().ok(), ns, object).await,
         ClusterTab::ScheduledTasks => scheduled_tasks(client, ns, object).await,
         ClusterTab::Tags => Ok(tags(cluster.as_ref().ok())),
     };

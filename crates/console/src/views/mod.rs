@@ -2,6 +2,7 @@
 //! writes `PreEscaped` of data.
 
 pub mod cluster;
+pub mod cluster_metrics;
 pub mod clusters;
 pub mod create_cluster;
 pub mod ecr;

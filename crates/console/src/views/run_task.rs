@@ -113,7 +113,12 @@ pub async fn form(
                 label for="tags" { "Tags (KEY=value, one a line)" }
                 textarea #tags name="tags" rows="2" cols="60" { (values.tags) }
             }
-            button.primary #submit-run type="submit" { "Create" }
+            div.form-buttons {
+                button.primary #submit-run type="submit" { "Create" }
+                @let manifest = format!("/ns/{ns}/clusters/{object}/run-task/manifest");
+                button #submit-manifest type="submit" formaction=(manifest) name="intent" value="manifest" { "Show manifest" }
+                button #submit-download type="submit" formaction=(manifest) name="intent" value="download" { "Download manifest" }
+            }
         }
     })
 }
