@@ -20,6 +20,8 @@ use kube_ecs::local_cluster::{LocalCluster, LocalClusterOptions};
 
 #[path = "bench/api_phase.rs"]
 mod api_phase;
+#[path = "bench/console_phase.rs"]
+mod console_phase;
 #[path = "bench/ecr_phase.rs"]
 mod ecr_phase;
 
@@ -48,9 +50,16 @@ struct Args {
     modes: Vec<String>,
     /// Comparisons to run: tasks (with the ceiling), services, api (RunTask through the ECS API vs
     /// applied Tasks; matched mode only, the budget), ecr (a 10 MiB image pushed and pulled
-    /// through the registry front vs the registry alone; matched mode only), steady, cold (cold start).
-    #[arg(long, value_delimiter = ',', default_value = "tasks,services,api,ecr,steady,cold")]
+    /// through the registry front vs the registry alone; matched mode only), console (the web console's
+    /// Tasks tab with --console-tasks tasks and 20 live viewers; open mode only), steady, cold (cold start).
+    #[arg(long, value_delimiter = ',', default_value = "tasks,services,api,ecr,console,steady,cold")]
     phases: Vec<String>,
+    /// Tasks on the cluster whose Tasks tab the console phase measures.
+    #[arg(long, default_value_t = 10_000)]
+    console_tasks: usize,
+    /// Seconds of task churn the console phase measures the operator over, with and without viewers.
+    #[arg(long, default_value_t = 30)]
+    console_churn_seconds: u64,
     /// Rounds of the ecr phase (each pushes and pulls one fresh image per side).
     #[arg(long, default_value_t = 5)]
     ecr_rounds: usize,
@@ -71,6 +80,8 @@ async fn main() -> Result<()> {
         args.tasks_per_service = 5;
         args.nodes = 5;
         args.ecr_rounds = 2;
+        args.console_tasks = 150;
+        args.console_churn_seconds = 5;
     }
     let operator_bin = std::env::current_exe()?.parent().context("bench binary directory")?.join("kube-ecs");
     anyhow::ensure!(operator_bin.is_file(), "{} not built (cargo build --release --bins)", operator_bin.display());
@@ -131,6 +142,12 @@ async fn run_mode(args: &Args, mode: &str, operator_bin: &Path) -> Result<Vec<Ro
     } else {
         None
     };
+    // The console likewise, in open mode (its reads are the signed-in user's, not the operator's
+    // budget): on for the whole mode, so the cold restart is the same operator.
+    if phase("console") && !matched {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        operator_args.push(format!("--console-bind-address=127.0.0.1:{port}"));
+    }
     let mut operator = Operator::start(operator_bin, &cluster, &operator_args)?;
     // An operator that stopped at startup (a bad flag, ECR's token key) fails the run here, not as a
     // phase that waits its whole limit for a reconcile.
@@ -152,6 +169,10 @@ async fn run_mode(args: &Args, mode: &str, operator_bin: &Path) -> Result<Vec<Ro
     if let Some(upstream) = &ecr_upstream {
         let ecr = ecr_phase::run(args.ecr_rounds, mode, &client, operator.api_port, &args.tools_bin, upstream);
         rows.extend(ecr.await.context("ecr phase")?);
+    }
+    if phase("console") && !matched {
+        let console = console_phase::run(args.console_tasks, args.console_churn_seconds, mode, &client, &mut operator);
+        rows.extend(console.await.context("console phase")?);
     }
     if phase("steady") {
         // 4. Steady state and a forced full resync, once the operator has settled: the services
@@ -288,7 +309,8 @@ async fn services_phase(args: &Args, mode: &str, cluster: &LocalCluster, client:
 /// Deployment pods with their rollout surge), with a margin: at N = 5,000 the default 110 pods per
 /// node would fill 100 nodes before the services' rollout could surge.
 fn pods_per_node(args: &Args) -> usize {
-    let pods = 5 * args.n + 8 * args.services * args.tasks_per_service;
+    let console = if args.phases.iter().any(|p| p == "console") { args.console_tasks + 200 } else { 0 };
+    let pods = 5 * args.n + 8 * args.services * args.tasks_per_service + console;
     (pods * 5 / 4).div_ceil(args.nodes.max(1)).max(110)
 }
 
@@ -612,6 +634,8 @@ struct Operator {
     metrics_port: u16,
     /// The operator's ECS API (loopback, plain HTTP).
     api_port: u16,
+    /// The operator's web console (`host:port`), when it was started with one.
+    console: Option<String>,
     log: PathBuf,
 }
 
@@ -637,7 +661,8 @@ impl Operator {
             .stdout(log.try_clone()?)
             .stderr(log)
             .spawn()?;
-        Ok(Self { child, peak_rss_kib: 0, metrics_port, api_port, log: path })
+        let console = extra.iter().find_map(|a| a.strip_prefix("--console-bind-address=")).map(str::to_string);
+        Ok(Self { child, peak_rss_kib: 0, metrics_port, api_port, console, log: path })
     }
 
     /// Waits until every one of `addresses` accepts connections; an error if the operator exits

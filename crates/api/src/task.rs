@@ -27,7 +27,11 @@ use super::task_definition::{EnvironmentFile, ResourceRequirement};
     printcolumn(name = "TaskDef", type_ = "string", json_path = ".status.taskDefinition"),
     printcolumn(name = "Health", type_ = "string", json_path = ".status.healthStatus", priority = 1),
     printcolumn(name = "StopCode", type_ = "string", json_path = ".status.stopCode"),
-    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp"),
+    // The console's Tasks tab pages a cluster's running or stopped tasks at the apiserver
+    // (`limit`/`continue` with these as field selectors) instead of listing a whole namespace.
+    selectable = ".status.cluster",
+    selectable = ".status.desiredStatus"
 )]
 #[serde(rename_all = "camelCase")]
 pub struct TaskSpec {
@@ -153,7 +157,7 @@ pub struct TaskStatus {
     /// The resolved revision, `family:revision`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task_definition: Option<String>,
-    /// The EcsCluster the task runs on.
+    /// The EcsCluster object the task runs on (its name, whichever form `spec.cluster` had).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
     /// The node pool (capacity provider) the task was placed on.

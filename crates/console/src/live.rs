@@ -17,11 +17,11 @@ use axum::response::{IntoResponse, Response};
 use futures::stream::{BoxStream, StreamExt};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::Api;
-use kube::runtime::{WatchStreamExt, watcher};
 use kube_ecs_api::{ContainerInstance, EcsCluster, ScheduledTask, Service, Task, TaskDefinition};
 use serde::Deserialize;
 
-use crate::page::Page;
+use crate::follow::ticks;
+use crate::page::{ClusterTab, Page};
 use crate::server::App;
 use crate::session::Session;
 use crate::views;
@@ -94,26 +94,42 @@ pub fn sse_safe(html: String) -> String {
     if html.contains('\r') { html.replace('\r', "&#13;") } else { html }
 }
 
-/// A tick for each change that may alter `page`, from watches made with the identity's client.
-/// A watch the identity may not make yields nothing (its errors are dropped after the backoff):
-/// the page then shows the refusal, and updates from the watches that work.
+/// A tick for each change that may alter `page`, from watches made with the identity's client
+/// (crate::follow: from now on, metadata only). A watch the identity may not make yields nothing:
+/// the page then shows the refusal, and updates from the watches that work. A cluster page watches
+/// its cluster and what its tab shows only (the Tasks tab: that cluster's tasks, by field selector).
 fn changes(client: &kube::Client, page: &Page) -> BoxStream<'static, ()> {
     let ns = page.namespace();
-    let all = watcher::Config::default();
+    let named = |name: &str| Some(format!("metadata.name={name}"));
     let mut streams: Vec<BoxStream<'static, ()>> = Vec::new();
     match page {
-        Page::Clusters { .. } => streams.push(ticks(Api::<EcsCluster>::all(client.clone()), all)),
-        Page::Cluster { .. } => {
-            streams.push(ticks(Api::<EcsCluster>::all(client.clone()), all.clone()));
-            streams.push(ticks(Api::<ContainerInstance>::all(client.clone()), all.clone()));
-            streams.push(ticks(Api::<Task>::namespaced(client.clone(), ns), all.clone()));
-            streams.push(ticks(Api::<Service>::namespaced(client.clone(), ns), all.clone()));
-            streams.push(ticks(Api::<ScheduledTask>::namespaced(client.clone(), ns), all));
+        Page::Clusters { .. } => streams.push(ticks(Api::<EcsCluster>::all(client.clone()), None)),
+        Page::Cluster { cluster, tab, .. } => {
+            streams.push(ticks(Api::<EcsCluster>::all(client.clone()), named(cluster)));
+            match tab {
+                ClusterTab::Tasks | ClusterTab::StoppedTasks => {
+                    // The cluster's tasks, and those no one has observed yet (the tab shows them).
+                    for selector in [format!("status.cluster={cluster}"), "status.cluster=".to_string()] {
+                        streams.push(ticks(Api::<Task>::namespaced(client.clone(), ns), Some(selector)));
+                    }
+                }
+                ClusterTab::Services => streams.push(ticks(Api::<Service>::namespaced(client.clone(), ns), None)),
+                ClusterTab::Infrastructure => {
+                    streams.push(ticks(Api::<ContainerInstance>::all(client.clone()), None));
+                }
+                ClusterTab::ScheduledTasks => {
+                    streams.push(ticks(Api::<ScheduledTask>::namespaced(client.clone(), ns), None));
+                }
+                ClusterTab::Metrics => {
+                    streams.push(ticks(Api::<ContainerInstance>::all(client.clone()), None));
+                    streams.push(ticks(Api::<Service>::namespaced(client.clone(), ns), None));
+                }
+                ClusterTab::Tags => {}
+            }
         }
         Page::Task { id, .. } => {
-            let named = watcher::Config::default().fields(&format!("metadata.name={id}"));
-            streams.push(ticks(Api::<Task>::namespaced(client.clone(), ns), named.clone()));
-            streams.push(ticks(Api::<Pod>::namespaced(client.clone(), ns), named));
+            streams.push(ticks(Api::<Task>::namespaced(client.clone(), ns), named(id)));
+            streams.push(ticks(Api::<Pod>::namespaced(client.clone(), ns), named(id)));
             let polls = tokio::time::interval(LOG_POLL);
             streams.push(
                 futures::stream::unfold(polls, |mut i| async move {
@@ -124,20 +140,13 @@ fn changes(client: &kube::Client, page: &Page) -> BoxStream<'static, ()> {
             );
         }
         Page::Service { .. } => {
-            streams.push(ticks(Api::<Service>::namespaced(client.clone(), ns), all.clone()));
-            streams.push(ticks(Api::<Pod>::namespaced(client.clone(), ns), all));
+            streams.push(ticks(Api::<Service>::namespaced(client.clone(), ns), None));
+            streams.push(ticks(Api::<Pod>::namespaced(client.clone(), ns), None));
         }
         Page::Families { .. } | Page::Family { .. } => {
-            streams.push(ticks(Api::<TaskDefinition>::namespaced(client.clone(), ns), all));
+            streams.push(ticks(Api::<TaskDefinition>::namespaced(client.clone(), ns), None));
         }
         Page::Revision { .. } => {}
     }
     futures::stream::select_all(streams).boxed()
-}
-
-fn ticks<K>(api: Api<K>, config: watcher::Config) -> BoxStream<'static, ()>
-where
-    K: kube::Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + 'static,
-{
-    watcher(api, config).default_backoff().filter_map(|event| async move { event.ok().map(drop) }).boxed()
 }

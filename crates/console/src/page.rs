@@ -8,7 +8,10 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ClusterTab {
     Services,
+    /// The Tasks tab filtered to desired status RUNNING (the ECS console's default filter).
     Tasks,
+    /// The Tasks tab filtered to desired status STOPPED: no tab of its own in the tab bar.
+    StoppedTasks,
     Infrastructure,
     Metrics,
     ScheduledTasks,
@@ -23,6 +26,7 @@ impl ClusterTab {
         match self {
             Self::Services => "services",
             Self::Tasks => "tasks",
+            Self::StoppedTasks => "stopped-tasks",
             Self::Infrastructure => "infrastructure",
             Self::Metrics => "metrics",
             Self::ScheduledTasks => "scheduled-tasks",
@@ -33,7 +37,7 @@ impl ClusterTab {
     pub fn label(self) -> &'static str {
         match self {
             Self::Services => "Services",
-            Self::Tasks => "Tasks",
+            Self::Tasks | Self::StoppedTasks => "Tasks",
             Self::Infrastructure => "Infrastructure",
             Self::Metrics => "Metrics",
             Self::ScheduledTasks => "Scheduled tasks",
@@ -42,7 +46,12 @@ impl ClusterTab {
     }
 
     fn parse(slug: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.slug() == slug)
+        Self::ALL.into_iter().chain([Self::StoppedTasks]).find(|t| t.slug() == slug)
+    }
+
+    /// The tab of the tab bar this one shows as (a filter of the Tasks tab is the Tasks tab).
+    pub fn in_tab_bar(self) -> Self {
+        if self == Self::StoppedTasks { Self::Tasks } else { self }
     }
 }
 
@@ -148,6 +157,7 @@ mod tests {
         let pages = [
             Page::Clusters { ns: "team-a".into() },
             Page::Cluster { ns: "team-a".into(), cluster: "default".into(), tab: ClusterTab::ScheduledTasks },
+            Page::Cluster { ns: "team-a".into(), cluster: "default".into(), tab: ClusterTab::StoppedTasks },
             Page::Task { ns: "team-a".into(), id: "0123abcd".into() },
             Page::Service { ns: "team-a".into(), name: "web".into() },
             Page::Families { ns: "team-a".into() },

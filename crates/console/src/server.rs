@@ -237,20 +237,35 @@ async fn switch(Query(query): Query<SwitchQuery>) -> Response {
 }
 
 /// Every console page: parsed, rendered as the identity, wrapped, timed.
-async fn page(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri) -> Response {
+/// A page's query: `next`, the Tasks tab's later pages (the apiserver's continue token).
+#[derive(Deserialize, Default)]
+struct PageQuery {
+    #[serde(default)]
+    next: Option<String>,
+}
+
+async fn page(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri, Query(query): Query<PageQuery>) -> Response {
     let Some(session) = app.sessions.find(&headers) else { return not_signed_in(&app) };
     let Some(page) = Page::parse(uri.path()) else {
         return (StatusCode::NOT_FOUND, Html(layout::bare("Not found", html! { h1 { "Not found" } }).into_string()))
             .into_response();
     };
     let started = Instant::now();
-    let (status, body) = match views::fragment(&page, &session).await {
+    // A later page of tasks is a snapshot: only a list's first page follows changes live.
+    let cursor = query.next.filter(|c| !c.is_empty());
+    let rendered = match (&page, cursor.as_deref()) {
+        (Page::Cluster { ns, cluster, tab }, Some(cursor)) => {
+            views::cluster::fragment(&session, ns, cluster, *tab, Some(cursor)).await
+        }
+        _ => views::fragment(&page, &session).await,
+    };
+    let (status, body) = match rendered {
         Ok(markup) => (StatusCode::OK, markup),
         Err(e) => (e.status(), layout::error_box(&e)),
     };
     // Rendered (and escaped) by maud above; PreEscaped below only puts that markup back.
     let body = live::sse_safe(body.into_string());
-    let stream = page.is_live().then(|| live::stream_url(&page, &body));
+    let stream = (page.is_live() && cursor.is_none()).then(|| live::stream_url(&page, &body));
     let markup = layout::page(&page.title(), &session, page.namespace(), PreEscaped(body), stream);
     timed(status, markup, started)
 }

@@ -23,7 +23,7 @@ const API_USER: &str = "kube-ecs-bench-api";
 /// Requests (or creates) in flight at once, on both sides.
 const IN_FLIGHT: usize = 8;
 
-fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
     if sorted.is_empty() {
         return None;
     }
@@ -31,7 +31,7 @@ fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
     Some(sorted[rank.min(sorted.len() - 1)])
 }
 
-async fn definition(client: &Client, ns: &str) -> Result<()> {
+pub(crate) async fn definition(client: &Client, ns: &str) -> Result<()> {
     namespace(client, ns).await?;
     let definitions: Api<TaskDefinition> = Api::namespaced(client.clone(), ns);
     let td = serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "TaskDefinition", "metadata": {"name": "bench"},

@@ -13,7 +13,14 @@ use crate::error::{ConsoleError, Result};
 use crate::page::ClusterTab;
 use crate::session::Session;
 
-pub async fn fragment(session: &Session, ns: &str, object: &str, tab: ClusterTab) -> Result<Markup> {
+/// The page; `cursor` (the Tasks tab's `?next=`) picks a later page of tasks.
+pub async fn fragment(
+    session: &Session,
+    ns: &str,
+    object: &str,
+    tab: ClusterTab,
+    cursor: Option<&str>,
+) -> Result<Markup> {
     let client = &session.identity.client;
     let cluster = Api::<EcsCluster>::all(client.clone()).get(object).await.map_err(ConsoleError::from);
     let name = cluster.as_ref().map(cluster_name).unwrap_or_else(|_| object.to_string());
@@ -29,7 +36,8 @@ pub async fn fragment(session: &Session, ns: &str, object: &str, tab: ClusterTab
             );
             list.map(|list| html! { (button) (list) })
         }
-        ClusterTab::Tasks => tasks(session, ns, object).await,
+        ClusterTab::Tasks => tasks(session, ns, object, false, cursor).await,
+        ClusterTab::StoppedTasks => tasks(session, ns, object, true, cursor).await,
         ClusterTab::Infrastructure => infrastructure(client, cluster.as_ref().ok(), object).await,
         ClusterTab::Metrics => super::cluster_metrics::fragment(client, cluster.as_ref().ok(), ns, object).await,
         ClusterTab::ScheduledTasks => scheduled_tasks(client, ns, object).await,
@@ -41,7 +49,7 @@ pub async fn fragment(session: &Session, ns: &str, object: &str, tab: ClusterTab
         (summary)
         nav.tabs {
             @for t in ClusterTab::ALL {
-                a class=(if t == tab { "tab current" } else { "tab" })
+                a class=(if t == tab.in_tab_bar() { "tab current" } else { "tab" })
                     href={ "/ns/" (ns) "/clusters/" (object) "/" (t.slug()) } { (t.label()) }
             }
         }
@@ -98,32 +106,58 @@ async fn services(client: &kube::Client, ns: &str, object: &str) -> Result<Marku
     })
 }
 
-/// Rows the Tasks tab shows (the ECS console pages its task list by 100 too).
-pub const TASK_ROWS: usize = 100;
+/// Rows a page of the Tasks tab shows (the ECS console pages its task list by 100 too).
+pub const TASK_ROWS: u32 = 100;
 
-/// The cluster's standalone tasks, running first, newest first within each; the first
-/// [`TASK_ROWS`] of them (paging through the rest is not built yet).
-async fn tasks(session: &Session, ns: &str, object: &str) -> Result<Markup> {
+/// One page of the cluster's standalone tasks of one desired status (the ECS console's filter,
+/// RUNNING by default), newest first within the page. The apiserver does the filtering and the
+/// paging: field selectors on the Task's selectable fields (`status.cluster`,
+/// `status.desiredStatus`) and `limit`, so a render reads at most [`TASK_ROWS`] tasks however many
+/// the namespace holds. `cursor` is the apiserver's continue token of the page before; the apiserver
+/// orders by name (ECS task IDs: random), so a page's set is stable while tasks come and go.
+async fn tasks(session: &Session, ns: &str, object: &str, stopped: bool, cursor: Option<&str>) -> Result<Markup> {
     let client = &session.identity.client;
     let api = Api::<Task>::namespaced(client.clone(), ns);
-    let params = ListParams::default();
-    let (listed, rights) = futures::join!(api.list(&params), session.rights(ns));
-    let mut tasks: Vec<Task> =
-        listed?.items.into_iter().filter(|t| cluster_reference(t.spec.cluster.as_deref()) == object).collect();
-    let stopped =
-        |t: &Task| t.status.as_ref().and_then(|s| s.last_status.as_ref()).map(fmt::word).as_deref() == Some("STOPPED");
-    tasks.sort_by(|a, b| {
-        (stopped(a), std::cmp::Reverse(&b.metadata.creation_timestamp))
-            .cmp(&(stopped(b), std::cmp::Reverse(&a.metadata.creation_timestamp)))
-    });
+    let desired = if stopped { "STOPPED" } else { "RUNNING" };
+    let mut params = ListParams::default()
+        .fields(&format!("status.cluster={object},status.desiredStatus={desired}"))
+        .limit(TASK_ROWS);
+    if let Some(cursor) = cursor {
+        params = params.continue_token(cursor);
+    }
+    // Tasks the operator has not observed yet have no status.cluster (an absent selectable field
+    // selects as ""): the first page of running tasks shows those of this cluster too, so a task
+    // appears the moment it is created, not once the operator has seen it. They are few (the
+    // operator's backlog), filtered here by their spec.
+    let unobserved = async {
+        if stopped || cursor.is_some() {
+            return Ok(Vec::new());
+        }
+        let params = ListParams::default().fields("status.cluster=").limit(TASK_ROWS);
+        let listed = api.list(&params).await?;
+        let running = |t: &Task| t.spec.desired_status != Some(kube_ecs_api::ecs::DesiredStatus::Stopped);
+        let ours = |t: &Task| cluster_reference(t.spec.cluster.as_deref()) == object;
+        Ok::<_, kube::Error>(listed.items.into_iter().filter(|t| running(t) && ours(t)).collect::<Vec<_>>())
+    };
+    let (listed, unobserved, rights) = futures::join!(api.list(&params), unobserved, session.rights(ns));
+    let listed = listed?;
+    let next = listed.metadata.continue_.filter(|c| !c.is_empty());
+    let mut tasks = listed.items;
+    tasks.extend(unobserved?);
+    tasks.sort_by(|a, b| b.metadata.creation_timestamp.cmp(&a.metadata.creation_timestamp));
+    let base = format!("/ns/{ns}/clusters/{object}/{}", if stopped { "stopped-tasks" } else { "tasks" });
     Ok(html! {
         div.actions {
             @if rights.run_tasks {
                 a.button.primary #run-task href={ "/ns/" (ns) "/clusters/" (object) "/run-task" } { "Run new task" }
             }
         }
-        @if tasks.len() > TASK_ROWS {
-            p.muted #tasks-shown { "Showing the first " (TASK_ROWS) " of " (tasks.len()) " tasks (running first, newest first)." }
+        p.filter #task-filter {
+            "Desired status: "
+            @for (label, slug, current) in [("Running", "tasks", !stopped), ("Stopped", "stopped-tasks", stopped)] {
+                @if current { strong { (label) } } @else { a href={ "/ns/" (ns) "/clusters/" (object) "/" (slug) } { (label) } }
+                " "
+            }
         }
         table.list #tasks {
             thead { tr {
@@ -131,7 +165,7 @@ async fn tasks(session: &Session, ns: &str, object: &str) -> Result<Markup> {
                 th { "Started by" } th { "Started at" } th { "Stop code" }
             } }
             tbody {
-                @for task in tasks.iter().take(TASK_ROWS) {
+                @for task in &tasks {
                     @let id = task.metadata.name.clone().unwrap_or_default();
                     @let status = task.status.clone().unwrap_or_default();
                     tr data-task=(id) {
@@ -144,10 +178,30 @@ async fn tasks(session: &Session, ns: &str, object: &str) -> Result<Markup> {
                         td { (fmt::opt_word(status.stop_code.as_ref())) }
                     }
                 }
-                @if tasks.is_empty() { tr { td colspan="7" { "No tasks in namespace " (ns) "." } } }
+                @if tasks.is_empty() {
+                    tr { td colspan="7" { "No " (desired.to_lowercase()) " tasks of this cluster in namespace " (ns) "." } }
+                }
+            }
+        }
+        p.pager #task-pages {
+            @if cursor.is_some() { a #first-page href=(base) { "First page" } " " }
+            @if let Some(next) = &next {
+                a #next-page href={ (base) "?next=" (query_value(next)) } { "Next " (TASK_ROWS) " tasks" }
             }
         }
     })
+}
+
+/// `value` percent-encoded for a query string (a continue token is base64: `+`, `/` and `=` must
+/// not reach the server as themselves).
+fn query_value(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
 }
 
 async fn infrastructure(client: &kube::Client, cluster: Option<&EcsCluster>, object: &str) -> Result<Markup> {

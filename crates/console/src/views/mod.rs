@@ -16,8 +16,8 @@ pub mod service_actions;
 pub mod service_form;
 pub mod task;
 pub mod task_definitions;
-pub mod td_wizard;
 pub mod td_compare;
+pub mod td_wizard;
 
 use maud::Markup;
 
@@ -30,7 +30,7 @@ pub async fn fragment(page: &Page, session: &Session) -> Result<Markup> {
     let client = &session.identity.client;
     match page {
         Page::Clusters { ns } => clusters::fragment(client, ns).await,
-        Page::Cluster { ns, cluster, tab } => cluster::fragment(session, ns, cluster, *tab).await,
+        Page::Cluster { ns, cluster, tab } => cluster::fragment(session, ns, cluster, *tab, None).await,
         Page::Task { ns, id } => task::fragment(session, ns, id).await,
         Page::Service { ns, name } => service::fragment(session, ns, name).await,
         Page::Families { ns } => task_definitions::families(client, ns).await,

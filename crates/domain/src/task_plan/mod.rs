@@ -220,7 +220,9 @@ pub fn plan(task: &Task, pod: Option<&Pod>, node: &NodeFacts, now: &Time, retent
     if status.created_at.is_none() {
         status.created_at = task.metadata.creation_timestamp.clone().or_else(|| Some(now.clone()));
     }
-    status.cluster = Some(task.spec.cluster.clone().unwrap_or_else(|| crate::api::DEFAULT_CLUSTER.into()));
+    // The object's name, not the reference as written (a name or an ARN): a selectable field the
+    // console filters on with one value.
+    status.cluster = Some(crate::api::ecs_names::cluster_reference(task.spec.cluster.as_deref()));
     let generation = task.metadata.generation;
 
     if previous.last_status == Some(TaskLifecycle::Stopped) {
