@@ -13,6 +13,8 @@ mod support;
 mod browser;
 #[path = "console/process.rs"]
 mod process;
+#[path = "console/raw_http.rs"]
+mod raw_http;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -186,11 +188,7 @@ async fn the_wizard_registers_what_kubectl_registers_and_shows_the_apiservers_me
         .await;
     assert!(message.contains("spec.containerDefinitions[0]"), "{message}");
     browser.screenshot("td-wizard-invalid").await;
-    fill(&browser, "c0.memory_reservation", "128").await;
-    browser.wait_for("//form[@id='td-wizard'][@data-valid='true']").await;
-    assert!(!browser.has("//div[@data-for='c0.memory']/p").await, "the message goes once the apiserver accepts");
-
-    // The JSON tab follows the form.
+    // The JSON tab follows the form, and the form follows the JSON: the fix is typed in the JSON.
     browser.click("//button[@id='tab-json']").await;
     let json =
         browser.wait_for("//textarea[@id='td-json']").await.prop("value").await.expect("value").unwrap_or_default();
@@ -200,8 +198,15 @@ async fn the_wizard_registers_what_kubectl_registers_and_shows_the_apiservers_me
         serde_json::json!([{"containerName": "db", "condition": "HEALTHY"}])
     );
     assert_eq!(shown["containerDefinitions"][0]["environment"][0]["value"], serde_json::json!(HOSTILE));
+    assert_eq!(shown["containerDefinitions"][0]["memoryReservation"], serde_json::json!(512), "{json}");
+    let fixed = json.replace("\"memoryReservation\": 512", "\"memoryReservation\": 128");
+    assert_ne!(fixed, json);
+    fill(&browser, "td-json", &fixed).await;
+    browser.wait_for("//input[@id='c0.memory_reservation'][@value='128']").await;
+    browser.wait_for("//form[@id='td-wizard'][@data-valid='true']").await;
     browser.screenshot("td-wizard-json").await;
     browser.click("//button[@id='tab-form']").await;
+    assert!(!browser.has("//div[@data-for='c0.memory']/p").await, "the message goes once the apiserver accepts");
 
     // Registered as revision 1, as the user.
     browser.click("//button[@id='register']").await;
@@ -272,6 +277,40 @@ spec:
     assert!(!browser.has("//input[@id='c10.name']").await);
     browser.screenshot("td-wizard-ten-containers").await;
 
+    // By hand, with the browser's session: an 11th container posted is not added, and Download
+    // manifest answers a YAML file.
+    let cookie = browser.client.get_named_cookie("kube_ecs_console").await.expect("the session cookie");
+    let csrf = browser.wait_for("//input[@name='_csrf']").await.attr("value").await.expect("attr").unwrap_or_default();
+    let cookie = format!("kube_ecs_console={}", cookie.value());
+    let origin = console.base();
+    let headers = [
+        ("Cookie", cookie.as_str()),
+        ("Origin", origin.as_str()),
+        ("Content-Type", "application/x-www-form-urlencoded"),
+    ];
+    let path = format!("/ns/{ns}/task-definitions/new");
+    let names: Vec<(String, String)> = (0..10).map(|i| (format!("c{i}.name"), format!("c{i}"))).collect();
+    let mut pairs: Vec<(&str, &str)> = vec![("_csrf", csrf.as_str()), ("_action", "add-container"), ("family", "web")];
+    pairs.extend(names.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let answer = raw_http::request(&console.host, "POST", &path, &headers, &raw_http::form(&pairs)).await;
+    assert!(answer.body.contains("A task definition has at most 10 containers."), "{}", answer.body);
+    assert!(!answer.body.contains("id=\"c10.name\""), "no 11th container section");
+    let download = [
+        ("_csrf", csrf.as_str()),
+        ("_action", "download"),
+        ("family", "web"),
+        ("c0.name", "app"),
+        ("c0.image", "nginx:1.27"),
+    ];
+    let answer = raw_http::request(&console.host, "POST", &path, &headers, &raw_http::form(&download)).await;
+    assert_eq!(answer.status, 200, "{}", answer.head);
+    assert_eq!(answer.header("content-disposition").as_deref(), Some("attachment; filename=\"web.yaml\""));
+    assert!(
+        answer.body.contains("kind: TaskDefinition") && answer.body.contains("image: nginx:1.27"),
+        "{}",
+        answer.body
+    );
+
     // Show manifest instead of registering: YAML a user commits; the definition is unchanged.
     browser.client.goto(&format!("{new}?from=web:1")).await.expect("new revision");
     browser.click("//button[@id='show-manifest']").await;
@@ -279,5 +318,44 @@ spec:
     assert!(manifest.contains("kind: TaskDefinition") && manifest.contains("condition: HEALTHY"), "{manifest}");
     let status = definitions.get("web").await.expect("read").status.unwrap_or_default();
     assert_eq!(status.revision, Some(1));
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_viewer_sees_no_create_buttons_and_the_wizard_shows_the_apiservers_refusal() {
+    support::operator::start();
+    let client = support::client().await;
+    let ns = support::namespace(&client, "forms-viewer").await;
+    let viewer = format!("viewer-{ns}");
+    let read =
+        serde_json::json!([{"apiGroups": ["ecs.kube-ecs.dev"], "resources": ["*"], "verbs": ["get", "list", "watch"]}]);
+    support::ecs_api::grant_role(&client, &viewer, &ns, "view", read).await;
+    let console = ConsoleProcess::start(&process::kubeconfig_as(&admin_kubeconfig(), &viewer, &ns), &ns);
+    let browser = Browser::open().await;
+    browser.client.goto(&console.login_url).await.expect("sign in");
+    assert!(browser.text("//div[@id='who']").await.contains(&viewer));
+
+    browser.client.goto(&format!("{}/ns/{ns}/task-definitions", console.base())).await.expect("families");
+    browser.wait_for("//table[@id='families']").await;
+    assert!(!browser.has("//a[@id='create-task-definition']").await, "no create button for a viewer");
+    browser.client.goto(&format!("{}/ns/{ns}/clusters", console.base())).await.expect("clusters");
+    browser.wait_for("//main//div[contains(@class,'error')]").await;
+    assert!(!browser.has("//a[@id='create-cluster']").await, "no create button for a viewer");
+
+    // The wizard, reached anyway: RBAC's answer up front, and the apiserver's own refusal.
+    browser.client.goto(&format!("{}/ns/{ns}/task-definitions/new", console.base())).await.expect("the wizard");
+    browser.wait_for("//p[@id='no-rights']").await;
+    fill(&browser, "family", "web").await;
+    fill(&browser, "c0.name", "app").await;
+    fill(&browser, "c0.image", "nginx:1.27").await;
+    let refusal = browser.text(&format!("//div[@id='form-error']/p[contains(., '{viewer}')]")).await;
+    assert!(refusal.contains("forbidden"), "the dry run is refused as the viewer: {refusal}");
+    browser.click("//button[@id='register']").await;
+    browser.wait_for("//h1[text()='Create new task definition']").await;
+    let refusal = browser.text(&format!("//div[@id='form-error']/p[contains(., '{viewer}')]")).await;
+    assert!(refusal.contains("cannot create resource \"taskdefinitions\""), "{refusal}");
+    let definitions: Api<TaskDefinition> = Api::namespaced(client.clone(), &ns);
+    assert!(definitions.get_opt("web").await.expect("read").is_none(), "nothing is registered");
+    browser.screenshot("td-wizard-viewer").await;
     browser.close().await;
 }

@@ -56,3 +56,17 @@ impl Drop for ConsoleProcess {
         let _ = self.child.wait();
     }
 }
+
+/// A copy of the `admin` kubeconfig that acts as `user` (impersonation, as `kubectl --as` does),
+/// written for `tag` (a test's namespace).
+#[allow(dead_code)]
+pub fn kubeconfig_as(admin: &Path, user: &str, tag: &str) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(admin).expect("admin kubeconfig");
+    let mut config: serde_yaml::Value = serde_yaml::from_str(&text).expect("kubeconfig YAML");
+    for entry in config["users"].as_sequence_mut().expect("users") {
+        entry["user"]["as"] = serde_yaml::Value::String(user.to_string());
+    }
+    let path = std::env::temp_dir().join(format!("kube-ecs-console-as-{tag}.kubeconfig"));
+    std::fs::write(&path, serde_yaml::to_string(&config).expect("YAML")).expect("writing the kubeconfig");
+    path
+}

@@ -9,11 +9,17 @@ use super::fmt;
 use crate::error::Result;
 
 pub async fn fragment(client: &kube::Client, ns: &str) -> Result<Markup> {
-    let mut clusters = Api::<EcsCluster>::all(client.clone()).list(&ListParams::default()).await?.items;
+    // ECS clusters are cluster-scoped: creating one is asked of the apiserver without a namespace.
+    let (api, params) = (Api::<EcsCluster>::all(client.clone()), ListParams::default());
+    let (clusters, may_create) =
+        futures::join!(api.list(&params), crate::rights::allowed(client, "", "create", "ecsclusters"));
+    let mut clusters = clusters?.items;
     clusters.sort_by_key(cluster_name);
     Ok(html! {
         h1 { "Clusters" span.count { " (" (clusters.len()) ")" } }
-        div.actions { a.button.primary #create-cluster href={ "/ns/" (ns) "/clusters/new" } { "Create cluster" } }
+        @if may_create {
+            div.actions { a.button.primary #create-cluster href={ "/ns/" (ns) "/clusters/new" } { "Create cluster" } }
+        }
         table.list #clusters {
             thead { tr {
                 th { "Cluster" } th { "Status" } th { "Registered container instances" }

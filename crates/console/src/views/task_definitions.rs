@@ -12,12 +12,16 @@ use super::fmt;
 use crate::error::{ConsoleError, Result};
 
 pub async fn families(client: &kube::Client, ns: &str) -> Result<Markup> {
-    let mut definitions =
-        Api::<TaskDefinition>::namespaced(client.clone(), ns).list(&ListParams::default()).await?.items;
+    let (api, params) = (Api::<TaskDefinition>::namespaced(client.clone(), ns), ListParams::default());
+    let (definitions, may_create) =
+        futures::join!(api.list(&params), crate::rights::allowed(client, ns, "create", "taskdefinitions"));
+    let mut definitions = definitions?.items;
     definitions.sort_by_key(family_of);
     Ok(html! {
         h1 { "Task definitions" span.count { " (" (definitions.len()) ")" } }
-        div.actions { a.button.primary #create-task-definition href={ "/ns/" (ns) "/task-definitions/new" } { "Create new task definition" } }
+        @if may_create {
+            div.actions { a.button.primary #create-task-definition href={ "/ns/" (ns) "/task-definitions/new" } { "Create new task definition" } }
+        }
         table.list #families {
             thead { tr { th { "Task definition" } th { "Latest revision" } th { "Status of latest revision" } th { "Containers" } } }
             tbody {

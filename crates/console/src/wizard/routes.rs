@@ -85,6 +85,30 @@ fn whole_page(session: &Session, ns: &str, title: &str, status: StatusCode, body
     (status, Html(layout::page(title, session, ns, body, None).into_string())).into_response()
 }
 
+/// A form page, with a warning first when RBAC would refuse its write (SelfSubjectAccessReview as
+/// the user: a courtesy, the apiserver still decides when the form is sent).
+async fn form_page(
+    session: &Session,
+    ns: &str,
+    title: &str,
+    status: StatusCode,
+    rbac: (&str, &str),
+    body: Markup,
+) -> Response {
+    let (namespace, resource) = rbac;
+    let allowed = crate::rights::allowed(&session.identity.client, namespace, "create", resource).await;
+    let body = maud::html! {
+        @if !allowed {
+            p.warning #no-rights {
+                "RBAC does not let you create " (resource) @if !namespace.is_empty() { " in namespace " (namespace) }
+                " (SelfSubjectAccessReview): the apiserver will refuse Create. Show manifest and Download manifest still work."
+            }
+        }
+        (body)
+    };
+    whole_page(session, ns, title, status, body)
+}
+
 /// A manifest as YAML, in the types' field order when it reads as the type (else as built).
 fn yaml<K: serde::de::DeserializeOwned + serde::Serialize>(manifest: &Value) -> String {
     let typed = serde_json::from_value::<K>(manifest.clone()).ok().and_then(|k| serde_yaml::to_string(&k).ok());
@@ -102,13 +126,16 @@ fn download(name: &str, yaml: String) -> Response {
 
 // ---- Create cluster ----
 
+/// ECS clusters are cluster-scoped: RBAC is asked without a namespace.
+const CLUSTER_RBAC: (&str, &str) = ("", "ecsclusters");
+
 async fn cluster_form(State(app): State<Arc<App>>, headers: HeaderMap, Path(ns): Path<String>) -> Response {
     let session = match signed_in(&app, &headers, &ns) {
         Ok(s) => s,
         Err(r) => return r,
     };
     let body = create_cluster::render(&ns, &session.csrf, &ClusterForm::default(), &FieldErrors::default(), None);
-    whole_page(&session, &ns, "Create cluster", StatusCode::OK, body)
+    form_page(&session, &ns, "Create cluster", StatusCode::OK, CLUSTER_RBAC, body).await
 }
 
 async fn cluster_submit(
@@ -125,20 +152,23 @@ async fn cluster_submit(
         return csrf_refused();
     }
     let manifest = form.manifest();
-    let render = |errors: &FieldErrors, shown: Option<&str>, status| {
-        whole_page(
-            &session,
-            &ns,
-            "Create cluster",
-            status,
-            create_cluster::render(&ns, &session.csrf, &form, errors, shown),
-        )
-    };
-    match form.action.as_str() {
-        "manifest" => return render(&FieldErrors::default(), Some(&yaml::<EcsCluster>(&manifest)), StatusCode::OK),
+    let (errors, shown, status) = match form.action.as_str() {
+        "manifest" => (FieldErrors::default(), Some(yaml::<EcsCluster>(&manifest)), StatusCode::OK),
         "download" => return download(&form.object_name(), yaml::<EcsCluster>(&manifest)),
-        _ => {}
-    }
+        _ => match create_cluster(&session, &manifest).await {
+            Ok(()) => {
+                return Redirect::to(&format!("/ns/{ns}/clusters/{}/infrastructure", form.object_name()))
+                    .into_response();
+            }
+            Err((errors, status)) => (errors, None, status),
+        },
+    };
+    let body = create_cluster::render(&ns, &session.csrf, &form, &errors, shown.as_deref());
+    form_page(&session, &ns, "Create cluster", status, CLUSTER_RBAC, body).await
+}
+
+/// Creates the cluster as the user, or says why not, by field.
+async fn create_cluster(session: &Session, manifest: &Value) -> Result<(), (FieldErrors, StatusCode)> {
     // The operator's own checks of a pool (its instance type in the simulated catalog, ...) that
     // the schema cannot make: a cluster that would only report Valid=False is not created.
     if let Ok(cluster) = serde_json::from_value::<EcsCluster>(manifest.clone()) {
@@ -150,19 +180,17 @@ async fn cluster_submit(
             })
             .collect();
         if !problems.is_empty() {
-            return render(&FieldErrors::place("", &problems, cluster_input), None, StatusCode::UNPROCESSABLE_ENTITY);
+            return Err((FieldErrors::place("", &problems, cluster_input), StatusCode::UNPROCESSABLE_ENTITY));
         }
     }
     let collection = EcsCluster::url_path(&(), None);
-    match send(&session.identity.client, &collection, &manifest, None, false).await {
-        Ok(Answer::Accepted(_)) => {
-            Redirect::to(&format!("/ns/{ns}/clusters/{}/infrastructure", form.object_name())).into_response()
-        }
-        Ok(Answer::Refused { code, message, causes }) => {
-            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_GATEWAY);
-            render(&FieldErrors::place(&message, &causes, cluster_input), None, status)
-        }
-        Err(e) => render(&FieldErrors { general: vec![e.to_string()], ..Default::default() }, None, e.status()),
+    match send(&session.identity.client, &collection, manifest, None, false).await {
+        Ok(Answer::Accepted(_)) => Ok(()),
+        Ok(Answer::Refused { code, message, causes }) => Err((
+            FieldErrors::place(&message, &causes, cluster_input),
+            StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_GATEWAY),
+        )),
+        Err(e) => Err((FieldErrors { general: vec![e.to_string()], ..Default::default() }, e.status())),
     }
 }
 
@@ -309,7 +337,7 @@ async fn td_page(
         dropped,
     };
     let body = td_wizard::render(&page);
-    whole_page(session, ns, "Create new task definition", status, body)
+    form_page(session, ns, "Create new task definition", status, (ns, "taskdefinitions"), body).await
 }
 
 async fn td_form(
