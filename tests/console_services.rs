@@ -13,7 +13,6 @@ mod browser;
 #[path = "console/process.rs"]
 mod process;
 #[path = "console/raw_http.rs"]
-#[allow(dead_code)]
 mod raw_http;
 
 use std::path::PathBuf;
@@ -234,6 +233,24 @@ async fn a_gitops_owned_service_is_read_only_and_a_viewer_sees_no_service_button
     assert_eq!(forced.status, 400, "{}", forced.body);
     assert!(forced.body.contains("change it in Git"), "{}", forced.body);
     assert_eq!(services.get("synced").await.expect("synced").spec.desired_count, Some(1), "Git's service unchanged");
+    // Download manifest: the YAML as a file, to commit.
+    let download = raw_http::request(
+        &console.host,
+        "POST",
+        &format!("/ns/{ns}/services/synced/update"),
+        &[("Cookie", &cookie), ("Origin", &origin), form],
+        &raw_http::form(&[
+            ("_csrf", &csrf),
+            ("intent", "download"),
+            ("task_definition", "web"),
+            ("desired_count", "5"),
+        ]),
+    )
+    .await;
+    assert_eq!(download.status, 200, "{}", download.body);
+    let disposition = download.header("content-disposition").expect("Content-Disposition");
+    assert_eq!(disposition, "attachment; filename=\"service-synced.yaml\"");
+    assert!(download.body.contains("kind: Service") && download.body.contains("desiredCount: 5"), "{}", download.body);
     // The plain one offers both buttons to the admin.
     browser.client.goto(&format!("{}/ns/{ns}/services/plain", console.base())).await.expect("service");
     browser.wait_for("//a[@id='update-service']").await;
