@@ -215,7 +215,15 @@ async fn schedules_are_healthy_suspended_or_degraded() {
 fn the_argocd_config_patch_embeds_the_current_scripts() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/argocd");
     let patch = std::fs::read_to_string(format!("{dir}/argocd-cm-patch.yaml")).expect("patch");
-    for plural in ["ecsclusters", "taskdefinitions", "tasks", "services", "scheduledtasks"] {
+    for plural in [
+        "ecsclusters",
+        "taskdefinitions",
+        "tasks",
+        "services",
+        "scheduledtasks",
+        "discoverynamespaces",
+        "discoveryservices",
+    ] {
         let script = std::fs::read_to_string(format!("{dir}/health-{plural}.lua")).expect("script");
         let indented: String =
             script.lines().map(|l| if l.is_empty() { "\n".to_string() } else { format!("    {l}\n") }).collect();
@@ -223,5 +231,27 @@ fn the_argocd_config_patch_embeds_the_current_scripts() {
             patch.contains(&indented),
             "argocd-cm-patch.yaml is stale for {plural}: run deploy/argocd/render-cm-patch.sh"
         );
+    }
+}
+
+#[test]
+fn cloud_map_objects_are_healthy_once_ready_and_degraded_when_stalled() {
+    let object = |kind: &str, conditions: serde_json::Value, observed: i64| {
+        serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": kind,
+            "metadata": {"name": "corp", "namespace": "team", "generation": 1},
+            "spec": {"name": "corp.local", "namespaceId": "corp"},
+            "status": {"observedGeneration": observed, "conditions": conditions}})
+    };
+    let condition = |type_: &str, status: &str| {
+        serde_json::json!({"type": type_, "status": status, "reason": "R", "message": "m",
+            "lastTransitionTime": "2026-01-01T00:00:00Z", "observedGeneration": 1})
+    };
+    for (plural, kind) in [("discoverynamespaces", "DiscoveryNamespace"), ("discoveryservices", "DiscoveryService")] {
+        let ready = object(kind, serde_json::json!([condition("Ready", "True")]), 1);
+        assert_eq!(health(plural, &ready), ("Healthy".into(), "Current".into()), "{kind}");
+        let stalled = object(kind, serde_json::json!([condition("Ready", "False"), condition("Stalled", "True")]), 1);
+        assert_eq!(health(plural, &stalled), ("Degraded".into(), "Failed".into()), "{kind}");
+        let unobserved = object(kind, serde_json::json!([]), 0);
+        assert_eq!(health(plural, &unobserved), ("Progressing".into(), "InProgress".into()), "{kind}");
     }
 }

@@ -41,6 +41,13 @@ pub async fn register(
 ) -> Result<Option<Duration>> {
     let namespace = service.namespace().unwrap_or_default();
     let generation = service.metadata.generation;
+    // A service that never had registries (no condition) has nothing to apply or clean up: most
+    // services, which then cost no lookup at all.
+    if service.spec.service_registries.is_empty()
+        && crate::api::conditions::find(&status.conditions, SERVICE_REGISTRIES).is_none()
+    {
+        return Ok(None);
+    }
     let kube_services: Api<KubeService> = Api::namespaced(ctx.client.clone(), &namespace);
     let own = format!("{REGISTRY_LABEL},{}={}", labels::SERVICE_NAME, labels::value(&service.name_any()));
     let current: Vec<KubeService> = if service.spec.service_registries.is_empty() {
