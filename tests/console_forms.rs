@@ -175,6 +175,7 @@ async fn the_wizard_registers_what_kubectl_registers_and_shows_the_apiservers_me
     fill(&browser, "c1.hc_command", "CMD-SHELL, redis-cli ping").await;
     fill(&browser, "c1.hc_interval", "10").await;
     choose(&browser, "c0.dep.1", "HEALTHY").await;
+    assert_eq!(browser.text("//label[@for='c0.dep.1']").await, "Container 2 (db)", "the label follows the name");
     assert_eq!(
         browser.wait_for("//textarea[@id='c0.env']").await.prop("value").await.expect("value").as_deref(),
         Some(format!("GREETING={HOSTILE}").as_str()),

@@ -64,6 +64,19 @@
       .catch(function (error) { status.textContent = "Could not check: " + error; });
   }
 
+  // A renamed container keeps its name on its legend and on the others' dependsOn labels.
+  form.addEventListener("input", function (event) {
+    var match = /^c(\d+)\.name$/.exec(event.target.id || "");
+    if (!match) return;
+    var index = Number(match[1]);
+    var name = event.target.value;
+    var legend = form.querySelector('fieldset[data-container="' + index + '"] > legend');
+    if (legend) legend.textContent = "Container " + (index + 1) + (name ? " — " + name : "");
+    form.querySelectorAll('label[for$=".dep.' + index + '"]').forEach(function (label) {
+      label.textContent = "Container " + (index + 1) + (name ? " (" + name + ")" : "") + " ";
+    });
+  });
+
   function later() {
     clearTimeout(timer);
     timer = setTimeout(validate, 300);

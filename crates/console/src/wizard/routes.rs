@@ -219,14 +219,20 @@ async fn revision_spec(client: &kube::Client, ns: &str, reference: &str) -> Resu
     Ok(spec)
 }
 
-/// The tagged images of the namespace's ECR repositories (`uri:tag`), newest first; none when the
-/// user may not list them.
+/// The tagged images of the namespace's ECR repositories (`uri:tag`); none when the user may not
+/// list them.
 async fn images(client: &kube::Client, ns: &str) -> Vec<String> {
-    let Ok(list) = Api::<Repository>::namespaced(client.clone(), ns).list(&ListParams::default()).await else {
-        return Vec::new();
-    };
+    match Api::<Repository>::namespaced(client.clone(), ns).list(&ListParams::default()).await {
+        Ok(list) => image_choices(list.items),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// The picker's choices: `repositoryUri:tag` of every tagged image the repositories' status lists,
+/// newest push first within a repository; at most 500.
+fn image_choices(repositories: Vec<Repository>) -> Vec<String> {
     let mut images = Vec::new();
-    for repository in list.items {
+    for repository in repositories {
         let Some(status) = repository.status else { continue };
         let Some(uri) = status.repository_uri else { continue };
         let mut details = status.images;
@@ -471,4 +477,36 @@ async fn td_from_json(
     let form = TdForm::from_spec(&spec);
     let images = images(&session.identity.client, &ns).await;
     Html(td_wizard::fields(&form, &FieldErrors::default(), &images).into_string()).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_image_picker_lists_tagged_images_newest_first() {
+        let repository: Repository = serde_json::from_value(json!({
+            "apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "Repository", "metadata": {"name": "app"},
+            "spec": {"repositoryName": "app"},
+            "status": {"repositoryUri": "127.0.0.1:8445/team-a/app", "images": [
+                {"imageDigest": "sha256:1", "imageTags": ["v1"], "imagePushedAt": "2026-01-01T00:00:00.000000Z"},
+                {"imageDigest": "sha256:2", "imageTags": ["v2", "latest"], "imagePushedAt": "2026-02-01T00:00:00.000000Z"},
+                {"imageDigest": "sha256:3", "imageTags": []},
+            ]},
+        }))
+        .expect("a Repository");
+        let unpushed: Repository = serde_json::from_value(json!({
+            "apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "Repository", "metadata": {"name": "new"},
+            "spec": {"repositoryName": "new"},
+        }))
+        .expect("a Repository");
+        assert_eq!(
+            image_choices(vec![repository, unpushed]),
+            vec![
+                "127.0.0.1:8445/team-a/app:v2".to_string(),
+                "127.0.0.1:8445/team-a/app:latest".to_string(),
+                "127.0.0.1:8445/team-a/app:v1".to_string(),
+            ]
+        );
+    }
 }
