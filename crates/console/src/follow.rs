@@ -31,8 +31,11 @@ struct Follow<K: kube::Resource + Clone> {
     events: Option<Events<K>>,
 }
 
+/// What changed: the object's name, or none when a change may have been missed (any object).
+pub type Tick = Option<String>;
+
 /// A tick per change to `api`'s objects (those matching the field selector `fields`, if any).
-pub fn ticks<K>(api: Api<K>, fields: Option<String>) -> BoxStream<'static, ()>
+pub fn ticks<K>(api: Api<K>, fields: Option<String>) -> BoxStream<'static, Tick>
 where
     K: kube::Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + Sync + 'static,
     K::DynamicType: Default,
@@ -47,7 +50,7 @@ where
                     (None, _) => tokio::time::sleep(BACKOFF).await,
                     // Started from now: tick once, as whatever changed between the page's render
                     // (or the last watch) and now has not been seen.
-                    (Some(_), true) => return Some(((), follow)),
+                    (Some(_), true) => return Some((None, follow)),
                     (Some(_), false) => {}
                 }
                 continue;
@@ -55,7 +58,7 @@ where
             match events.next().await {
                 Some(Ok(WatchEvent::Added(o) | WatchEvent::Modified(o) | WatchEvent::Deleted(o))) => {
                     follow.version = o.metadata.resource_version.clone();
-                    return Some(((), follow));
+                    return Some((o.metadata.name, follow));
                 }
                 Some(Ok(WatchEvent::Bookmark(b))) => follow.version = Some(b.metadata.resource_version),
                 // The version expired (410) or the stream broke: start again from now, and tick,
@@ -64,7 +67,7 @@ where
                     follow.events = None;
                     follow.version = None;
                     tokio::time::sleep(BACKOFF).await;
-                    return Some(((), follow));
+                    return Some((None, follow));
                 }
                 // The apiserver's timeout: resume where it ended.
                 None => follow.events = None,

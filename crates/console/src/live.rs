@@ -20,7 +20,7 @@ use kube::api::Api;
 use kube_ecs_api::{ContainerInstance, EcsCluster, ScheduledTask, Service, Task, TaskDefinition};
 use serde::Deserialize;
 
-use crate::follow::ticks;
+use crate::follow::{Tick, ticks as follow};
 use crate::page::{ClusterTab, Page};
 use crate::server::App;
 use crate::session::Session;
@@ -65,18 +65,65 @@ pub async fn stream(State(app): State<Arc<App>>, headers: HeaderMap, Query(query
         return (StatusCode::NOT_FOUND, "no such live page").into_response();
     };
     let changes = changes(&session.identity.client, &page);
-    let state = (changes, query.seen, session, page);
-    let events = futures::stream::unfold(state, |(mut changes, last, session, page)| async move {
-        changes.next().await?;
+    let state = Follower { changes, last: query.seen, through: None, session, page };
+    let events = futures::stream::unfold(state, |mut f| async move {
+        f.next_change().await?;
         let deadline = tokio::time::Instant::now() + DEBOUNCE;
-        while let Ok(Some(())) = tokio::time::timeout_at(deadline, changes.next()).await {}
-        let html = render(&page, &session).await;
+        while let Ok(Some(_)) = tokio::time::timeout_at(deadline, f.changes.next()).await {}
+        let html = render(&f.page, &f.session).await;
+        f.through = tasks_through(&html);
         let seen = digest(&html);
-        let event = (seen != last).then(|| Event::default().event("fragment").data(&html));
-        Some((event, (changes, seen, session, page)))
+        let event = (seen != f.last).then(|| Event::default().event("fragment").data(&html));
+        f.last = seen;
+        Some((event, f))
     })
     .filter_map(|event| async move { event.map(Ok::<_, Infallible>) });
     Sse::new(events).keep_alive(KeepAlive::default()).into_response()
+}
+
+/// One open page's stream: its changes, the digest of what the browser has, and, on a full page of
+/// tasks, the last task ID it shows.
+struct Follower {
+    changes: BoxStream<'static, Change>,
+    last: String,
+    through: Option<String>,
+    session: Arc<Session>,
+    page: Page,
+}
+
+impl Follower {
+    /// Waits for a change that can alter the page. A full page of tasks shows the first IDs in the
+    /// apiserver's order (by name): a task after its last one is on a later page, so its changes
+    /// cost no render (at 10,000 tasks, 99 of 100 changes).
+    async fn next_change(&mut self) -> Option<()> {
+        loop {
+            let change = self.changes.next().await?;
+            if !off_page(&change, self.through.as_deref()) {
+                return Some(());
+            }
+        }
+    }
+}
+
+/// Whether `change` is to a task past the last one a full page shows.
+fn off_page(change: &Change, through: Option<&str>) -> bool {
+    matches!((change, through), (Change::Task(Some(name)), Some(through)) if name.as_str() > through)
+}
+
+/// The last task ID of a full page of tasks (`data-through`, views::cluster), if the fragment is one.
+fn tasks_through(html: &str) -> Option<String> {
+    let start = html.find(TASKS_THROUGH)? + TASKS_THROUGH.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_string())
+}
+
+/// The attribute a full page of tasks carries its last task ID in.
+const TASKS_THROUGH: &str = "data-through=\"";
+
+/// A change a stream heard of: a Task's (by name), or another kind's.
+enum Change {
+    Task(Tick),
+    Other,
 }
 
 async fn render(page: &Page, session: &Session) -> String {
@@ -98,10 +145,10 @@ pub fn sse_safe(html: String) -> String {
 /// (crate::follow: from now on, metadata only). A watch the identity may not make yields nothing:
 /// the page then shows the refusal, and updates from the watches that work. A cluster page watches
 /// its cluster and what its tab shows only (the Tasks tab: that cluster's tasks, by field selector).
-fn changes(client: &kube::Client, page: &Page) -> BoxStream<'static, ()> {
+fn changes(client: &kube::Client, page: &Page) -> BoxStream<'static, Change> {
     let ns = page.namespace();
     let named = |name: &str| Some(format!("metadata.name={name}"));
-    let mut streams: Vec<BoxStream<'static, ()>> = Vec::new();
+    let mut streams: Vec<BoxStream<'static, Change>> = Vec::new();
     match page {
         Page::Clusters { .. } => streams.push(ticks(Api::<EcsCluster>::all(client.clone()), None)),
         Page::Cluster { cluster, tab, .. } => {
@@ -110,7 +157,11 @@ fn changes(client: &kube::Client, page: &Page) -> BoxStream<'static, ()> {
                 ClusterTab::Tasks | ClusterTab::StoppedTasks => {
                     // The cluster's tasks, and those no one has observed yet (the tab shows them).
                     for selector in [format!("status.cluster={cluster}"), "status.cluster=".to_string()] {
-                        streams.push(ticks(Api::<Task>::namespaced(client.clone(), ns), Some(selector)));
+                        streams.push(
+                            follow(Api::<Task>::namespaced(client.clone(), ns), Some(selector))
+                                .map(Change::Task)
+                                .boxed(),
+                        );
                     }
                 }
                 ClusterTab::Services => streams.push(ticks(Api::<Service>::namespaced(client.clone(), ns), None)),
@@ -134,7 +185,7 @@ fn changes(client: &kube::Client, page: &Page) -> BoxStream<'static, ()> {
             streams.push(
                 futures::stream::unfold(polls, |mut i| async move {
                     i.tick().await;
-                    Some(((), i))
+                    Some((Change::Other, i))
                 })
                 .boxed(),
             );
@@ -149,4 +200,43 @@ fn changes(client: &kube::Client, page: &Page) -> BoxStream<'static, ()> {
         Page::Revision { .. } => {}
     }
     futures::stream::select_all(streams).boxed()
+}
+
+/// Changes of a kind whose objects the page does not page through.
+fn ticks<K>(api: Api<K>, fields: Option<String>) -> BoxStream<'static, Change>
+where
+    K: kube::Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + Sync + 'static,
+    K::DynamicType: Default,
+{
+    follow(api, fields).map(|_| Change::Other).boxed()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_past_a_full_page_of_tasks_cost_no_render() {
+        let task = |name: &str| Change::Task(Some(name.to_string()));
+        let cases = [
+            ("a task on the page", task("0a"), Some("7f"), false),
+            ("the page's last task", task("7f"), Some("7f"), false),
+            ("a task past the page", task("80"), Some("7f"), true),
+            ("any task of a page that is not full", task("ff"), None, false),
+            ("a change that may have been missed", Change::Task(None), Some("7f"), false),
+            ("another kind", Change::Other, Some("7f"), false),
+        ];
+        for (name, change, through, skipped) in cases {
+            assert_eq!(off_page(&change, through), skipped, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_full_page_of_tasks_says_its_last_id() {
+        assert_eq!(
+            tasks_through(r#"<table class="list" id="tasks" data-through="c0ffee"><tbody>"#),
+            Some("c0ffee".into())
+        );
+        assert_eq!(tasks_through(r#"<table class="list" id="tasks"><tbody>"#), None);
+    }
 }

@@ -1,14 +1,19 @@
 //! The web console in the operator (`--console-bind-address`), with a cluster of many tasks: the
 //! server time of a Tasks tab page of 100 rows against the apiserver's own list of the same page
 //! (the peer: what the page cannot be faster than), and what 20 viewers following the page live
-//! cost the operator (CPU and RSS) next to no viewer over the same churn of tasks.
+//! cost the operator (CPU and RSS) next to no viewer over the same churn of tasks (one task created
+//! and one stopped every 500 ms). Task names are ECS-like IDs (32 hex digits), so the tasks a change
+//! touches spread over every page, as in a real cluster: a viewer renders again only when a change
+//! reaches the first page it shows (live::Follower).
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
 use futures::StreamExt;
 use kube::Client;
-use kube::api::{Api, ListParams, PostParams};
+use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
 use kube_ecs::api::Task;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -85,16 +90,16 @@ pub async fn run(
     let mut next = tasks;
     let (idle_cpu, idle_rss) = churn(&api, operator, &mut next, churn_seconds).await?;
     let stream_path = live_path(&get(&console, &path, &cookie).await?.body).context("the page's stream URL")?;
-    let mut viewers = Vec::new();
-    for _ in 0..VIEWERS {
-        viewers.push(tokio::spawn(follow(console.clone(), stream_path.clone(), cookie.clone())));
-    }
+    let received = Arc::new(AtomicUsize::new(0));
+    let viewers: Vec<_> = (0..VIEWERS)
+        .map(|_| tokio::spawn(follow(console.clone(), stream_path.clone(), cookie.clone(), received.clone())))
+        .collect();
     let (viewed_cpu, viewed_rss) = churn(&api, operator, &mut next, churn_seconds).await?;
-    let mut fragments = 0;
-    for viewer in viewers {
+    for viewer in &viewers {
+        anyhow::ensure!(!viewer.is_finished(), "a viewer's stream ended during the churn");
         viewer.abort();
-        fragments += viewer.await.unwrap_or_else(|_| Ok(0)).unwrap_or(0);
     }
+    let fragments = received.load(Ordering::Relaxed);
     let percent = |cpu: f64| Some(cpu * 100.0 / churn_seconds as f64);
     rows.push(row(
         &format!("{VIEWERS} live viewers vs none: operator CPU % ({churn_seconds} s churn)"),
@@ -113,7 +118,7 @@ async fn create_tasks(api: &Api<Task>, range: std::ops::Range<usize>) -> Result<
             async move {
                 let task: Task = serde_json::from_value(serde_json::json!({
                     "apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "Task",
-                    "metadata": {"name": format!("console-{i:05}")},
+                    "metadata": {"name": task_id(i)},
                     "spec": {"taskDefinition": "bench", "cluster": CLUSTER}}))?;
                 api.create(&PostParams::default(), &task).await?;
                 anyhow::Ok(())
@@ -126,18 +131,34 @@ async fn create_tasks(api: &Api<Task>, range: std::ops::Range<usize>) -> Result<
         .collect()
 }
 
-/// `seconds` of a task created every 500 ms; the operator's CPU seconds over them and its RSS after.
+/// A task's name as ECS would make its ID: 32 hex digits, so tasks spread over the apiserver's
+/// order (by name) as they do in a real cluster, and a change lands on any page alike.
+fn task_id(i: usize) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(format!("console-bench-{i}").as_bytes()))[..32].to_string()
+}
+
+/// `seconds` of churn: every 500 ms one task created and one of the first ones stopped; the
+/// operator's CPU seconds over them and its RSS after.
 async fn churn(api: &Api<Task>, operator: &mut Operator, next: &mut usize, seconds: u64) -> Result<(f64, f64)> {
     let cpu = operator.cpu_seconds();
     let end = Instant::now() + Duration::from_secs(seconds);
     let mut tick = tokio::time::interval(Duration::from_millis(500));
+    let stop = serde_json::json!({"spec": {"desiredStatus": "STOPPED"}});
     while Instant::now() < end {
         tick.tick().await;
         create_tasks(api, *next..*next + 1).await?;
+        // Task i stopped at the i-th tick after the initial set (IDs are spread, so some are on the
+        // first page and most are not).
+        let stopped = task_id(*next - STOP_OFFSET.min(*next));
+        api.patch(&stopped, &PatchParams::default(), &Patch::Merge(&stop)).await?;
         *next += 1;
     }
     Ok((operator.cpu_seconds() - cpu, operator.rss_mib()))
 }
+
+/// How far behind the newest task the task a churn tick stops is: one of the initial set.
+const STOP_OFFSET: usize = 100;
 
 /// Signs in with the access key (the console's operator mode) and returns the session cookie.
 async fn sign_in(console: &str, id: &str, secret: &str) -> Result<String> {
@@ -163,20 +184,18 @@ fn live_path(html: &str) -> Option<String> {
     Some(html[start..end].replace("&amp;", "&"))
 }
 
-/// A viewer: the stream read until aborted; counts the fragments it received.
-async fn follow(console: String, path: String, cookie: String) -> Result<usize> {
+/// A viewer: the stream read until aborted, counting the fragments it receives into `received`.
+async fn follow(console: String, path: String, cookie: String, received: Arc<AtomicUsize>) -> Result<()> {
     let mut stream = tokio::net::TcpStream::connect(&console).await?;
     let head =
         format!("GET {path} HTTP/1.1\r\nHost: {console}\r\nCookie: {cookie}\r\nAccept: text/event-stream\r\n\r\n");
     stream.write_all(head.as_bytes()).await?;
-    let mut fragments = 0;
     let mut buffer = vec![0u8; 64 * 1024];
     loop {
         let n = stream.read(&mut buffer).await?;
-        if n == 0 {
-            return Ok(fragments);
-        }
-        fragments += String::from_utf8_lossy(&buffer[..n]).matches("event: fragment").count();
+        anyhow::ensure!(n > 0, "the console ended the stream");
+        let fragments = String::from_utf8_lossy(&buffer[..n]).matches("event: fragment").count();
+        received.fetch_add(fragments, Ordering::Relaxed);
     }
 }
 

@@ -143,7 +143,11 @@ async fn tasks(session: &Session, ns: &str, object: &str, stopped: bool, cursor:
     let listed = listed?;
     let next = listed.metadata.continue_.filter(|c| !c.is_empty());
     let mut tasks = listed.items;
-    tasks.extend(unobserved?);
+    // A full page covers the IDs up to its last one (the apiserver's order): unobserved tasks past
+    // it belong to a later page, and the live stream skips changes past it (live::Follower).
+    let through = next.as_ref().and_then(|_| tasks.last()).and_then(|t| t.metadata.name.clone());
+    let on_page = |t: &Task| through.as_ref().is_none_or(|last| t.metadata.name.as_ref().is_some_and(|n| n <= last));
+    tasks.extend(unobserved?.into_iter().filter(on_page));
     tasks.sort_by(|a, b| b.metadata.creation_timestamp.cmp(&a.metadata.creation_timestamp));
     let base = format!("/ns/{ns}/clusters/{object}/{}", if stopped { "stopped-tasks" } else { "tasks" });
     Ok(html! {
@@ -159,7 +163,7 @@ async fn tasks(session: &Session, ns: &str, object: &str, stopped: bool, cursor:
                 " "
             }
         }
-        table.list #tasks {
+        table.list #tasks data-through=[through.as_deref()] {
             thead { tr {
                 th { "Task" } th { "Last status" } th { "Desired status" } th { "Task definition" }
                 th { "Started by" } th { "Started at" } th { "Stop code" }
