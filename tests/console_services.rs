@@ -123,6 +123,7 @@ async fn creates_a_service_whose_counts_go_live_to_desired_then_deploys_a_new_re
     assert!(manifest.contains("<script>alert(1)</script>"), "the tag is text in the manifest: {manifest}");
     let services: Api<Service> = Api::namespaced(client.clone(), &ns);
     assert!(services.get_opt("web").await.expect("get").is_none(), "Show manifest created nothing");
+    assert!(browser.has("//p[@id='manifest-validated']").await, "the apiserver's dry run accepted it");
     assert!(!browser.has("//main//script").await, "no script element from data");
 
     // Create: the form kept its values; the service page's counts reach 2 over its stream.
@@ -219,6 +220,7 @@ async fn a_gitops_owned_service_is_read_only_and_a_viewer_sees_no_service_button
         manifest.contains("desiredCount: 3") && manifest.contains("argocd.argoproj.io/instance: apps"),
         "{manifest}"
     );
+    assert!(browser.has("//p[@id='manifest-validated']").await, "validated by a dry run, not applied");
     let (cookie, csrf) = session_of(&browser).await;
     let origin = console.base();
     let form = ("Content-Type", "application/x-www-form-urlencoded");
@@ -279,6 +281,11 @@ async fn a_gitops_owned_service_is_read_only_and_a_viewer_sees_no_service_button
     browser.client.goto(&format!("{}/ns/{ns}/services/plain/update", console.base())).await.expect("form");
     browser.wait_for("//p[@id='no-rights']").await;
     fill(&browser, "desired_count", "4").await;
+    // The viewer may still have the manifest (for a pull request); the dry run says RBAC refuses it.
+    browser.click("//button[@id='submit-manifest']").await;
+    assert!(browser.text("//pre[@id='manifest']").await.contains("desiredCount: 4"));
+    let refused = browser.text("//div[@id='manifest-refused']").await;
+    assert!(refused.contains("403"), "{refused}");
     browser.click("//button[@id='submit-apply']").await;
     let error = browser.text("//div[@id='form-error']").await;
     assert!(error.contains("403") && error.contains("cannot update resource \"services\""), "{error}");

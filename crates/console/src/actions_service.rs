@@ -182,6 +182,20 @@ pub async fn update(client: &kube::Client, ns: &str, service: &Service) -> Resul
     Ok(())
 }
 
+/// What the apiserver says of `service` without storing it (a server-side dry run as the identity:
+/// the schema, CEL rules and admission `kubectl apply` meets), for a manifest shown instead of applied.
+pub async fn dry_run(client: &kube::Client, ns: &str, service: &Service, creating: bool) -> Result<()> {
+    let api = Api::<Service>::namespaced(client.clone(), ns);
+    let params = PostParams { dry_run: true, ..params() };
+    if creating {
+        api.create(&params, service).await?;
+    } else {
+        let name = service.metadata.name.clone().unwrap_or_default();
+        api.replace(&name, &params, service).await?;
+    }
+    Ok(())
+}
+
 /// Deletes the service as the identity (its tasks drain as the Service controller stops them).
 pub async fn delete(client: &kube::Client, ns: &str, name: &str) -> Result<()> {
     Api::<Service>::namespaced(client.clone(), ns).delete(name, &DeleteParams::background()).await?;

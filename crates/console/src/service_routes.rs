@@ -85,7 +85,8 @@ async fn create(
         Ok((manifest, service)) => match Intent::parse(&form.intent) {
             Intent::Download => return gitops::download(&manifest),
             Intent::Show => {
-                let outcome = Outcome { manifest: Some(&manifest), ..Default::default() };
+                let checked = actions_service::dry_run(&session.identity.client, &ns, &service, true).await;
+                let outcome = Outcome { manifest: Some(&manifest), dry_run: Some(&checked), ..Default::default() };
                 return page(&session, &ns, &cluster, Mode::Create, &form, outcome, StatusCode::OK).await;
             }
             Intent::Apply => actions_service::create(&session.identity.client, &ns, &service).await,
@@ -157,9 +158,13 @@ async fn update(
         }
     };
     let intent = Intent::parse(&form.intent);
+    let mut checked = None;
     let result = match (intent, &owner) {
         (Intent::Download, _) => return gitops::download(&manifest),
-        (Intent::Show, _) => Ok(()),
+        (Intent::Show, _) => {
+            checked = Some(actions_service::dry_run(&session.identity.client, &ns, &service, false).await);
+            Ok(())
+        }
         (Intent::Apply, Some(owner)) => Err(ConsoleError::Invalid(format!(
             "The service {name} is managed by {} ({}): change it in Git.",
             owner.tool, owner.evidence
@@ -171,7 +176,7 @@ async fn update(
             Redirect::to(&Page::Service { ns: ns.clone(), name: name.clone() }.path()).into_response()
         }
         (_, Ok(())) => {
-            let outcome = Outcome { manifest: Some(&manifest), ..Default::default() };
+            let outcome = Outcome { manifest: Some(&manifest), dry_run: checked.as_ref(), ..Default::default() };
             page(&session, &ns, &cluster, mode(), &form, outcome, StatusCode::OK).await
         }
         (_, Err(e)) => {

@@ -35,6 +35,8 @@ pub struct Outcome<'a> {
     pub manifest: Option<&'a serde_json::Value>,
     /// Whether RBAC lets the identity make this write (SelfSubjectAccessReview).
     pub allowed: bool,
+    /// The apiserver's answer to the shown manifest's server-side dry run.
+    pub dry_run: Option<&'a Result<()>>,
 }
 
 /// The choices of the task-definition select: each family (its latest revision) and each of its
@@ -167,7 +169,15 @@ pub async fn form(
             }
             (gitops::buttons(apply_label, owner.is_none()))
         }
-        @if let Some(manifest) = outcome.manifest { (gitops::shown(manifest)) }
+        @if let Some(manifest) = outcome.manifest {
+            @match outcome.dry_run {
+                Some(Ok(())) => p.muted #manifest-validated { "The apiserver accepts this manifest (a server-side dry run as you: the checks "
+                    code { "kubectl apply" } " meets; nothing stored)." },
+                Some(Err(e)) => div #manifest-refused { p { "The apiserver's dry run of this manifest, as you:" } (layout::error_box(e)) },
+                None => {},
+            }
+            (gitops::shown(manifest))
+        }
     })
 }
 
