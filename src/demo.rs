@@ -102,6 +102,13 @@ pub async fn run(tools_bin: PathBuf, examples: &Path, duration: Option<Duration>
     if let Some(push) = &ecs_api.push {
         eprintln!("[demo] push an image: {push}");
     }
+    let console = start_console(&client).await?;
+    eprintln!("[demo] console (the link signs one browser in, once): {}", console.login_url());
+    tokio::spawn(async move {
+        if let Err(e) = console.serve().await {
+            eprintln!("[demo] the console stopped: {e}");
+        }
+    });
 
     let deadline = duration.map(|d| tokio::time::Instant::now() + d);
     let mut ticker = tokio::time::interval(Duration::from_secs(2));
@@ -133,6 +140,22 @@ pub async fn run(tools_bin: PathBuf, examples: &Path, duration: Option<Duration>
     let _ = tokio::time::timeout(Duration::from_secs(10), operator).await;
     drop(cluster);
     Ok(())
+}
+
+/// The web console as the demo's own identity (the kubeconfig's cluster-admin), as `kube-ecs
+/// console` would serve it: 127.0.0.1:8090 when free, another free port otherwise.
+async fn start_console(client: &Client) -> anyhow::Result<kube_ecs_console::Console> {
+    use kube_ecs_console::identity::{Identity, SignedInWith};
+    let at = |port: u16| kube_ecs_console::ConsoleConfig { listen: std::net::SocketAddr::from(([127, 0, 0, 1], port)) };
+    let identity = || async {
+        Identity::of(client.clone(), SignedInWith::Kubeconfig)
+            .await
+            .context("asking the apiserver who the demo's identity is (SelfSubjectReview)")
+    };
+    match kube_ecs_console::Console::bind(at(8090), identity().await?).await {
+        Ok(console) => Ok(console),
+        Err(_) => kube_ecs_console::Console::bind(at(0), identity().await?).await.context("binding the console"),
+    }
 }
 
 /// The user every demo access key stands for. The demo binds it to cluster-admin; a real key gets a

@@ -1,9 +1,13 @@
 //! The README's first command, end to end: `kube-ecs demo` starts its own control plane with real
 //! container instances, installs the CRDs, runs the operator, applies examples/ and shows their ECS
 //! status: the scheduled batch task's first run finishes with exit 0 and the web service answers the
-//! printed curl command.
+//! printed curl command; the printed console link opens in headless Chromium.
 
 mod support;
+
+#[path = "console/browser.rs"]
+#[allow(dead_code)]
+mod browser;
 
 #[test]
 fn the_demo_shows_the_examples_running() {
@@ -158,6 +162,17 @@ fn one_ctrl_c_while_frames_are_drawn_stops_the_demo_and_everything_it_started() 
     run(&printed("[demo] push an image: "));
     let images = run(&ecr.replace("describe-repositories", "describe-images --repository-name demo/web"));
     assert!(images.contains("\"imageTags\"") && images.contains("\"1\""), "the pushed image: {images}");
+    // The console: the printed link signs headless Chromium in; the clusters page lists the demo's
+    // cluster and its Services tab the example service.
+    let console = printed("[demo] console (the link signs one browser in, once): ");
+    tokio::runtime::Runtime::new().expect("a runtime for the browser").block_on(async {
+        let browser = browser::Browser::open().await;
+        browser.client.goto(console.trim()).await.expect("opening the printed console link");
+        browser.click("//table[@id='clusters']//a[text()='default']").await;
+        browser.wait_for("//table[@id='services']//a[text()='web']").await;
+        browser.screenshot("demo-cluster-services").await;
+        browser.close().await;
+    });
     let dir = dir.expect("the demo names its kubeconfig");
     assert!(!processes_mentioning(&dir).is_empty(), "the control plane runs from {dir}");
     // One SIGINT, as one Ctrl-C in a terminal sends.
