@@ -416,6 +416,21 @@ async fn cloud_maps_api_makes_the_registry_an_ecs_service_registers_in() {
     assert_eq!(discovered["Instances"][0]["InstanceId"], instance["Id"], "{discovered}");
     assert_eq!(discovered["Instances"][0]["HealthStatus"], "HEALTHY", "{discovered}");
 
+    refused(
+        "UpdateService with port and containerName/containerPort",
+        ecs(&[
+            "update-service",
+            "--cluster",
+            &ns,
+            "--service",
+            "api",
+            "--service-registries",
+            &format!("registryArn={registry_arn},port=8080,containerName=api,containerPort=8080"),
+        ]),
+        "InvalidParameterException",
+        "not both",
+    );
+
     // In use: a service with instances, a namespace with services.
     refused(
         "deleting a registered service",

@@ -7,6 +7,7 @@
 //! built without kube's client or runtime features, so a Kubernetes call here does not compile.
 
 pub mod admission;
+pub mod cloud_map_plan;
 pub mod cluster;
 pub mod ecr;
 pub mod ecs_checks;

@@ -141,6 +141,18 @@ pub async fn update(
     if let Some(reference) = input.task_definition.as_deref() {
         patch["spec"]["taskDefinition"] = pinned(call, reference).await?.into();
     }
+    // New registries, or a new revision under the service's registries: ECS checks them again.
+    let registries = match patch["spec"].get("serviceRegistries") {
+        Some(given) => given.clone(),
+        None => serde_json::to_value(&service.spec.service_registries).unwrap_or_default(),
+    };
+    let changed = patch["spec"].get("serviceRegistries").is_some() || input.task_definition.is_some();
+    if changed && registries.as_array().is_some_and(|r| !r.is_empty()) {
+        let reference = patch["spec"]["taskDefinition"].as_str().unwrap_or(&service.spec.task_definition).to_string();
+        let revision = resolve(call, &reference, true).await?;
+        super::cloud_map::check_registries(call, &serde_json::json!({"serviceRegistries": registries}), &revision.spec)
+            .await?;
+    }
     if input.force_new_deployment == Some(true) {
         patch["metadata"] =
             serde_json::json!({"annotations": {FORCE_NEW_DEPLOYMENT_ANNOTATION: jiff::Timestamp::now().to_string()}});
