@@ -54,7 +54,8 @@ pub fn router() -> Router<Arc<App>> {
 }
 
 /// The session, or the response for a request without one (or for a namespace that is no name).
-fn signed_in(app: &App, headers: &HeaderMap, ns: &str) -> Result<Arc<Session>, Response> {
+/// (The refusal is boxed: a `Response` is large next to an `Arc`.)
+fn signed_in(app: &App, headers: &HeaderMap, ns: &str) -> Result<Arc<Session>, Box<Response>> {
     let session = app.sessions.find(headers).ok_or_else(|| {
         // The home page shows the sign-in page of this console's mode.
         (
@@ -70,9 +71,10 @@ fn signed_in(app: &App, headers: &HeaderMap, ns: &str) -> Result<Arc<Session>, R
             ),
         )
             .into_response()
-    })?;
+    });
+    let session = session.map_err(Box::new)?;
     if !is_name(ns) {
-        return Err(StatusCode::NOT_FOUND.into_response());
+        return Err(Box::new(StatusCode::NOT_FOUND.into_response()));
     }
     Ok(session)
 }
@@ -132,7 +134,7 @@ const CLUSTER_RBAC: (&str, &str) = ("", "ecsclusters");
 async fn cluster_form(State(app): State<Arc<App>>, headers: HeaderMap, Path(ns): Path<String>) -> Response {
     let session = match signed_in(&app, &headers, &ns) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let body = create_cluster::render(&ns, &session.csrf, &ClusterForm::default(), &FieldErrors::default(), None);
     form_page(&session, &ns, "Create cluster", StatusCode::OK, CLUSTER_RBAC, body).await
@@ -146,7 +148,7 @@ async fn cluster_submit(
 ) -> Response {
     let session = match signed_in(&app, &headers, &ns) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if !session.csrf_matches(&form.csrf) {
         return csrf_refused();
@@ -354,7 +356,7 @@ async fn td_form(
 ) -> Response {
     let session = match signed_in(&app, &headers, &ns) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let from = query.from.trim();
     if from.is_empty() {
@@ -387,7 +389,7 @@ async fn td_submit(
 ) -> Response {
     let session = match signed_in(&app, &headers, &ns) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if !session.csrf_matches(field(&pairs, "_csrf")) {
         return csrf_refused();
@@ -436,7 +438,7 @@ async fn td_validate(
 ) -> Response {
     let session = match signed_in(&app, &headers, &ns) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if !session.csrf_matches(field(&pairs, "_csrf")) {
         return csrf_refused();
@@ -464,7 +466,7 @@ async fn td_from_json(
 ) -> Response {
     let session = match signed_in(&app, &headers, &ns) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if !session.csrf_matches(&body.csrf) {
         return csrf_refused();
