@@ -133,8 +133,24 @@ async fn creates_a_service_whose_counts_go_live_to_desired_then_deploys_a_new_re
     let created = Instant::now();
     browser.wait_for("//main[@data-live='open']").await;
     browser.wait_within("//dd[@id='running-count'][text()='2']", Duration::from_secs(120)).await;
-    assert!(browser.has("//main[@data-updated]").await, "the counts arrived over the live stream, not by a reload");
     println!("the service's running count reached 2 on the open page {:?} after its creation", created.elapsed());
+    // Whatever the first render caught, a change made now reaches the open page over its stream:
+    // scaled to 3 from outside, the counts follow without a reload.
+    let stamp = || async { browser.wait_for("//main").await.attr("data-updated").await.expect("attr") };
+    let before = stamp().await;
+    let scaled = Instant::now();
+    services
+        .patch(
+            "web",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(serde_json::json!({"spec": {"desiredCount": 3}})),
+        )
+        .await
+        .expect("scale to 3");
+    browser.wait_within("//dd[@id='running-count'][text()='3']", Duration::from_secs(60)).await;
+    let after = stamp().await;
+    assert!(after.is_some() && after != before, "the counts arrived over the live stream ({before:?} -> {after:?})");
+    println!("scaled to 3: the open page showed 3 running {:?} after the change", scaled.elapsed());
     let service = services.get("web").await.expect("the console made the Service");
     let managers: Vec<String> =
         service.metadata.managed_fields.clone().unwrap_or_default().into_iter().filter_map(|m| m.manager).collect();
@@ -143,9 +159,9 @@ async fn creates_a_service_whose_counts_go_live_to_desired_then_deploys_a_new_re
     assert!(breaker.enable && breaker.rollback);
     browser.screenshot("service-created").await;
 
-    // The cluster's Metrics tab: the service's counts, the memory its two tasks reserve.
+    // The cluster's Metrics tab: the service's counts and the instances' registered memory.
     browser.client.goto(&format!("{}/ns/{ns}/clusters/{ns}/metrics", console.base())).await.expect("metrics");
-    assert_eq!(browser.text("//table[@id='service-metrics']//tr[@data-service='web']/td[3]").await, "2");
+    assert_eq!(browser.text("//table[@id='service-metrics']//tr[@data-service='web']/td[3]").await, "3");
     assert_eq!(browser.text("//dd[@id='metric-instances']").await, "2");
     // Registered: two instances of 8 GiB (reserved is what their ContainerInstance status says).
     let memory = browser.text("//dd[@id='metric-memory-reserved']").await;
@@ -162,7 +178,7 @@ async fn creates_a_service_whose_counts_go_live_to_desired_then_deploys_a_new_re
     let updated = Instant::now();
     let completed = "//table[@id='deployments']//tr[td[3]='web:2'][td[8]/span[text()='COMPLETED']]";
     browser.wait_within(completed, Duration::from_secs(180)).await;
-    browser.wait_for("//dd[@id='running-count'][text()='2']").await;
+    browser.wait_for("//dd[@id='running-count'][text()='3']").await;
     assert!(browser.has("//main[@data-updated]").await, "COMPLETED arrived over the live stream");
     println!("the deployment of web:2 showed COMPLETED {:?} after the update", updated.elapsed());
     browser.client.set_window_size(1200, 1100).await.expect("window size");
