@@ -264,11 +264,23 @@ spec:
     assert!(json.contains(HOSTILE), "{json}");
     assert!(!browser.has("//script[not(@src)]").await, "no script element from data");
 
-    // Create new revision from web:1: prefilled; ten containers at most, the 11th cannot be added.
+    // Create new revision from web:1: prefilled (the unchanged definition passes the dry run of a
+    // replace); a new image registers revision 2, the rest as it was.
     browser.client.goto(&format!("{new}?from=web:1")).await.expect("new revision");
     assert_eq!(browser.text("//h1").await, "Create new revision from web:1");
     let family = browser.wait_for("//input[@id='family']").await.prop("value").await.expect("value");
     assert_eq!(family.as_deref(), Some("web"));
+    browser.wait_for("//form[@id='td-wizard'][@data-valid='true']").await;
+    fill(&browser, "c1.image", "redis:7.2").await;
+    browser.click("//button[@id='register']").await;
+    browser.wait_for("//table[@id='revisions']//a[text()='web:2']").await;
+    let second = revision_spec(&client, &ns, "web", 2).await;
+    let mut expected = wizard.clone();
+    expected.container_definitions[1].image = "redis:7.2".into();
+    pretty_assertions::assert_eq!(second, expected, "revision 2 is revision 1 with the new image");
+
+    // Ten containers at most: the 11th cannot be added.
+    browser.client.goto(&format!("{new}?from=web:2")).await.expect("new revision");
     for next in 2..10 {
         browser.click("//button[@id='add-container']").await;
         browser.wait_for(&format!("//input[@id='c{next}.name']")).await;
@@ -318,7 +330,7 @@ spec:
     let manifest = browser.text("//pre[@id='manifest']").await;
     assert!(manifest.contains("kind: TaskDefinition") && manifest.contains("condition: HEALTHY"), "{manifest}");
     let status = definitions.get("web").await.expect("read").status.unwrap_or_default();
-    assert_eq!(status.revision, Some(1));
+    assert_eq!(status.revision, Some(2));
     browser.close().await;
 }
 
