@@ -304,7 +304,8 @@ mod tests {
     /// (network mode, records, registry entry) -> the headless Service's ports, or the refusal's words.
     #[test]
     fn registry_combinations_as_ecs_validates_them() {
-        let cases: [(&str, &str, &str, Result<Vec<i32>, &str>); 9] = [
+        type Case<'a> = (&'a str, &'a str, &'a str, Result<Vec<i32>, &'a str>);
+        let cases: [Case; 9] = [
             ("awsvpc", "[{type: A, ttl: 10}]", "{}", Ok(vec![])),
             ("awsvpc", "[{type: A, ttl: 10}, {type: SRV, ttl: 10}]", "{port: 8080}", Ok(vec![8080])),
             ("awsvpc", "[{type: SRV, ttl: 10}]", "{containerName: app, containerPort: 8080}", Ok(vec![8080])),

@@ -44,17 +44,6 @@ pub async fn dispatch(
     result.map_err(errors::in_cloud_map_terms)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn every_operation_the_model_serves_is_routed() {
-        let source = include_str!("mod.rs");
-        for operation in kube_ecs_wire::servicediscovery::SUPPORTED_OPERATIONS {
-            assert!(source.contains(&format!("\"{operation}\" => ")), "{operation} has no route");
-        }
-    }
-}
-
 /// ECS's CreateService and UpdateService checks of `serviceRegistries` (in `spec`, the Service's
 /// spec as the call would write it) against the caller's Cloud Map objects and the task definition:
 /// a registry that does not exist, or a combination ECS refuses, is an InvalidParameterException
@@ -79,4 +68,15 @@ pub async fn check_registries(
         .and_then(|resolved| headless_services(&service, definition, &resolved))
         .map(drop)
         .map_err(EcsError::invalid_parameter)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_operation_the_model_serves_is_routed() {
+        let source = include_str!("mod.rs");
+        for operation in kube_ecs_wire::servicediscovery::SUPPORTED_OPERATIONS {
+            assert!(source.contains(&format!("\"{operation}\" => ")), "{operation} has no route");
+        }
+    }
 }
