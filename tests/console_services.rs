@@ -269,6 +269,29 @@ async fn a_gitops_owned_service_is_read_only_and_a_viewer_sees_no_service_button
     let disposition = download.header("content-disposition").expect("Content-Disposition");
     assert_eq!(disposition, "attachment; filename=\"service-synced.yaml\"");
     assert!(download.body.contains("kind: Service") && download.body.contains("desiredCount: 5"), "{}", download.body);
+    // Argo CD's task: no Stop, and a Stop posted anyway is refused without touching it.
+    let tasks: Api<kube_ecs::api::Task> = Api::namespaced(client.clone(), &ns);
+    apply(
+        &tasks,
+        serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "Task",
+            "metadata": {"name": "synced-task", "annotations": {"argocd.argoproj.io/tracking-id": "apps:ecs.kube-ecs.dev/Task:x/synced-task"}},
+            "spec": {"taskDefinition": "web", "cluster": ns}}),
+    )
+    .await;
+    browser.client.goto(&format!("{}/ns/{ns}/tasks/synced-task", console.base())).await.expect("task");
+    assert!(browser.text("//p[@id='gitops-owned']").await.contains("Managed by Argo CD"));
+    assert!(!browser.has("//button[@id='stop-task']").await, "no Stop for Git's task");
+    let stop = raw_http::request(
+        &console.host,
+        "POST",
+        &format!("/ns/{ns}/tasks/synced-task/stop"),
+        &[("Cookie", &cookie), ("Origin", &origin), form],
+        &raw_http::form(&[("_csrf", &csrf)]),
+    )
+    .await;
+    assert_eq!(stop.status, 400, "{}", stop.body);
+    assert!(stop.body.contains("stop it in Git"), "{}", stop.body);
+    assert_eq!(tasks.get("synced-task").await.expect("task").spec.desired_status, None, "not stopped");
     // The plain one offers both buttons to the admin.
     browser.client.goto(&format!("{}/ns/{ns}/services/plain", console.base())).await.expect("service");
     browser.wait_for("//a[@id='update-service']").await;

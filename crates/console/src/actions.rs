@@ -178,6 +178,12 @@ pub async fn run_task(client: &kube::Client, ns: &str, cluster: &str, form: &Run
 pub async fn stop_task(client: &kube::Client, ns: &str, id: &str, reason: &str) -> Result<()> {
     let api = Api::<Task>::namespaced(client.clone(), ns);
     let task = api.get(id).await?;
+    if let Some(owner) = kube_ecs_domain::gitops::owner(&task.metadata) {
+        return Err(ConsoleError::Invalid(format!(
+            "The task {id} is managed by {} ({}): stop it in Git.",
+            owner.tool, owner.evidence
+        )));
+    }
     let mut spec = serde_json::json!({"desiredStatus": kube_ecs_api::ecs::DesiredStatus::Stopped});
     if task.spec.stopped_reason.is_none() {
         let reason = if reason.trim().is_empty() { "Task stopped by user" } else { reason.trim() };

@@ -27,7 +27,11 @@ pub async fn fragment(session: &Session, ns: &str, id: &str) -> Result<Markup> {
         container_log(client, ns, &pod, container)
     }))
     .await;
-    Ok(render(&TaskView { ns, id, task: &task, rights, logs: &logs, csrf }))
+    // A GitOps tool's task is stopped in Git (the ECS API's StopTask refuses it too): no Stop here.
+    let owner = super::gitops::owned_by(&task.metadata);
+    let rights = if owner.is_some() { Rights { stop_tasks: false, ..rights } } else { rights };
+    let page = render(&TaskView { ns, id, task: &task, rights, logs: &logs, csrf });
+    Ok(html! { @if let Some(owner) = &owner { (super::gitops::read_only(owner, "This task")) } (page) })
 }
 
 /// What the task page shows, read.
