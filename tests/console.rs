@@ -158,6 +158,52 @@ async fn signs_in_with_the_printed_url_and_sees_a_cluster_its_tasks_and_its_tags
     browser.close().await;
 }
 
+/// A service's Logs tab: each of its tasks' containers, as their lines come (no reload), log text
+/// that looks like markup staying text.
+#[tokio::test]
+async fn a_services_logs_follow_its_tasks_containers_live() {
+    setup();
+    let client = support::client().await;
+    let ns = support::namespace(&client, "console-logs").await;
+    support::real_nodes_cluster(&client, &ns).await;
+    let definitions: Api<TaskDefinition> = Api::namespaced(client.clone(), &ns);
+    let script = r#"echo "<script>alert(1)</script> javascript:alert(2) from $HOSTNAME"; i=0; while true; do echo "tick $i"; i=$((i+1)); sleep 1; done"#;
+    apply(
+        &definitions,
+        serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "TaskDefinition", "metadata": {"name": "talker"},
+            "spec": {"containerDefinitions": [{"name": "app", "image": "busybox:1.36", "memory": 32,
+                "entryPoint": ["sh", "-c"], "command": [script]}]}}),
+    )
+    .await;
+    support::wait_for(&definitions, "talker", "revision 1 registered", |td| {
+        td.status.as_ref().is_some_and(|s| s.revision == Some(1))
+    })
+    .await;
+    let services: Api<kube_ecs::api::Service> = Api::namespaced(client.clone(), &ns);
+    apply(
+        &services,
+        serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "Service", "metadata": {"name": "talker"},
+            "spec": {"taskDefinition": "talker", "cluster": ns, "desiredCount": 2}}),
+    )
+    .await;
+
+    let console = ConsoleProcess::start(&admin_kubeconfig(), &ns);
+    let browser = signed_in(&console).await;
+    browser.client.goto(&format!("{}/ns/{ns}/services/talker", console.base())).await.expect("service");
+    browser.click("//a[@id='service-logs']").await;
+    browser.wait_for("//main[@data-live='open']").await;
+    // Both tasks' lines, arriving over the page's stream.
+    let ticking = "//section[@data-container='app']/pre[contains(., 'tick 5')]";
+    browser.wait_within(&format!("({ticking})[2]"), Duration::from_secs(180)).await;
+    assert!(browser.has("//main[@data-updated]").await, "the lines arrived over the live stream, not by a reload");
+    let text = browser.text("(//section[@data-container='app']/pre)[1]").await;
+    assert!(text.contains("<script>alert(1)</script> javascript:alert(2) from talker-"), "{text}");
+    assert!(!browser.has("//main//script").await, "a log line is no script element");
+    assert!(!browser.has("//a[contains(@href,'javascript')]").await, "nor a link");
+    browser.screenshot("service-logs").await;
+    browser.close().await;
+}
+
 #[tokio::test]
 async fn runs_a_task_on_a_real_node_and_watches_it_stop_with_its_exit_code_and_logs() {
     setup();

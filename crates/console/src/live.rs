@@ -3,8 +3,8 @@
 //! page's fragment with the same function the page used, and the fragment is sent only when it
 //! differs from the last one sent. `static/live.js` puts it in place.
 //!
-//! The task page also re-renders every second: a running container's new log lines change no
-//! object, so no watch would report them.
+//! The task page and a service's logs also re-render every second: a running container's new log
+//! lines change no object, so no watch would report them.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -181,14 +181,11 @@ fn changes(client: &kube::Client, page: &Page) -> BoxStream<'static, Change> {
         Page::Task { id, .. } => {
             streams.push(ticks(Api::<Task>::namespaced(client.clone(), ns), named(id)));
             streams.push(ticks(Api::<Pod>::namespaced(client.clone(), ns), named(id)));
-            let polls = tokio::time::interval(LOG_POLL);
-            streams.push(
-                futures::stream::unfold(polls, |mut i| async move {
-                    i.tick().await;
-                    Some((Change::Other, i))
-                })
-                .boxed(),
-            );
+            streams.push(log_polls());
+        }
+        Page::ServiceLogs { name, .. } => {
+            streams.push(ticks(Api::<Service>::namespaced(client.clone(), ns), named(name)));
+            streams.push(log_polls());
         }
         Page::Service { .. } => {
             streams.push(ticks(Api::<Service>::namespaced(client.clone(), ns), None));
@@ -200,6 +197,16 @@ fn changes(client: &kube::Client, page: &Page) -> BoxStream<'static, Change> {
         Page::Revision { .. } => {}
     }
     futures::stream::select_all(streams).boxed()
+}
+
+/// A tick every [`LOG_POLL`]: new log lines change no object, so no watch reports them.
+fn log_polls() -> BoxStream<'static, Change> {
+    let polls = tokio::time::interval(LOG_POLL);
+    futures::stream::unfold(polls, |mut i| async move {
+        i.tick().await;
+        Some((Change::Other, i))
+    })
+    .boxed()
 }
 
 /// Changes of a kind whose objects the page does not page through.

@@ -63,6 +63,7 @@ pub enum Page {
     Cluster { ns: String, cluster: String, tab: ClusterTab },
     Task { ns: String, id: String },
     Service { ns: String, name: String },
+    ServiceLogs { ns: String, name: String },
     Families { ns: String },
     Family { ns: String, family: String },
     Revision { ns: String, family: String, revision: i64 },
@@ -92,6 +93,9 @@ impl Page {
             ["ns", _, "services", _] if names(1..2) && names(3..4) => {
                 Some(Self::Service { ns: owned(1), name: owned(3) })
             }
+            ["ns", _, "services", _, "logs"] if names(1..2) && names(3..4) => {
+                Some(Self::ServiceLogs { ns: owned(1), name: owned(3) })
+            }
             ["ns", _, "task-definitions"] if names(1..2) => Some(Self::Families { ns: owned(1) }),
             ["ns", _, "task-definitions", _] if names(1..2) && names(3..4) => {
                 Some(Self::Family { ns: owned(1), family: owned(3) })
@@ -111,6 +115,7 @@ impl Page {
             Self::Cluster { ns, cluster, tab } => format!("/ns/{ns}/clusters/{cluster}/{}", tab.slug()),
             Self::Task { ns, id } => format!("/ns/{ns}/tasks/{id}"),
             Self::Service { ns, name } => format!("/ns/{ns}/services/{name}"),
+            Self::ServiceLogs { ns, name } => format!("/ns/{ns}/services/{name}/logs"),
             Self::Families { ns } => format!("/ns/{ns}/task-definitions"),
             Self::Family { ns, family } => format!("/ns/{ns}/task-definitions/{family}"),
             Self::Revision { ns, family, revision } => format!("/ns/{ns}/task-definitions/{family}/{revision}"),
@@ -123,6 +128,7 @@ impl Page {
             | Self::Cluster { ns, .. }
             | Self::Task { ns, .. }
             | Self::Service { ns, .. }
+            | Self::ServiceLogs { ns, .. }
             | Self::Families { ns }
             | Self::Family { ns, .. }
             | Self::Revision { ns, .. } => ns,
@@ -136,6 +142,7 @@ impl Page {
             Self::Cluster { cluster, tab, .. } => format!("{cluster} · {}", tab.label()),
             Self::Task { id, .. } => format!("Task {id}"),
             Self::Service { name, .. } => format!("Service {name}"),
+            Self::ServiceLogs { name, .. } => format!("Service {name} · Logs"),
             Self::Families { .. } => "Task definitions".into(),
             Self::Family { family, .. } => format!("Task definition {family}"),
             Self::Revision { family, revision, .. } => format!("{family}:{revision}"),
@@ -160,6 +167,7 @@ mod tests {
             Page::Cluster { ns: "team-a".into(), cluster: "default".into(), tab: ClusterTab::StoppedTasks },
             Page::Task { ns: "team-a".into(), id: "0123abcd".into() },
             Page::Service { ns: "team-a".into(), name: "web".into() },
+            Page::ServiceLogs { ns: "team-a".into(), name: "web".into() },
             Page::Families { ns: "team-a".into() },
             Page::Family { ns: "team-a".into(), family: "web".into() },
             Page::Revision { ns: "team-a".into(), family: "web".into(), revision: 3 },

@@ -14,6 +14,7 @@ pub mod run_task;
 pub mod service;
 pub mod service_actions;
 pub mod service_form;
+pub mod service_logs;
 pub mod task;
 pub mod task_definitions;
 pub mod td_compare;
@@ -33,6 +34,7 @@ pub async fn fragment(page: &Page, session: &Session) -> Result<Markup> {
         Page::Cluster { ns, cluster, tab } => cluster::fragment(session, ns, cluster, *tab, None).await,
         Page::Task { ns, id } => task::fragment(session, ns, id).await,
         Page::Service { ns, name } => service::fragment(session, ns, name).await,
+        Page::ServiceLogs { ns, name } => service_logs::fragment(session, ns, name).await,
         Page::Families { ns } => task_definitions::families(client, ns).await,
         Page::Family { ns, family } => task_definitions::family(client, ns, family).await,
         Page::Revision { ns, family, revision } => task_definitions::revision(client, ns, family, *revision).await,

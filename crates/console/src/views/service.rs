@@ -36,6 +36,7 @@ pub async fn fragment(session: &crate::session::Session, ns: &str, object: &str)
         }
         h1 { (name) }
         (actions)
+        p.tabs { a.tab #service-logs href={ "/ns/" (ns) "/services/" (object) "/logs" } { "Logs" } }
         dl.summary #service-summary {
             div { dt { "Status" } dd { (fmt::badge(&fmt::opt_word(status.status.as_ref()))) } }
             div { dt { "Task definition" } dd { (status.task_definition.as_deref().unwrap_or(&service.spec.task_definition)) } }

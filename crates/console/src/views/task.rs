@@ -137,7 +137,7 @@ pub fn render(view: &TaskView<'_>) -> Markup {
 }
 
 /// The last lines of one container's log, as the identity reads them.
-async fn container_log(client: &kube::Client, ns: &str, pod: &str, container: String) -> Result<String> {
+pub(crate) async fn container_log(client: &kube::Client, ns: &str, pod: &str, container: String) -> Result<String> {
     let params = LogParams { container: Some(container), tail_lines: Some(LOG_TAIL_LINES), ..Default::default() };
     match Api::<Pod>::namespaced(client.clone(), ns).logs(pod, &params).await {
         Ok(text) => Ok(text),
