@@ -480,6 +480,19 @@ async fn an_ecr_repository_shows_images_pushed_with_crane_previews_a_lifecycle_p
     assert!(browser.has(&format!("//table[@id='images']//tr[@data-digest='{d1}']")).await, "a preview deletes nothing");
     browser.client.set_window_size(1200, 1300).await.expect("window size");
     browser.screenshot("ecr-lifecycle-preview").await;
+
+    // GitOps: the Repository with this policy as a manifest; then saved, and the controller expires
+    // exactly what the preview listed.
+    browser.click("//button[@id='submit-manifest']").await;
+    let manifest = browser.text("//pre[@id='manifest']").await;
+    for line in ["kind: Repository", &format!("repositoryName: {name}"), "lifecyclePolicy:", "countNumber: 1"] {
+        assert!(manifest.contains(line), "{line:?} missing from the manifest:\n{manifest}");
+    }
+    browser.click("//button[@id='save-policy']").await;
+    wait_for_image_row(&browser, &page, &format!("//table[@id='expired-images']//code[text()='{d1}']")).await;
+    assert!(!browser.has(&format!("//table[@id='images']//tr[@data-digest='{d1}']")).await, "v1 expired");
+    assert!(browser.has(&format!("//table[@id='images']//tr[@data-digest='{d2}']")).await, "the newest kept");
+    assert!(browser.has("//pre[@id='lifecycle-policy']").await, "the saved policy is shown");
     fill(&browser, "policy", r#"{"rules":[]}"#).await;
     browser.click("//button[@id='preview']").await;
     let refused = browser.text("//div[@id='draft-error']").await;

@@ -152,6 +152,17 @@ fn render_preview(evaluation: &Evaluation, images: &[ImageDetail]) -> Markup {
     }
 }
 
+/// What the lifecycle-policy form brings back besides the page: its CSRF token, the manifest asked
+/// for instead of saving, or why saving failed.
+#[derive(Default)]
+pub struct PolicyForm<'a> {
+    pub csrf: &'a str,
+    pub manifest: Option<&'a serde_json::Value>,
+    pub error: Option<&'a crate::error::ConsoleError>,
+    /// Whether RBAC lets the identity patch the repository (SelfSubjectAccessReview).
+    pub may_save: bool,
+}
+
 /// A repository's page. `draft`: a lifecycle policy's JSON typed on the page, to preview.
 pub async fn repository(
     client: &kube::Client,
@@ -159,8 +170,10 @@ pub async fn repository(
     object: &str,
     endpoints: &EcrEndpoints,
     draft: Option<&str>,
+    form: &PolicyForm<'_>,
 ) -> Result<Markup> {
     let repository = Api::<Repository>::namespaced(client.clone(), ns).get(object).await?;
+    let owner = gitops::owned_by(&repository.metadata);
     let status = repository.status.clone().unwrap_or_default();
     let name = &repository.spec.repository_name;
     let now = jiff::Timestamp::now();
@@ -171,7 +184,7 @@ pub async fn repository(
     Ok(html! {
         p.crumbs { a href={ "/ns/" (ns) "/repositories" } { "Private repositories" } " › " (name) }
         h1 { (name) }
-        @if let Some(owner) = gitops::owned_by(&repository.metadata) { (gitops::read_only(&owner, "This repository")) }
+        @if let Some(owner) = &owner { (gitops::read_only(owner, "This repository")) }
         dl.summary #repository-summary {
             div.wide { dt { "URI" } dd #repository-uri { code { (status.repository_uri.as_deref().unwrap_or(fmt::NONE)) } } }
             div { dt { "Images" } dd #image-count { (fmt::opt(status.image_count)) } }
@@ -207,11 +220,23 @@ pub async fn repository(
             _ => { p.muted #no-policy { "No lifecycle policy: no image expires." } }
         }
         h3 { "Preview a policy" }
-        form.run-task method="get" action={ "/ns/" (ns) "/repositories/" (object) } {
+        @if let Some(e) = form.error { div #form-error { (super::layout::error_box(e)) } }
+        form.run-task method="post" action={ "/ns/" (ns) "/repositories/" (object) "/lifecycle-policy" } {
+            input type="hidden" name="_csrf" value=(form.csrf);
             label for="policy" { "Lifecycle policy JSON (ECR's), previewed against the images above" }
-            textarea #policy name="policy" rows="8" cols="80" { (draft.unwrap_or_default()) }
-            div.form-buttons { button #preview type="submit" { "Preview" } }
+            textarea #policy name="policy" rows="8" cols="80" { (draft.or(current_json.as_deref()).unwrap_or_default()) }
+            div.form-buttons {
+                button #preview type="submit" name="intent" value="preview" { "Preview" }
+                @if form.may_save && owner.is_none() {
+                    button.primary #save-policy type="submit" name="intent" value="apply" { "Save as lifecycle policy" }
+                }
+                button #submit-manifest type="submit" name="intent" value="manifest" { "Show manifest" }
+                button #submit-download type="submit" name="intent" value="download" { "Download manifest" }
+            }
+            p.muted { "Saving sets the Repository's spec.lifecyclePolicy as you; the controller runs a new policy at once, "
+                "so the images the preview lists are deleted (never one a task or service uses)." }
         }
+        @if let Some(manifest) = form.manifest { (gitops::shown(manifest)) }
         @match &draft_result {
             Some(Ok(evaluation)) => { section #draft-preview { (render_preview(evaluation, &status.images)) } }
             Some(Err(e)) => { div.error #draft-error { "ECR would refuse this policy: " (e.message) } }
