@@ -331,6 +331,24 @@ spec:
     assert!(manifest.contains("kind: TaskDefinition") && manifest.contains("condition: HEALTHY"), "{manifest}");
     let status = definitions.get("web").await.expect("read").status.unwrap_or_default();
     assert_eq!(status.revision, Some(2));
+
+    // A family a GitOps tool applies (Helm's marker): the wizard does not write it, change it in Git.
+    support::apply(
+        &definitions,
+        serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "TaskDefinition",
+            "metadata": {"name": "from-git", "labels": {"app.kubernetes.io/managed-by": "Helm"}},
+            "spec": {"containerDefinitions": [{"name": "app", "image": "nginx:1.27"}]}}),
+    )
+    .await;
+    revision_spec(&client, &ns, "from-git", 1).await;
+    browser.client.goto(&format!("{new}?from=from-git:1")).await.expect("new revision");
+    browser.wait_for("//div[@id='form-error']/p[contains(., 'managed by Helm')]").await;
+    fill(&browser, "c0.image", "nginx:1.28").await;
+    browser.click("//button[@id='register']").await;
+    let refusal = browser.text("//div[@id='form-error']/p[contains(., 'managed by Helm')]").await;
+    assert!(refusal.contains("change it in Git"), "{refusal}");
+    let status = definitions.get("from-git").await.expect("read").status.unwrap_or_default();
+    assert_eq!(status.revision, Some(1), "nothing registered");
     browser.close().await;
 }
 

@@ -266,6 +266,17 @@ async fn td_object(client: &kube::Client, ns: &str, form: &TdForm) -> Result<(Va
         let object = manifest(ns, &family_object_name(family), spec);
         return Ok((object, None));
     };
+    // A family a GitOps tool applies is Git's: a write here would be drift the tool reverts (the
+    // ECS API refuses it too). Its manifest can still be shown and downloaded, to commit.
+    if let Some(owner) = kube_ecs_domain::gitops::owner(&existing.metadata) {
+        return Err(ConsoleError::Api {
+            status: StatusCode::CONFLICT.as_u16(),
+            message: format!(
+                "The task definition family {family} is managed by {} ({}): change it in Git. Show manifest and Download manifest give the YAML to commit.",
+                owner.tool, owner.evidence
+            ),
+        });
+    }
     let name = existing.metadata.name.clone().unwrap_or_default();
     if !existing.spec.deregistered_revisions.is_empty() {
         spec["deregisteredRevisions"] = json!(existing.spec.deregistered_revisions);
