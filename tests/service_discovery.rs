@@ -136,11 +136,56 @@ async fn a_client_task_calls_a_service_by_its_cloud_map_name() {
     // Cloud Map's SRV answer: priority, weight, the registry's port, `<instance>.<service>.<namespace>`.
     let srv = log.lines().find(|l| l.contains("service = 0 100 80 ")).unwrap_or_default();
     assert!(srv.trim_end().ends_with(".web.corp.local"), "the SRV target is under the Cloud Map name:\n{log}");
+    // From the host too, asking the cluster DNS (the ClusterIP kube-proxy serves): the task's IP.
+    let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(client.clone(), &ns);
+    let selector = format!("{}=web", kube_ecs::labels::SERVICE_NAME);
+    let web_pod = pods.list(&kube::api::ListParams::default().labels(&selector)).await.expect("pods").items.remove(0);
+    let ip: std::net::Ipv4Addr =
+        web_pod.status.and_then(|s| s.pod_ip).expect("the task's IP").parse().expect("an IPv4 address");
+    let dns = support::cluster().dns_service_ip().expect("the cluster DNS address");
+    let answers = host_lookup(&format!("{dns}:53"), "web.corp.local");
+    assert_eq!(answers, vec![ip], "the host's answer for web.corp.local");
     eprintln!(
         "cloud map: service registered {:.1?} after start; client done {:.1?} after start\n{log}",
         registered,
         started.elapsed()
     );
+}
+
+/// The A records the DNS server at `server` answers for `name` (a plain RFC 1035 query over UDP).
+fn host_lookup(server: &str, name: &str) -> Vec<std::net::Ipv4Addr> {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").expect("a UDP socket");
+    socket.set_read_timeout(Some(Duration::from_secs(2))).expect("timeout");
+    let mut query = vec![0x6b, 0x65, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0];
+    for label in name.split('.') {
+        query.push(label.len() as u8);
+        query.extend_from_slice(label.as_bytes());
+    }
+    query.extend_from_slice(&[0, 0, 1, 0, 1]);
+    socket.send_to(&query, server).expect("sending the query");
+    let mut answer = [0u8; 512];
+    let n = socket.recv(&mut answer).expect("an answer");
+    let count = u16::from_be_bytes([answer[6], answer[7]]);
+    // Skip the question, then read each answer: its name (labels, or a 2-byte pointer), type, class,
+    // TTL, length and data.
+    let mut at = query.len();
+    let mut out = Vec::new();
+    for _ in 0..count {
+        while at < n && answer[at] != 0 && answer[at] & 0xc0 != 0xc0 {
+            at += 1 + answer[at] as usize;
+        }
+        at += if at < n && answer[at] & 0xc0 == 0xc0 { 2 } else { 1 };
+        if at + 10 > n {
+            break;
+        }
+        let kind = u16::from_be_bytes([answer[at], answer[at + 1]]);
+        let length = u16::from_be_bytes([answer[at + 8], answer[at + 9]]) as usize;
+        if kind == 1 && length == 4 && at + 14 <= n {
+            out.push(std::net::Ipv4Addr::new(answer[at + 10], answer[at + 11], answer[at + 12], answer[at + 13]));
+        }
+        at += 10 + length;
+    }
+    out
 }
 
 #[tokio::test]
