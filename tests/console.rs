@@ -251,6 +251,9 @@ async fn runs_a_task_on_a_real_node_and_watches_it_stop_with_its_exit_code_and_l
     assert!(env.contains("GREETING=<script>alert(3)</script> javascript:alert(4)"), "{env}");
     assert!(!browser.has("//main//script").await, "no script element from data");
     assert!(!browser.has("//a[contains(@href,'javascript')]").await, "no javascript: link");
+    // The task's events: its Pod's from the scheduler and the kubelet.
+    browser.wait_for("//table[@id='events']//tr[@data-reason='Scheduled']").await;
+    browser.wait_for("//table[@id='events']//tr[@data-reason='Started']").await;
     // Tall enough for the containers and their logs.
     browser.client.set_window_size(1200, 1400).await.expect("window size");
     browser.screenshot("task-stopped").await;

@@ -6,6 +6,7 @@ pub mod cluster_metrics;
 pub mod clusters;
 pub mod create_cluster;
 pub mod ecr;
+pub mod events;
 pub mod fmt;
 pub mod gitops;
 pub mod layout;

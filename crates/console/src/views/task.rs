@@ -1,5 +1,5 @@
-//! A task's page: ECS's task details (statuses, stop code and reason, times), its containers, and
-//! each container's log read from `pods/log` as the identity (a stopped task's kept Pod included,
+//! A task's page: ECS's task details (statuses, stop code and reason, times), its containers,
+//! its events (views::events) and each container's log read from `pods/log` as the identity (a stopped task's kept Pod included,
 //! docs/logs-and-secrets.md). Stop is offered when RBAC allows patching tasks.
 
 use k8s_openapi::api::core::v1::Pod;
@@ -25,13 +25,19 @@ pub async fn fragment(session: &Session, ns: &str, id: &str) -> Result<Markup> {
     let logs = futures::future::join_all(status.containers.iter().map(|c| {
         let container = c.kubernetes_name.clone().unwrap_or_else(|| c.name.clone());
         container_log(client, ns, &pod, container)
-    }))
-    .await;
+    }));
+    // The task's Events and its Pod's (one list when they share the name).
+    let named: Vec<&str> = if pod == id { vec![id] } else { vec![id, pod.as_str()] };
+    let (logs, events) = futures::join!(logs, super::events::about(client, ns, &named));
     // A GitOps tool's task is stopped in Git (the ECS API's StopTask refuses it too): no Stop here.
     let owner = super::gitops::owned_by(&task.metadata);
     let rights = if owner.is_some() { Rights { stop_tasks: false, ..rights } } else { rights };
     let page = render(&TaskView { ns, id, task: &task, rights, logs: &logs, csrf });
-    Ok(html! { @if let Some(owner) = &owner { (super::gitops::read_only(owner, "This task")) } (page) })
+    Ok(html! {
+        @if let Some(owner) = &owner { (super::gitops::read_only(owner, "This task")) }
+        (page)
+        (super::events::render(&events))
+    })
 }
 
 /// What the task page shows, read.
