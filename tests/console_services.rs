@@ -184,6 +184,30 @@ async fn creates_a_service_whose_counts_go_live_to_desired_then_deploys_a_new_re
     browser.client.set_window_size(1200, 1100).await.expect("window size");
     browser.screenshot("service-deployed").await;
 
+    // Force new deployment: the same revision, every task replaced (ECS's forceNewDeployment).
+    let mut old_tasks = Vec::new();
+    for row in browser
+        .client
+        .find_all(fantoccini::Locator::XPath("//table[@id='service-tasks']//tr/td[1]"))
+        .await
+        .expect("rows")
+    {
+        old_tasks.push(row.text().await.expect("task name"));
+    }
+    assert_eq!(old_tasks.len(), 3, "{old_tasks:?}");
+    browser.click("//a[@id='update-service']").await;
+    browser.click("//input[@id='force_new_deployment']").await;
+    browser.click("//button[@id='submit-apply']").await;
+    browser.wait_for("//dl[@id='service-summary']").await;
+    let none_old: Vec<String> = old_tasks.iter().map(|t| format!("not(tr/td[1]='{t}')")).collect();
+    let replaced = format!(
+        "//table[@id='service-tasks']/tbody[count(tr)=3 and not(tr/td[2]!='Running') and {}]",
+        none_old.join(" and ")
+    );
+    browser.wait_within(&replaced, Duration::from_secs(180)).await;
+    let annotations = services.get("web").await.expect("web").metadata.annotations.unwrap_or_default();
+    assert!(annotations.contains_key("ecs.kube-ecs.dev/force-new-deployment"), "{annotations:?}");
+
     // Delete: the name typed again; the service goes.
     browser.click("//a[@id='delete-service']").await;
     fill(&browser, "confirm", "not-web").await;
