@@ -26,7 +26,7 @@ pub async fn about(client: &kube::Client, ns: &str, names: &[&str]) -> Result<Ve
     for list in lists {
         events.extend(list.map_err(ConsoleError::from)?.items);
     }
-    events.sort_by(|a, b| when(b).cmp(&when(a)));
+    events.sort_by_key(|e| std::cmp::Reverse(when(e)));
     events.truncate(EVENTS_SHOWN);
     Ok(events)
 }

@@ -9,7 +9,7 @@ use kube_ecs_api::ecs_names::{cluster_reference, service_name};
 use maud::{Markup, html};
 
 use super::task::container_log;
-use crate::error::{ConsoleError, Result};
+use crate::error::Result;
 
 /// Tasks whose logs the page shows, newest first (their containers' last lines each).
 pub const TASKS_SHOWN: usize = 10;
@@ -76,6 +76,7 @@ pub fn render(ns: &str, object: &str, name: &str, cluster: &str, logs: &[Contain
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ConsoleError;
 
     #[test]
     fn log_lines_render_as_text() {
