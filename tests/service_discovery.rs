@@ -489,5 +489,37 @@ async fn cloud_maps_api_makes_the_registry_an_ecs_service_registers_in() {
         "ResourceInUse",
         &namespace_id,
     );
+
+    // A Cloud Map service deleted with kubectl (which Cloud Map's DeleteService would refuse): its
+    // names go, and the ECS service says its registry does not exist.
+    let discoveries: Api<DiscoveryService> = Api::namespaced(client.clone(), &ns);
+    let object = discoveries
+        .list(&Default::default())
+        .await
+        .expect("discovery services")
+        .items
+        .into_iter()
+        .find(|d| d.status.as_ref().and_then(|s| s.id.as_deref()) == Some(service_id.as_str()))
+        .expect("the DiscoveryService");
+    discoveries
+        .delete(object.metadata.name.as_deref().unwrap_or_default(), &Default::default())
+        .await
+        .expect("deleted");
+    support::wait_for(&services, "api", "the registry reported missing", |s| {
+        registries_condition(s).is_some_and(|(status, reason, _)| status == "False" && reason == "RegistryNotFound")
+    })
+    .await;
+    let kube_services: Api<k8s_openapi::api::core::v1::Service> = Api::namespaced(client.clone(), &ns);
+    let registry_label = kube_ecs::service_plan::service_discovery::REGISTRY_LABEL;
+    support::wait_for_list(&kube_services, "the headless Service gone", |list| {
+        list.iter().all(|k| k.metadata.labels.as_ref().and_then(|l| l.get(registry_label)) != Some(&service_id))
+    })
+    .await;
+    refused(
+        "listing a deleted service's instances",
+        cloud_map_cli(api, &key, &["list-instances", "--service-id", &service_id]),
+        "ServiceNotFound",
+        &service_id,
+    );
     eprintln!("cloud map API: {:.1?}", started.elapsed());
 }

@@ -1,9 +1,11 @@
 //! `serviceRegistries` -> the headless Kubernetes Services behind the Cloud Map names
 //! (`service_plan::service_discovery`): reads the namespace's DiscoveryServices and
 //! DiscoveryNamespaces (only for services with registries; they are few and small), applies the
-//! headless Services, deletes the ones no longer named, and records the outcome in the condition
+//! headless Services, deletes the ones no longer named (or whose Cloud Map service is gone, noticed
+//! within [`REGISTERED_RECHECK`]), and records the outcome in the condition
 //! `ServiceRegistries` (with an Event when a registry is missing or refused, naming the field).
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Service as KubeService;
@@ -11,7 +13,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::ResourceExt;
 use kube::api::{Api, DeleteParams, ListParams};
 use kube_ecs_domain::service_plan::service_discovery::{
-    DNS_NAME_ANNOTATION, REGISTRY_LABEL, headless_services, resolve,
+    DNS_NAME_ANNOTATION, REGISTRY_LABEL, headless_services, resolve, service_id,
 };
 
 use super::service::{APPLIED_HASH, content_hash};
@@ -30,6 +32,9 @@ pub const SERVICE_REGISTRIES: &str = "ServiceRegistries";
 /// How soon a service whose registry is missing looks again (its creation changes no object the
 /// Service controller watches).
 const MISSING_REGISTRY_RETRY: Duration = Duration::from_secs(5);
+/// How often a registered service looks at its registries again: a Cloud Map service deleted
+/// with kubectl changes no object the Service controller watches either.
+const REGISTERED_RECHECK: Duration = Duration::from_secs(30);
 
 /// Applies the service's registries; returns when to look again (while one is missing or refused).
 pub async fn register(
@@ -63,18 +68,22 @@ pub async fn register(
     } else {
         kube_services.list(&ListParams::default().labels(&own)).await?.items
     };
-    let desired = if service.spec.service_registries.is_empty() {
-        Ok(Vec::new())
+    // The Cloud Map services that exist, by id: a headless Service of one that is gone goes too.
+    let (desired, existing) = if service.spec.service_registries.is_empty() {
+        (Ok(Vec::new()), BTreeSet::new())
     } else {
         let discoveries: Api<DiscoveryService> = Api::namespaced(ctx.client.clone(), &namespace);
         let namespaces: Api<DiscoveryNamespace> = Api::namespaced(ctx.client.clone(), &namespace);
         let discoveries = discoveries.list(&ListParams::default()).await?.items;
         let namespaces = namespaces.list(&ListParams::default()).await?.items;
-        resolve(service, &discoveries, &namespaces).and_then(|r| headless_services(service, definition, &r))
+        let existing: BTreeSet<String> = discoveries.iter().filter_map(service_id).collect();
+        (resolve(service, &discoveries, &namespaces).and_then(|r| headless_services(service, definition, &r)), existing)
     };
     let desired = match desired {
         Ok(desired) => desired,
         Err(message) => {
+            let gone = |k: &&KubeService| k.labels().get(REGISTRY_LABEL).is_none_or(|id| !existing.contains(id));
+            delete_owned(&kube_services, service, current.iter().filter(gone)).await?;
             let reason = if message.contains("does not exist") { "RegistryNotFound" } else { "InvalidServiceRegistry" };
             let was = crate::api::conditions::find(&status.conditions, SERVICE_REGISTRIES).map(|c| c.message.clone());
             Conditions::of(&mut status.conditions, generation, now).set(SERVICE_REGISTRIES, false, reason, &message);
@@ -93,14 +102,8 @@ pub async fn register(
             apply::apply(&kube_services, &name, &headless).await?;
         }
     }
-    let owned = |k: &&KubeService| k.owner_references().iter().any(|o| Some(&o.uid) == service.metadata.uid.as_ref());
-    for stale in current.iter().filter(owned).filter(|c| desired.iter().all(|d| d.name_any() != c.name_any())) {
-        match kube_services.delete(&stale.name_any(), &DeleteParams::background()).await {
-            Ok(_) => {}
-            Err(kube::Error::Api(e)) if e.code == 404 => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
+    let stale = current.iter().filter(|c| desired.iter().all(|d| d.name_any() != c.name_any()));
+    delete_owned(&kube_services, service, stale).await?;
     if desired.is_empty() {
         Conditions::of(&mut status.conditions, generation, now).remove(SERVICE_REGISTRIES);
     } else {
@@ -112,6 +115,24 @@ pub async fn register(
             "Registered",
             format!("tasks are registered under {}", names.join(", ")),
         );
+        return Ok(Some(REGISTERED_RECHECK));
     }
     Ok(None)
+}
+
+/// Deletes those of `candidates` that `service` owns (never another service's of the same label).
+async fn delete_owned<'a>(
+    api: &Api<KubeService>,
+    service: &Service,
+    candidates: impl Iterator<Item = &'a KubeService>,
+) -> Result<()> {
+    let owned = |k: &&KubeService| k.owner_references().iter().any(|o| Some(&o.uid) == service.metadata.uid.as_ref());
+    for stale in candidates.filter(owned) {
+        match api.delete(&stale.name_any(), &DeleteParams::background()).await {
+            Ok(_) => {}
+            Err(kube::Error::Api(e)) if e.code == 404 => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
 }
