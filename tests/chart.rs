@@ -382,7 +382,8 @@ fn the_chart_serves_the_console_only_when_enabled_and_acknowledged() {
     let on = ["console.enabled=true", "console.allowPlainHttp=true", "console.hosts={ecs.example.com}"];
     let objects = rendered_objects(&on);
     let args = operator_args(&objects);
-    for flag in ["--console-bind-address=0.0.0.0:8446", "--console-allow-plain-http", "--console-host=ecs.example.com"] {
+    for flag in ["--console-bind-address=0.0.0.0:8446", "--console-allow-plain-http", "--console-host=ecs.example.com"]
+    {
         assert!(args.iter().any(|a| a == flag), "{flag} in {args:?}");
     }
     let service = object(&objects, "Service", "kube-ecs-console").expect("the console Service");
