@@ -126,7 +126,15 @@ enum Change {
     Other,
 }
 
+/// Stream renders at once, across every open page: one change seen by many open pages (twenty
+/// viewers of a cluster) re-renders them all at the same moment, and each render holds its page's
+/// objects decoded; a few at a time bound that peak (the operator's RSS) for a few milliseconds of
+/// queueing.
+static RENDERS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
 async fn render(page: &Page, session: &Session) -> String {
+    // Never closed: a permit always comes.
+    let _permit = RENDERS.acquire().await;
     let markup = match views::fragment(page, session).await {
         Ok(markup) => markup,
         Err(e) => views::layout::error_box(&e),
