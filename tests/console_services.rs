@@ -473,6 +473,12 @@ async fn an_ecr_repository_shows_images_pushed_with_crane_previews_a_lifecycle_p
     );
     let browser = signed_in(&console).await;
     browser.click("//nav/a[text()='ECR']").await;
+    // The list is live: a repository created with the API shows up without a reload.
+    browser.wait_for("//main[@data-live='open']").await;
+    let other = format!("{ns}/api");
+    support::ecr::aws_ok(ecr, &key, &["create-repository", "--repository-name", &other]);
+    browser.wait_for(&format!("//table[@id='repositories']//a[text()='{other}']")).await;
+    assert!(browser.has("//main[@data-updated]").await, "the new repository arrived over the live stream");
     browser.click(&format!("//table[@id='repositories']//a[text()='{name}']")).await;
     let page = browser.client.current_url().await.expect("url").to_string();
     wait_for_image_row(&browser, &page, &format!("//table[@id='images']//tr[@data-digest='{d2}']")).await;

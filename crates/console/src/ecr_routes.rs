@@ -1,5 +1,5 @@
-//! ECR's pages' routes (views::ecr): the namespace's repositories and one repository, read as the
-//! identity; a repository's page previews a draft lifecycle policy (given in its query, or posted by
+//! ECR's pages' routes (views::ecr): one repository, read as the identity (the namespace's list is
+//! a live `Page`, served by the router's fallback); a repository's page previews a draft lifecycle policy (given in its query, or posted by
 //! its form) and saves it as the Repository's `spec.lifecyclePolicy` (a merge patch as the identity),
 //! or shows or downloads the Repository's manifest with it instead (GitOps).
 
@@ -27,22 +27,8 @@ use crate::views::{ecr, layout};
 
 pub fn router() -> Router<Arc<App>> {
     Router::new()
-        .route("/ns/{ns}/repositories", get(repositories))
         .route("/ns/{ns}/repositories/{name}", get(repository))
         .route("/ns/{ns}/repositories/{name}/lifecycle-policy", post(lifecycle_policy))
-}
-
-async fn repositories(State(app): State<Arc<App>>, headers: HeaderMap, Path(ns): Path<String>) -> Response {
-    let Some(session) = app.sessions.find(&headers) else { return not_signed_in(&app) };
-    if !is_name(&ns) {
-        return StatusCode::NOT_FOUND.into_response();
-    }
-    let started = Instant::now();
-    let (status, body) = match ecr::repositories(&session.identity.client, &ns).await {
-        Ok(markup) => (StatusCode::OK, markup),
-        Err(e) => (e.status(), layout::error_box(&e)),
-    };
-    timed(status, layout::page("Private repositories", &session, &ns, body, None), started)
 }
 
 #[derive(Deserialize)]

@@ -202,6 +202,9 @@ fn changes(client: &kube::Client, page: &Page) -> BoxStream<'static, Change> {
         Page::Families { .. } | Page::Family { .. } => {
             streams.push(ticks(Api::<TaskDefinition>::namespaced(client.clone(), ns), None));
         }
+        Page::Repositories { .. } => {
+            streams.push(ticks(Api::<kube_ecs_api::repository::Repository>::namespaced(client.clone(), ns), None));
+        }
         Page::Revision { .. } => {}
     }
     futures::stream::select_all(streams).boxed()

@@ -64,6 +64,7 @@ pub enum Page {
     Task { ns: String, id: String },
     Service { ns: String, name: String },
     ServiceLogs { ns: String, name: String },
+    Repositories { ns: String },
     Families { ns: String },
     Family { ns: String, family: String },
     Revision { ns: String, family: String, revision: i64 },
@@ -97,6 +98,7 @@ impl Page {
                 Some(Self::ServiceLogs { ns: owned(1), name: owned(3) })
             }
             ["ns", _, "task-definitions"] if names(1..2) => Some(Self::Families { ns: owned(1) }),
+            ["ns", _, "repositories"] if names(1..2) => Some(Self::Repositories { ns: owned(1) }),
             ["ns", _, "task-definitions", _] if names(1..2) && names(3..4) => {
                 Some(Self::Family { ns: owned(1), family: owned(3) })
             }
@@ -116,6 +118,7 @@ impl Page {
             Self::Task { ns, id } => format!("/ns/{ns}/tasks/{id}"),
             Self::Service { ns, name } => format!("/ns/{ns}/services/{name}"),
             Self::ServiceLogs { ns, name } => format!("/ns/{ns}/services/{name}/logs"),
+            Self::Repositories { ns } => format!("/ns/{ns}/repositories"),
             Self::Families { ns } => format!("/ns/{ns}/task-definitions"),
             Self::Family { ns, family } => format!("/ns/{ns}/task-definitions/{family}"),
             Self::Revision { ns, family, revision } => format!("/ns/{ns}/task-definitions/{family}/{revision}"),
@@ -129,6 +132,7 @@ impl Page {
             | Self::Task { ns, .. }
             | Self::Service { ns, .. }
             | Self::ServiceLogs { ns, .. }
+            | Self::Repositories { ns }
             | Self::Families { ns }
             | Self::Family { ns, .. }
             | Self::Revision { ns, .. } => ns,
@@ -143,6 +147,7 @@ impl Page {
             Self::Task { id, .. } => format!("Task {id}"),
             Self::Service { name, .. } => format!("Service {name}"),
             Self::ServiceLogs { name, .. } => format!("Service {name} · Logs"),
+            Self::Repositories { .. } => "Private repositories".into(),
             Self::Families { .. } => "Task definitions".into(),
             Self::Family { family, .. } => format!("Task definition {family}"),
             Self::Revision { family, revision, .. } => format!("{family}:{revision}"),
@@ -168,6 +173,7 @@ mod tests {
             Page::Task { ns: "team-a".into(), id: "0123abcd".into() },
             Page::Service { ns: "team-a".into(), name: "web".into() },
             Page::ServiceLogs { ns: "team-a".into(), name: "web".into() },
+            Page::Repositories { ns: "team-a".into() },
             Page::Families { ns: "team-a".into() },
             Page::Family { ns: "team-a".into(), family: "web".into() },
             Page::Revision { ns: "team-a".into(), family: "web".into(), revision: 3 },

@@ -36,6 +36,7 @@ pub async fn fragment(page: &Page, session: &Session) -> Result<Markup> {
         Page::Task { ns, id } => task::fragment(session, ns, id).await,
         Page::Service { ns, name } => service::fragment(session, ns, name).await,
         Page::ServiceLogs { ns, name } => service_logs::fragment(session, ns, name).await,
+        Page::Repositories { ns } => ecr::repositories(client, ns).await,
         Page::Families { ns } => task_definitions::families(client, ns).await,
         Page::Family { ns, family } => task_definitions::family(client, ns, family).await,
         Page::Revision { ns, family, revision } => task_definitions::revision(client, ns, family, *revision).await,
