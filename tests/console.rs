@@ -9,15 +9,17 @@ mod support;
 
 #[path = "console/browser.rs"]
 mod browser;
+#[path = "console/common.rs"]
+mod common;
 #[path = "console/process.rs"]
 mod process;
 #[path = "console/raw_http.rs"]
 mod raw_http;
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use browser::Browser;
+use common::{admin_kubeconfig, kubeconfig_as, signed_in};
 use kube::api::Api;
 use kube_ecs::api::{Task, TaskDefinition};
 use process::ConsoleProcess;
@@ -67,30 +69,6 @@ async fn simulated_cluster(client: &kube::Client, ns: &str) {
         ("4", "8Gi"),
     )
     .await;
-}
-
-/// Opens a browser signed in to `console` with its printed URL.
-async fn signed_in(console: &ConsoleProcess) -> Browser {
-    let browser = Browser::open().await;
-    browser.client.goto(&console.login_url).await.expect("opening the printed URL");
-    browser.wait_for("//table[@id='clusters']").await;
-    browser
-}
-
-fn admin_kubeconfig() -> PathBuf {
-    support::cluster().kubeconfig().to_path_buf()
-}
-
-/// A kubeconfig that acts as `user` (impersonation, as `kubectl --as` does).
-fn kubeconfig_as(user: &str, ns: &str) -> PathBuf {
-    let text = std::fs::read_to_string(admin_kubeconfig()).expect("admin kubeconfig");
-    let mut config: serde_yaml::Value = serde_yaml::from_str(&text).expect("kubeconfig YAML");
-    for entry in config["users"].as_sequence_mut().expect("users") {
-        entry["user"]["as"] = serde_yaml::Value::String(user.to_string());
-    }
-    let path = std::env::temp_dir().join(format!("kube-ecs-console-{ns}.kubeconfig"));
-    std::fs::write(&path, serde_yaml::to_string(&config).expect("YAML")).expect("writing the kubeconfig");
-    path
 }
 
 #[tokio::test]

@@ -11,48 +11,23 @@ mod support;
 
 #[path = "console/browser.rs"]
 mod browser;
+#[path = "console/common.rs"]
+mod common;
 #[path = "console/process.rs"]
 mod process;
 #[path = "console/raw_http.rs"]
 mod raw_http;
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use browser::Browser;
+use common::{admin_kubeconfig, choose, fill, kubeconfig_as, signed_in};
 use k8s_openapi::api::apps::v1::ControllerRevision;
 use kube::api::{Api, DeleteParams};
 use kube_ecs::api::{EcsCluster, TaskDefinition, TaskDefinitionSpec};
 use process::ConsoleProcess;
 
 const HOSTILE: &str = "<script>alert(1)</script> javascript:alert(2)";
-
-fn admin_kubeconfig() -> PathBuf {
-    support::cluster().kubeconfig().to_path_buf()
-}
-
-async fn signed_in(console: &ConsoleProcess) -> Browser {
-    let browser = Browser::open().await;
-    browser.client.goto(&console.login_url).await.expect("opening the printed URL");
-    browser.wait_for("//table[@id='clusters']").await;
-    browser
-}
-
-/// Replaces the value of the input or textarea `id` with `text`.
-async fn fill(browser: &Browser, id: &str, text: &str) {
-    let element = browser.wait_for(&format!("//*[@id='{id}']")).await;
-    element.clear().await.unwrap_or_else(|e| panic!("clearing {id}: {e}"));
-    element.send_keys(text).await.unwrap_or_else(|e| panic!("typing into {id}: {e}"));
-}
-
-async fn choose(browser: &Browser, id: &str, value: &str) {
-    browser
-        .wait_for(&format!("//select[@id='{id}']"))
-        .await
-        .select_by_value(value)
-        .await
-        .unwrap_or_else(|e| panic!("choosing {value} in {id}: {e}"));
-}
 
 /// The spec of revision `revision` of the family object `name`, as its tasks run it.
 async fn revision_spec(client: &kube::Client, ns: &str, name: &str, revision: i64) -> TaskDefinitionSpec {
@@ -361,7 +336,7 @@ async fn a_viewer_sees_no_create_buttons_and_the_wizard_shows_the_apiservers_ref
     let read =
         serde_json::json!([{"apiGroups": ["ecs.kube-ecs.dev"], "resources": ["*"], "verbs": ["get", "list", "watch"]}]);
     support::ecs_api::grant_role(&client, &viewer, &ns, "view", read).await;
-    let console = ConsoleProcess::start(&process::kubeconfig_as(&admin_kubeconfig(), &viewer, &ns), &ns);
+    let console = ConsoleProcess::start(&kubeconfig_as(&viewer, &ns), &ns);
     let browser = Browser::open().await;
     browser.client.goto(&console.login_url).await.expect("sign in");
     assert!(browser.text("//div[@id='who']").await.contains(&viewer));

@@ -10,15 +10,17 @@ mod support;
 
 #[path = "console/browser.rs"]
 mod browser;
+#[path = "console/common.rs"]
+mod common;
 #[path = "console/process.rs"]
 mod process;
 #[path = "console/raw_http.rs"]
 mod raw_http;
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use browser::Browser;
+use common::{admin_kubeconfig, choose, fill, kubeconfig_as, session_of, signed_in, simulated_cluster};
 use kube::api::Api;
 use kube_ecs::api::{Service, TaskDefinition};
 use process::ConsoleProcess;
@@ -46,52 +48,6 @@ async fn definition(client: &kube::Client, ns: &str, family: &str, revision: i64
     .await;
 }
 
-/// A simulated cluster named after the namespace with two instances.
-async fn simulated_cluster(client: &kube::Client, ns: &str) {
-    support::ecs_cluster(client, ns, serde_json::json!({}), 2, ("4", "8Gi")).await;
-}
-
-async fn signed_in(console: &ConsoleProcess) -> Browser {
-    let browser = Browser::open().await;
-    browser.client.goto(&console.login_url).await.expect("opening the printed URL");
-    browser.wait_for("//table[@id='clusters']").await;
-    browser
-}
-
-fn admin_kubeconfig() -> PathBuf {
-    support::cluster().kubeconfig().to_path_buf()
-}
-
-/// A kubeconfig that acts as `user` (impersonation, as `kubectl --as` does).
-fn kubeconfig_as(user: &str, ns: &str) -> PathBuf {
-    let text = std::fs::read_to_string(admin_kubeconfig()).expect("admin kubeconfig");
-    let mut config: serde_yaml::Value = serde_yaml::from_str(&text).expect("kubeconfig YAML");
-    for entry in config["users"].as_sequence_mut().expect("users") {
-        entry["user"]["as"] = serde_yaml::Value::String(user.to_string());
-    }
-    let path = std::env::temp_dir().join(format!("kube-ecs-console-{ns}.kubeconfig"));
-    std::fs::write(&path, serde_yaml::to_string(&config).expect("YAML")).expect("writing the kubeconfig");
-    path
-}
-
-/// Types `text` into the field `id` (emptied first).
-async fn fill(browser: &Browser, id: &str, text: &str) {
-    let field = browser.wait_for(&format!("//*[@id='{id}']")).await;
-    field.clear().await.expect("clearing");
-    field.send_keys(text).await.expect("typing");
-}
-
-async fn select(browser: &Browser, id: &str, value: &str) {
-    browser.wait_for(&format!("//select[@id='{id}']")).await.select_by_value(value).await.expect("selecting");
-}
-
-/// The session cookie and the page's CSRF token, for hand-made requests as this browser's user.
-async fn session_of(browser: &Browser) -> (String, String) {
-    let cookie = browser.client.get_named_cookie("kube_ecs_console").await.expect("session cookie");
-    let csrf = browser.wait_for("//input[@name='_csrf']").await.attr("value").await.expect("attr").expect("csrf");
-    (format!("kube_ecs_console={}", cookie.value()), csrf)
-}
-
 #[tokio::test]
 async fn creates_a_service_whose_counts_go_live_to_desired_then_deploys_a_new_revision_to_completed() {
     setup();
@@ -105,7 +61,7 @@ async fn creates_a_service_whose_counts_go_live_to_desired_then_deploys_a_new_re
     browser.client.goto(&format!("{}/ns/{ns}/clusters/{ns}/services", console.base())).await.expect("services");
     browser.click("//a[@id='create-service']").await;
     fill(&browser, "service_name", "web").await;
-    select(&browser, "task_definition", "web:1").await;
+    choose(&browser, "task_definition", "web:1").await;
     fill(&browser, "desired_count", "2").await;
     fill(&browser, "minimum_healthy_percent", "50").await;
     browser.click("//input[@id='circuit_breaker']").await;
@@ -172,7 +128,7 @@ async fn creates_a_service_whose_counts_go_live_to_desired_then_deploys_a_new_re
     // Update to a new revision: the deployment is watched on the page until COMPLETED.
     definition(&client, &ns, "web", 2).await;
     browser.click("//a[@id='update-service']").await;
-    select(&browser, "task_definition", "web:2").await;
+    choose(&browser, "task_definition", "web:2").await;
     browser.click("//button[@id='submit-apply']").await;
     browser.wait_for("//dl[@id='service-summary']").await;
     let updated = Instant::now();
@@ -553,7 +509,7 @@ async fn run_task_overrides_each_containers_command_and_environment_with_placeme
     let console = ConsoleProcess::start(&admin_kubeconfig(), &ns);
     let browser = signed_in(&console).await;
     browser.client.goto(&format!("{}/ns/{ns}/clusters/{ns}/run-task", console.base())).await.expect("form");
-    select(&browser, "task_definition", "pair:1").await;
+    choose(&browser, "task_definition", "pair:1").await;
     browser.click("//button[@id='load-containers']").await;
     // One section per container of the revision, the choice kept.
     browser.wait_for("//fieldset[@data-container='sidecar']").await;
