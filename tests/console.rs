@@ -201,7 +201,7 @@ async fn runs_a_task_on_a_real_node_and_watches_it_stop_with_its_exit_code_and_l
     browser.click("//a[@id='run-task']").await;
     browser.wait_for("//select[@id='task_definition']").await.select_by_value("job:1").await.expect("revision");
     browser.wait_for("//input[@id='container']").await.send_keys("app").await.expect("container");
-    let script = r#"["echo hello from the console; echo \"<script>alert(1)</script> javascript:alert(2)\"; echo \"greeting=$GREETING\"; sleep 2; exit 3"]"#;
+    let script = r#"["echo hello from the console; echo \"<script>alert(1)</script> javascript:alert(2)\"; echo \"greeting=$GREETING\"; sleep 5; exit 3"]"#;
     browser.wait_for("//input[@id='command']").await.send_keys(script).await.expect("command");
     browser
         .wait_for("//textarea[@id='environment']")
