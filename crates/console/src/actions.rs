@@ -21,6 +21,8 @@ pub const FIELD_MANAGER: &str = "kube-ecs-console";
 /// RunTask's bound on count.
 const MAX_COUNT: u32 = 10;
 
+crate::extract::csrf_form!(RunTaskForm, StopForm);
+
 /// The Run task form as posted.
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct RunTaskForm {

@@ -24,6 +24,8 @@ use crate::page::is_name;
 /// The most tasks the form asks for (the ECS console has no bound; a typo of 10000 is refused).
 const MAX_DESIRED: i32 = 1000;
 
+crate::extract::csrf_form!(ServiceForm);
+
 /// The service form as posted (create and update share it; `service_name` is create's only).
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct ServiceForm {

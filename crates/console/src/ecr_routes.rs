@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{Form, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use kube::api::{Api, Patch, PatchParams};
@@ -17,9 +17,9 @@ use serde::Deserialize;
 
 use crate::actions::FIELD_MANAGER;
 use crate::error::ConsoleError;
-use crate::page::is_name;
+use crate::extract::{Names, Posted, SignedIn, csrf_form};
 use crate::rights::allowed;
-use crate::server::{App, csrf_refused, not_signed_in, timed};
+use crate::server::{App, timed};
 use crate::session::Session;
 use crate::views::ecr::PolicyForm;
 use crate::views::gitops::{self, Intent};
@@ -39,14 +39,10 @@ struct RepositoryQuery {
 
 async fn repository(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    Path((ns, name)): Path<(String, String)>,
+    SignedIn(session): SignedIn,
+    Names((ns, name)): Names<(String, String)>,
     Query(query): Query<RepositoryQuery>,
 ) -> Response {
-    let Some(session) = app.sessions.find(&headers) else { return not_signed_in(&app) };
-    if !is_name(&ns) || !is_name(&name) {
-        return StatusCode::NOT_FOUND.into_response();
-    }
     repository_page(&app, &session, &ns, &name, query.policy.as_deref(), PolicyForm::default(), StatusCode::OK).await
 }
 
@@ -78,6 +74,7 @@ struct PolicyPost {
     #[serde(default)]
     policy: String,
 }
+csrf_form!(PolicyPost);
 
 /// The Repository with `policy` (ECR's JSON, checked by `ecr::parse` with ECR's messages) as its
 /// lifecycle policy.
@@ -93,17 +90,9 @@ fn with_policy(repository: &Repository, policy: &str) -> Result<Repository, Cons
 
 async fn lifecycle_policy(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    Path((ns, name)): Path<(String, String)>,
-    Form(posted): Form<PolicyPost>,
+    Names((ns, name)): Names<(String, String)>,
+    Posted(session, posted): Posted<PolicyPost>,
 ) -> Response {
-    let Some(session) = app.sessions.find(&headers) else { return not_signed_in(&app) };
-    if !session.csrf_matches(&posted.csrf) {
-        return csrf_refused();
-    }
-    if !is_name(&ns) || !is_name(&name) {
-        return StatusCode::NOT_FOUND.into_response();
-    }
     let draft = Some(posted.policy.as_str());
     if posted.intent == "preview" {
         return repository_page(&app, &session, &ns, &name, draft, PolicyForm::default(), StatusCode::OK).await;

@@ -18,6 +18,7 @@ pub mod actions;
 pub mod actions_service;
 pub mod ecr_routes;
 pub mod error;
+pub mod extract;
 pub mod follow;
 pub mod form_fields;
 pub mod guard;

@@ -7,17 +7,16 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{Form, Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::post;
 use kube_ecs_api::Task;
 use maud::html;
 
 use crate::actions::{self, RunTaskForm};
 use crate::error::{ConsoleError, Result};
-use crate::page::is_name;
-use crate::server::{App, csrf_refused, not_signed_in, timed};
+use crate::extract::{Names, Posted};
+use crate::server::{App, timed};
 use crate::views::{gitops, layout, run_task};
 
 pub fn router() -> Router<Arc<App>> {
@@ -41,18 +40,9 @@ pub fn tasks_manifest(form: &RunTaskForm, ns: &str, cluster: &str) -> Result<ser
 }
 
 async fn manifest(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    Path((ns, cluster)): Path<(String, String)>,
-    Form(form): Form<RunTaskForm>,
+    Names((ns, cluster)): Names<(String, String)>,
+    Posted(session, form): Posted<RunTaskForm>,
 ) -> Response {
-    let Some(session) = app.sessions.find(&headers) else { return not_signed_in(&app) };
-    if !session.csrf_matches(&form.csrf) {
-        return csrf_refused();
-    }
-    if !is_name(&ns) || !is_name(&cluster) {
-        return StatusCode::NOT_FOUND.into_response();
-    }
     let started = Instant::now();
     let built = tasks_manifest(&form, &ns, &cluster);
     if let (Ok(manifest), Some("download")) = (&built, form.per_container.get("intent").map(String::as_str)) {

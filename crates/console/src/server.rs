@@ -1,12 +1,12 @@
 //! The console's HTTP server: the routes, the sign-in exchange, the page and form handlers. Every
 //! route sits behind [`crate::guard::guard`]; every handler but sign-in and the static files needs
-//! a session, and every POST its CSRF token.
+//! a session, and every POST its CSRF token: handlers take them as extractors ([`crate::extract`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use crate::actions::{self, RunTaskForm, StopForm};
 use crate::error::ConsoleError;
+use crate::extract::{Names, Posted, SignedIn, csrf_form};
 use crate::guard::Allowed;
 use crate::identity::Identity;
 use crate::page::{ClusterTab, Page, is_name};
@@ -206,14 +207,11 @@ struct SignOutForm {
     #[serde(default, rename = "_csrf")]
     csrf: String,
 }
+csrf_form!(SignOutForm);
 
 /// Ends the session (its CSRF token required: a forced sign-out is a nuisance, not harmless) and
 /// clears the cookie. In local mode a new sign-in needs a new `kube-ecs console` URL.
-async fn sign_out(State(app): State<Arc<App>>, headers: HeaderMap, Form(form): Form<SignOutForm>) -> Response {
-    let Some(session) = app.sessions.find(&headers) else { return not_signed_in(&app) };
-    if !session.csrf_matches(&form.csrf) {
-        return csrf_refused();
-    }
+async fn sign_out(State(app): State<Arc<App>>, headers: HeaderMap, _: Posted<SignOutForm>) -> Response {
     app.sessions.end(&headers);
     let mut response = sign_in_page(&app, StatusCode::OK, "You are signed out.");
     if let Ok(value) = HeaderValue::from_str(&crate::session::clear_cookie()) {
@@ -244,8 +242,7 @@ struct PageQuery {
     next: Option<String>,
 }
 
-async fn page(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri, Query(query): Query<PageQuery>) -> Response {
-    let Some(session) = app.sessions.find(&headers) else { return not_signed_in(&app) };
+async fn page(SignedIn(session): SignedIn, uri: Uri, Query(query): Query<PageQuery>) -> Response {
     let Some(page) = Page::parse(uri.path()) else {
         return (StatusCode::NOT_FOUND, Html(layout::bare("Not found", html! { h1 { "Not found" } }).into_string()))
             .into_response();
@@ -280,19 +277,7 @@ pub(crate) fn timed(status: StatusCode, markup: Markup, started: Instant) -> Res
     response
 }
 
-pub(crate) fn csrf_refused() -> Response {
-    (StatusCode::FORBIDDEN, "the form's CSRF token is missing or is not this session's").into_response()
-}
-
-async fn run_task_form(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    Path((ns, cluster)): Path<(String, String)>,
-) -> Response {
-    let Some(session) = app.sessions.find(&headers) else { return not_signed_in(&app) };
-    if !is_name(&ns) || !is_name(&cluster) {
-        return StatusCode::NOT_FOUND.into_response();
-    }
+async fn run_task_form(SignedIn(session): SignedIn, Names((ns, cluster)): Names<(String, String)>) -> Response {
     run_task_page(&session, &ns, &cluster, &RunTaskForm::default(), None, StatusCode::OK).await
 }
 
@@ -315,18 +300,9 @@ async fn run_task_page(
 /// Runs the form's tasks as the identity: to the task (or the cluster's tasks) when created, back
 /// to the form with the apiserver's answer (and its status code) when not.
 async fn run_task(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    Path((ns, cluster)): Path<(String, String)>,
-    Form(form): Form<RunTaskForm>,
+    Names((ns, cluster)): Names<(String, String)>,
+    Posted(session, form): Posted<RunTaskForm>,
 ) -> Response {
-    let Some(session) = app.sessions.find(&headers) else { return not_signed_in(&app) };
-    if !session.csrf_matches(&form.csrf) {
-        return csrf_refused();
-    }
-    if !is_name(&ns) || !is_name(&cluster) {
-        return StatusCode::NOT_FOUND.into_response();
-    }
     if form.loads_containers() {
         return run_task_page(&session, &ns, &cluster, &form, None, StatusCode::OK).await;
     }
@@ -337,19 +313,7 @@ async fn run_task(
     }
 }
 
-async fn stop_task(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    Path((ns, id)): Path<(String, String)>,
-    Form(form): Form<StopForm>,
-) -> Response {
-    let Some(session) = app.sessions.find(&headers) else { return not_signed_in(&app) };
-    if !session.csrf_matches(&form.csrf) {
-        return csrf_refused();
-    }
-    if !is_name(&ns) || !is_name(&id) {
-        return StatusCode::NOT_FOUND.into_response();
-    }
+async fn stop_task(Names((ns, id)): Names<(String, String)>, Posted(session, form): Posted<StopForm>) -> Response {
     let page = Page::Task { ns: ns.clone(), id: id.clone() };
     match actions::stop_task(&session.identity.client, &ns, &id, &form.reason).await {
         Ok(()) => Redirect::to(&page.path()).into_response(),

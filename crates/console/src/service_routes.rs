@@ -8,8 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{Form, Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use kube::api::Api;
@@ -18,9 +17,10 @@ use kube_ecs_api::ecs_names::cluster_reference;
 
 use crate::actions_service::{self, ServiceForm};
 use crate::error::ConsoleError;
-use crate::page::{Page, is_name};
+use crate::extract::{Names, Posted, SignedIn};
+use crate::page::Page;
 use crate::rights::allowed;
-use crate::server::{App, csrf_refused, not_signed_in, timed};
+use crate::server::{App, timed};
 use crate::session::Session;
 use crate::views::gitops::{self, Intent};
 use crate::views::layout;
@@ -54,31 +54,11 @@ async fn page(
     timed(status, layout::page(title, session, ns, body, None), started)
 }
 
-async fn create_form(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    Path((ns, cluster)): Path<(String, String)>,
-) -> Response {
-    let Some(session) = app.sessions.find(&headers) else { return not_signed_in(&app) };
-    if !is_name(&ns) || !is_name(&cluster) {
-        return StatusCode::NOT_FOUND.into_response();
-    }
+async fn create_form(SignedIn(session): SignedIn, Names((ns, cluster)): Names<(String, String)>) -> Response {
     page(&session, &ns, &cluster, Mode::Create, &ServiceForm::default(), Outcome::default(), StatusCode::OK).await
 }
 
-async fn create(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    Path((ns, cluster)): Path<(String, String)>,
-    Form(form): Form<ServiceForm>,
-) -> Response {
-    let Some(session) = app.sessions.find(&headers) else { return not_signed_in(&app) };
-    if !session.csrf_matches(&form.csrf) {
-        return csrf_refused();
-    }
-    if !is_name(&ns) || !is_name(&cluster) {
-        return StatusCode::NOT_FOUND.into_response();
-    }
+async fn create(Names((ns, cluster)): Names<(String, String)>, Posted(session, form): Posted<ServiceForm>) -> Response {
     let built = actions_service::service_object(&form, &ns, &cluster, None)
         .and_then(|service| Ok((gitops::manifest(&service)?, service)));
     let result = match built {
@@ -104,9 +84,6 @@ async fn create(
 
 /// The service as it is now (as the identity reads it), or the response that says why not.
 async fn current(session: &Session, ns: &str, name: &str) -> Result<Service, Response> {
-    if !is_name(ns) || !is_name(name) {
-        return Err(StatusCode::NOT_FOUND.into_response());
-    }
     Api::<Service>::namespaced(session.identity.client.clone(), ns).get(name).await.map_err(|e| {
         let e = ConsoleError::from(e);
         let body = layout::error_box(&e);
@@ -115,12 +92,7 @@ async fn current(session: &Session, ns: &str, name: &str) -> Result<Service, Res
     })
 }
 
-async fn update_form(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    Path((ns, name)): Path<(String, String)>,
-) -> Response {
-    let Some(session) = app.sessions.find(&headers) else { return not_signed_in(&app) };
+async fn update_form(SignedIn(session): SignedIn, Names((ns, name)): Names<(String, String)>) -> Response {
     let service = match current(&session, &ns, &name).await {
         Ok(service) => service,
         Err(response) => return response,
@@ -131,16 +103,7 @@ async fn update_form(
     page(&session, &ns, &cluster, mode, &ServiceForm::of(&service), Outcome::default(), StatusCode::OK).await
 }
 
-async fn update(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    Path((ns, name)): Path<(String, String)>,
-    Form(form): Form<ServiceForm>,
-) -> Response {
-    let Some(session) = app.sessions.find(&headers) else { return not_signed_in(&app) };
-    if !session.csrf_matches(&form.csrf) {
-        return csrf_refused();
-    }
+async fn update(Names((ns, name)): Names<(String, String)>, Posted(session, form): Posted<ServiceForm>) -> Response {
     let existing = match current(&session, &ns, &name).await {
         Ok(service) => service,
         Err(response) => return response,
@@ -192,28 +155,11 @@ fn delete_page(session: &Session, ns: &str, name: &str, error: Option<&ConsoleEr
     timed(status, layout::page("Delete service", session, ns, body, None), Instant::now())
 }
 
-async fn delete_form(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    Path((ns, name)): Path<(String, String)>,
-) -> Response {
-    let Some(session) = app.sessions.find(&headers) else { return not_signed_in(&app) };
-    if !is_name(&ns) || !is_name(&name) {
-        return StatusCode::NOT_FOUND.into_response();
-    }
+async fn delete_form(SignedIn(session): SignedIn, Names((ns, name)): Names<(String, String)>) -> Response {
     delete_page(&session, &ns, &name, None)
 }
 
-async fn delete(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    Path((ns, name)): Path<(String, String)>,
-    Form(form): Form<ServiceForm>,
-) -> Response {
-    let Some(session) = app.sessions.find(&headers) else { return not_signed_in(&app) };
-    if !session.csrf_matches(&form.csrf) {
-        return csrf_refused();
-    }
+async fn delete(Names((ns, name)): Names<(String, String)>, Posted(session, form): Posted<ServiceForm>) -> Response {
     let existing = match current(&session, &ns, &name).await {
         Ok(service) => service,
         Err(response) => return response,

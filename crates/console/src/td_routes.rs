@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{Form, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::Query;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use kube::api::{Api, Patch, PatchParams};
@@ -16,8 +16,9 @@ use serde::Deserialize;
 
 use crate::actions::FIELD_MANAGER;
 use crate::error::ConsoleError;
-use crate::page::{Page, is_name};
-use crate::server::{App, csrf_refused, not_signed_in, timed};
+use crate::extract::{Names, Posted, SignedIn, csrf_form};
+use crate::page::Page;
+use crate::server::{App, timed};
 use crate::session::Session;
 use crate::views::{gitops, layout, td_compare};
 
@@ -36,15 +37,10 @@ struct CompareQuery {
 }
 
 async fn compare(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    Path((ns, family)): Path<(String, String)>,
+    SignedIn(session): SignedIn,
+    Names((ns, family)): Names<(String, String)>,
     Query(query): Query<CompareQuery>,
 ) -> Response {
-    let Some(session) = app.sessions.find(&headers) else { return not_signed_in(&app) };
-    if !is_name(&ns) || !is_name(&family) {
-        return StatusCode::NOT_FOUND.into_response();
-    }
     let started = Instant::now();
     let (status, body) = match td_compare::compare(&session.identity.client, &ns, &family, query.a, query.b).await {
         Ok(markup) => (StatusCode::OK, markup),
@@ -58,6 +54,7 @@ struct DeregisterForm {
     #[serde(default, rename = "_csrf")]
     csrf: String,
 }
+csrf_form!(DeregisterForm);
 
 fn deregister_page(session: &Session, ns: &str, family: &str, revision: i64, error: Option<&ConsoleError>) -> Response {
     let status = error.map_or(StatusCode::OK, ConsoleError::status);
@@ -66,28 +63,20 @@ fn deregister_page(session: &Session, ns: &str, family: &str, revision: i64, err
 }
 
 async fn deregister_form(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    Path((ns, family, revision)): Path<(String, String, i64)>,
+    SignedIn(session): SignedIn,
+    Names((ns, family, revision)): Names<(String, String, i64)>,
 ) -> Response {
-    let Some(session) = app.sessions.find(&headers) else { return not_signed_in(&app) };
-    if !is_name(&ns) || !is_name(&family) || revision < 1 {
+    if revision < 1 {
         return StatusCode::NOT_FOUND.into_response();
     }
     deregister_page(&session, &ns, &family, revision, None)
 }
 
 async fn deregister(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    Path((ns, family, revision)): Path<(String, String, i64)>,
-    Form(form): Form<DeregisterForm>,
+    Names((ns, family, revision)): Names<(String, String, i64)>,
+    Posted(session, _): Posted<DeregisterForm>,
 ) -> Response {
-    let Some(session) = app.sessions.find(&headers) else { return not_signed_in(&app) };
-    if !session.csrf_matches(&form.csrf) {
-        return csrf_refused();
-    }
-    if !is_name(&ns) || !is_name(&family) || revision < 1 {
+    if revision < 1 {
         return StatusCode::NOT_FOUND.into_response();
     }
     match deregistered(&session.identity.client, &ns, &family, revision).await {

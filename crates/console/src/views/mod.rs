@@ -4,6 +4,7 @@
 pub mod cluster;
 pub mod cluster_metrics;
 pub mod clusters;
+pub mod compute_options;
 pub mod create_cluster;
 pub mod ecr;
 pub mod events;

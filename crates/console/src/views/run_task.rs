@@ -10,7 +10,7 @@ use kube_ecs_api::{EcsCluster, TaskDefinition};
 use kube_ecs_domain::revisions::family_of;
 use maud::{Markup, html};
 
-use super::layout;
+use super::{compute_options, layout};
 use crate::actions::RunTaskForm;
 use crate::error::{ConsoleError, Result};
 
@@ -41,11 +41,7 @@ pub async fn form(
         })
         .collect();
     revisions.sort();
-    // A user who may not read the cluster can still run tasks on it: the providers list is then empty.
-    let providers: Vec<String> = cluster
-        .map(|c| c.spec.node_pools.iter().map(|p| p.capacity_provider().to_string()).collect())
-        .unwrap_or_default();
-    let compute = |value: &str| values.compute == value;
+    let providers = compute_options::providers(cluster.as_ref().ok());
     let containers = loaded_containers(client, ns, &definitions_list, &values.task_definition).await;
     let per = |kind: &str, name: &str| values.per_container.get(&format!("{kind}.{name}")).cloned().unwrap_or_default();
     Ok(html! {
@@ -73,21 +69,7 @@ pub async fn form(
                 label for="count" { "Desired tasks" }
                 input #count type="number" name="count" min="1" max="10" value=(if values.count.is_empty() { "1" } else { &values.count });
             }
-            fieldset {
-                legend { "Compute options" }
-                label for="compute" { "Launch type or capacity provider" }
-                select #compute name="compute" {
-                    option value="" selected[compute("")] { "Cluster default" }
-                    @for lt in ["EC2", "FARGATE", "EXTERNAL"] {
-                        @let value = format!("launch:{lt}");
-                        option value=(value) selected[compute(&value)] { "Launch type " (lt) }
-                    }
-                    @for p in &providers {
-                        @let value = format!("provider:{p}");
-                        option value=(value) selected[compute(&value)] { "Capacity provider " (p) }
-                    }
-                }
-            }
+            (compute_options::fieldset(&values.compute, &providers))
             @for name in &containers {
                 fieldset.container-override data-container=(name) {
                     legend { "Container " (name) " overrides" }

@@ -12,7 +12,7 @@ use kube_ecs_domain::gitops::GitOpsOwner;
 use kube_ecs_domain::revisions::family_of;
 use maud::{Markup, html};
 
-use super::{gitops, layout};
+use super::{compute_options, gitops, layout};
 use crate::actions_service::ServiceForm;
 use crate::error::{ConsoleError, Result};
 use crate::session::Session;
@@ -76,9 +76,7 @@ pub async fn form(
     if !values.task_definition.is_empty() && !choices.contains(&values.task_definition) {
         choices.insert(0, values.task_definition.clone());
     }
-    let providers: Vec<String> = cluster_object
-        .map(|c| c.spec.node_pools.iter().map(|p| p.capacity_provider().to_string()).collect())
-        .unwrap_or_default();
+    let providers = compute_options::providers(cluster_object.as_ref().ok());
     let (title, action, apply_label, owner) = match &mode {
         Mode::Create => {
             ("Create service".to_string(), format!("/ns/{ns}/clusters/{cluster}/create-service"), "Create", None)
@@ -88,7 +86,6 @@ pub async fn form(
         }
     };
     let creating = matches!(mode, Mode::Create);
-    let compute = |value: &str| values.compute == value;
     Ok(html! {
         p.crumbs {
             a href={ "/ns/" (ns) "/clusters" } { "Clusters" } " › "
@@ -120,21 +117,7 @@ pub async fn form(
                 label for="desired_count" { "Desired tasks" }
                 input #desired_count type="number" name="desired_count" min="0" value=(if values.desired_count.is_empty() && creating { "1" } else { &values.desired_count });
             }
-            fieldset {
-                legend { "Compute options" }
-                label for="compute" { "Launch type or capacity provider" }
-                select #compute name="compute" {
-                    option value="" selected[compute("")] { "Cluster default" }
-                    @for lt in ["EC2", "FARGATE", "EXTERNAL"] {
-                        @let value = format!("launch:{lt}");
-                        option value=(value) selected[compute(&value)] { "Launch type " (lt) }
-                    }
-                    @for p in &providers {
-                        @let value = format!("provider:{p}");
-                        option value=(value) selected[compute(&value)] { "Capacity provider " (p) }
-                    }
-                }
-            }
+            (compute_options::fieldset(&values.compute, &providers))
             fieldset {
                 legend { "Deployment options" }
                 label for="minimum_healthy_percent" { "Minimum healthy percent (default 100)" }

@@ -7,6 +7,8 @@ use serde_json::{Map, Value, json};
 
 use kube_ecs_api::ecs_names::cluster_object_name;
 
+crate::extract::csrf_form!(ClusterForm);
+
 /// The form as posted.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(default)]

@@ -9,8 +9,8 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Form, Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::Query;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use k8s_openapi::api::apps::v1::ControllerRevision;
@@ -28,7 +28,7 @@ use super::field_errors::{FieldErrors, cluster_input, task_definition_input};
 use super::td_form::TdForm;
 use super::write::{Answer, send};
 use crate::error::ConsoleError;
-use crate::page::is_name;
+use crate::extract::{Names, Posted, SignedIn, csrf_form};
 use crate::server::App;
 use crate::session::Session;
 use crate::views::td_wizard::{self, WizardPage};
@@ -51,36 +51,6 @@ pub fn router() -> Router<Arc<App>> {
         .route("/ns/{ns}/task-definitions/new", get(td_form).post(td_submit))
         .route("/ns/{ns}/task-definitions/new/validate", post(td_validate))
         .route("/ns/{ns}/task-definitions/new/from-json", post(td_from_json))
-}
-
-/// The session, or the response for a request without one (or for a namespace that is no name).
-/// (The refusal is boxed: a `Response` is large next to an `Arc`.)
-fn signed_in(app: &App, headers: &HeaderMap, ns: &str) -> Result<Arc<Session>, Box<Response>> {
-    let session = app.sessions.find(headers).ok_or_else(|| {
-        // The home page shows the sign-in page of this console's mode.
-        (
-            StatusCode::UNAUTHORIZED,
-            Html(
-                layout::bare(
-                    "Sign in",
-                    maud::html! {
-                        h1 { "Sign in" } p { "You are not signed in. " a href="/" { "Sign in" } }
-                    },
-                )
-                .into_string(),
-            ),
-        )
-            .into_response()
-    });
-    let session = session.map_err(Box::new)?;
-    if !is_name(ns) {
-        return Err(Box::new(StatusCode::NOT_FOUND.into_response()));
-    }
-    Ok(session)
-}
-
-fn csrf_refused() -> Response {
-    (StatusCode::FORBIDDEN, "the form's CSRF token is missing or is not this session's").into_response()
 }
 
 fn whole_page(session: &Session, ns: &str, title: &str, status: StatusCode, body: Markup) -> Response {
@@ -131,28 +101,12 @@ fn download(name: &str, yaml: String) -> Response {
 /// ECS clusters are cluster-scoped: RBAC is asked without a namespace.
 const CLUSTER_RBAC: (&str, &str) = ("", "ecsclusters");
 
-async fn cluster_form(State(app): State<Arc<App>>, headers: HeaderMap, Path(ns): Path<String>) -> Response {
-    let session = match signed_in(&app, &headers, &ns) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
+async fn cluster_form(SignedIn(session): SignedIn, Names(ns): Names<String>) -> Response {
     let body = create_cluster::render(&ns, &session.csrf, &ClusterForm::default(), &FieldErrors::default(), None);
     form_page(&session, &ns, "Create cluster", StatusCode::OK, CLUSTER_RBAC, body).await
 }
 
-async fn cluster_submit(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    Path(ns): Path<String>,
-    Form(form): Form<ClusterForm>,
-) -> Response {
-    let session = match signed_in(&app, &headers, &ns) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
-    if !session.csrf_matches(&form.csrf) {
-        return csrf_refused();
-    }
+async fn cluster_submit(Names(ns): Names<String>, Posted(session, form): Posted<ClusterForm>) -> Response {
     let manifest = form.manifest();
     let (errors, shown, status) = match form.action.as_str() {
         "manifest" => (FieldErrors::default(), Some(yaml::<EcsCluster>(&manifest)), StatusCode::OK),
@@ -359,16 +313,7 @@ async fn td_page(
     form_page(session, ns, "Create new task definition", status, (ns, "taskdefinitions"), body).await
 }
 
-async fn td_form(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    Path(ns): Path<String>,
-    Query(query): Query<FromQuery>,
-) -> Response {
-    let session = match signed_in(&app, &headers, &ns) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
+async fn td_form(SignedIn(session): SignedIn, Names(ns): Names<String>, Query(query): Query<FromQuery>) -> Response {
     let from = query.from.trim();
     if from.is_empty() {
         return td_page(&session, &ns, &TdForm::new_definition(), &FieldErrors::default(), None, None, StatusCode::OK)
@@ -392,19 +337,7 @@ fn field<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
     pairs.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
 }
 
-async fn td_submit(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    Path(ns): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> Response {
-    let session = match signed_in(&app, &headers, &ns) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
-    if !session.csrf_matches(field(&pairs, "_csrf")) {
-        return csrf_refused();
-    }
+async fn td_submit(Names(ns): Names<String>, Posted(session, pairs): Posted<Vec<(String, String)>>) -> Response {
     let mut form = TdForm::from_pairs(&pairs);
     if form.containers.is_empty() {
         form.containers = TdForm::new_definition().containers;
@@ -441,19 +374,7 @@ async fn td_submit(
 }
 
 /// The live validation: the form's spec and the apiserver's dry-run answer, placed by input.
-async fn td_validate(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    Path(ns): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> Response {
-    let session = match signed_in(&app, &headers, &ns) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
-    if !session.csrf_matches(field(&pairs, "_csrf")) {
-        return csrf_refused();
-    }
+async fn td_validate(Names(ns): Names<String>, Posted(session, pairs): Posted<Vec<(String, String)>>) -> Response {
     let form = TdForm::from_pairs(&pairs);
     let (status, errors, _) = td_send(&session.identity.client, &ns, &form, true).await;
     let body = json!({"status": status.as_u16(), "json": spec_json(&form.to_spec()), "errors": errors});
@@ -467,21 +388,10 @@ struct FromJson {
     #[serde(default)]
     json: String,
 }
+csrf_form!(FromJson);
 
 /// The JSON tab's "Apply to form": the form's inputs rendered from the JSON (maud-escaped HTML).
-async fn td_from_json(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    Path(ns): Path<String>,
-    Form(body): Form<FromJson>,
-) -> Response {
-    let session = match signed_in(&app, &headers, &ns) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
-    if !session.csrf_matches(&body.csrf) {
-        return csrf_refused();
-    }
+async fn td_from_json(Names(ns): Names<String>, Posted(session, body): Posted<FromJson>) -> Response {
     let spec: Value = match serde_json::from_str(&body.json) {
         Ok(spec @ Value::Object(_)) => spec,
         Ok(_) => return (StatusCode::BAD_REQUEST, "The JSON is not an object.").into_response(),
