@@ -457,8 +457,14 @@ async fn an_ecr_repository_shows_images_pushed_with_crane_previews_a_lifecycle_p
     let target = commands.lines().find_map(|l| l.strip_prefix("docker push ")).expect("a docker push line").to_string();
     assert_eq!(target, format!("{}/{name}:latest", ecr.front), "{commands}");
     browser.screenshot("ecr-repository").await;
+    // The page is live: the pushed tag shows without a reload, the policy editor below untouched.
+    browser.wait_for("//main[@data-live='open']").await;
+    fill(&browser, "policy", "typed before the push").await;
     crane.ok(&["copy", &v2, &target]);
-    wait_for_image_row(&browser, &page, &format!("//tr[@data-digest='{d2}']/td[1][contains(text(),'latest')]")).await;
+    browser.wait_for(&format!("//tr[@data-digest='{d2}']/td[1][contains(text(),'latest')]")).await;
+    assert!(browser.has("//main[@data-updated]").await, "the pushed tag arrived over the live stream");
+    let typed = browser.wait_for("//textarea[@id='policy']").await.prop("value").await.expect("value");
+    assert_eq!(typed.as_deref(), Some("typed before the push"), "a live update keeps what is typed");
 
     // A draft policy previewed: the older image would expire, the newer stays; nothing is deleted.
     let policy = r#"{"rules":[{"rulePriority":1,"description":"keep one","selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":1},"action":{"type":"expire"}}]}"#;

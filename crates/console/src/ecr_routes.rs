@@ -13,11 +13,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use kube::api::{Api, Patch, PatchParams};
 use kube_ecs_api::repository::Repository;
+use maud::PreEscaped;
 use serde::Deserialize;
 
 use crate::actions::FIELD_MANAGER;
 use crate::error::ConsoleError;
 use crate::extract::{Names, Posted, SignedIn, csrf_form};
+use crate::live;
+use crate::page::Page;
 use crate::rights::allowed;
 use crate::server::{App, timed};
 use crate::session::Session;
@@ -58,11 +61,21 @@ async fn repository_page(
     let started = Instant::now();
     form.csrf = &session.csrf;
     form.may_save = allowed(&session.identity.client, ns, "patch", "repositories").await;
-    let (status, body) = match ecr::repository(&session.identity.client, ns, name, &app.ecr, draft, &form).await {
-        Ok(markup) => (status, markup),
-        Err(e) => (e.status(), layout::error_box(&e)),
-    };
-    timed(status, layout::page(&format!("Repository {name}"), session, ns, body, None), started)
+    let page = Page::Repository { ns: ns.to_string(), name: name.to_string() };
+    let (status, body, stream) =
+        match Api::<Repository>::namespaced(session.identity.client.clone(), ns).get(name).await {
+            Ok(repository) => {
+                // The live part as its stream renders it, so the stream sends nothing until it changes.
+                let live = live::sse_safe(ecr::live_part(&repository, jiff::Timestamp::now()).into_string());
+                let stream = live::stream_url(&page, &live);
+                (status, ecr::repository(&repository, ns, &app.ecr, draft, &form, PreEscaped(live)), Some(stream))
+            }
+            Err(e) => {
+                let e = ConsoleError::from(e);
+                (e.status(), layout::error_box(&e), None)
+            }
+        };
+    timed(status, layout::page(&page.title(), session, ns, body, stream), started)
 }
 
 #[derive(Deserialize)]

@@ -205,6 +205,10 @@ fn changes(client: &kube::Client, page: &Page) -> BoxStream<'static, Change> {
         Page::Repositories { .. } => {
             streams.push(ticks(Api::<kube_ecs_api::repository::Repository>::namespaced(client.clone(), ns), None));
         }
+        Page::Repository { name, .. } => {
+            streams
+                .push(ticks(Api::<kube_ecs_api::repository::Repository>::namespaced(client.clone(), ns), named(name)));
+        }
         Page::Revision { .. } => {}
     }
     futures::stream::select_all(streams).boxed()

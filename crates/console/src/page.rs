@@ -59,15 +59,47 @@ impl ClusterTab {
 /// (clusters and container instances are cluster-scoped).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Page {
-    Clusters { ns: String },
-    Cluster { ns: String, cluster: String, tab: ClusterTab },
-    Task { ns: String, id: String },
-    Service { ns: String, name: String },
-    ServiceLogs { ns: String, name: String },
-    Repositories { ns: String },
-    Families { ns: String },
-    Family { ns: String, family: String },
-    Revision { ns: String, family: String, revision: i64 },
+    Clusters {
+        ns: String,
+    },
+    Cluster {
+        ns: String,
+        cluster: String,
+        tab: ClusterTab,
+    },
+    Task {
+        ns: String,
+        id: String,
+    },
+    Service {
+        ns: String,
+        name: String,
+    },
+    ServiceLogs {
+        ns: String,
+        name: String,
+    },
+    Repositories {
+        ns: String,
+    },
+    /// A repository's live part (its summary, images and what its policy expires): the page itself
+    /// holds a policy editor, served by `ecr_routes`, which a re-render must not clear.
+    Repository {
+        ns: String,
+        name: String,
+    },
+    Families {
+        ns: String,
+    },
+    Family {
+        ns: String,
+        family: String,
+    },
+    Revision {
+        ns: String,
+        family: String,
+        revision: i64,
+    },
 }
 
 /// Whether `s` can be a Kubernetes object name (DNS-1123 subdomain): what the path segments of
@@ -99,6 +131,9 @@ impl Page {
             }
             ["ns", _, "task-definitions"] if names(1..2) => Some(Self::Families { ns: owned(1) }),
             ["ns", _, "repositories"] if names(1..2) => Some(Self::Repositories { ns: owned(1) }),
+            ["ns", _, "repositories", _] if names(1..2) && names(3..4) => {
+                Some(Self::Repository { ns: owned(1), name: owned(3) })
+            }
             ["ns", _, "task-definitions", _] if names(1..2) && names(3..4) => {
                 Some(Self::Family { ns: owned(1), family: owned(3) })
             }
@@ -119,6 +154,7 @@ impl Page {
             Self::Service { ns, name } => format!("/ns/{ns}/services/{name}"),
             Self::ServiceLogs { ns, name } => format!("/ns/{ns}/services/{name}/logs"),
             Self::Repositories { ns } => format!("/ns/{ns}/repositories"),
+            Self::Repository { ns, name } => format!("/ns/{ns}/repositories/{name}"),
             Self::Families { ns } => format!("/ns/{ns}/task-definitions"),
             Self::Family { ns, family } => format!("/ns/{ns}/task-definitions/{family}"),
             Self::Revision { ns, family, revision } => format!("/ns/{ns}/task-definitions/{family}/{revision}"),
@@ -133,6 +169,7 @@ impl Page {
             | Self::Service { ns, .. }
             | Self::ServiceLogs { ns, .. }
             | Self::Repositories { ns }
+            | Self::Repository { ns, .. }
             | Self::Families { ns }
             | Self::Family { ns, .. }
             | Self::Revision { ns, .. } => ns,
@@ -148,6 +185,7 @@ impl Page {
             Self::Service { name, .. } => format!("Service {name}"),
             Self::ServiceLogs { name, .. } => format!("Service {name} · Logs"),
             Self::Repositories { .. } => "Private repositories".into(),
+            Self::Repository { name, .. } => format!("Repository {name}"),
             Self::Families { .. } => "Task definitions".into(),
             Self::Family { family, .. } => format!("Task definition {family}"),
             Self::Revision { family, revision, .. } => format!("{family}:{revision}"),
@@ -174,6 +212,7 @@ mod tests {
             Page::Service { ns: "team-a".into(), name: "web".into() },
             Page::ServiceLogs { ns: "team-a".into(), name: "web".into() },
             Page::Repositories { ns: "team-a".into() },
+            Page::Repository { ns: "team-a".into(), name: "team-a.web".into() },
             Page::Families { ns: "team-a".into() },
             Page::Family { ns: "team-a".into(), family: "web".into() },
             Page::Revision { ns: "team-a".into(), family: "web".into(), revision: 3 },

@@ -163,28 +163,19 @@ pub struct PolicyForm<'a> {
     pub may_save: bool,
 }
 
-/// A repository's page. `draft`: a lifecycle policy's JSON typed on the page, to preview.
-pub async fn repository(
-    client: &kube::Client,
-    ns: &str,
-    object: &str,
-    endpoints: &EcrEndpoints,
-    draft: Option<&str>,
-    form: &PolicyForm<'_>,
-) -> Result<Markup> {
+/// A repository's live part, read as the identity (what its page's stream re-renders).
+pub async fn repository_live(client: &kube::Client, ns: &str, object: &str) -> Result<Markup> {
     let repository = Api::<Repository>::namespaced(client.clone(), ns).get(object).await?;
-    let owner = gitops::owned_by(&repository.metadata);
+    Ok(live_part(&repository, jiff::Timestamp::now()))
+}
+
+/// What changes by itself on a repository's page: its summary, its images, what its policy would
+/// expire now and what it has expired.
+pub fn live_part(repository: &Repository, now: jiff::Timestamp) -> Markup {
     let status = repository.status.clone().unwrap_or_default();
-    let name = &repository.spec.repository_name;
-    let now = jiff::Timestamp::now();
-    let current = ecr::plan::policy(&repository);
+    let current = ecr::plan::policy(repository);
     let current_json = repository.spec.lifecycle_policy.as_ref().and_then(|p| serde_json::to_string_pretty(p).ok());
-    let draft = draft.map(str::trim).filter(|d| !d.is_empty());
-    let draft_result = draft.map(|text| ecr::parse(text).map(|policy| preview(&policy, &status.images, now)));
-    Ok(html! {
-        p.crumbs { a href={ "/ns/" (ns) "/repositories" } { "Private repositories" } " › " (name) }
-        h1 { (name) }
-        @if let Some(owner) = &owner { (gitops::read_only(owner, "This repository")) }
+    html! {
         dl.summary #repository-summary {
             div.wide { dt { "URI" } dd #repository-uri { code { (status.repository_uri.as_deref().unwrap_or(fmt::NONE)) } } }
             div { dt { "Images" } dd #image-count { (fmt::opt(status.image_count)) } }
@@ -192,7 +183,6 @@ pub async fn repository(
             div { dt { "Created at" } dd { (fmt::time(status.created_at.as_ref())) } }
             div { dt { "Lifecycle policy last ran" } dd { (fmt::time(status.last_lifecycle_run.as_ref())) } }
         }
-        (push_commands(endpoints, &repository))
         h2 { "Images" }
         table.list #images {
             thead { tr { th { "Image tags" } th { "Digest" } th { "Pushed at" } th { "Size" } th { "In use" } } }
@@ -219,6 +209,47 @@ pub async fn repository(
             (Some(Err(e)), _) => { div.error { "The policy cannot be evaluated: " (e.message) } }
             _ => { p.muted #no-policy { "No lifecycle policy: no image expires." } }
         }
+        @if !status.expired_images.is_empty() {
+            h2 { "Expired by the lifecycle policy" }
+            table.list #expired-images {
+                thead { tr { th { "Image tags" } th { "Digest" } th { "Expired at" } th { "Rule priority" } } }
+                tbody {
+                    @for image in &status.expired_images {
+                        tr {
+                            td { (tags(&image.image_tags)) } td { code { (image.image_digest) } }
+                            td { (fmt::time(image.expired_at.as_ref())) } td.num { (fmt::opt(image.applied_rule_priority)) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A repository's page around its live part (`live`, as [`live_part`] rendered it): the push
+/// commands and the policy editor. `draft`: a lifecycle policy's JSON typed on the page, to preview.
+pub fn repository(
+    repository: &Repository,
+    ns: &str,
+    endpoints: &EcrEndpoints,
+    draft: Option<&str>,
+    form: &PolicyForm<'_>,
+    live: Markup,
+) -> Markup {
+    let object = repository.metadata.name.as_deref().unwrap_or_default();
+    let owner = gitops::owned_by(&repository.metadata);
+    let status = repository.status.clone().unwrap_or_default();
+    let name = &repository.spec.repository_name;
+    let current_json = repository.spec.lifecycle_policy.as_ref().and_then(|p| serde_json::to_string_pretty(p).ok());
+    let draft = draft.map(str::trim).filter(|d| !d.is_empty());
+    let draft_result =
+        draft.map(|text| ecr::parse(text).map(|policy| preview(&policy, &status.images, jiff::Timestamp::now())));
+    html! {
+        p.crumbs { a href={ "/ns/" (ns) "/repositories" } { "Private repositories" } " › " (name) }
+        h1 { (name) }
+        @if let Some(owner) = &owner { (gitops::read_only(owner, "This repository")) }
+        div #live-part { (live) }
+        (push_commands(endpoints, repository))
         h3 { "Preview a policy" }
         @if let Some(e) = form.error { div #form-error { (super::layout::error_box(e)) } }
         form.run-task method="post" action={ "/ns/" (ns) "/repositories/" (object) "/lifecycle-policy" } {
@@ -242,21 +273,7 @@ pub async fn repository(
             Some(Err(e)) => { div.error #draft-error { "ECR would refuse this policy: " (e.message) } }
             None => {}
         }
-        @if !status.expired_images.is_empty() {
-            h2 { "Expired by the lifecycle policy" }
-            table.list #expired-images {
-                thead { tr { th { "Image tags" } th { "Digest" } th { "Expired at" } th { "Rule priority" } } }
-                tbody {
-                    @for image in &status.expired_images {
-                        tr {
-                            td { (tags(&image.image_tags)) } td { code { (image.image_digest) } }
-                            td { (fmt::time(image.expired_at.as_ref())) } td.num { (fmt::opt(image.applied_rule_priority)) }
-                        }
-                    }
-                }
-            }
-        }
-    })
+    }
 }
 
 #[cfg(test)]

@@ -38,6 +38,7 @@ pub async fn fragment(page: &Page, session: &Session) -> Result<Markup> {
         Page::Service { ns, name } => service::fragment(session, ns, name).await,
         Page::ServiceLogs { ns, name } => service_logs::fragment(session, ns, name).await,
         Page::Repositories { ns } => ecr::repositories(client, ns).await,
+        Page::Repository { ns, name } => ecr::repository_live(client, ns, name).await,
         Page::Families { ns } => task_definitions::families(client, ns).await,
         Page::Family { ns, family } => task_definitions::family(client, ns, family).await,
         Page::Revision { ns, family, revision } => task_definitions::revision(client, ns, family, *revision).await,
