@@ -363,19 +363,9 @@ async fn task_definition_revisions_compare_as_a_diff_and_deregister_to_inactive(
     assert_eq!(wizard, format!("/ns/{ns}/task-definitions/new?from=web:1"));
     browser.click("//a[@id='deregister']").await;
     browser.click("//button[@id='submit-deregister']").await;
-    // The revision page is not live (a revision's JSON never changes): reloaded until the controller
-    // has recorded the revision INACTIVE.
-    let page = format!("{}/ns/{ns}/task-definitions/web/1", console.base());
-    let deadline = Instant::now() + support::WAIT;
-    loop {
-        browser.wait_for("//h1/span").await;
-        if browser.has("//h1/span[text()='INACTIVE']").await {
-            break;
-        }
-        assert!(Instant::now() < deadline, "revision 1 never showed INACTIVE");
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        browser.client.goto(&page).await.expect("revision page");
-    }
+    // Back on the revision's page, which follows the family: INACTIVE once the controller records it.
+    browser.wait_for("//h1/span").await;
+    browser.wait_for("//h1/span[text()='INACTIVE']").await;
     assert!(!browser.has("//a[@id='deregister']").await, "an INACTIVE revision offers no Deregister");
     let definitions: Api<TaskDefinition> = Api::namespaced(client.clone(), &ns);
     assert_eq!(definitions.get("web").await.expect("web").spec.deregistered_revisions, vec![1]);

@@ -61,7 +61,7 @@ pub async fn stream(State(app): State<Arc<App>>, headers: HeaderMap, Query(query
     let Some(session) = app.sessions.find(&headers) else {
         return (StatusCode::UNAUTHORIZED, "sign in first").into_response();
     };
-    let Some(page) = Page::parse(&query.page).filter(Page::is_live) else {
+    let Some(page) = Page::parse(&query.page) else {
         return (StatusCode::NOT_FOUND, "no such live page").into_response();
     };
     let changes = changes(&session.identity.client, &page);
@@ -209,7 +209,10 @@ fn changes(client: &kube::Client, page: &Page) -> BoxStream<'static, Change> {
             streams
                 .push(ticks(Api::<kube_ecs_api::repository::Repository>::namespaced(client.clone(), ns), named(name)));
         }
-        Page::Revision { .. } => {}
+        // A revision's JSON never changes; its status does (deregistered: INACTIVE).
+        Page::Revision { family, .. } => {
+            streams.push(ticks(Api::<TaskDefinition>::namespaced(client.clone(), ns), named(family)));
+        }
     }
     futures::stream::select_all(streams).boxed()
 }

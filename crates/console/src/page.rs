@@ -191,11 +191,6 @@ impl Page {
             Self::Revision { family, revision, .. } => format!("{family}:{revision}"),
         }
     }
-
-    /// Whether the page changes by itself (a revision's JSON never does).
-    pub fn is_live(&self) -> bool {
-        !matches!(self, Self::Revision { .. })
-    }
 }
 
 #[cfg(test)]

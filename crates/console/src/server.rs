@@ -262,7 +262,7 @@ async fn page(SignedIn(session): SignedIn, uri: Uri, Query(query): Query<PageQue
     };
     // Rendered (and escaped) by maud above; PreEscaped below only puts that markup back.
     let body = live::sse_safe(body.into_string());
-    let stream = (page.is_live() && cursor.is_none()).then(|| live::stream_url(&page, &body));
+    let stream = cursor.is_none().then(|| live::stream_url(&page, &body));
     let markup = layout::page(&page.title(), &session, page.namespace(), PreEscaped(body), stream);
     timed(status, markup, started)
 }
