@@ -50,11 +50,27 @@ fn apply_objects(cluster: &LocalCluster, path: &Path, objects: Vec<serde_json::V
 }
 
 /// Waits until every named CRD is Established (its kinds are served).
+///
+/// `kubectl wait --for=condition` fails at once, rather than waiting, when it reads a CRD the
+/// apiserver has not yet given `status.conditions` (".status.conditions accessor error: <nil> is of
+/// the type <nil>", kubernetes/kubernetes#66439; seen right after the apply on a loaded machine):
+/// that answer is asked again until the timeout.
 fn wait_established(cluster: &LocalCluster, crds: &[&str], timeout: Duration) -> Result<(), Error> {
-    let mut args =
-        vec!["wait".to_string(), "--for=condition=Established".into(), format!("--timeout={}s", timeout.as_secs())];
-    args.extend(crds.iter().map(|c| format!("crd/{c}")));
-    kubectl(cluster, &args.iter().map(String::as_str).collect::<Vec<_>>())
+    let deadline = Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now()).as_secs().max(1);
+        let mut args = vec!["wait".to_string(), "--for=condition=Established".into(), format!("--timeout={left}s")];
+        args.extend(crds.iter().map(|c| format!("crd/{c}")));
+        match kubectl(cluster, &args.iter().map(String::as_str).collect::<Vec<_>>()) {
+            Err(Error::Startup(message)) if message.contains(".status.conditions accessor error") => {
+                if Instant::now() >= deadline {
+                    return Err(Error::Startup(message));
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            other => return other,
+        }
+    }
 }
 
 fn kubectl(cluster: &LocalCluster, args: &[&str]) -> Result<(), Error> {
