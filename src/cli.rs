@@ -1,6 +1,7 @@
 //! Command-line interface: parsed once into typed options, then dispatched.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -116,19 +117,8 @@ pub struct RunArgs {
     pub ecs_api: EcsApiArgs,
     #[command(flatten)]
     pub ecr: crate::ecr::EcrArgs,
-    /// Serve the web console on this address (empty: off); users sign in with a Kubernetes bearer
-    /// token and act with its rights only (docs/console.md). Plain HTTP: put TLS in front of it, or
-    /// reach it with `kubectl port-forward`.
-    #[arg(long, env = "KUBE_ECS_CONSOLE_BIND_ADDRESS", default_value = "")]
-    pub console_bind_address: String,
-    /// `host:port` names browsers reach the console by (beside the loopback names of its port);
-    /// requests naming any other Host are refused (DNS rebinding).
-    #[arg(long = "console-host", env = "KUBE_ECS_CONSOLE_HOSTS", value_delimiter = ',')]
-    pub console_hosts: Vec<String>,
-    /// Serve the console beyond loopback without TLS: only behind a TLS-terminating Ingress or proxy
-    /// (tokens and session cookies would otherwise cross the network in clear).
-    #[arg(long, env = "KUBE_ECS_CONSOLE_ALLOW_PLAIN_HTTP")]
-    pub console_allow_plain_http: bool,
+    #[command(flatten)]
+    pub console: crate::console_in_operator::OperatorConsoleArgs,
 }
 
 /// Options of the ECS API endpoint (docs/ecs-api.md).
@@ -253,39 +243,17 @@ async fn run_operator(args: RunArgs) -> anyhow::Result<()> {
     let ecs = &args.ecs_api;
     let ecr =
         args.ecr.start(&ecs.ecs_api_region, &ecs.ecs_api_account, &ecs.ecs_api_keys_namespace, client.clone()).await?;
-    if !args.console_bind_address.is_empty() {
-        let listen: std::net::SocketAddr =
-            args.console_bind_address.parse().context("--console-bind-address must be host:port")?;
-        if !listen.ip().is_loopback() && !args.console_allow_plain_http {
-            anyhow::bail!(
-                "--console-bind-address {listen} is not a loopback address: the console serves plain HTTP, so put \
-                 TLS in front of it and pass --console-allow-plain-http (or bind 127.0.0.1 and use kubectl port-forward)"
-            );
-        }
-        // The operator's configuration gives the cluster's URL and CA only: sessions carry the
-        // signed-in user's token (kube_ecs_console::identity).
-        // With the ECS API on, its access keys sign in too (the same Secrets, watched here as well).
+    // With the ECS API on, its access keys sign in to the console too (the same Secrets, watched here
+    // as well); the ECR pages' push commands name the registry's proxy endpoint (where users push).
+    if !args.console.console_bind_address.is_empty() {
         let keys = ecs_api.is_some().then(|| {
             let (store, feed) =
                 kube_ecs_endpoint::keys::KeyStore::watch(client.clone(), &args.ecs_api.ecs_api_keys_namespace);
             tokio::spawn(feed);
-            std::sync::Arc::new(crate::console::EndpointKeys(store))
-                as std::sync::Arc<dyn kube_ecs_console::sign_in::AccessKeys>
+            Arc::new(crate::console::EndpointKeys(store)) as Arc<dyn kube_ecs_console::sign_in::AccessKeys>
         });
-        // The ECR pages' push commands name the registry's proxy endpoint (where users push).
         let registry = ecr.as_ref().map(|ecr| ecr.proxy_endpoint.clone());
-        let console =
-            kube_ecs_console::Console::with_token_sign_in(listen, kube_config.clone(), keys, &args.console_hosts)
-                .await
-                .context("binding the console")?
-                .with_ecr(kube_ecs_console::views::ecr::EcrEndpoints { registry, api: None });
-        tracing::info!(address = %console.address(), "web console listening");
-        tokio::spawn(async move {
-            if let Err(e) = console.serve().await {
-                tracing::error!(error = %e, "the web console stopped");
-                std::process::exit(1);
-            }
-        });
+        args.console.start(&kube_config, keys, registry).await?;
     }
     if let Some(config) = ecs_api {
         // Every replica serves the API: it keeps no state of its own, the apiserver has it all.

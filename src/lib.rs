@@ -9,6 +9,7 @@
 
 pub mod cli;
 pub mod console;
+pub mod console_in_operator;
 pub mod demo;
 pub mod ecr;
 pub mod logs;

@@ -367,15 +367,19 @@ const ECR_ON: [&str; 5] = [
 ];
 
 /// The console: off by default; on, the operator serves it on the pod network behind a Service with
-/// ClientIP affinity (sessions live in one replica), and only once TLS in front is acknowledged.
+/// ClientIP affinity (sessions live in one replica), over HTTPS with its certificate, or over plain
+/// HTTP only once TLS in front is acknowledged.
 #[test]
-fn the_chart_serves_the_console_only_when_enabled_and_acknowledged() {
+fn the_chart_serves_the_console_only_when_enabled_with_tls_or_acknowledged() {
     let (ok, default, err) = helm_template(&[]);
     assert!(ok, "helm template: {err}");
     assert!(!default.contains("console"), "no console in the default rendering:\n{default}");
 
     let (ok, _, err) = helm_template(&["console.enabled=true"]);
-    assert!(!ok && err.contains("console.allowPlainHttp=true is required"), "refused without TLS acknowledged: {err}");
+    assert!(
+        !ok && err.contains("console.tls.secretName or console.allowPlainHttp=true is required"),
+        "refused without a certificate or TLS in front acknowledged: {err}"
+    );
     let (ok, _, err) = helm_template(&["console.enabled=true", "console.allowPlainHttp=true", "console.port=8080"]);
     assert!(!ok && err.contains("console.port must be"), "refused on the metrics port: {err}");
 
@@ -389,6 +393,26 @@ fn the_chart_serves_the_console_only_when_enabled_and_acknowledged() {
     let service = object(&objects, "Service", "kube-ecs-console").expect("the console Service");
     assert_eq!(service["spec"]["sessionAffinity"], "ClientIP");
     assert_eq!(service["spec"]["ports"][0]["targetPort"], "console");
+    assert_eq!(service["spec"]["ports"][0]["appProtocol"], "http");
+
+    // With a certificate: HTTPS from the operator itself, its Secret mounted read-only.
+    let objects = rendered_objects(&["console.enabled=true", "console.tls.secretName=console-tls"]);
+    let args = operator_args(&objects);
+    for flag in
+        ["--console-tls-cert=/etc/kube-ecs/console-tls/tls.crt", "--console-tls-key=/etc/kube-ecs/console-tls/tls.key"]
+    {
+        assert!(args.iter().any(|a| a == flag), "{flag} in {args:?}");
+    }
+    assert!(!args.iter().any(|a| a == "--console-allow-plain-http"), "{args:?}");
+    let pod =
+        &object(&objects, "Deployment", "kube-ecs").expect("the operator's Deployment")["spec"]["template"]["spec"];
+    let volume = pod["volumes"].as_array().and_then(|v| v.iter().find(|v| v["name"] == "console-tls")).expect("volume");
+    assert_eq!(volume["secret"]["secretName"], "console-tls");
+    let mount =
+        pod["containers"][0]["volumeMounts"].as_array().and_then(|m| m.iter().find(|m| m["name"] == "console-tls"));
+    assert_eq!(mount.expect("mount")["readOnly"], true);
+    let service = object(&objects, "Service", "kube-ecs-console").expect("the console Service");
+    assert_eq!(service["spec"]["ports"][0]["appProtocol"], "https");
 }
 
 /// The operator container's args.

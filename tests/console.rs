@@ -586,3 +586,78 @@ async fn operator_mode_signs_in_with_a_bearer_token_or_an_access_key_and_acts_wi
     assert!(!browser.has("//a[@id='run-task']").await, "the key's rights: no Run button");
     browser.close().await;
 }
+
+/// `curl` of the console over HTTPS trusting `ca` (none: the system's trust store); returns
+/// (success, the answer's head and body, stderr).
+fn curl_https(ca: Option<&std::path::Path>, args: &[&str]) -> (bool, String, String) {
+    let mut command = std::process::Command::new("curl");
+    command.args(["-sS", "-i", "--max-time", "10"]);
+    if let Some(ca) = ca {
+        command.arg("--cacert").arg(ca);
+    }
+    let out = command.args(args).output().expect("running curl (hack/install-deps.sh installs it)");
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+/// The console as the operator serves it with a certificate (`--console-tls-cert`/`--console-tls-key`,
+/// chart `console.tls.secretName`): a client trusting the certificate signs in with a bearer token
+/// over HTTPS and gets a `Secure` session cookie that opens the pages; a client that does not trust it
+/// is refused by TLS itself, and plain HTTP on the port gets no page.
+// Multi-threaded: the console runs on this test's runtime while curl blocks a thread.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_mode_serves_https_with_a_configured_certificate() {
+    setup();
+    let client = support::client().await;
+    let ns = support::namespace(&client, "console-tls").await;
+    let (ok, _, stderr) = support::kubectl(&["create", "serviceaccount", "reader", "-n", &ns], None);
+    assert!(ok, "{stderr}");
+    let user = format!("system:serviceaccount:{ns}:reader");
+    let read =
+        serde_json::json!([{"apiGroups": ["ecs.kube-ecs.dev"], "resources": ["*"], "verbs": ["get", "list", "watch"]}]);
+    ecs_api::grant_role(&client, &user, &ns, "view", read).await;
+    let (ok, token, stderr) = support::kubectl(&["create", "token", "reader", "-n", &ns], None);
+    assert!(ok, "{stderr}");
+
+    let dir = std::env::temp_dir().join(format!("kube-ecs-console-tls-{ns}"));
+    let (certificate, private_key) = support::tls::self_signed_for_loopback(&dir);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
+    let args = kube_ecs::console_in_operator::OperatorConsoleArgs {
+        console_bind_address: format!("127.0.0.1:{port}"),
+        console_hosts: vec![],
+        console_tls_cert: Some(certificate.clone()),
+        console_tls_key: Some(private_key),
+        console_allow_plain_http: false,
+    };
+    args.start(&ecs_api::kube_config().await, None, None).await.expect("the console starts");
+
+    let base = format!("https://127.0.0.1:{port}");
+    let (ok, answer, stderr) = curl_https(Some(&certificate), &[&format!("{base}/")]);
+    assert!(ok && answer.starts_with("HTTP/1.1 401"), "the sign-in page over HTTPS: {answer}{stderr}");
+    let body = format!("token={}", token.trim());
+    let origin = format!("Origin: {base}");
+    let (ok, answer, stderr) =
+        curl_https(Some(&certificate), &["-H", &origin, "--data", &body, &format!("{base}/sign-in")]);
+    assert!(ok, "{stderr}");
+    let cookie = answer
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: ").or_else(|| l.strip_prefix("Set-Cookie: ")))
+        .unwrap_or_else(|| panic!("a session cookie: {answer}"))
+        .trim()
+        .to_string();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    assert!(cookie.ends_with("; Secure"), "over HTTPS the session cookie is Secure: {cookie}");
+    let session = cookie.split(';').next().expect("name=value").to_string();
+    let (ok, answer, stderr) = curl_https(
+        Some(&certificate),
+        &["-H", &format!("Cookie: {session}"), &format!("{base}/ns/{ns}/task-definitions")],
+    );
+    assert!(ok && answer.starts_with("HTTP/1.1 200"), "{answer}{stderr}");
+    assert!(answer.contains(&user), "signed in as the token's ServiceAccount: {answer}");
+
+    // Not trusted: TLS refuses before any page. Plain HTTP: no page either.
+    let (ok, _, stderr) = curl_https(None, &[&format!("{base}/")]);
+    assert!(!ok && stderr.to_lowercase().contains("certificate"), "{stderr}");
+    let (ok, answer, _) = curl_https(None, &[&format!("http://127.0.0.1:{port}/")]);
+    assert!(!(ok && answer.starts_with("HTTP/1.1")), "plain HTTP got a page: {answer}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -507,19 +507,8 @@ async fn the_api_serves_https_with_a_configured_certificate() {
     let user = format!("{ns}-ci");
     ecs_api::grant(&client, &user, &ns, false).await;
     let key = ecs_api::key(&client, api, &user, &ns).await;
-    // A self-signed certificate for 127.0.0.1, as a chart's kubernetes.io/tls Secret would hold.
     let dir = std::env::temp_dir().join(format!("kube-ecs-tls-{ns}"));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let (cert, private_key) = (dir.join("tls.crt"), dir.join("tls.key"));
-    let made = std::process::Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"])
-        .args(["-addext", "subjectAltName=IP:127.0.0.1", "-keyout"])
-        .arg(&private_key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .expect("running openssl");
-    assert!(made.status.success(), "openssl: {}", String::from_utf8_lossy(&made.stderr));
+    let (cert, private_key) = support::tls::self_signed_for_loopback(&dir);
     let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
     let mut config = kube_ecs::ecs_api::EndpointConfig::new(
         format!("127.0.0.1:{port}").parse().expect("addr"),

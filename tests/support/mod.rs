@@ -23,6 +23,7 @@ pub mod ecs_api;
 pub mod gitops;
 pub mod operator;
 pub mod operator_process;
+pub mod tls;
 
 /// Generic simulated nodes in every test cluster.
 pub const GENERIC_NODES: u32 = 3;

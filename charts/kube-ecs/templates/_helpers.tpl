@@ -50,10 +50,15 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end -}}
 {{- end -}}
 
+{{- /* Where the console's TLS Secret is mounted. */ -}}
+{{- define "kube-ecs.console.tlsDir" -}}
+/etc/kube-ecs/console-tls
+{{- end -}}
+
 {{- define "kube-ecs.console.validate" -}}
 {{- if .Values.console.enabled -}}
-{{- if not .Values.console.allowPlainHttp -}}
-{{- fail "console.allowPlainHttp=true is required when console.enabled is true: the console serves plain HTTP and its users send bearer tokens, so terminate TLS in front of its Service (an Ingress) and acknowledge it, or leave it off and use `kube-ecs console` on your machine" -}}
+{{- if not (or .Values.console.tls.secretName .Values.console.allowPlainHttp) -}}
+{{- fail "console.tls.secretName or console.allowPlainHttp=true is required when console.enabled is true: its users send bearer tokens, so give the console a certificate (a kubernetes.io/tls Secret: kubectl create secret tls <name> --cert=... --key=... -n <namespace>), or terminate TLS in front of its Service (an Ingress) and acknowledge it, or leave it off and use `kube-ecs console` on your machine" -}}
 {{- end -}}
 {{- $port := int .Values.console.port -}}
 {{- if or (lt $port 1) (gt $port 65535) (eq $port (int .Values.metrics.port)) (and .Values.ecsApi.enabled (eq $port (int .Values.ecsApi.port))) (and .Values.ecr.enabled (eq $port (int .Values.ecr.front.port))) -}}

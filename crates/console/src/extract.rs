@@ -146,6 +146,7 @@ mod tests {
             allowed: Allowed::loopback(1),
             sign_in: SignIn::Kubeconfig(Arc::new(identity())),
             ecr: Default::default(),
+            https: false,
         });
         let cookie = format!("{}={}", crate::session::COOKIE, app.sessions.start(Arc::new(identity())));
         let csrf = app.sessions.find(&{

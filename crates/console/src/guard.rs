@@ -40,6 +40,13 @@ impl Allowed {
         Self { hosts, origins }
     }
 
+    /// The https origins of every name the console answers to (a console serving TLS itself).
+    pub fn over_https(mut self) -> Self {
+        let https: Vec<String> = self.hosts.iter().map(|h| format!("https://{h}")).collect();
+        self.origins.extend(https);
+        self
+    }
+
     /// Also `hosts` (`host:port` names a browser reaches the console by, e.g. behind an Ingress),
     /// with their http and https origins.
     pub fn and_hosts(mut self, hosts: &[String]) -> Self {
@@ -132,6 +139,16 @@ mod tests {
         assert!(allowed.same_origin(&headers(&[("origin", "https://console.example.com")])));
         assert!(allowed.host(&headers(&[("host", "127.0.0.1:8181")])), "kubectl port-forward");
         assert!(!allowed.host(&headers(&[("host", "evil.example")])));
+    }
+
+    #[test]
+    fn a_console_serving_tls_answers_its_https_origins() {
+        let plain = Allowed::loopback(8443);
+        assert!(!plain.same_origin(&headers(&[("origin", "https://127.0.0.1:8443")])));
+        let tls = Allowed::loopback(8443).and_hosts(&["console.example.com:8443".to_string()]).over_https();
+        assert!(tls.same_origin(&headers(&[("origin", "https://127.0.0.1:8443")])));
+        assert!(tls.same_origin(&headers(&[("origin", "https://console.example.com:8443")])));
+        assert!(!tls.same_origin(&headers(&[("origin", "https://evil.example:8443")])));
     }
 
     #[test]

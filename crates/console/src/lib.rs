@@ -33,6 +33,7 @@ pub mod session;
 pub mod sign_in;
 pub mod static_files;
 pub mod td_routes;
+pub mod tls;
 pub mod views;
 pub mod wizard;
 

@@ -49,6 +49,8 @@ pub struct App {
     pub sign_in: SignIn,
     /// Where ECR's push commands point (views::ecr).
     pub ecr: crate::views::ecr::EcrEndpoints,
+    /// Whether the console serves HTTPS (its session cookie is then `Secure`).
+    pub https: bool,
 }
 
 /// A bound console, ready to serve.
@@ -56,6 +58,7 @@ pub struct Console {
     listener: tokio::net::TcpListener,
     app: Arc<App>,
     address: SocketAddr,
+    tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
 }
 
 impl Console {
@@ -75,8 +78,9 @@ impl Console {
             allowed: Allowed::loopback(address.port()),
             sign_in: SignIn::Kubeconfig(Arc::new(identity)),
             ecr: Default::default(),
+            https: false,
         });
-        Ok(Self { listener, app, address })
+        Ok(Self { listener, app, address, tls: None })
     }
 
     /// Operator mode: users sign in with a Kubernetes bearer token (crate::sign_in). `hosts` are the
@@ -95,8 +99,9 @@ impl Console {
             allowed: Allowed::loopback(address.port()).and_hosts(hosts),
             sign_in: SignIn::Operator { base: Box::new(base), keys },
             ecr: Default::default(),
+            https: false,
         });
-        Ok(Self { listener, app, address })
+        Ok(Self { listener, app, address, tls: None })
     }
 
     /// The registry and ECR API endpoint the repository pages' push commands name.
@@ -104,6 +109,17 @@ impl Console {
         if let Some(app) = Arc::get_mut(&mut self.app) {
             app.ecr = ecr;
         }
+        self
+    }
+
+    /// Serves HTTPS with `config` (the operator's `--console-tls-cert`/`--console-tls-key`): the
+    /// session cookie becomes `Secure` and the https origins of the console's names are its own.
+    pub fn with_tls(mut self, config: Arc<tokio_rustls::rustls::ServerConfig>) -> Self {
+        if let Some(app) = Arc::get_mut(&mut self.app) {
+            app.https = true;
+            app.allowed = app.allowed.clone().over_https();
+        }
+        self.tls = Some(config);
         self
     }
 
@@ -118,7 +134,10 @@ impl Console {
 
     /// Serves until the task is dropped or the listener fails.
     pub async fn serve(self) -> std::io::Result<()> {
-        axum::serve(self.listener, router(self.app)).await
+        match self.tls {
+            Some(config) => axum::serve(crate::tls::TlsListener::new(self.listener, config)?, router(self.app)).await,
+            None => axum::serve(self.listener, router(self.app)).await,
+        }
     }
 }
 
@@ -193,7 +212,7 @@ async fn login(State(app): State<Arc<App>>, Query(query): Query<LoginQuery>) -> 
 pub(crate) fn start_session(app: &App, identity: Arc<Identity>) -> Response {
     let cookie = app.sessions.start(identity);
     let mut response = Redirect::to("/").into_response();
-    match HeaderValue::from_str(&set_cookie(&cookie)) {
+    match HeaderValue::from_str(&set_cookie(&cookie, app.https)) {
         Ok(value) => {
             response.headers_mut().insert(header::SET_COOKIE, value);
             response
@@ -214,7 +233,7 @@ csrf_form!(SignOutForm);
 async fn sign_out(State(app): State<Arc<App>>, headers: HeaderMap, _: Posted<SignOutForm>) -> Response {
     app.sessions.end(&headers);
     let mut response = sign_in_page(&app, StatusCode::OK, "You are signed out.");
-    if let Ok(value) = HeaderValue::from_str(&crate::session::clear_cookie()) {
+    if let Ok(value) = HeaderValue::from_str(&crate::session::clear_cookie(app.https)) {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
     response

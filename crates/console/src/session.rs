@@ -129,14 +129,23 @@ impl Sessions {
 }
 
 /// The `Set-Cookie` value that removes the session cookie.
-pub fn clear_cookie() -> String {
-    format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")
+pub fn clear_cookie(https: bool) -> String {
+    format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}", secure(https))
 }
 
-/// The `Set-Cookie` value of a new session. No `Secure`: the local console serves plain HTTP on the
-/// loopback address, which browsers treat as a secure context.
-pub fn set_cookie(value: &str) -> String {
-    format!("{COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}", SESSION_LIFETIME.as_secs())
+/// The `Set-Cookie` value of a new session. `Secure` when the console serves HTTPS; without it
+/// otherwise: the local console serves plain HTTP on the loopback address, which browsers treat as
+/// a secure context (and a `Secure` cookie would not be sent back over plain HTTP at all).
+pub fn set_cookie(value: &str, https: bool) -> String {
+    format!(
+        "{COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        SESSION_LIFETIME.as_secs(),
+        secure(https)
+    )
+}
+
+fn secure(https: bool) -> &'static str {
+    if https { "; Secure" } else { "" }
 }
 
 fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -164,9 +173,13 @@ mod tests {
     }
 
     #[test]
-    fn the_cookie_is_http_only_and_same_site_strict() {
-        let cookie = set_cookie("abc");
-        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    fn the_cookie_is_http_only_and_same_site_strict_and_secure_over_https() {
+        for (https, secure) in [(false, false), (true, true)] {
+            for cookie in [set_cookie("abc", https), clear_cookie(https)] {
+                assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+                assert_eq!(cookie.ends_with("; Secure"), secure, "{cookie}");
+            }
+        }
     }
 
     #[test]
