@@ -234,8 +234,12 @@ async fn the_chart_runs_the_operator_on_real_nodes() {
         assert_eq!(image.as_deref(), Some(format!("{REPOSITORY}:{TAG}").as_str()));
     }
     let deployments: Api<Deployment> = Api::namespaced(client.clone(), RELEASE_NAMESPACE);
-    let deployment = deployments.get("kube-ecs").await.expect("the chart's Deployment");
-    assert_eq!(deployment.status.and_then(|s| s.ready_replicas), Some(2));
+    // The Deployment's status follows its Pods' readiness a moment later (the deployment controller's
+    // next sync): waited for, not read once.
+    support::wait_for(&deployments, "kube-ecs", "the chart's Deployment with 2 ready replicas", |d| {
+        d.status.as_ref().and_then(|s| s.ready_replicas) == Some(2)
+    })
+    .await;
     let names: Vec<String> = pods.iter().map(name).collect();
     let leader = wait_for_holder(&client, &names, None, Duration::from_secs(60)).await;
 
