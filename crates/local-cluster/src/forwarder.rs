@@ -153,6 +153,22 @@ mod tests {
         echo.join().unwrap();
         let address = forwarder.listen_address();
         forwarder.stop();
-        assert!(TcpStream::connect_timeout(&address, Duration::from_millis(500)).is_err());
+        // The forwarded connection is closed: the client reads the end of the stream.
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        match c.read(&mut back) {
+            Ok(n) => assert_eq!(n, 0, "the forwarded connection is still open"),
+            Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}"),
+        }
+        assert!(!listening(address), "the forwarder still listens on {address}");
+    }
+
+    /// Whether something listens on `address`. A connection to an ephemeral port nobody listens on
+    /// can still succeed when the kernel picks that same port as its source (a TCP self-connect, a
+    /// simultaneous open with itself); such a connection is its own peer and proves no listener.
+    fn listening(address: SocketAddr) -> bool {
+        (0..5).any(|_| match TcpStream::connect_timeout(&address, Duration::from_millis(500)) {
+            Ok(s) => s.local_addr().ok() != Some(address),
+            Err(_) => false,
+        })
     }
 }
