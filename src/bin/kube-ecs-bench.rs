@@ -670,7 +670,7 @@ impl Operator {
     async fn wait_listening(&mut self, addresses: &[String], limit: Duration) -> Result<()> {
         let deadline = Instant::now() + limit;
         for address in addresses {
-            while tokio::net::TcpStream::connect(address).await.is_err() {
+            while !accepts(address) {
                 if let Some(status) = self.child.try_wait()? {
                     let log = std::fs::read_to_string(&self.log).unwrap_or_default();
                     let last = log.lines().last().unwrap_or_default();
@@ -793,4 +793,10 @@ fn cpu_seconds_of(pid: i32) -> f64 {
     // SAFETY: sysconf is always safe to call.
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
     ticks as f64 / hz
+}
+
+/// Whether `address` (`127.0.0.1:<port>`) is served; a TCP self-connect does not count
+/// (`local_cluster::accepts_connections`).
+fn accepts(address: &str) -> bool {
+    address.parse().is_ok_and(|a| kube_ecs::local_cluster::accepts_connections(a, Duration::from_millis(200)))
 }

@@ -30,7 +30,8 @@ impl Browser {
             .spawn()
             .expect("starting chromedriver (hack/install-deps.sh installs Debian's chromium-driver)");
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        while !kube_ecs::local_cluster::accepts_connections(address, Duration::from_millis(200)) {
             assert!(tokio::time::Instant::now() < deadline, "chromedriver never listened on {port}");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

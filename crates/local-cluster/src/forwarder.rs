@@ -159,16 +159,9 @@ mod tests {
             Ok(n) => assert_eq!(n, 0, "the forwarded connection is still open"),
             Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}"),
         }
-        assert!(!listening(address), "the forwarder still listens on {address}");
-    }
-
-    /// Whether something listens on `address`. A connection to an ephemeral port nobody listens on
-    /// can still succeed when the kernel picks that same port as its source (a TCP self-connect, a
-    /// simultaneous open with itself); such a connection is its own peer and proves no listener.
-    fn listening(address: SocketAddr) -> bool {
-        (0..5).any(|_| match TcpStream::connect_timeout(&address, Duration::from_millis(500)) {
-            Ok(s) => s.local_addr().ok() != Some(address),
-            Err(_) => false,
-        })
+        assert!(
+            !crate::ports::accepts_connections(address, Duration::from_millis(500)),
+            "the forwarder still listens on {address}"
+        );
     }
 }

@@ -12,7 +12,6 @@
 pub mod argocd;
 pub mod flux;
 
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -114,7 +113,7 @@ fn wait_listening(cluster: &LocalCluster, what: &str, port: u16, timeout: Durati
     let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
     loop {
         cluster.check_alive()?;
-        if TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_ok() {
+        if super::ports::accepts_connections(address, Duration::from_millis(200)) {
             return Ok(());
         }
         if Instant::now() > deadline {

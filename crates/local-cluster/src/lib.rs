@@ -12,6 +12,7 @@ mod forwarder;
 pub mod gitops;
 mod pki;
 mod ports;
+pub use ports::accepts_connections;
 mod process;
 pub mod real_node;
 pub mod registry;

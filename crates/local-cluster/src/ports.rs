@@ -1,7 +1,8 @@
-//! Free loopback ports, so two clusters on one machine never collide.
+//! Free loopback ports, so two clusters on one machine never collide, and whether a port is served.
 
 use std::collections::BTreeSet;
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::time::Duration;
 
 use super::Error;
 
@@ -17,4 +18,32 @@ pub fn pick_free_ports(count: usize) -> Result<Vec<u16>, Error> {
         listeners.push(listener);
     }
     Ok(listeners.iter().filter_map(|l| l.local_addr().ok().map(|a| a.port())).collect())
+}
+
+/// Whether something accepts connections on `address` (within `timeout`). A connection to a local
+/// port nobody listens on can still succeed: when the kernel picks that same port as the source, the
+/// SYN meets itself (a TCP self-connect, a simultaneous open). Such a connection is its own peer and
+/// proves no listener; it is closed at once, as while open it holds the port the awaited server wants.
+pub fn accepts_connections(address: SocketAddr, timeout: Duration) -> bool {
+    match TcpStream::connect_timeout(&address, timeout) {
+        Ok(stream) => stream.local_addr().is_ok_and(|local| local != address),
+        Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_listening_port_accepts_and_a_closed_one_does_not() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        assert!(accepts_connections(address, Duration::from_millis(500)));
+        drop(listener);
+        // Repeatedly: a self-connect on one of the tries must count as no listener either.
+        for _ in 0..50 {
+            assert!(!accepts_connections(address, Duration::from_millis(500)));
+        }
+    }
 }
