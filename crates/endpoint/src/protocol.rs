@@ -25,7 +25,7 @@ pub enum Service {
 
 impl Service {
     /// The services told apart by `X-Amz-Target` (AWS JSON 1.1).
-    const TARGETED: [Service; 7] = [
+    pub(crate) const TARGETED: [Service; 7] = [
         Service::Ecs,
         Service::Ecr,
         Service::SecretsManager,

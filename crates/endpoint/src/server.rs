@@ -10,7 +10,6 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
-use tokio_rustls::rustls;
 
 use crate::Endpoint;
 use crate::auth::{self, Signed};
@@ -85,20 +84,12 @@ pub async fn serve(endpoint: Arc<Endpoint>) -> Result<(), String> {
     }
 }
 
+/// The TLS acceptor for the configured certificate and key: the registry front's configuration
+/// (ring, TLS 1.2 and 1.3), which the console serves with too.
 fn acceptor(files: &crate::TlsFiles) -> Result<TlsAcceptor, String> {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.certificate)
-        .and_then(|certs| certs.collect())
-        .map_err(|e| format!("reading the ECS API certificate {}: {e}", files.certificate.display()))?;
-    let key = PrivateKeyDer::from_pem_file(&files.private_key)
-        .map_err(|e| format!("reading the ECS API key {}: {e}", files.private_key.display()))?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .and_then(|b| b.with_no_client_auth().with_single_cert(certs, key))
-        .map_err(|e| format!("the ECS API certificate and key do not make a TLS configuration: {e}"))?;
-    Ok(TlsAcceptor::from(Arc::new(config)))
+    kube_ecs_registry::front::server_config(&files.certificate, &files.private_key)
+        .map(TlsAcceptor::from)
+        .map_err(|e| format!("the ECS API's TLS: {e}"))
 }
 
 async fn handle(endpoint: &Endpoint, request: Request<Incoming>) -> Response<Full<Bytes>> {

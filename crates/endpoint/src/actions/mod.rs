@@ -4,7 +4,9 @@
 
 /// Runs the action an operation names: `route!(operation, { "Name" => module::action(args), ... })`.
 /// An operation without a route is UnknownOperationException (protocol.rs has already refused the
-/// operations kube-ecs does not serve; a unit test per service keeps every served one routed).
+/// operations kube-ecs does not serve; the unit test below keeps every served one routed).
+/// A service beside ECS says its errors in its own vocabulary:
+/// `route!(operation, errors: errors::in_its_terms, { ... })` puts every error of the call through it.
 macro_rules! route {
     ($operation:expr, { $($name:literal => $call:expr),* $(,)? }) => {
         match $operation {
@@ -15,6 +17,11 @@ macro_rules! route {
             )),
         }
     };
+    ($operation:expr, errors: $terms:path, { $($name:literal => $call:expr),* $(,)? }) => {{
+        let result: Result<serde_json::Value, $crate::error::EcsError> =
+            async { route!($operation, { $($name => $call),* }) }.await;
+        result.map_err($terms)
+    }};
 }
 
 mod account_settings;
@@ -106,4 +113,35 @@ fn wants_tags(include: &[String]) -> bool {
 async fn existing_cluster(call: &Call<'_>, member: Option<&str>) -> Result<kube_ecs_api::EcsCluster, EcsError> {
     let name = crate::arn::cluster_name(member);
     crate::lookup::cluster(call, &name).await?.ok_or_else(EcsError::cluster_not_found)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::protocol::Service;
+
+    /// Where a service's routes are written.
+    fn routes(service: Service) -> &'static str {
+        match service {
+            Service::Ecs => include_str!("mod.rs"),
+            Service::Ecr => include_str!("ecr/mod.rs"),
+            Service::SecretsManager => include_str!("secretsmanager/mod.rs"),
+            Service::Ssm => include_str!("ssm/mod.rs"),
+            Service::Logs => include_str!("logs/mod.rs"),
+            Service::Scheduler => include_str!("scheduler/mod.rs"),
+            Service::AutoScaling => include_str!("autoscaling/mod.rs"),
+            Service::CloudMap => include_str!("cloud_map/mod.rs"),
+        }
+    }
+
+    /// A supported operation without a route would answer UnknownOperationException; this keeps that
+    /// from happening silently, for every service on the endpoint.
+    #[test]
+    fn every_operation_the_models_serve_is_routed() {
+        for service in Service::TARGETED.into_iter().chain([Service::Scheduler]) {
+            let source = routes(service);
+            for operation in service.supported() {
+                assert!(source.contains(&format!("\"{operation}\" => ")), "{service:?}: {operation} has no route");
+            }
+        }
+    }
 }

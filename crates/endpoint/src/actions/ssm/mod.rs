@@ -18,28 +18,13 @@ pub async fn dispatch(
     operation: &str,
     input: serde_json::Value,
 ) -> Result<serde_json::Value, EcsError> {
-    let result = async {
-        route!(operation, {
-            "PutParameter" => parameters::put(call, decode(&input)?),
-            "GetParameter" => parameters::get(call, decode(&input)?),
-            "GetParameters" => parameters::get_many(call, decode(&input)?),
-            "GetParametersByPath" => parameters::get_by_path(call, decode(&input)?),
-            "DeleteParameter" => parameters::delete(call, decode(&input)?),
-            "DeleteParameters" => parameters::delete_many(call, decode(&input)?),
-            "DescribeParameters" => parameters::describe(call, decode(&input)?),
-        })
-    }
-    .await;
-    result.map_err(errors::in_ssm_terms)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn every_operation_the_model_serves_is_routed() {
-        let source = include_str!("mod.rs");
-        for operation in kube_ecs_wire::ssm::SUPPORTED_OPERATIONS {
-            assert!(source.contains(&format!("\"{operation}\" => ")), "{operation} has no route");
-        }
-    }
+    route!(operation, errors: errors::in_ssm_terms, {
+        "PutParameter" => parameters::put(call, decode(&input)?),
+        "GetParameter" => parameters::get(call, decode(&input)?),
+        "GetParameters" => parameters::get_many(call, decode(&input)?),
+        "GetParametersByPath" => parameters::get_by_path(call, decode(&input)?),
+        "DeleteParameter" => parameters::delete(call, decode(&input)?),
+        "DeleteParameters" => parameters::delete_many(call, decode(&input)?),
+        "DescribeParameters" => parameters::describe(call, decode(&input)?),
+    })
 }
