@@ -28,10 +28,10 @@ fn checker() -> PathBuf {
     .clone()
 }
 
-/// (Argo CD health, kstatus status) of `object` with the Lua script for `plural`.
-fn health(plural: &str, object: &impl serde::Serialize) -> (String, String) {
+/// (Argo CD health, kstatus status) of `object` with the Lua script `health-<script_name>.lua`.
+fn health(script_name: &str, object: &impl serde::Serialize) -> (String, String) {
     use std::io::Write;
-    let script = format!("{}/deploy/argocd/health-{plural}.lua", env!("CARGO_MANIFEST_DIR"));
+    let script = format!("{}/deploy/argocd/health-{script_name}.lua", env!("CARGO_MANIFEST_DIR"));
     let mut child = std::process::Command::new(checker())
         .args(["--lua", &script])
         .stdin(std::process::Stdio::piped())
@@ -215,21 +215,13 @@ async fn schedules_are_healthy_suspended_or_degraded() {
 fn the_argocd_config_patch_embeds_the_current_scripts() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/argocd");
     let patch = std::fs::read_to_string(format!("{dir}/argocd-cm-patch.yaml")).expect("patch");
-    for plural in [
-        "ecsclusters",
-        "taskdefinitions",
-        "tasks",
-        "services",
-        "scheduledtasks",
-        "discoverynamespaces",
-        "discoveryservices",
-    ] {
-        let script = std::fs::read_to_string(format!("{dir}/health-{plural}.lua")).expect("script");
+    for script_name in ["ecsclusters", "taskdefinitions", "tasks", "services", "scheduledtasks", "cloudmap"] {
+        let script = std::fs::read_to_string(format!("{dir}/health-{script_name}.lua")).expect("script");
         let indented: String =
             script.lines().map(|l| if l.is_empty() { "\n".to_string() } else { format!("    {l}\n") }).collect();
         assert!(
             patch.contains(&indented),
-            "argocd-cm-patch.yaml is stale for {plural}: run deploy/argocd/render-cm-patch.sh"
+            "argocd-cm-patch.yaml is stale for {script_name}: run deploy/argocd/render-cm-patch.sh"
         );
     }
 }
@@ -246,12 +238,12 @@ fn cloud_map_objects_are_healthy_once_ready_and_degraded_when_stalled() {
         serde_json::json!({"type": type_, "status": status, "reason": "R", "message": "m",
             "lastTransitionTime": "2026-01-01T00:00:00Z", "observedGeneration": 1})
     };
-    for (plural, kind) in [("discoverynamespaces", "DiscoveryNamespace"), ("discoveryservices", "DiscoveryService")] {
+    for kind in ["DiscoveryNamespace", "DiscoveryService"] {
         let ready = object(kind, serde_json::json!([condition("Ready", "True")]), 1);
-        assert_eq!(health(plural, &ready), ("Healthy".into(), "Current".into()), "{kind}");
+        assert_eq!(health("cloudmap", &ready), ("Healthy".into(), "Current".into()), "{kind}");
         let stalled = object(kind, serde_json::json!([condition("Ready", "False"), condition("Stalled", "True")]), 1);
-        assert_eq!(health(plural, &stalled), ("Degraded".into(), "Failed".into()), "{kind}");
+        assert_eq!(health("cloudmap", &stalled), ("Degraded".into(), "Failed".into()), "{kind}");
         let unobserved = object(kind, serde_json::json!([]), 0);
-        assert_eq!(health(plural, &unobserved), ("Progressing".into(), "InProgress".into()), "{kind}");
+        assert_eq!(health("cloudmap", &unobserved), ("Progressing".into(), "InProgress".into()), "{kind}");
     }
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Writes argocd-cm-patch.yaml from the health-*.lua scripts (keep them in sync: run after editing).
+# Writes argocd-cm-patch.yaml from the health-*.lua scripts, Kind:script (keep them in sync: run after
+# editing). The two Cloud Map kinds share one script.
 set -euo pipefail
 cd "$(dirname "$0")"
 {
@@ -7,7 +8,7 @@ cd "$(dirname "$0")"
   echo "# configmap argocd-cm --patch-file argocd-cm-patch.yaml)."
   echo "data:"
   for kind in EcsCluster:ecsclusters TaskDefinition:taskdefinitions Task:tasks Service:services ScheduledTask:scheduledtasks \
-      DiscoveryNamespace:discoverynamespaces DiscoveryService:discoveryservices; do
+      DiscoveryNamespace:cloudmap DiscoveryService:cloudmap; do
     echo "  resource.customizations.health.ecs.kube-ecs.dev_${kind%%:*}: |"
     sed 's/^/    /' "health-${kind##*:}.lua"
   done

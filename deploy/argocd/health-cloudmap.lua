@@ -1,6 +1,7 @@
--- Argo CD health of a Cloud Map DiscoveryService (ecs.kube-ecs.dev/v1alpha1): Healthy once the operator
--- reports it Ready (its id in status), Degraded while Stalled (a DNS name another namespace holds, or
--- a namespace that does not exist), Progressing until the operator has observed its generation.
+-- Argo CD health of the Cloud Map kinds, DiscoveryNamespace and DiscoveryService
+-- (ecs.kube-ecs.dev/v1alpha1): Healthy once the operator reports it Ready (its id in status), Degraded
+-- while Stalled (a DNS name another namespace holds, or a namespace that does not exist), Progressing
+-- until the operator has observed its generation.
 local hs = { status = "Progressing", message = "waiting for the operator" }
 if obj.status == nil then
   return hs
