@@ -7,44 +7,18 @@
 
 mod support;
 
-#[path = "console/browser.rs"]
-mod browser;
-#[path = "console/common.rs"]
-mod common;
-#[path = "console/process.rs"]
-mod process;
-#[path = "console/raw_http.rs"]
-mod raw_http;
+#[path = "console/mod.rs"]
+mod ui;
 
 use std::time::{Duration, Instant};
 
-use browser::Browser;
-use common::{admin_kubeconfig, kubeconfig_as, signed_in};
 use kube::api::Api;
 use kube_ecs::api::{Task, TaskDefinition};
-use process::ConsoleProcess;
 use support::{apply, ecs_api};
-
-/// Every test of this binary may run a task on a real node: the cluster starts with one.
-fn setup() {
-    support::with_real_nodes(1);
-    support::operator::start();
-}
-
-async fn web_definition(client: &kube::Client, ns: &str, family: &str) {
-    let definitions: Api<TaskDefinition> = Api::namespaced(client.clone(), ns);
-    apply(
-        &definitions,
-        serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "TaskDefinition", "metadata": {"name": family},
-            "spec": {"containerDefinitions": [{"name": "app", "image": "busybox:1.36", "memory": 32,
-                "entryPoint": ["sh", "-c"], "command": ["echo default; sleep 3600"]}]}}),
-    )
-    .await;
-    support::wait_for(&definitions, family, "revision 1 registered", |td| {
-        td.status.as_ref().is_some_and(|s| s.revision == Some(1))
-    })
-    .await;
-}
+use ui::browser::{self, Browser};
+use ui::common::{admin_kubeconfig, definition, kubeconfig_as, setup, signed_in};
+use ui::process::ConsoleProcess;
+use ui::raw_http;
 
 async fn task(client: &kube::Client, ns: &str, name: &str, family: &str) {
     let tasks: Api<Task> = Api::namespaced(client.clone(), ns);
@@ -77,7 +51,7 @@ async fn signs_in_with_the_printed_url_and_sees_a_cluster_its_tasks_and_its_tags
     let client = support::client().await;
     let ns = support::namespace(&client, "console-view").await;
     simulated_cluster(&client, &ns).await;
-    web_definition(&client, &ns, "web").await;
+    definition(&client, &ns, "web", 1).await;
     task(&client, &ns, "first-task", "web").await;
 
     let console = ConsoleProcess::start(&admin_kubeconfig(), &ns);
@@ -193,7 +167,7 @@ async fn runs_a_task_on_a_real_node_and_watches_it_stop_with_its_exit_code_and_l
     let client = support::client().await;
     let ns = support::namespace(&client, "console-run").await;
     support::real_nodes_cluster(&client, &ns).await;
-    web_definition(&client, &ns, "job").await;
+    definition(&client, &ns, "job", 1).await;
 
     let console = ConsoleProcess::start(&admin_kubeconfig(), &ns);
     let browser = signed_in(&console).await;
@@ -249,7 +223,7 @@ async fn a_view_only_user_sees_no_run_button_and_a_forced_run_gets_the_apiserver
     let client = support::client().await;
     let ns = support::namespace(&client, "console-viewer").await;
     simulated_cluster(&client, &ns).await;
-    web_definition(&client, &ns, "web").await;
+    definition(&client, &ns, "web", 1).await;
     task(&client, &ns, "seen-task", "web").await;
     let viewer = format!("viewer-{ns}");
     let read = serde_json::json!([
@@ -336,7 +310,7 @@ async fn cross_origin_posts_and_streams_another_host_and_a_missing_csrf_token_ar
     let client = support::client().await;
     let ns = support::namespace(&client, "console-origin").await;
     simulated_cluster(&client, &ns).await;
-    web_definition(&client, &ns, "web").await;
+    definition(&client, &ns, "web", 1).await;
     task(&client, &ns, "victim", "web").await;
 
     let console = ConsoleProcess::start(&admin_kubeconfig(), &ns);
@@ -500,7 +474,7 @@ async fn operator_mode_signs_in_with_a_bearer_token_or_an_access_key_and_acts_wi
     let client = support::client().await;
     let ns = support::namespace(&client, "console-token").await;
     simulated_cluster(&client, &ns).await;
-    web_definition(&client, &ns, "web").await;
+    definition(&client, &ns, "web", 1).await;
     task(&client, &ns, "token-task", "web").await;
     let (ok, _, stderr) = support::kubectl(&["create", "serviceaccount", "reader", "-n", &ns], None);
     assert!(ok, "{stderr}");

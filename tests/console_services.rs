@@ -8,45 +8,20 @@
 
 mod support;
 
-#[path = "console/browser.rs"]
-mod browser;
-#[path = "console/common.rs"]
-mod common;
-#[path = "console/process.rs"]
-mod process;
-#[path = "console/raw_http.rs"]
-mod raw_http;
+#[path = "console/mod.rs"]
+mod ui;
 
 use std::time::{Duration, Instant};
 
-use browser::Browser;
-use common::{admin_kubeconfig, choose, fill, kubeconfig_as, session_of, signed_in, simulated_cluster};
 use kube::api::Api;
 use kube_ecs::api::{Service, TaskDefinition};
-use process::ConsoleProcess;
 use support::{apply, ecs_api};
-
-/// Every test of this binary shares the cluster; ECR's needs its real node.
-fn setup() {
-    support::with_real_nodes(1);
-    support::operator::start();
-}
-
-/// Registers revision `revision` of `family` (a new command makes a new revision).
-async fn definition(client: &kube::Client, ns: &str, family: &str, revision: i64) {
-    let definitions: Api<TaskDefinition> = Api::namespaced(client.clone(), ns);
-    apply(
-        &definitions,
-        serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "TaskDefinition", "metadata": {"name": family},
-            "spec": {"containerDefinitions": [{"name": "app", "image": "busybox:1.36", "memory": 32,
-                "entryPoint": ["sh", "-c"], "command": [format!("echo revision {revision}; sleep 3600")]}]}}),
-    )
-    .await;
-    support::wait_for(&definitions, family, &format!("revision {revision} registered"), |td| {
-        td.status.as_ref().is_some_and(|s| s.revision == Some(revision))
-    })
-    .await;
-}
+use ui::browser::Browser;
+use ui::common::{
+    admin_kubeconfig, choose, definition, fill, kubeconfig_as, session_of, setup, signed_in, simulated_cluster,
+};
+use ui::process::ConsoleProcess;
+use ui::raw_http;
 
 #[tokio::test]
 async fn creates_a_service_whose_counts_go_live_to_desired_then_deploys_a_new_revision_to_completed() {

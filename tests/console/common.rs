@@ -1,11 +1,20 @@
-//! What the console's browser tests share: signing in, the admin kubeconfig and form filling. Each
-//! test binary includes this file beside `browser`, `process` and `support`.
+//! The steps the console's browser tests share: the cluster they run on, signing in, the admin
+//! kubeconfig, a task definition, form filling.
 #![allow(dead_code)]
 
 use std::path::PathBuf;
 
-use crate::browser::Browser;
-use crate::process::ConsoleProcess;
+use kube::api::Api;
+use kube_ecs::api::TaskDefinition;
+
+use super::browser::Browser;
+use super::process::ConsoleProcess;
+
+/// Every console test may run a task on a real node: the cluster starts with one, and the operator.
+pub fn setup() {
+    crate::support::with_real_nodes(1);
+    crate::support::operator::start();
+}
 
 pub fn admin_kubeconfig() -> PathBuf {
     crate::support::cluster().kubeconfig().to_path_buf()
@@ -13,7 +22,7 @@ pub fn admin_kubeconfig() -> PathBuf {
 
 /// A kubeconfig that acts as `user` (impersonation, as `kubectl --as` does), for namespace `ns`.
 pub fn kubeconfig_as(user: &str, ns: &str) -> PathBuf {
-    crate::process::kubeconfig_as(&admin_kubeconfig(), user, ns)
+    super::process::kubeconfig_as(&admin_kubeconfig(), user, ns)
 }
 
 /// A browser signed in with the console's printed URL, on the clusters page.
@@ -27,6 +36,23 @@ pub async fn signed_in(console: &ConsoleProcess) -> Browser {
 /// A simulated cluster named after the namespace with two instances.
 pub async fn simulated_cluster(client: &kube::Client, ns: &str) {
     crate::support::ecs_cluster(client, ns, serde_json::json!({}), 2, ("4", "8Gi")).await;
+}
+
+/// Registers revision `revision` of `family`: one busybox container `app` that prints its revision
+/// and sleeps (a new revision number is a new command, so a new revision).
+pub async fn definition(client: &kube::Client, ns: &str, family: &str, revision: i64) {
+    let definitions: Api<TaskDefinition> = Api::namespaced(client.clone(), ns);
+    crate::support::apply(
+        &definitions,
+        serde_json::json!({"apiVersion": "ecs.kube-ecs.dev/v1alpha1", "kind": "TaskDefinition", "metadata": {"name": family},
+            "spec": {"containerDefinitions": [{"name": "app", "image": "busybox:1.36", "memory": 32,
+                "entryPoint": ["sh", "-c"], "command": [format!("echo revision {revision}; sleep 3600")]}]}}),
+    )
+    .await;
+    crate::support::wait_for(&definitions, family, &format!("revision {revision} registered"), |td| {
+        td.status.as_ref().is_some_and(|s| s.revision == Some(revision))
+    })
+    .await;
 }
 
 /// Replaces the value of the input or textarea `id` with `text`.
