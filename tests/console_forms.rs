@@ -9,23 +9,18 @@
 
 mod support;
 
-#[path = "console/browser.rs"]
-mod browser;
-#[path = "console/common.rs"]
-mod common;
-#[path = "console/process.rs"]
-mod process;
-#[path = "console/raw_http.rs"]
-mod raw_http;
+#[path = "console/mod.rs"]
+mod ui;
 
 use std::time::Instant;
 
-use browser::Browser;
-use common::{admin_kubeconfig, choose, fill, kubeconfig_as, signed_in};
 use k8s_openapi::api::apps::v1::ControllerRevision;
 use kube::api::{Api, DeleteParams};
 use kube_ecs::api::{EcsCluster, TaskDefinition, TaskDefinitionSpec};
-use process::ConsoleProcess;
+use ui::browser::Browser;
+use ui::common::{admin_kubeconfig, choose, fill, kubeconfig_as, signed_in};
+use ui::process::ConsoleProcess;
+use ui::raw_http;
 
 const HOSTILE: &str = "<script>alert(1)</script> javascript:alert(2)";
 
@@ -253,6 +248,58 @@ spec:
     let mut expected = wizard.clone();
     expected.container_definitions[1].image = "redis:7.2".into();
     pretty_assertions::assert_eq!(second, expected, "revision 2 is revision 1 with the new image");
+
+    // A revision with fields the wizard has no input for (applied with kubectl), and an EFS volume
+    // the form shows by its name only: they are said, and carried into its next revision.
+    let tuned = format!(
+        r#"apiVersion: ecs.kube-ecs.dev/v1alpha1
+kind: TaskDefinition
+metadata:
+  name: tuned
+  namespace: {ns}
+spec:
+  family: tuned
+  pidMode: task
+  containerDefinitions:
+  - name: app
+    image: busybox:1.36
+    memory: 64
+    ulimits:
+    - name: nofile
+      softLimit: 1024
+      hardLimit: 2048
+    linuxParameters:
+      initProcessEnabled: true
+  volumes:
+  - name: shared
+    efsVolumeConfiguration:
+      fileSystemId: fs-12345678
+"#
+    );
+    let (ok, stdout, stderr) = support::kubectl(&["apply", "-f", "-"], Some(&tuned));
+    assert!(ok, "kubectl apply: {stdout}{stderr}");
+    let first = revision_spec(&client, &ns, "tuned", 1).await;
+    browser.client.goto(&format!("{new}?from=tuned:1")).await.expect("new revision");
+    let carried = browser.text("//p[@id='carried-fields']").await;
+    for member in [
+        "pidMode",
+        "volumes[shared].efsVolumeConfiguration",
+        "containerDefinitions[0].linuxParameters",
+        "containerDefinitions[0].ulimits",
+    ] {
+        assert!(carried.contains(member), "{member} in: {carried}");
+    }
+    assert!(!browser.has("//p[@id='not-kept-fields']").await, "everything is kept");
+    browser.wait_for("//form[@id='td-wizard'][@data-valid='true']").await;
+    fill(&browser, "c0.image", "busybox:1.37").await;
+    browser.click("//button[@id='register']").await;
+    browser.wait_for("//table[@id='revisions']//a[text()='tuned:2']").await;
+    let next = revision_spec(&client, &ns, "tuned", 2).await;
+    assert_eq!(next.container_definitions[0].image, "busybox:1.37");
+    assert_eq!(next.pid_mode, first.pid_mode);
+    assert_eq!(next.container_definitions[0].ulimits, first.container_definitions[0].ulimits);
+    assert_eq!(next.container_definitions[0].linux_parameters, first.container_definitions[0].linux_parameters);
+    assert_eq!(next.volumes, first.volumes);
 
     // Ten containers at most: the 11th cannot be added.
     browser.client.goto(&format!("{new}?from=web:2")).await.expect("new revision");

@@ -22,8 +22,8 @@ pub struct WizardPage<'a> {
     pub manifest: Option<&'a str>,
     /// `family:revision` the form was prefilled from.
     pub from: Option<&'a str>,
-    /// Members of that revision the form has no input for.
-    pub dropped: &'a [String],
+    /// Parts of that revision the form shows only in part (and would not register).
+    pub not_kept: &'a [String],
 }
 
 /// The apiserver's messages for `input` (always present, so the live validation can fill it).
@@ -79,11 +79,11 @@ pub fn render(page: &WizardPage<'_>) -> Markup {
             @if let Some(from) = page.from { "Create new revision from " (from) } @else { "Create new task definition" }
         }
         p.muted { "Registered as you: a TaskDefinition object (revision 1 of a new family, the next revision of an existing one), exactly what kubectl apply of the manifest registers. Every change is checked by the apiserver with a dry run." }
-        @if !page.dropped.is_empty() {
-            p.warning #dropped-fields {
-                "The wizard has no inputs for these fields of " (page.from.unwrap_or("the revision"))
-                ", so the new revision will not have them (register it with kubectl or the ECS API to keep them): "
-                (page.dropped.join(", "))
+        @if !page.not_kept.is_empty() {
+            p.warning #not-kept-fields {
+                "The wizard shows these parts of " (page.from.unwrap_or("the revision"))
+                " only in part, so the new revision will not have them (edit them in the JSON tab, or register with kubectl or the ECS API): "
+                (page.not_kept.join(", "))
             }
         }
         div.error #form-error role="alert" hidden[page.errors.general.is_empty()] {
@@ -124,7 +124,15 @@ pub fn render(page: &WizardPage<'_>) -> Markup {
 /// The form's inputs (what the JSON tab's "Apply to form" replaces).
 pub fn fields(form: &TdForm, errors: &FieldErrors, images: &[String]) -> Markup {
     let count = form.containers.len();
+    let carried = form.carried_members();
     html! {
+        input type="hidden" name="carried" value=(form.carried);
+        @if !carried.is_empty() {
+            p.muted #carried-fields {
+                "Kept as they are (the form has no input for them; the JSON tab shows and edits them): "
+                (carried.join(", "))
+            }
+        }
         fieldset {
             legend { "Task definition configuration" }
             (text_input("family", "Task definition family", &form.family, errors,
@@ -177,6 +185,7 @@ fn container(i: usize, c: &ContainerForm, form: &TdForm, errors: &FieldErrors, i
     html! {
         fieldset.container data-container=(i) {
             legend { "Container " (i + 1) @if !c.name.is_empty() { " — " (c.name) } }
+            input type="hidden" name=(f("carried")) value=(c.carried);
             (errs(&format!("c{i}"), errors))
             div.actions {
                 button.remove type="submit" name="_action" value={ "remove-container-" (i) } id={ "remove-container-" (i) } disabled[form.containers.len() == 1] { "Remove" }
@@ -253,7 +262,7 @@ mod tests {
             images,
             manifest: Some("family: <script>alert(2)</script>"),
             from: Some("web:1"),
-            dropped: &["<b>x</b>".to_string()],
+            not_kept: &["<b>x</b>".to_string()],
         })
         .into_string()
     }
@@ -264,6 +273,7 @@ mod tests {
         form.family = "<script>alert(1)</script>javascript:alert(1)".into();
         form.containers[0].env = "A=<script>alert(3)</script> javascript:alert(4)".into();
         form.containers[0].name = "\"><img src=x onerror=alert(5)>".into();
+        form.containers[0].carried = r#"{"whole": {"\"><img src=x onerror=alert(6)>": "<img src=x>"}}"#.into();
         let mut errors = FieldErrors::default();
         errors.fields.insert("family".into(), vec!["spec.family: Invalid value: \"<script>alert(1)</script>\"".into()]);
         let html = page_html(&form, &errors, &["<img src=x>:1".to_string()]);
@@ -272,6 +282,7 @@ mod tests {
         assert!(html.contains("<script src=\"/static/wizard.js\" defer></script>"));
         assert!(!html.contains("<img"), "{html}");
         assert!(html.contains("&lt;script&gt;alert(3)&lt;/script&gt; javascript:alert(4)"));
+        assert!(html.contains("&lt;img src=x onerror=alert(6)&gt;"), "a carried member's name is text: {html}");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! the apiserver's: the object is sent as the user with `dryRun=All` ([`write`]) and its refusal is
 //! placed next to the inputs its fields name ([`field_errors`]).
 
+pub mod carried;
 pub mod cluster_form;
 pub mod field_errors;
 pub mod routes;

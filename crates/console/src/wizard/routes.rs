@@ -297,7 +297,7 @@ async fn td_page(
 ) -> Response {
     let images = images(&session.identity.client, ns).await;
     let json = spec_json(&form.to_spec());
-    let (from, dropped) = from.map_or((None, &[][..]), |(f, d)| (Some(f), d));
+    let (from, not_kept) = from.map_or((None, &[][..]), |(f, d)| (Some(f), d));
     let page = WizardPage {
         ns,
         csrf: &session.csrf,
@@ -307,7 +307,7 @@ async fn td_page(
         images: &images,
         manifest: shown,
         from,
-        dropped,
+        not_kept,
     };
     let body = td_wizard::render(&page);
     form_page(session, ns, "Create new task definition", status, (ns, "taskdefinitions"), body).await
@@ -322,9 +322,9 @@ async fn td_form(SignedIn(session): SignedIn, Names(ns): Names<String>, Query(qu
     match revision_spec(&session.identity.client, &ns, from).await {
         Ok(spec) => {
             let spec = serde_json::to_value(&spec).unwrap_or_default();
-            let dropped = super::td_form::dropped_fields(&spec);
+            let not_kept = super::td_form::not_kept(&spec);
             let form = TdForm::from_spec(&spec);
-            td_page(&session, &ns, &form, &FieldErrors::default(), None, Some((from, &dropped)), StatusCode::OK).await
+            td_page(&session, &ns, &form, &FieldErrors::default(), None, Some((from, &not_kept)), StatusCode::OK).await
         }
         Err(e) => {
             let errors = FieldErrors { general: vec![format!("{from}: {e}")], ..Default::default() };

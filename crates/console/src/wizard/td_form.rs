@@ -11,10 +11,16 @@
 //! apiserver's field paths back to them. List-like fields are text, one item per line
 //! (`NAME=value`), or comma-separated as ECS's console takes them (entry point, command, health
 //! check command; a JSON array when an item holds a comma).
+//!
+//! What the form has no input for (ulimits, pidMode, an EFS volume's configuration, ...) is
+//! carried in a hidden input per level (`carried`, `c<i>.carried`; [`super::carried`]): a new
+//! revision made from one that has them keeps them, and the JSON tab can add them.
 
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
+
+use super::carried;
 
 /// ECS's limit of containers per task definition (the CRD's `maxItems`, too).
 pub const MAX_CONTAINERS: usize = 10;
@@ -42,6 +48,8 @@ pub struct TdForm {
     pub volumes: String,
     /// `key=value`, one per line.
     pub tags: String,
+    /// What the task level carries besides the inputs ([`super::carried`]; empty: nothing).
+    pub carried: String,
 }
 
 /// One container section.
@@ -77,7 +85,13 @@ pub struct ContainerForm {
     pub mounts: String,
     /// Index of the container depended upon -> condition.
     pub depends: BTreeMap<usize, String>,
+    /// What the container carries besides the inputs ([`super::carried`]; empty: nothing).
+    pub carried: String,
 }
+
+/// Spec members that are the family object's, not a revision's: kept from the object when a
+/// revision is registered, never from the form.
+const OBJECT_ONLY: [&str; 2] = ["deregisteredRevisions", "registration"];
 
 impl TdForm {
     /// A new definition: one empty, essential container (what ECS's console opens with).
@@ -103,6 +117,7 @@ impl TdForm {
                 "execution_role" => form.execution_role = value,
                 "volumes" => form.volumes = value,
                 "tags" => form.tags = value,
+                "carried" => form.carried = value,
                 other => {
                     let Some((index, field)) = container_key(other) else { continue };
                     if index >= MAX_CONTAINERS {
@@ -176,12 +191,35 @@ impl TdForm {
         if !tags.is_empty() {
             spec.insert("tags".into(), Value::Array(tags));
         }
+        carried::put_back(&mut spec, &self.carried);
         Value::Object(spec)
     }
 
-    /// The form showing `spec` (a TaskDefinition spec as JSON). Fields the wizard has no input for
-    /// are not kept: the form is what will be registered.
+    /// The form showing `spec` (a TaskDefinition spec as JSON), carrying what it has no input for
+    /// (the family object's own members excepted).
     pub fn from_spec(spec: &Value) -> Self {
+        let mut form = Self::inputs_of(spec);
+        let shown = form.to_spec();
+        // Each container carries its own (its hidden input goes with it when it is removed).
+        let [deregistered, registration] = OBJECT_ONLY;
+        form.carried = carried::of(spec, &shown, &[deregistered, registration, "containerDefinitions"]);
+        for (i, container) in form.containers.iter_mut().enumerate() {
+            container.carried = carried::of(&spec["containerDefinitions"][i], &shown["containerDefinitions"][i], &[]);
+        }
+        form
+    }
+
+    /// The carried members' paths (`pidMode`, `containerDefinitions[0].ulimits`), to say so.
+    pub fn carried_members(&self) -> Vec<String> {
+        let mut members = carried::members(&self.carried, "");
+        for (i, c) in self.containers.iter().enumerate() {
+            members.extend(carried::members(&c.carried, &format!("containerDefinitions[{i}].")));
+        }
+        members
+    }
+
+    /// The form's inputs for `spec`, nothing carried.
+    fn inputs_of(spec: &Value) -> Self {
         let s = |v: &Value| string_of(v);
         let mut form = Self {
             family: s(&spec["family"]),
@@ -246,6 +284,7 @@ impl ContainerForm {
             "command" => &mut self.command,
             "working_directory" => &mut self.working_directory,
             "mounts" => &mut self.mounts,
+            "carried" => &mut self.carried,
             other => {
                 if let Some(j) = other.strip_prefix("dep.").and_then(|j| j.parse::<usize>().ok())
                     && !value.is_empty()
@@ -326,6 +365,7 @@ impl ContainerForm {
         if !depends.is_empty() {
             c.insert("dependsOn".into(), Value::Array(depends));
         }
+        carried::put_back(&mut c, &self.carried);
         Value::Object(c)
     }
 
@@ -382,29 +422,15 @@ impl ContainerForm {
                     Some((j, s(&d["condition"])))
                 })
                 .collect(),
+            carried: String::new(),
         }
     }
 }
 
-/// The members of `spec` the form has no input for (`containerDefinitions[0].ulimits`, ...): what
-/// a revision made from the form would not carry, said before the user registers it.
-pub fn dropped_fields(spec: &Value) -> Vec<String> {
-    let kept = TdForm::from_spec(spec).to_spec();
-    let missing = |from: &Value, to: &Value, prefix: &str| -> Vec<String> {
-        from.as_object()
-            .into_iter()
-            .flatten()
-            .filter(|(k, v)| !v.is_null() && to.get(k.as_str()).is_none())
-            .map(|(k, _)| format!("{prefix}{k}"))
-            .collect()
-    };
-    // Not part of any revision's content: kept from the object, never from the form.
-    let mut dropped: Vec<String> =
-        missing(spec, &kept, "").into_iter().filter(|k| k != "deregisteredRevisions" && k != "registration").collect();
-    for (i, container) in each(&spec["containerDefinitions"]).enumerate() {
-        dropped.extend(missing(container, &kept["containerDefinitions"][i], &format!("containerDefinitions[{i}].")));
-    }
-    dropped
+/// Where a revision made from the form of `spec` would differ from it (what the form neither shows
+/// nor can carry: a port range), said before the user registers it.
+pub fn not_kept(spec: &Value) -> Vec<String> {
+    carried::not_kept(spec, &TdForm::from_spec(spec).to_spec(), &OBJECT_ONLY)
 }
 
 /// `c3.image` -> (3, "image").
@@ -628,12 +654,52 @@ mod tests {
     }
 
     #[test]
-    fn fields_without_an_input_are_named() {
+    fn fields_without_an_input_are_carried_whole() {
         let spec = json!({"family": "web", "pidMode": "task", "containerDefinitions": [
-            {"name": "a", "image": "i", "ulimits": [{"name": "nofile", "softLimit": 1, "hardLimit": 2}]}]});
-        assert_eq!(dropped_fields(&spec), vec!["pidMode".to_string(), "containerDefinitions[0].ulimits".to_string()]);
+            {"name": "a", "image": "i", "essential": true,
+             "ulimits": [{"name": "nofile", "softLimit": 1, "hardLimit": 2}],
+             "linuxParameters": {"initProcessEnabled": true}}]});
+        let form = TdForm::from_spec(&spec);
+        assert_eq!(
+            form.carried_members(),
+            vec!["pidMode", "containerDefinitions[0].linuxParameters", "containerDefinitions[0].ulimits"]
+        );
+        assert_eq!(form.to_spec(), spec, "nothing lost");
+        assert_eq!(not_kept(&spec), Vec::<String>::new());
+        // Posted back as the page sends it (hidden inputs), and still carried.
+        let mut posted = vec![("carried".to_string(), form.carried.clone())];
+        posted.extend(pairs_of(&[("family", "web"), ("c0.name", "a"), ("c0.image", "i"), ("c0.essential", "true")]));
+        posted.push(("c0.carried".into(), form.containers[0].carried.clone()));
+        assert_eq!(TdForm::from_pairs(&posted).to_spec(), spec);
+        // An input the user fills wins over a carried member of the same name; junk carries nothing.
+        let mut form = TdForm::from_spec(&spec);
+        form.containers[0].carried = r#"{"whole": {"workingDirectory": "/old", "ulimits": []}}"#.into();
+        form.containers[0].working_directory = "/new".into();
+        form.carried = "not json".into();
+        let again = form.to_spec();
+        assert_eq!(again["containerDefinitions"][0]["workingDirectory"], json!("/new"));
+        assert_eq!(again["containerDefinitions"][0]["ulimits"], json!([]));
+        assert!(again.get("pidMode").is_none());
+        // The family object's own members are never carried from a revision.
+        let own = json!({"family": "web", "deregisteredRevisions": [1], "containerDefinitions": [{"name": "a", "image": "i"}]});
+        assert_eq!(TdForm::from_spec(&own).carried, "");
+    }
+
+    #[test]
+    fn what_the_form_shows_in_part_is_carried_and_what_it_cannot_is_named() {
+        let spec = json!({"family": "web", "containerDefinitions": [
+            {"name": "a", "image": "i", "essential": true,
+             "portMappings": [{"containerPort": 80}, {"containerPortRange": "8000-8010", "protocol": "tcp"}],
+             "logConfiguration": {"logDriver": "splunk", "secretOptions": [{"name": "k", "valueFrom": "v"}]}}],
+            "volumes": [{"name": "data", "efsVolumeConfiguration": {"fileSystemId": "fs-1"}}, {"name": "tmp"}]});
+        let form = TdForm::from_spec(&spec);
+        assert_eq!(
+            form.carried_members(),
+            vec!["volumes[data].efsVolumeConfiguration", "containerDefinitions[0].logConfiguration.secretOptions"]
+        );
+        assert_eq!(not_kept(&spec), vec!["containerDefinitions[0].portMappings[1].containerPortRange"]);
         let spec = TdForm::from_pairs(&two_containers()).to_spec();
-        assert_eq!(dropped_fields(&spec), Vec::<String>::new());
+        assert_eq!(not_kept(&spec), Vec::<String>::new());
     }
 
     #[test]
