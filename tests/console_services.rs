@@ -118,6 +118,19 @@ async fn creates_a_service_whose_counts_go_live_to_desired_then_deploys_a_new_re
     browser.client.set_window_size(1200, 1100).await.expect("window size");
     browser.screenshot("service-deployed").await;
 
+    // A service's tasks are the cluster's tasks too (ECS lists them with the group service:web), each
+    // with its task page, where the service, not a Stop button, decides when it stops.
+    let first = browser.text("//table[@id='service-tasks']/tbody/tr[1]/td[1]").await;
+    browser.client.goto(&format!("{}/ns/{ns}/clusters/{ns}/tasks", console.base())).await.expect("tasks tab");
+    let row = format!("//table[@id='tasks']//tr[@data-task='{first}']");
+    browser.wait_for(&format!("{row}[td[@class='group']='service:web'][td[2]='RUNNING']")).await;
+    browser.screenshot("cluster-tasks-with-service-tasks").await;
+    browser.click(&format!("{row}/td[1]/a")).await;
+    browser.wait_for("//dd[@id='last-status'][normalize-space()='RUNNING']").await;
+    assert!(browser.text("//dl[@id='task-summary']").await.contains("service:web"));
+    assert!(!browser.has("//button[@id='stop-task']").await, "the service stops its tasks");
+    browser.client.goto(&format!("{}/ns/{ns}/services/web", console.base())).await.expect("service");
+
     // Force new deployment: the same revision, every task replaced (ECS's forceNewDeployment).
     let mut old_tasks = Vec::new();
     for row in browser
@@ -135,7 +148,7 @@ async fn creates_a_service_whose_counts_go_live_to_desired_then_deploys_a_new_re
     browser.wait_for("//dl[@id='service-summary']").await;
     let none_old: Vec<String> = old_tasks.iter().map(|t| format!("not(tr/td[1]='{t}')")).collect();
     let replaced = format!(
-        "//table[@id='service-tasks']/tbody[count(tr)=3 and not(tr/td[2]!='Running') and {}]",
+        "//table[@id='service-tasks']/tbody[count(tr)=3 and not(tr/td[2]!='RUNNING') and {}]",
         none_old.join(" and ")
     );
     browser.wait_within(&replaced, Duration::from_secs(180)).await;

@@ -26,6 +26,7 @@ type Events<K> = BoxStream<'static, kube::Result<WatchEvent<PartialObjectMeta<K>
 struct Follow<K: kube::Resource + Clone> {
     api: Api<K>,
     fields: Option<String>,
+    labels: Option<String>,
     /// Where the next watch starts: the last version seen, or none (start from now).
     version: Option<String>,
     events: Option<Events<K>>,
@@ -40,7 +41,24 @@ where
     K: kube::Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + Sync + 'static,
     K::DynamicType: Default,
 {
-    let start = Follow { api, fields, version: None, events: None };
+    selected(Follow { api, fields, labels: None, version: None, events: None })
+}
+
+/// A tick per change to `api`'s objects that match the label selector `labels` (a service's Pods:
+/// one kind's objects among many of it).
+pub fn labelled_ticks<K>(api: Api<K>, labels: String) -> BoxStream<'static, Tick>
+where
+    K: kube::Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + Sync + 'static,
+    K::DynamicType: Default,
+{
+    selected(Follow { api, fields: None, labels: Some(labels), version: None, events: None })
+}
+
+fn selected<K>(start: Follow<K>) -> BoxStream<'static, Tick>
+where
+    K: kube::Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + Sync + 'static,
+    K::DynamicType: Default,
+{
     futures::stream::unfold(start, |mut follow| async move {
         loop {
             let Some(events) = follow.events.as_mut() else {
@@ -90,6 +108,9 @@ where
                 if let Some(fields) = &self.fields {
                     now = now.fields(fields);
                 }
+                if let Some(labels) = &self.labels {
+                    now = now.labels(labels);
+                }
                 self.api.list_metadata(&now).await.ok()?.metadata.resource_version?
             }
         };
@@ -98,6 +119,9 @@ where
         let mut params = WatchParams::default().timeout(WATCH_SECONDS);
         if let Some(fields) = &self.fields {
             params = params.fields(fields);
+        }
+        if let Some(labels) = &self.labels {
+            params = params.labels(labels);
         }
         match self.api.watch_metadata(&params, &version).await {
             Ok(events) => {

@@ -17,10 +17,11 @@ use axum::response::{IntoResponse, Response};
 use futures::stream::{BoxStream, StreamExt};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::Api;
+use kube_ecs_api::labels::SERVICE_NAME;
 use kube_ecs_api::{ContainerInstance, EcsCluster, ScheduledTask, Service, Task, TaskDefinition};
 use serde::Deserialize;
 
-use crate::follow::{Tick, ticks as follow};
+use crate::follow::{Tick, labelled_ticks, ticks as follow};
 use crate::page::{ClusterTab, Page};
 use crate::server::App;
 use crate::session::Session;
@@ -171,6 +172,9 @@ fn changes(client: &kube::Client, page: &Page) -> BoxStream<'static, Change> {
                                 .boxed(),
                         );
                     }
+                    // Services' tasks are their Pods (the first page shows them).
+                    let pods = Api::<Pod>::namespaced(client.clone(), ns);
+                    streams.push(labelled_ticks(pods, SERVICE_NAME.to_string()).map(|_| Change::Other).boxed());
                 }
                 ClusterTab::Services => streams.push(ticks(Api::<Service>::namespaced(client.clone(), ns), None)),
                 ClusterTab::Infrastructure => {

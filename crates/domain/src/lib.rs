@@ -23,6 +23,7 @@ pub mod schedule;
 pub mod scheduled_task_plan;
 pub mod secrets;
 pub mod service_plan;
+pub mod service_task;
 pub mod task_definition_plan;
 pub mod task_plan;
 pub mod task_status;

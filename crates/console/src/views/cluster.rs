@@ -109,8 +109,9 @@ async fn services(client: &kube::Client, ns: &str, object: &str) -> Result<Marku
 /// Rows a page of the Tasks tab shows (the ECS console pages its task list by 100 too).
 pub const TASK_ROWS: u32 = 100;
 
-/// One page of the cluster's standalone tasks of one desired status (the ECS console's filter,
-/// RUNNING by default), newest first within the page. The apiserver does the filtering and the
+/// One page of the cluster's tasks of one desired status (the ECS console's filter, RUNNING by
+/// default), newest first within the page: standalone tasks, and on the first page the services'
+/// tasks (their Pods, `service_tasks`; group `service:<name>`). The apiserver does the filtering and the
 /// paging: field selectors on the Task's selectable fields (`status.cluster`,
 /// `status.desiredStatus`) and `limit`, so a render reads at most [`TASK_ROWS`] tasks however many
 /// the namespace holds. `cursor` is the apiserver's continue token of the page before; the apiserver
@@ -139,7 +140,15 @@ async fn tasks(session: &Session, ns: &str, object: &str, stopped: bool, cursor:
         let ours = |t: &Task| cluster_reference(t.spec.cluster.as_deref()) == object;
         Ok::<_, kube::Error>(listed.items.into_iter().filter(|t| running(t) && ours(t)).collect::<Vec<_>>())
     };
-    let (listed, unobserved, rights) = futures::join!(api.list(&params), unobserved, session.rights(ns));
+    // Services' tasks: on the first page (a service's own page lists all of its tasks).
+    let of_services = async {
+        match cursor {
+            Some(_) => Ok(Vec::new()),
+            None => super::service_tasks::of_cluster(client, ns, object, stopped, TASK_ROWS).await,
+        }
+    };
+    let (listed, unobserved, of_services, rights) =
+        futures::join!(api.list(&params), unobserved, of_services, session.rights(ns));
     let listed = listed?;
     let next = listed.metadata.continue_.filter(|c| !c.is_empty());
     let mut tasks = listed.items;
@@ -148,6 +157,14 @@ async fn tasks(session: &Session, ns: &str, object: &str, stopped: bool, cursor:
     let through = next.as_ref().and_then(|_| tasks.last()).and_then(|t| t.metadata.name.clone());
     let on_page = |t: &Task| through.as_ref().is_none_or(|last| t.metadata.name.as_ref().is_some_and(|n| n <= last));
     tasks.extend(unobserved?.into_iter().filter(on_page));
+    // A list of Pods RBAC refuses leaves the standalone tasks, and says so under them.
+    let services_refused = match of_services {
+        Ok(of_services) => {
+            tasks.extend(of_services);
+            None
+        }
+        Err(e) => Some(ConsoleError::from(e)),
+    };
     tasks.sort_by(|a, b| b.metadata.creation_timestamp.cmp(&a.metadata.creation_timestamp));
     let base = format!("/ns/{ns}/clusters/{object}/{}", if stopped { "stopped-tasks" } else { "tasks" });
     Ok(html! {
@@ -166,7 +183,7 @@ async fn tasks(session: &Session, ns: &str, object: &str, stopped: bool, cursor:
         table.list #tasks data-through=[through.as_deref()] {
             thead { tr {
                 th { "Task" } th { "Last status" } th { "Desired status" } th { "Task definition" }
-                th { "Started by" } th { "Started at" } th { "Stop code" }
+                th { "Group" } th { "Started by" } th { "Started at" } th { "Stop code" }
             } }
             tbody {
                 @for task in &tasks {
@@ -177,15 +194,19 @@ async fn tasks(session: &Session, ns: &str, object: &str, stopped: bool, cursor:
                         td.last-status { (fmt::badge(&fmt::opt_word(status.last_status.as_ref()))) }
                         td { (fmt::opt_word(task.spec.desired_status.as_ref().or(status.desired_status.as_ref()))) }
                         td { (status.task_definition.as_deref().unwrap_or(&task.spec.task_definition)) }
+                        td.group { (task.spec.group.as_deref().unwrap_or(fmt::NONE)) }
                         td { (task.spec.started_by.as_deref().unwrap_or(fmt::NONE)) }
                         td { (fmt::time(status.started_at.as_ref())) }
                         td { (fmt::opt_word(status.stop_code.as_ref())) }
                     }
                 }
                 @if tasks.is_empty() {
-                    tr { td colspan="7" { "No " (desired.to_lowercase()) " tasks of this cluster in namespace " (ns) "." } }
+                    tr { td colspan="8" { "No " (desired.to_lowercase()) " tasks of this cluster in namespace " (ns) "." } }
                 }
             }
+        }
+        @if let Some(refused) = &services_refused {
+            p.muted #service-tasks-refused { "Services' tasks are not listed: " (refused) }
         }
         p.pager #task-pages {
             @if cursor.is_some() { a #first-page href=(base) { "First page" } " " }

@@ -17,6 +17,7 @@ pub mod service;
 pub mod service_actions;
 pub mod service_form;
 pub mod service_logs;
+pub mod service_tasks;
 pub mod task;
 pub mod task_definitions;
 pub mod td_compare;

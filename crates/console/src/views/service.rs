@@ -21,11 +21,11 @@ pub async fn fragment(session: &crate::session::Session, ns: &str, object: &str)
     let status = service.status.clone().unwrap_or_default();
     let name = service_name(&service);
     let cluster = cluster_reference(service.spec.cluster.as_deref());
-    let pods = match status.selector.as_deref() {
+    let tasks = match status.selector.as_deref() {
         Some(selector) => Api::<Pod>::namespaced(client.clone(), ns)
             .list(&ListParams::default().labels(selector))
             .await
-            .map(|l| l.items)
+            .map(|l| super::service_tasks::of_service(&service, &l.items))
             .map_err(ConsoleError::from),
         None => Ok(Vec::new()),
     };
@@ -62,21 +62,28 @@ pub async fn fragment(session: &crate::session::Session, ns: &str, object: &str)
             }
         }
         h2 { "Tasks" }
-        @match &pods {
+        @match &tasks {
             Err(e) => (layout::error_box(e)),
-            Ok(pods) => table.list #service-tasks {
-                thead { tr { th { "Task" } th { "Phase" } th { "Container instance" } th { "Started at" } } }
+            Ok(tasks) => table.list #service-tasks {
+                thead { tr {
+                    th { "Task" } th { "Last status" } th { "Desired status" } th { "Health status" }
+                    th { "Task definition" } th { "Container instance" } th { "Started at" }
+                } }
                 tbody {
-                    @for pod in pods {
-                        @let pod_status = pod.status.clone().unwrap_or_default();
-                        tr {
-                            td { (pod.metadata.name.clone().unwrap_or_default()) }
-                            td { (pod_status.phase.as_deref().unwrap_or(fmt::NONE)) }
-                            td { (pod.spec.as_ref().and_then(|s| s.node_name.clone()).unwrap_or_default()) }
-                            td { (fmt::time(pod_status.start_time.as_ref())) }
+                    @for task in tasks {
+                        @let id = task.metadata.name.clone().unwrap_or_default();
+                        @let task_status = task.status.clone().unwrap_or_default();
+                        tr data-task=(id) {
+                            td { a href={ "/ns/" (ns) "/tasks/" (id) } { (id) } }
+                            td.last-status { (fmt::badge(&fmt::opt_word(task_status.last_status.as_ref()))) }
+                            td { (fmt::opt_word(task_status.desired_status.as_ref())) }
+                            td { (fmt::opt_word(task_status.health_status.as_ref())) }
+                            td { (task.spec.task_definition) }
+                            td { (task_status.container_instance.as_deref().unwrap_or(fmt::NONE)) }
+                            td { (fmt::time(task_status.started_at.as_ref())) }
                         }
                     }
-                    @if pods.is_empty() { tr { td colspan="4" { "No tasks." } } }
+                    @if tasks.is_empty() { tr { td colspan="7" { "No tasks." } } }
                 }
             },
         }

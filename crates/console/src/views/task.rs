@@ -18,8 +18,16 @@ pub const LOG_TAIL_LINES: i64 = 500;
 pub async fn fragment(session: &Session, ns: &str, id: &str) -> Result<Markup> {
     let (client, csrf) = (&session.identity.client, session.csrf.as_str());
     let api = Api::<Task>::namespaced(client.clone(), ns);
-    let (task, rights) = futures::join!(api.get(id), session.rights(ns));
-    let task = task?;
+    let (task, rights) = futures::join!(api.get_opt(id), session.rights(ns));
+    // No Task of that ID: a service's task (its Pod), shown the same way. The service replaces a
+    // task of its own that stops, so the page offers no Stop for it (scale the service instead).
+    let (task, rights) = match task? {
+        Some(task) => (task, rights),
+        None => match super::service_tasks::by_id(client, ns, id).await? {
+            Some(task) => (task, Rights { stop_tasks: false, ..rights }),
+            None => return Err(ConsoleError::NotFound(format!("task {id} in namespace {ns}"))),
+        },
+    };
     let status = task.status.clone().unwrap_or_default();
     let pod = status.pod.clone().unwrap_or_else(|| id.to_string());
     let logs = futures::future::join_all(status.containers.iter().map(|c| {
