@@ -76,9 +76,7 @@ impl Browser {
         loop {
             match self.wait_for(xpath).await.click().await {
                 Ok(()) => return,
-                Err(fantoccini::error::CmdError::Standard(e))
-                    if e.error == fantoccini::error::ErrorStatus::StaleElementReference
-                        && tokio::time::Instant::now() < deadline => {}
+                Err(e) if stale(&e) && tokio::time::Instant::now() < deadline => {}
                 Err(e) => panic!("clicking {xpath}: {e}"),
             }
         }
@@ -95,9 +93,7 @@ impl Browser {
         loop {
             match self.wait_for(xpath).await.text().await {
                 Ok(text) => return text,
-                Err(fantoccini::error::CmdError::Standard(e))
-                    if e.error == fantoccini::error::ErrorStatus::StaleElementReference
-                        && tokio::time::Instant::now() < deadline => {}
+                Err(e) if stale(&e) && tokio::time::Instant::now() < deadline => {}
                 Err(e) => panic!("reading {xpath}: {e}"),
             }
         }
@@ -123,5 +119,18 @@ impl Browser {
 impl Drop for Browser {
     fn drop(&mut self) {
         let _ = self.driver.kill();
+    }
+}
+
+/// Whether `error` says the element found is no longer in the page (a live update replaced it):
+/// WebDriver's stale element reference, or the same as chromedriver sometimes words it, an unknown
+/// error "Node with given id does not belong to the document".
+fn stale(error: &fantoccini::error::CmdError) -> bool {
+    match error {
+        fantoccini::error::CmdError::Standard(e) => {
+            e.error == fantoccini::error::ErrorStatus::StaleElementReference
+                || e.message.contains("does not belong to the document")
+        }
+        _ => false,
     }
 }
