@@ -101,6 +101,7 @@ pub fn start() -> &'static Ecr {
             })
             .expect("ecr thread");
         let front = ready_rx.recv_timeout(Duration::from_secs(60)).expect("ECR started");
+        super::ecs_api::wait_listening(port, "the ECS/ECR API endpoint");
         Ecr {
             api: EcsApi { url: format!("http://127.0.0.1:{port}"), port, keys_namespace, region: "us-east-1".into() },
             front,

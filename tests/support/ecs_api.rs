@@ -68,8 +68,20 @@ pub fn start() -> &'static EcsApi {
             })
             .expect("endpoint thread");
         ready_rx.recv_timeout(Duration::from_secs(60)).expect("endpoint started");
+        wait_listening(port, "the ECS API endpoint");
         api
     })
+}
+
+/// Waits until `what` listens on 127.0.0.1:`port`: an endpoint binds its port once it runs, after
+/// its thread said it started, and the first call must not come before.
+pub fn wait_listening(port: u16, what: &str) {
+    let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !kube_ecs::local_cluster::accepts_connections(address, Duration::from_millis(200)) {
+        assert!(std::time::Instant::now() < deadline, "{what} never listened on {address}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// A cluster (applied as the test user) with one simulated container instance, once the operator
