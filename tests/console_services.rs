@@ -132,15 +132,7 @@ async fn creates_a_service_whose_counts_go_live_to_desired_then_deploys_a_new_re
     browser.client.goto(&format!("{}/ns/{ns}/services/web", console.base())).await.expect("service");
 
     // Force new deployment: the same revision, every task replaced (ECS's forceNewDeployment).
-    let mut old_tasks = Vec::new();
-    for row in browser
-        .client
-        .find_all(fantoccini::Locator::XPath("//table[@id='service-tasks']//tr/td[1]"))
-        .await
-        .expect("rows")
-    {
-        old_tasks.push(row.text().await.expect("task name"));
-    }
+    let old_tasks = browser.texts("//table[@id='service-tasks']//tr/td[1]").await;
     assert_eq!(old_tasks.len(), 3, "{old_tasks:?}");
     browser.click("//a[@id='update-service']").await;
     browser.click("//input[@id='force_new_deployment']").await;

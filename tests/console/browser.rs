@@ -99,6 +99,24 @@ impl Browser {
         }
     }
 
+    /// The texts of every element `xpath` names, all read again if a live update replaced one
+    /// between finding and reading.
+    #[allow(dead_code)] // Each test binary includes this file; not every one reads a list.
+    pub async fn texts(&self, xpath: &str) -> Vec<String> {
+        let deadline = tokio::time::Instant::now() + PAGE_WAIT;
+        'read: loop {
+            let mut texts = Vec::new();
+            for element in self.client.find_all(Locator::XPath(xpath)).await.expect("find_all") {
+                match element.text().await {
+                    Ok(text) => texts.push(text),
+                    Err(e) if stale(&e) && tokio::time::Instant::now() < deadline => continue 'read,
+                    Err(e) => panic!("reading {xpath}: {e}"),
+                }
+            }
+            return texts;
+        }
+    }
+
     /// Saves a screenshot as target/console-screenshots/<name>.png (the test's artifact).
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         let png = self.client.screenshot().await.expect("screenshot");
