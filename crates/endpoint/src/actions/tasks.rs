@@ -3,7 +3,7 @@
 
 use k8s_openapi::api::core::v1::Pod;
 use kube_ecs_api::ecs::DesiredStatus;
-use kube_ecs_api::labels::{SERVICE_NAME, SERVICE_NAME_ANNOTATION};
+use kube_ecs_api::labels::SERVICE_NAME;
 use kube_ecs_api::{EcsCluster, Task};
 use kube_ecs_domain::revisions::{Reference, ResolvedRevision};
 use kube_ecs_domain::run_task::{self, Room};
@@ -161,15 +161,7 @@ async fn service_pods(call: &Call<'_>, service_label: Option<&str>) -> Result<Ve
     let pods = call.list(&call.pods(), Some(&selector)).await?;
     Ok(pods
         .into_iter()
-        .filter_map(|pod| {
-            let annotations = pod.metadata.annotations.as_ref();
-            let labels = pod.metadata.labels.as_ref();
-            let service = annotations
-                .and_then(|a| a.get(SERVICE_NAME_ANNOTATION))
-                .or_else(|| labels.and_then(|l| l.get(SERVICE_NAME)))?
-                .clone();
-            Some((service, pod))
-        })
+        .filter_map(|pod| Some((kube_ecs_domain::service_task::service_object(&pod)?.to_string(), pod)))
         .collect())
 }
 

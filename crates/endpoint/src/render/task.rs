@@ -6,7 +6,6 @@ use kube_ecs_api::Task;
 use kube_ecs_api::ecs::{DesiredStatus, TaskLifecycle};
 use kube_ecs_api::task::ContainerStatus;
 use kube_ecs_domain::revisions::Reference;
-use kube_ecs_domain::{task_plan, task_status};
 use kube_ecs_wire as wire;
 
 use super::timestamp;
@@ -88,40 +87,8 @@ pub fn task(arns: &Arns, cluster: &str, task: &Task, with_tags: bool) -> wire::T
 /// A service's Pod as an ECS task (service tasks are Pods of the service's Deployment or
 /// DaemonSet; their ID is the Pod's name).
 pub fn service_pod(arns: &Arns, cluster: &str, service: &str, pod: &Pod) -> wire::Task {
-    let id = pod.metadata.name.clone().unwrap_or_default();
-    let task_arn = arns.task(cluster, &id);
-    let record = task_plan::pod_record(pod);
+    // The domain reads the Pod as the task it is (the console shows the same value); rendered as any
+    // Task is.
     let now = Time(jiff::Timestamp::now());
-    let observed = task_status::observe_pod(pod, &record.container_mappings(), &now);
-    let stopping = pod.metadata.deletion_timestamp.is_some();
-    let last = observed.last_status.unwrap_or(TaskLifecycle::Provisioning);
-    let desired =
-        if stopping || last == TaskLifecycle::Stopped { DesiredStatus::Stopped } else { DesiredStatus::Running };
-    wire::Task {
-        containers: containers(arns, cluster, &id, &task_arn, &observed.containers),
-        task_arn: Some(task_arn),
-        cluster_arn: Some(arns.cluster(cluster)),
-        task_definition_arn: Some(definition_arn(arns, &record.task_definition)),
-        last_status: Some(last.as_str().into()),
-        desired_status: Some(desired.as_str().into()),
-        container_instance_arn: pod
-            .spec
-            .as_ref()
-            .and_then(|s| s.node_name.as_ref())
-            .map(|node| arns.container_instance(cluster, node)),
-        capacity_provider_name: record.capacity_provider.clone(),
-        health_status: Some(observed.health_status.as_str().into()),
-        created_at: timestamp(pod.metadata.creation_timestamp.as_ref()),
-        pull_started_at: timestamp(observed.pull_started_at.as_ref()),
-        pull_stopped_at: timestamp(observed.pull_stopped_at.as_ref()),
-        started_at: timestamp(observed.started_at.as_ref()),
-        stopping_at: timestamp(pod.metadata.deletion_timestamp.as_ref()),
-        execution_stopped_at: timestamp(observed.execution_stopped_at.as_ref()),
-        started_by: Some(format!("ecs-svc/{service}")),
-        group: Some(format!("service:{service}")),
-        launch_type: Some("EC2".into()),
-        overrides: Some(wire::TaskOverride::default()),
-        enable_execute_command: Some(false),
-        ..Default::default()
-    }
+    task(arns, cluster, &kube_ecs_domain::service_task::as_task(pod, service, cluster, &now), false)
 }
