@@ -23,9 +23,12 @@ build: deps
 crds: build
 	target/debug/kube-ecs crdgen --out crds --out charts/kube-ecs/crds
 
-# Every test: unit tests and integration tests against a real local control plane.
+# Every test: unit tests and integration tests against a real local control plane. A failed wait
+# says what it awaited and what its namespace shows (tests/support/diagnose.rs); panics print no
+# backtrace (its frames are the harness's) so a failed run's output stays short enough to read.
 test: deps
-	@export KUBE_ECS_TOOLS_BIN=$$(hack/build-tools.sh | tail -n1) && \
+	@export RUST_BACKTRACE=0 && \
+	  export KUBE_ECS_TOOLS_BIN=$$(hack/build-tools.sh | tail -n1) && \
 	  export KUBE_ECS_GITOPS_CHECK=$$(hack/build-gitops-check.sh | tail -n1) && \
 	  export KUBE_ECS_AWS_BIN=$$(hack/aws-venv.sh | tail -n1) && \
 	  $(CARGO) test --locked --workspace --no-fail-fast -- --test-threads=4

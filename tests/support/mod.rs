@@ -18,6 +18,7 @@ use kube::{Client, Resource};
 use kube_ecs::local_cluster::{LocalCluster, LocalClusterOptions};
 use serde::de::DeserializeOwned;
 
+pub mod diagnose;
 pub mod ecr;
 pub mod ecs_api;
 pub mod gitops;
@@ -110,9 +111,12 @@ where
         Ok(Ok(Some(obj))) => obj,
         outcome => {
             let last = api.get_opt(name).await.ok().flatten();
-            let shown =
-                last.map(|o| serde_yaml::to_string(&o).unwrap_or_default()).unwrap_or_else(|| "<absent>".into());
-            panic!("timed out after {timeout:?} waiting for {name}: {what} ({outcome:?}); last seen:\n{shown}");
+            let mut story = String::new();
+            for ns in last.as_ref().map(diagnose::namespaces_of).unwrap_or_default() {
+                story.push_str(&diagnose::namespace_story(&api.clone().into_client(), &ns).await);
+            }
+            let shown = last.map(|o| diagnose::concise(&o)).unwrap_or_else(|| "<absent>".into());
+            panic!("timed out after {timeout:?} waiting for {name}: {what} ({outcome:?}); last seen:\n{shown}{story}");
         }
     }
 }
@@ -120,7 +124,7 @@ where
 /// Waits until `check` over a fresh list returns true, failing with `what` and the last list seen.
 pub async fn wait_for_list<K>(api: &Api<K>, what: &str, check: impl Fn(&[K]) -> bool) -> Vec<K>
 where
-    K: Resource + Clone + Debug + DeserializeOwned + Send + 'static,
+    K: Resource + Clone + Debug + DeserializeOwned + Send + 'static + serde::Serialize,
 {
     wait_for_list_within(api, what, WAIT, check).await
 }
@@ -128,7 +132,7 @@ where
 /// [`wait_for_list`] with a budget of its own (a burst of hundreds of objects on a loaded machine).
 pub async fn wait_for_list_within<K>(api: &Api<K>, what: &str, budget: Duration, check: impl Fn(&[K]) -> bool) -> Vec<K>
 where
-    K: Resource + Clone + Debug + DeserializeOwned + Send + 'static,
+    K: Resource + Clone + Debug + DeserializeOwned + Send + 'static + serde::Serialize,
 {
     use futures::StreamExt;
     use kube::runtime::{WatchStreamExt, watcher};
@@ -174,7 +178,12 @@ where
         Ok(list) => list,
         Err(_) => {
             store_items.extend(api.list(&Default::default()).await.map(|l| l.items).unwrap_or_default());
-            panic!("timed out after {budget:?} waiting for: {what}; last list: {store_items:#?}");
+            let shown: Vec<String> = store_items.iter().map(diagnose::concise).collect();
+            let story = match store_items.first().and_then(|o| o.meta().namespace.clone()) {
+                Some(ns) => diagnose::namespace_story(&api.clone().into_client(), &ns).await,
+                None => String::new(),
+            };
+            panic!("timed out after {budget:?} waiting for: {what}; last list:\n{}\n{story}", shown.join("---\n"));
         }
     }
 }
@@ -278,10 +287,13 @@ pub async fn wait_log(ns: &str, pod: &str, container: &str, text: &str) -> Strin
     let mut ticker = tokio::time::interval(Duration::from_millis(500));
     loop {
         ticker.tick().await;
-        let (ok, out, _) = kubectl(&["logs", "-n", ns, pod, "-c", container], None);
+        let (ok, out, err) = kubectl(&["logs", "-n", ns, pod, "-c", container], None);
         if ok && out.contains(text) {
             return out;
         }
-        assert!(tokio::time::Instant::now() < deadline, "{pod}/{container} never logged {text:?}; last log:\n{out}");
+        if tokio::time::Instant::now() >= deadline {
+            let story = diagnose::namespace_story(&client().await, ns).await;
+            panic!("{pod}/{container} never logged {text:?}; last log:\n{out}{err}\n{story}");
+        }
     }
 }
