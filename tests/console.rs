@@ -592,7 +592,7 @@ async fn operator_mode_serves_https_with_a_configured_certificate() {
     let (ok, token, stderr) = support::kubectl(&["create", "token", "reader", "-n", &ns], None);
     assert!(ok, "{stderr}");
 
-    let dir = std::env::temp_dir().join(format!("kube-ecs-console-tls-{ns}"));
+    let dir = support::scratch(&format!("console-tls-{ns}"));
     let (certificate, private_key) = support::tls::self_signed_for_loopback(&dir);
     let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
     let args = kube_ecs::console_in_operator::OperatorConsoleArgs {

@@ -144,12 +144,15 @@ fn one_ctrl_c_while_frames_are_drawn_stops_the_demo_and_everything_it_started() 
             .find_map(|l| l.split(prefix).nth(1).map(str::to_string))
             .unwrap_or_else(|| panic!("the demo prints {prefix:?}: {seen:#?}"))
     };
+    // The printed `docker login` writes credentials here; removed when the test ends, pass or fail.
+    let docker_config =
+        RemovedOnDrop(std::env::temp_dir().join(format!("kube-ecs-demo-docker-{}", std::process::id())));
     let run = |command: &str| {
         let output = std::process::Command::new("bash")
             .args(["-c", command])
             .env("AWS_CONFIG_FILE", "/dev/null")
             .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .env("DOCKER_CONFIG", std::env::temp_dir().join(format!("kube-ecs-demo-docker-{}", std::process::id())))
+            .env("DOCKER_CONFIG", &docker_config.0)
             .output()
             .expect("running a printed command");
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
@@ -190,4 +193,13 @@ fn one_ctrl_c_while_frames_are_drawn_stops_the_demo_and_everything_it_started() 
     let left = processes_mentioning(&dir);
     assert!(left.is_empty(), "nothing the demo started is left running: {left:#?}");
     assert!(!std::path::Path::new(&dir).exists(), "the demo's data directory {dir} is removed");
+}
+
+/// A directory removed when it goes out of scope.
+struct RemovedOnDrop(std::path::PathBuf);
+
+impl Drop for RemovedOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }

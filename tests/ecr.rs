@@ -43,7 +43,7 @@ async fn repository_with(client: &Client, ns: &str, repository_name: &str, image
 
 /// A layer tarball holding `/kube-ecs/<name>` with `bytes` bytes of random data.
 fn layer(name: &str, bytes: usize) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("kube-ecs-layer-{}-{name}", std::process::id()));
+    let dir = support::scratch(&format!("layer-{name}"));
     std::fs::create_dir_all(dir.join("kube-ecs")).expect("layer dir");
     let mut data = vec![0u8; bytes];
     getrandom::fill(&mut data).expect("random bytes");

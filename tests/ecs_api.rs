@@ -507,7 +507,7 @@ async fn the_api_serves_https_with_a_configured_certificate() {
     let user = format!("{ns}-ci");
     ecs_api::grant(&client, &user, &ns, false).await;
     let key = ecs_api::key(&client, api, &user, &ns).await;
-    let dir = std::env::temp_dir().join(format!("kube-ecs-tls-{ns}"));
+    let dir = support::scratch(&format!("tls-{ns}"));
     let (cert, private_key) = support::tls::self_signed_for_loopback(&dir);
     let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
     let mut config = kube_ecs::ecs_api::EndpointConfig::new(

@@ -59,7 +59,7 @@ async fn any_name_ecs_accepts_works_and_answers_with_that_name() {
     let family = "test_ecs_Task";
     let definition = serde_json::json!({"family": family,
         "containerDefinitions": [{"name": "sleep_1", "image": "busybox", "memory": 16, "command": ["sleep", "3600"]}]});
-    let file = std::env::temp_dir().join(format!("{ns}-td.json"));
+    let file = support::scratch("files").join(format!("{ns}-td.json"));
     std::fs::write(&file, definition.to_string()).expect("definition file");
     let input = format!("file://{}", file.display());
     let registered = aws_ok(api, &key, &["register-task-definition", "--cli-input-json", &input]);
@@ -146,7 +146,7 @@ async fn every_registration_makes_the_next_revision() {
     let (ns, key) = ecs_api::team(&client, api, "ecs-revisions", false).await;
     let definition = serde_json::json!({"family": "test_ecs_task",
         "containerDefinitions": [{"name": "c", "image": "busybox", "memory": 16}]});
-    let file = std::env::temp_dir().join(format!("{ns}-td.json"));
+    let file = support::scratch("files").join(format!("{ns}-td.json"));
     std::fs::write(&file, definition.to_string()).expect("definition file");
     let input = format!("file://{}", file.display());
     let register = || aws_ok(api, &key, &["register-task-definition", "--cli-input-json", &input]);
@@ -268,7 +268,7 @@ async fn botocore_s_documented_example_describes_as_documented() {
     let examples: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).expect("botocore's examples")).expect("examples JSON");
     let example = &examples["examples"]["RegisterTaskDefinition"][0];
-    let file = std::env::temp_dir().join(format!("{ns}-example.json"));
+    let file = support::scratch("files").join(format!("{ns}-example.json"));
     std::fs::write(&file, example["input"].to_string()).expect("input file");
     let registered =
         aws_ok(api, &key, &["register-task-definition", "--cli-input-json", &format!("file://{}", file.display())]);
@@ -295,7 +295,7 @@ async fn the_corpus_round_trips_member_for_member() {
         let document: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&path).expect("corpus file")).expect("corpus JSON");
         let input = registration_input(&document);
-        let file = std::env::temp_dir().join(format!("{ns}-{file_name}"));
+        let file = support::scratch("files").join(format!("{ns}-{file_name}"));
         std::fs::write(&file, input.to_string()).expect("input file");
         let (ok, registered, stderr) =
             aws(api, &key, &["register-task-definition", "--cli-input-json", &format!("file://{}", file.display())]);
@@ -344,7 +344,7 @@ async fn refusals_are_ecs_s_and_retries_with_a_client_token_make_nothing_twice()
     let cluster = format!("{ns}_C");
     api_cluster(&client, api, &key, &cluster, 1).await;
     let write = |name: &str, value: serde_json::Value| {
-        let file = std::env::temp_dir().join(format!("{ns}-{name}.json"));
+        let file = support::scratch("files").join(format!("{ns}-{name}.json"));
         std::fs::write(&file, value.to_string()).expect("input file");
         format!("file://{}", file.display())
     };
@@ -482,7 +482,7 @@ async fn deleted_clusters_and_services_stay_inactive_for_a_while() {
     ecs_api::grant_config_maps(&client, &key.user, &ns).await;
     let cluster = format!("{ns}_Gone");
     aws_ok(api, &key, &["create-cluster", "--cluster-name", &cluster]);
-    let file = std::env::temp_dir().join(format!("{ns}-td.json"));
+    let file = support::scratch("files").join(format!("{ns}-td.json"));
     std::fs::write(
         &file,
         r#"{"family": "idle", "containerDefinitions": [{"name": "a", "image": "busybox", "memory": 8}]}"#,

@@ -58,7 +58,7 @@ impl Drop for ConsoleProcess {
 }
 
 /// A copy of the `admin` kubeconfig that acts as `user` (impersonation, as `kubectl --as` does),
-/// written for `tag` (a test's namespace).
+/// written for `tag` (a test's namespace) beside it: in the cluster's directory, gone with it.
 #[allow(dead_code)]
 pub fn kubeconfig_as(admin: &Path, user: &str, tag: &str) -> std::path::PathBuf {
     let text = std::fs::read_to_string(admin).expect("admin kubeconfig");
@@ -66,7 +66,7 @@ pub fn kubeconfig_as(admin: &Path, user: &str, tag: &str) -> std::path::PathBuf 
     for entry in config["users"].as_sequence_mut().expect("users") {
         entry["user"]["as"] = serde_yaml::Value::String(user.to_string());
     }
-    let path = std::env::temp_dir().join(format!("kube-ecs-console-as-{tag}.kubeconfig"));
+    let path = admin.with_file_name(format!("as-{tag}.kubeconfig"));
     std::fs::write(&path, serde_yaml::to_string(&config).expect("YAML")).expect("writing the kubeconfig");
     path
 }

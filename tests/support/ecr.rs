@@ -42,8 +42,7 @@ pub fn start() -> &'static Ecr {
         let cluster = super::cluster();
         let registry = cluster.ecr().expect("the local cluster runs its private registry (with real nodes)");
         let (user, password) = registry.credentials().expect("the private registry requires credentials");
-        let dir = std::env::temp_dir().join(format!("kube-ecs-ecr-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("test dir");
+        let dir = super::scratch("ecr");
         let credentials = dir.join("upstream-credentials");
         std::fs::write(&credentials, format!("{user}:{password}")).expect("credentials file");
         let upstream = registry.address().to_string();
@@ -130,7 +129,7 @@ pub struct Crane {
 
 impl Crane {
     pub fn new(name: &str) -> Self {
-        let config = std::env::temp_dir().join(format!("kube-ecs-crane-{}-{name}", std::process::id()));
+        let config = super::scratch(&format!("crane-{name}"));
         let _ = std::fs::remove_dir_all(&config);
         std::fs::create_dir_all(&config).expect("crane config dir");
         Self { config }

@@ -238,7 +238,7 @@ pub fn aws_service(
         .args(["--endpoint-url", url, "--region", region, "--output", "json"])
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", std::env::temp_dir())
+        .env("HOME", super::scratch("aws-home"))
         .env("AWS_ACCESS_KEY_ID", &key.id)
         .env("AWS_SECRET_ACCESS_KEY", &key.secret)
         .env("AWS_CONFIG_FILE", "/dev/null")

@@ -71,6 +71,15 @@ pub fn cluster() -> &'static LocalCluster {
     })
 }
 
+/// A directory for a test's files (credentials, kubeconfigs, certificates, layers, CLI homes) inside
+/// the test binary's cluster directory: it goes with the cluster when the test binary exits, so no
+/// secret or file of a run is left in /tmp.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = cluster().dir().join("test-files").join(name);
+    std::fs::create_dir_all(&dir).expect("a scratch directory in the cluster's directory");
+    dir
+}
+
 /// A client of the test cluster, bound to the calling test's runtime.
 pub async fn client() -> Client {
     cluster().client().await.expect("client for the local cluster")
