@@ -159,9 +159,14 @@ mod tests {
             Ok(n) => assert_eq!(n, 0, "the forwarded connection is still open"),
             Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}"),
         }
-        assert!(
-            !crate::ports::accepts_connections(address, Duration::from_millis(500)),
-            "the forwarder still listens on {address}"
-        );
+        // Closed, though not always at the instant stop returns: a process another test spawns at
+        // that moment holds a copy of every descriptor until its exec closes them (close-on-exec), the
+        // listener's included (measured: 30 of 300 runs of this binary met a listener for a few ms
+        // after stop). So the port must stop accepting soon, not at once.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while crate::ports::accepts_connections(address, Duration::from_millis(500)) {
+            assert!(std::time::Instant::now() < deadline, "the forwarder still listens on {address}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 }

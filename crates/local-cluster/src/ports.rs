@@ -41,7 +41,13 @@ mod tests {
         let address = listener.local_addr().unwrap();
         assert!(accepts_connections(address, Duration::from_millis(500)));
         drop(listener);
-        // Repeatedly: a self-connect on one of the tries must count as no listener either.
+        // A process another test spawns right now holds a copy of the listener until its exec closes
+        // it (close-on-exec): wait for that. Then repeatedly: a self-connect must count as no listener.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while accepts_connections(address, Duration::from_millis(500)) {
+            assert!(std::time::Instant::now() < deadline, "{address} still accepts after the listener closed");
+            std::thread::sleep(Duration::from_millis(20));
+        }
         for _ in 0..50 {
             assert!(!accepts_connections(address, Duration::from_millis(500)));
         }
