@@ -35,7 +35,8 @@ pub fn namespaces_of<T: serde::Serialize>(object: &T) -> Vec<String> {
     namespaces
 }
 
-/// The namespace's Pods, one line each (node, phase, each container's state), and its newest Events.
+/// The namespace's Pods, one line each (node, phase, each container's state), the nodes that are not
+/// healthy, and the namespace's newest Events.
 pub async fn namespace_story(client: &Client, namespace: &str) -> String {
     let mut out = format!("pods in {namespace}:\n");
     let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);

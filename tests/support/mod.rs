@@ -188,10 +188,10 @@ where
         Err(_) => {
             store_items.extend(api.list(&Default::default()).await.map(|l| l.items).unwrap_or_default());
             let shown: Vec<String> = store_items.iter().map(diagnose::concise).collect();
-            let story = match store_items.first().and_then(|o| o.meta().namespace.clone()) {
-                Some(ns) => diagnose::namespace_story(&api.clone().into_client(), &ns).await,
-                None => String::new(),
-            };
+            let mut story = String::new();
+            for ns in store_items.first().map(diagnose::namespaces_of).unwrap_or_default() {
+                story.push_str(&diagnose::namespace_story(&api.clone().into_client(), &ns).await);
+            }
             panic!("timed out after {budget:?} waiting for: {what}; last list:\n{}\n{story}", shown.join("---\n"));
         }
     }
